@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * memtidectl simulate: the pure parts of memtide (trace replay → forecast → policy) run on a
+ * recording, so a forecast or a policy change can be judged on old recordings before it runs
+ * anywhere. Timeline mode prints the forecast and the Decision of each sample where something
+ * is forecast or decided, plus the trace's events; --all prints every sample. Evaluation mode
+ * prints per-trace episodes and the table of evaluate.h for every predictor and horizon.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/config.h"
+#include "evaluate.h"
+#include "forecast.h"
+#include "json-writer.h"
+#include "mc-util.h"
+#include "policy.h"
+#include "simulate.h"
+#include "trace.h"
+
+#define SIM_HORIZONS_MAX 8
+#define SIM_TRACES_MAX 256
+
+static void help(void) {
+        printf("memtidectl simulate TRACE [--config FILE] [--json] [--all]\n"
+               "memtidectl simulate --eval TRACE... [--horizon SECONDS]... [--json] [--every N]\n\n"
+               "Replay a recorded trace through the forecaster and the policy, offline.\n\n"
+               "  -c --config FILE   policy configuration (default: built-in defaults)\n"
+               "  -j --json          JSON output\n"
+               "  -a --all           timeline: print every sample, not only the eventful ones\n"
+               "  -e --eval          score memtide and the baselines on the traces\n"
+               "  -H --horizon S     evaluation horizon in seconds (repeatable; default 5 10 30 60)\n"
+               "  -n --every N       evaluation: use one sample out of N\n"
+               "  -h --help          this help\n");
+}
+
+static double secs(uint64_t usec) {
+        return usec == USEC_INFINITY ? -1.0 : (double) usec / 1e6;
+}
+
+static int load_config(const char *path, PolicyConfig **ret) {
+        ConfigMessages msgs = {};
+        int k;
+
+        if (!path)
+                return policy_config_defaults(ret);
+        k = config_load(path, "", ret, &msgs);
+        for (size_t i = 0; i < msgs.n; i++)
+                fprintf(stderr, "%s\n", msgs.items[i].text);
+        config_messages_done(&msgs);
+        if (k < 0)
+                fprintf(stderr, "simulate: cannot load %s: %s\n", path, strerror(-k));
+        return k;
+}
+
+static int timeline(const char *path, const char *config_path, bool json, bool all) {
+        _cleanup_(trace_reader_freep) TraceReader *r = NULL;
+        _cleanup_(snapshot_freep) Snapshot *s = NULL;
+        _cleanup_(forecast_freep) Forecaster *fc = NULL;
+        _cleanup_(policy_state_freep) PolicyState *st = NULL;
+        _cleanup_(policy_config_freep) PolicyConfig *cfg = NULL;
+        char err[TRACE_ERROR_MAX] = "";
+        TraceRecord rec;
+        JsonWriter jw;
+        uint64_t t0 = 0;
+        int k, ncg;
+
+        k = load_config(config_path, &cfg);
+        if (k < 0)
+                return 2;
+        k = trace_reader_open(path, &r, err);
+        if (k < 0) {
+                fprintf(stderr, "simulate: %s: %s\n", path, err[0] ? err : strerror(-k));
+                return 1;
+        }
+        ncg = trace_reader_count_cgroups_max(r);
+        if (ncg < 0) {
+                fprintf(stderr, "simulate: %s: %s\n", path, trace_reader_error(r));
+                return 1;
+        }
+        s = snapshot_new(1024, (size_t) MC_MAX(ncg, 1));
+        if (!s || forecast_new((size_t) MC_MAX(ncg, 1), NULL, &fc) < 0 || policy_state_new(&st) < 0) {
+                fprintf(stderr, "simulate: out of memory\n");
+                return 1;
+        }
+        if (json) {
+                json_writer_init(&jw, stdout, false);
+                json_begin_array(&jw);
+        }
+
+        while ((k = trace_reader_next(r, &rec)) > 0) {
+                if (t0 == 0)
+                        t0 = rec.t_usec;
+                double t = (double) (rec.t_usec - t0) / 1e6;
+                if (k == TRACE_RECORD_EVENT) {
+                        const TraceEvent *e = &rec.event;
+                        if (json) {
+                                json_begin_object(&jw);
+                                json_kv_double(&jw, "t_s", t, 3);
+                                json_kv_string(&jw, "event", trace_event_kind_to_string(e->kind));
+                                if (e->name[0])
+                                        json_kv_string(&jw, "name", e->name);
+                                if (e->cgroup[0])
+                                        json_kv_string(&jw, "cgroup", e->cgroup);
+                                if (e->pid >= 0)
+                                        json_kv_i64(&jw, "pid", e->pid);
+                                if (e->kind == TRACE_EVENT_HUGEPAGES) {
+                                        json_kv_u64(&jw, "requested", e->requested);
+                                        json_kv_u64(&jw, "obtained", e->obtained);
+                                }
+                                json_end_object(&jw);
+                        } else
+                                printf("%8.2f  ! %s %s%s%s\n", t, trace_event_kind_to_string(e->kind), e->name, e->cgroup[0] ? " cgroup=" : "", e->cgroup);
+                        continue;
+                }
+                k = trace_reader_fill_snapshot(r, s);
+                if (k < 0) {
+                        fprintf(stderr, "simulate: %s: %s\n", path, trace_reader_error(r));
+                        return 1;
+                }
+                const Forecast *f;
+                Decision d;
+                k = forecast_update(fc, s, &f);
+                if (k >= 0)
+                        k = policy_decide(st, cfg, s, f, NULL, &d);
+                if (k < 0) {
+                        fprintf(stderr, "simulate: %s: at %.2f s: %s\n", path, t, strerror(-k));
+                        return 1;
+                }
+                if (d.act)
+                        (void) policy_record_action(st, cfg, &d, s->timestamp_usec);
+                bool eventful = d.rung != RUNG_OBSERVE || d.act ||
+                                (f->soonest.state == FORECAST_APPROACHING && f->soonest.eta_usec <= 120 * USEC_PER_SEC) ||
+                                f->soonest.state == FORECAST_CROSSED;
+                if (!all && !eventful)
+                        continue;
+                if (json) {
+                        json_begin_object(&jw);
+                        json_kv_double(&jw, "t_s", t, 3);
+                        json_kv_u64(&jw, "available_bytes", f->available_bytes);
+                        json_kv_string(&jw, "forecast_state", forecast_state_to_string(f->soonest.state));
+                        json_kv_double(&jw, "eta_s", f->soonest.eta_usec == USEC_INFINITY ? -1.0 : secs(f->soonest.eta_usec), 2);
+                        json_kv_u64(&jw, "confidence_permyriad", f->soonest.confidence_permyriad);
+                        json_kv_double(&jw, "available_eta_s", secs(f->to_available_exhausted.eta_usec), 2);
+                        json_kv_u64(&jw, "psi_full_permyriad", f->stall.full_share_permyriad);
+                        json_kv_string(&jw, "rung", rung_to_string(d.rung));
+                        json_kv_bool(&jw, "act", d.act);
+                        json_kv_bool(&jw, "dry_run", d.dry_run);
+                        if (d.act || d.target_cgroup) {
+                                json_kv_string(&jw, "action", action_kind_to_string(d.action));
+                                if (d.target_cgroup)
+                                        json_kv_string(&jw, "target", d.target_cgroup);
+                                if (d.action == ACTION_KILL)
+                                        json_kv_string(&jw, "signal", d.signal == SIGKILL ? "SIGKILL" : "SIGTERM");
+                                json_kv_u64(&jw, "value", d.value);
+                        }
+                        json_kv_string(&jw, "reason", d.reason);
+                        json_kv_string(&jw, "explain", d.explain);
+                        json_end_object(&jw);
+                } else
+                        printf("%8.2f  avail %6" PRIu64 " MiB  eta %6.1f s  conf %3u%%  %-8s %-4s %s\n", t, f->available_bytes >> 20,
+                               secs(f->soonest.eta_usec), f->soonest.confidence_permyriad / 100, rung_to_string(d.rung),
+                               d.act ? (d.dry_run ? "DRY" : "ACT") : "-", d.explain);
+        }
+        if (k < 0) {
+                fprintf(stderr, "simulate: %s: %s\n", path, trace_reader_error(r));
+                return 1;
+        }
+        if (json) {
+                json_end_array(&jw);
+                if (json_writer_finish(&jw) < 0)
+                        return 1;
+        }
+        return 0;
+}
+
+static void print_double(double v, int decimals) {
+        if (v != v)
+                printf("%8s", "-");
+        else
+                printf("%8.*f", decimals, v);
+}
+
+static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bool json, unsigned every) {
+        EvalTrace *traces[SIM_TRACES_MAX] = {};
+        char err[TRACE_ERROR_MAX];
+        int ret = 0;
+
+        if (n > SIM_TRACES_MAX) {
+                fprintf(stderr, "simulate: at most %d traces\n", SIM_TRACES_MAX);
+                return 2;
+        }
+        for (size_t i = 0; i < n; i++) {
+                err[0] = 0;
+                int k = evaluate_trace(paths[i], every, NULL, &traces[i], err);
+                if (k < 0) {
+                        fprintf(stderr, "simulate: %s: %s\n", paths[i], err[0] ? err : strerror(-k));
+                        ret = 1;
+                        goto finish;
+                }
+        }
+
+        if (json) {
+                JsonWriter jw;
+                json_writer_init(&jw, stdout, true);
+                json_begin_array(&jw);
+                for (size_t h = 0; h < n_h; h++)
+                        for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
+                                EvalScore sc;
+                                if (evaluate_score(traces, n, (PredictorKind) p, horizons[h], &sc) < 0)
+                                        continue;
+                                json_begin_object(&jw);
+                                json_kv_string(&jw, "predictor", predictor_kind_to_string((PredictorKind) p));
+                                json_kv_double(&jw, "horizon_s", (double) horizons[h] / 1e6, 1);
+                                json_kv_u64(&jw, "episodes", sc.episodes);
+                                json_kv_u64(&jw, "recalled", sc.recalled);
+                                json_kv_double(&jw, "precision", sc.precision, 4);
+                                json_kv_double(&jw, "recall", sc.recall, 4);
+                                json_kv_double(&jw, "lead_median_s", sc.lead_median_s, 2);
+                                json_kv_double(&jw, "lead_p10_s", sc.lead_p10_s, 2);
+                                json_kv_double(&jw, "lead_p90_s", sc.lead_p90_s, 2);
+                                json_kv_double(&jw, "false_alarms_per_hour", sc.false_alarms_per_hour, 2);
+                                json_kv_u64(&jw, "alarms", sc.runs);
+                                json_kv_u64(&jw, "false_alarms", sc.false_runs);
+                                json_kv_u64(&jw, "false_alarms_benign", sc.false_runs_benign);
+                                json_kv_double(&jw, "hours", sc.hours, 4);
+                                json_end_object(&jw);
+                        }
+                json_end_array(&jw);
+                if (json_writer_finish(&jw) < 0)
+                        ret = 1;
+                goto finish;
+        }
+
+        printf("Episodes (ground truth from events and kernel counters):\n");
+        for (size_t i = 0; i < n; i++) {
+                const EvalTrace *t = traces[i];
+                printf("  %-44s %5.0f s ", t->name, (double) (t->end_usec - t->start_usec) / 1e6);
+                if (t->n_episodes == 0)
+                        printf(" benign");
+                for (size_t e = 0; e < t->n_episodes; e++)
+                        printf(" %s@%.1fs(harm from %.1fs)", episode_kind_to_string(t->episodes[e].kind),
+                               (double) (t->episodes[e].t_usec - t->start_usec) / 1e6,
+                               (double) (t->episodes[e].onset_usec - t->start_usec) / 1e6);
+                printf("\n");
+        }
+        printf("\n%-13s %7s %8s %8s %8s %8s %8s %8s %8s %8s\n", "predictor", "horizon", "episodes", "precis.", "recall",
+               "lead_med", "lead_p10", "lead_p90", "FA/hour", "FA_benign");
+        for (size_t h = 0; h < n_h; h++)
+                for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
+                        EvalScore sc;
+                        if (evaluate_score(traces, n, (PredictorKind) p, horizons[h], &sc) < 0)
+                                continue;
+                        printf("%-13s %6.0fs %8zu", predictor_kind_to_string((PredictorKind) p), (double) horizons[h] / 1e6, sc.episodes);
+                        print_double(sc.precision, 3);
+                        print_double(sc.recall, 3);
+                        print_double(sc.lead_median_s, 1);
+                        print_double(sc.lead_p10_s, 1);
+                        print_double(sc.lead_p90_s, 1);
+                        print_double(sc.false_alarms_per_hour, 1);
+                        printf(" %8zu\n", sc.false_runs_benign);
+                }
+finish:
+        for (size_t i = 0; i < n; i++)
+                eval_trace_free(traces[i]);
+        return ret;
+}
+
+int verb_simulate(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "json", no_argument, NULL, 'j' },
+                { "all", no_argument, NULL, 'a' },
+                { "eval", no_argument, NULL, 'e' },
+                { "horizon", required_argument, NULL, 'H' },
+                { "every", required_argument, NULL, 'n' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *config = NULL;
+        bool json = false, all = false, do_eval = false;
+        uint64_t horizons[SIM_HORIZONS_MAX];
+        size_t n_h = 0;
+        unsigned every = 1;
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "c:jaeH:n:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        config = optarg;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'a':
+                        all = true;
+                        break;
+                case 'e':
+                        do_eval = true;
+                        break;
+                case 'H': {
+                        char *end;
+                        errno = 0;
+                        double v = strtod(optarg, &end);
+                        if (errno || end == optarg || *end || !(v > 0) || v > 86400 || n_h >= SIM_HORIZONS_MAX) {
+                                fprintf(stderr, "simulate: bad horizon \"%s\"\n", optarg);
+                                return 2;
+                        }
+                        horizons[n_h++] = (uint64_t) (v * 1e6);
+                        break;
+                }
+                case 'n': {
+                        char *end;
+                        errno = 0;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (errno || end == optarg || *end || v == 0 || v > 1000) {
+                                fprintf(stderr, "simulate: bad --every \"%s\"\n", optarg);
+                                return 2;
+                        }
+                        every = (unsigned) v;
+                        break;
+                }
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return 2;
+                }
+
+        if (optind >= argc) {
+                fprintf(stderr, "simulate: no trace given (see --help)\n");
+                return 2;
+        }
+        if (do_eval) {
+                if (n_h == 0) {
+                        static const uint64_t def[] = { 5, 10, 30, 60 };
+                        for (size_t i = 0; i < ELEMENTSOF(def); i++)
+                                horizons[n_h++] = def[i] * USEC_PER_SEC;
+                }
+                return eval(argv + optind, (size_t) (argc - optind), horizons, n_h, json, every);
+        }
+        if (argc - optind != 1) {
+                fprintf(stderr, "simulate: one trace at a time without --eval\n");
+                return 2;
+        }
+        return timeline(argv[optind], config, json, all);
+}

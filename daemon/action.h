@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Actuators: the only code that writes to the kernel. One module per kind (action-sysctl.c,
+ * action-compact.c, action-drop-caches.c, action-reclaim.c, action-throttle.c,
+ * action-kill.c), one common request/result type, one entry point action_run() that applies
+ * the rules every rung shares:
+ *
+ *   1. the request is validated (kind, target path without "..", value in range);
+ *   2. the rate limiter is asked (min interval per kind and target, kill budget);
+ *   3. the module re-reads the current state and applies its own checks (bounds, floors,
+ *      safety rules for kills) — the same code in dry-run and enforce;
+ *   4. in enforce mode the write happens; in dry-run and observe modes the result says what
+ *      would have been written and nothing is written;
+ *   5. the rate limiter books the action (also in dry-run, so that a dry run shows the same
+ *      cadence an enforcing daemon would have), and log_action() writes a journal entry.
+ *
+ * Every path is resolved below ActionContext.root_fd (the host "/" or a fixture root), and
+ * cgroups below ActionContext.cgroup_fd (the cgroup2 mount inside that root), so tests run
+ * unprivileged on a directory tree. Kills use real pids (pidfd), read /proc below root_fd.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "policy-config.h"
+#include "ratelimit.h"
+
+#define ACTION_COMM_MAX 64           /* comm is ≤ 15 bytes; escaped for logs it can grow 4× */
+#define ACTION_DETAIL_MAX 256
+#define ACTION_TARGET_MAX 4096
+
+/* Remembered memory.high of one cgroup before memtide lowered it. */
+typedef struct ThrottleOriginal {
+        char *cgroup;                /* path relative to the cgroup2 root */
+        uint64_t high_bytes;         /* original memory.high; UINT64_MAX for "max" */
+} ThrottleOriginal;
+
+typedef struct KillOperation KillOperation;
+
+typedef struct ActionContext {
+        int root_fd;                 /* "/" or a fixture root; not owned */
+        int cgroup_fd;               /* the cgroup2 mount below root_fd, or -EBADF; not owned */
+        int run_dir_fd;              /* state directory (default /run/memtide); not owned */
+        Mode mode;                   /* MODE_ENFORCE writes; anything else only reports */
+        const PolicyConfig *config;  /* bounds, rate limits, cgroup policies; not owned */
+        RateLimit ratelimit;
+        pid_t self_pid;              /* never killed */
+
+        /* sysctl originals (action-sysctl.c): valid[i] set once saved to the state file */
+        bool sysctl_saved[_VM_SYSCTL_MAX];
+        uint64_t sysctl_original[_VM_SYSCTL_MAX];
+
+        /* memory.high originals (action-throttle.c) */
+        ThrottleOriginal *throttled;
+        size_t n_throttled;
+
+        /* kills (action-kill.c): SIGTERM→SIGKILL escalations run on this loop; without a
+         * loop a kill with an escalation delay sends SIGKILL at once */
+        sd_event *event;             /* not owned; may be NULL */
+        KillOperation *kills;        /* escalations in flight, a list */
+} ActionContext;
+
+typedef struct ActionRequest {
+        ActionKind kind;
+        Rung rung;                   /* the rung that asked for it (journal, D-Bus) */
+        const char *target;          /* cgroup path (reclaim, throttle, kill), sysctl name or
+                                      * NULL (compact: use node; drop_caches: machine) */
+        const char *reason;          /* short human text, e.g. "free<min in 8.2s" */
+        uint64_t value;              /* sysctl value; drop_caches level 1..3; reclaim bytes;
+                                      * memory.high bytes (throttle) */
+        int node;                    /* compaction node, -1 = all nodes */
+        pid_t pid;                   /* kill: a specific pid (must be listed in the target's
+                                      * cgroup.procs), 0 = choose by policy */
+        uint64_t observed;           /* the compared numbers: what was measured or forecast */
+        uint64_t threshold;          /* ... and the limit it was compared with */
+        uint64_t now_usec;           /* monotonic time of the decision */
+} ActionRequest;
+
+typedef enum ActionStatus {
+        ACTION_STATUS_DONE,          /* written (enforce) */
+        ACTION_STATUS_DRY_RUN,       /* would have been written */
+        ACTION_STATUS_PARTIAL,       /* reclaim: less than asked (EAGAIN) */
+        ACTION_STATUS_NOOP,          /* nothing to do (value already there, clamped away) */
+        ACTION_STATUS_GONE,          /* target vanished (ESRCH, ENOENT) — not an error */
+        ACTION_STATUS_REFUSED,       /* a safety rule or bound refused it */
+        ACTION_STATUS_RATE_LIMITED,  /* rate limit or kill budget */
+        ACTION_STATUS_FAILED,        /* I/O error */
+        _ACTION_STATUS_MAX,
+        _ACTION_STATUS_INVALID = -EINVAL,
+} ActionStatus;
+
+typedef struct ActionResult {
+        ActionStatus status;
+        int error;                   /* 0 or -errno behind the status */
+        uint64_t old_value;          /* value before (sysctl, memory.high) */
+        uint64_t new_value;          /* value written or that would be */
+        uint64_t wait_usec;          /* RATE_LIMITED: time until allowed */
+        pid_t pid;                   /* kill: victim; 0 for cgroup.kill */
+        int signal;                  /* kill: last signal sent (or that would be) */
+        char comm[ACTION_COMM_MAX];  /* kill: victim's comm, escaped printable */
+        char detail[ACTION_DETAIL_MAX]; /* what was done or why not */
+} ActionResult;
+
+const char *action_status_to_string(ActionStatus s) _pure_;
+
+/* Set up a context: stores the fds and config (not owned), mode, self pid, clears state. */
+void action_context_init(ActionContext *ctx, int root_fd, int cgroup_fd, int run_dir_fd,
+                         Mode mode, const PolicyConfig *config);
+/* Frees the throttle list and forgets escalations in flight (sends nothing). Does not
+ * restore anything: see action_restore_all(). */
+void action_context_done(ActionContext *ctx);
+
+/* Run one request through validation, rate limiting, the module, logging. Returns 0 when the
+ * result is DONE, DRY_RUN, PARTIAL, NOOP or GONE; the negative errno otherwise (-EBUSY or
+ * -EDQUOT rate limited, -EPERM refused by a safety rule, -ERANGE out of bounds, -EINVAL bad
+ * request, I/O errors). *ret is always filled when ret is non-NULL. Kills with a TERM→KILL
+ * escalation only send the first signal here: see action-kill.h. */
+int action_run(ActionContext *ctx, const ActionRequest *req, ActionResult *ret);
+
+/* Restore every sysctl and memory.high memtide changed (exit, Reset). Returns 0 or the first
+ * error; continues past errors. */
+int action_restore_all(ActionContext *ctx);
+
+/* Module entry points called by action_run() after rate limiting; each fills *res. */
+int action_sysctl_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
+int action_compact_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
+int action_drop_caches_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
+int action_reclaim_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
+int action_throttle_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
+int action_kill_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
+
+/* Sysctl originals (action-sysctl.c). The state file is <run_dir>/sysctl-originals, one
+ * "name value" line per sysctl, written (tmp + fsync + rename) before the first write.
+ * action_sysctl_restore(): write every saved original back, then remove the state file.
+ * action_sysctl_recover(): at start, if a state file survived a crash, restore from it and
+ * remove it; returns the number of values restored (0 when there was no file) or -errno. */
+int action_sysctl_restore(ActionContext *ctx);
+int action_sysctl_recover(ActionContext *ctx);
+/* Read one vm sysctl below root_fd. Returns 0, -ENOENT, -EINVAL (not a number), -errno. */
+int action_sysctl_read(int root_fd, VmSysctl s, uint64_t *ret);
+
+/* memory.high originals (action-throttle.c): restore one cgroup, or all. A cgroup that
+ * vanished is forgotten silently. */
+int action_throttle_restore(ActionContext *ctx, const char *cgroup);
+int action_throttle_restore_all(ActionContext *ctx);
+
+/* Helpers shared by the modules (action.c). */
+/* A cgroup path relative to the cgroup2 root: no leading '/', no "." or ".." segments. */
+bool action_cgroup_path_valid(const char *path);
+/* Write the whole string to dirfd/path (O_WRONLY|O_TRUNC, like a shell redirect). Returns 0
+ * or -errno; a short write is -EIO. */
+int action_write_file(int dirfd, const char *path, const char *s);
+/* Read up to size-1 bytes, NUL-terminated; returns the length or -errno. -EFBIG if longer. */
+ssize_t action_read_file(int dirfd, const char *path, char *buf, size_t size);
+/* Parse one unsigned decimal number (surrounding whitespace allowed) or "max" (UINT64_MAX,
+ * when allow_max). Returns 0, -EINVAL, -ERANGE. */
+int action_parse_u64(const char *s, bool allow_max, uint64_t *ret);
+bool action_writes(const ActionContext *ctx);
+/* The policy that wins for a cgroup path (never NULL while the config has a "**" policy;
+ * NULL when nothing matches). */
+const CgroupPolicy *action_cgroup_policy(const ActionContext *ctx, const char *cgroup);
+/* 0 when the cgroup's policy allows `rung`; -EPERM with res->detail filled otherwise. */
+int action_cgroup_allows(const ActionContext *ctx, const char *cgroup, Rung rung, ActionResult *res);

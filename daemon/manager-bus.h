@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The D-Bus face of the manager: name org.memtide1, object /org/memtide1, interface
+ * org.memtide1.Manager (docs/dbus-interface.md is the contract). manager-bus.c holds the
+ * vtable and the handlers; every handler reads or changes the Manager's state and nothing
+ * else, so the bus is a thin layer over manager.h.
+ *
+ * Authorization: read-only members are open to everyone; mutating members (SetMode, Reload,
+ * ResetTunables, RunAction, StartRecording, StopRecording) need the sender's effective uid 0
+ * (sd_bus_query_sender_creds), otherwise org.freedesktop.DBus.Error.AccessDenied. The D-Bus
+ * policy (units/org.memtide1.conf) says the same once more, at the bus.
+ *
+ * A flood of calls cannot delay sampling: the bus's event source runs at a lower priority
+ * than the sampling timer (a due sample always goes first, sd-bus handles one message per
+ * dispatch), and every sender gets a token bucket of MANAGER_BUS_CALLS_BURST calls refilled
+ * at MANAGER_BUS_CALLS_PER_SEC; beyond it calls get org.memtide1.Error.RateLimited at the
+ * cost of one reply.
+ *
+ * Hooks called by the manager (each a no-op without a bus):
+ *   manager_bus_forecast()      each sample, after the forecast and BEFORE the decision:
+ *                               remembers the forecast, emits a graded Warning
+ *   manager_bus_sample_done()   each sample, at its end: LevelChanged, PropertiesChanged
+ *                               for Level, Mode, Tunables
+ *   manager_bus_action_taken()  after every action_run(): ActionTaken + the history ring
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <systemd/sd-bus.h>
+
+#include "action.h"
+#include "forecast.h"
+#include "policy-config.h"
+
+struct Manager;
+
+#define MANAGER_BUS_NAME "org.memtide1"
+#define MANAGER_BUS_PATH "/org/memtide1"
+#define MANAGER_BUS_INTERFACE "org.memtide1.Manager"
+
+/* Below the sampling timer (priority 0 = SD_EVENT_PRIORITY_NORMAL): a due sample is
+ * dispatched before the next bus message. */
+#define MANAGER_BUS_EVENT_PRIORITY 10
+/* Per sender: a burst of 64 calls, then 32 per second. memtidectl makes 1-3 calls per
+ * command and `monitor` one per second; a desktop applet polling every second uses 1/32. */
+#define MANAGER_BUS_CALLS_BURST 64
+#define MANAGER_BUS_CALLS_PER_SEC 32
+/* Senders tracked at once; the least recently seen is forgotten (it starts with a full
+ * bucket again, which is only ever more permissive for a sender quiet for the longest). */
+#define MANAGER_BUS_CLIENTS_MAX 64
+/* Actions remembered for GetHistory: at the default rate limits (30 s per kind and target)
+ * 512 entries span hours even with 200 cgroups acting. */
+#define MANAGER_BUS_HISTORY_MAX 512
+/* While a warning grade persists it is repeated this often (late subscribers learn of it). */
+#define MANAGER_BUS_WARNING_REPEAT_USEC (30 * USEC_PER_SEC)
+#define MANAGER_BUS_TEXT_MAX 256
+
+/* Graded warnings (the Warning signal's first argument), from the soonest confident crossing
+ * compared with the rung horizons: notice ≤ tune horizon, warning ≤ throttle horizon,
+ * critical ≤ kill horizon. */
+typedef enum BusWarningGrade {
+        BUS_WARNING_NONE,
+        BUS_WARNING_NOTICE,
+        BUS_WARNING_WARNING,
+        BUS_WARNING_CRITICAL,
+        _BUS_WARNING_GRADE_MAX,
+        _BUS_WARNING_GRADE_INVALID = -EINVAL,
+} BusWarningGrade;
+
+typedef struct BusHistoryEntry {
+        uint64_t seq;                    /* 1, 2, ... since start */
+        uint64_t realtime_usec;          /* CLOCK_REALTIME when it was taken */
+        uint64_t monotonic_usec;         /* the request's now_usec (CLOCK_MONOTONIC) */
+        Rung rung;
+        int kind;                        /* ActionKind, or -1 for a restore */
+        ActionStatus status;
+        int error;                       /* 0 or -errno */
+        uint64_t observed;               /* compared numbers (request) */
+        uint64_t threshold;
+        uint64_t old_value, new_value;   /* result */
+        int32_t pid;                     /* kill victim, 0 */
+        bool manual;                     /* RunAction over the bus */
+        char target[MANAGER_BUS_TEXT_MAX]; /* cgroup path, sysctl name, "" (truncated) */
+        char reason[MANAGER_BUS_TEXT_MAX];
+        char comm[ACTION_COMM_MAX];
+        char detail[ACTION_DETAIL_MAX];
+} BusHistoryEntry;
+
+typedef struct BusClient {
+        char name[64];                   /* unique bus name (":1.42"), "" = free */
+        uint64_t tat_usec;               /* GCRA theoretical arrival time */
+        uint64_t last_usec;              /* last call, for LRU replacement */
+} BusClient;
+
+/* A cgroup's forecast kept from the last sample that read the cgroups (calm samples in between
+ * feed the forecaster no cgroups), with its own copy of the path. */
+typedef struct BusCgroupForecast {
+        CgroupForecast f;                /* f.path points to path below */
+        char path[MC_CGROUP_PATH_MAX];
+} BusCgroupForecast;
+
+typedef struct ManagerBus {
+        sd_bus_slot *vtable_slot;
+        sd_bus_slot *filter_slot;
+        const Forecast *forecast;        /* of the last sample; points into the forecaster */
+        Rung last_rung;                  /* as last announced */
+        Mode last_mode;
+        uint64_t tunables_hash;          /* of the Tunables property as last announced */
+        BusWarningGrade warning_grade;
+        uint64_t warning_usec;           /* when the current grade was last signalled */
+        bool reloading;
+        uint64_t calls_refused;          /* rate limited calls, since start */
+        BusClient clients[MANAGER_BUS_CLIENTS_MAX];
+        BusHistoryEntry *history;        /* ring of MANAGER_BUS_HISTORY_MAX */
+        size_t n_history, history_head;
+        uint64_t history_seq;
+        char recording_path[4096];       /* "" when not recording (or --record) */
+        BusCgroupForecast *cgroup_fc;    /* max_cgroups entries, allocated at setup */
+        size_t n_cgroup_fc;
+        VmTunables tunables;             /* last read (the manager reads them every few samples) */
+        bool have_tunables;
+} ManagerBus;
+
+/* Connect according to `spec`: NULL or "system" the system bus, "session" the user bus,
+ * "none" no bus, anything else a D-Bus address ("unix:path=/run/x"). Registers the object,
+ * attaches to the manager's event loop and takes the name. Returns 0 (also for "none"),
+ * or -errno (cannot connect, name taken, out of memory), logged. */
+int manager_bus_setup(struct Manager *m, const char *spec);
+void manager_bus_done(struct Manager *m);
+
+void manager_bus_forecast(struct Manager *m, const Forecast *fc);
+void manager_bus_sample_done(struct Manager *m);
+void manager_bus_action_taken(struct Manager *m, const ActionRequest *req, const ActionResult *res, bool manual);
+
+/* The introspection XML of the object (what Introspect answers), produced by sd-bus from
+ * the vtable over a private socket pair. Returns 0 or -errno. */
+int manager_bus_introspect(FILE *f);
+
+const char *bus_warning_grade_to_string(BusWarningGrade g) _const_;

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * The recorder (`memtided --record FILE`): a TRACE-FORMAT.md version 1 trace of what this
+ * daemon read, through libmemcore's TraceWriter, plus an `action` event for every action
+ * taken (and `daemon_kill` for every kill carried out), so that `memtidectl simulate` can
+ * replay the very inputs and compare its decisions with the daemon's.
+ *
+ * The file contents are read a second time for the recorder, right after the parsers read
+ * them (the sources do not hand their raw bytes out); the two reads are microseconds apart,
+ * and a recording is a diagnostic, not the daemon's input. Cgroup files are recorded on the
+ * samples where the cgroups were read. Files end up gzip-compressed when FILE ends in ".gz".
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "log.h"
+#include "manager.h"
+
+static const struct {
+        uint32_t bit;
+        const char *path;
+} record_sources[] = {
+        { SOURCE_MEMINFO, "proc/meminfo" },
+        { SOURCE_VMSTAT, "proc/vmstat" },
+        { SOURCE_BUDDYINFO, "proc/buddyinfo" },
+        { SOURCE_PAGETYPEINFO, "proc/pagetypeinfo" },
+        { SOURCE_ZONEINFO, "proc/zoneinfo" },
+        { SOURCE_SLABINFO, "proc/slabinfo" },
+        { SOURCE_PSI_MEMORY, "proc/pressure/memory" },
+        { SOURCE_PSI_IO, "proc/pressure/io" },
+        { SOURCE_PSI_CPU, "proc/pressure/cpu" },
+};
+
+static const struct {
+        uint32_t bit;
+        const char *name;
+} record_cgroup_files[] = {
+        { CGROUP_HAVE_CURRENT, "memory.current" },
+        { CGROUP_HAVE_MAX, "memory.max" },
+        { CGROUP_HAVE_HIGH, "memory.high" },
+        { CGROUP_HAVE_LOW, "memory.low" },
+        { CGROUP_HAVE_MIN, "memory.min" },
+        { CGROUP_HAVE_SWAP_CURRENT, "memory.swap.current" },
+        { CGROUP_HAVE_STAT, "memory.stat" },
+        { CGROUP_HAVE_EVENTS, "memory.events" },
+        { CGROUP_HAVE_PRESSURE, "memory.pressure" },
+        { CGROUP_HAVE_PROCS, "cgroup.procs" },
+};
+
+int manager_record_open(Manager *m, const char *path) {
+        size_t n = strlen(path);
+        bool gz = n > 3 && streq(path + n - 3, ".gz");
+        struct utsname u;
+        char v[64];
+        int r;
+
+        r = trace_writer_open(path, gz, &m->recorder);
+        if (r < 0)
+                return r;
+        (void) trace_writer_meta(m->recorder, "recorder", "memtided");
+        (void) trace_writer_meta(m->recorder, "version", PACKAGE_VERSION);
+        if (m->host && uname(&u) == 0)
+                (void) trace_writer_meta(m->recorder, "kernel", u.release);
+        snprintf(v, sizeof(v), "%ld", sysconf(_SC_PAGESIZE));
+        (void) trace_writer_meta(m->recorder, "pagesize", v);
+        (void) trace_writer_meta(m->recorder, "mode", mode_to_string(m->mode));
+        log_info("Recording a trace to %s", path);
+        return 0;
+}
+
+static void record_file(Manager *m, int dir_fd, const char *rel, const char *abs) {
+        size_t len;
+
+        if (source_read_file(dir_fd, rel, &m->record_buf, &len) < 0)
+                return;  /* vanished between the two reads: left out of this sample */
+        (void) trace_writer_file(m->recorder, abs, m->record_buf.data, len);
+}
+
+int manager_record_sample(Manager *m, const Snapshot *s, uint32_t what) {
+        char abs[MC_CGROUP_PATH_MAX + 64], rel[MC_CGROUP_PATH_MAX + 32];
+        int r;
+
+        r = trace_writer_sample(m->recorder, s->timestamp_usec);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(record_sources); i++)
+                if ((what & record_sources[i].bit) && (s->have & record_sources[i].bit)) {
+                        snprintf(abs, sizeof(abs), "/%s", record_sources[i].path);
+                        record_file(m, m->root_fd, record_sources[i].path, abs);
+                }
+        if (s->have & SNAPSHOT_HAVE_TUNABLES)
+                for (VmTunable t = 0; t < _VM_TUNABLE_MAX; t++)
+                        if (s->tunables.present & (1u << t)) {
+                                snprintf(rel, sizeof(rel), "proc/sys/vm/%s", vm_tunable_to_string(t));
+                                snprintf(abs, sizeof(abs), "/%s", rel);
+                                record_file(m, m->root_fd, rel, abs);
+                        }
+
+        /* cgroups only on the samples that read them */
+        if (!(s->have & SNAPSHOT_HAVE_CGROUPS) || m->cgroups_read_usec != s->timestamp_usec)
+                return 0;
+        for (size_t i = 0; i < s->n_cgroups; i++) {
+                const CgroupSample *c = &s->cgroups[i];
+                for (size_t k = 0; k < ELEMENTSOF(record_cgroup_files); k++) {
+                        if (!(c->have & record_cgroup_files[k].bit))
+                                continue;
+                        if ((size_t) snprintf(rel, sizeof(rel), "%s/%s", c->path, record_cgroup_files[k].name) >= sizeof(rel) ||
+                            (size_t) snprintf(abs, sizeof(abs), "/%s/%s", m->cgroups.path, rel) >= sizeof(abs))
+                                continue;
+                        record_file(m, m->cgroups.fd, rel, abs);
+                }
+        }
+        return 0;
+}
+
+int manager_record_action(Manager *m, const ActionRequest *req, const ActionResult *res) {
+        char kv[2048], target[600], comm[200];
+        const char *kind;
+        int r;
+
+        if (!m->recorder)
+                return 0;
+        kind = req->kind == _ACTION_KIND_INVALID ? "restore" : action_kind_to_string(req->kind) ?: "?";
+        if (trace_percent_encode(req->target ?: (req->kind == ACTION_COMPACT ? "node" : "machine"), target,
+                                 sizeof(target)) < 0)
+                snprintf(target, sizeof(target), "(long)");
+        snprintf(kv, sizeof(kv), "rung=%d kind=%s target=%s status=%s value=%" PRIu64, (int) req->rung, kind, target,
+                 action_status_to_string(res->status) ?: "?", res->new_value);
+        if (res->pid > 0) {
+                if (trace_percent_encode(res->comm, comm, sizeof(comm)) < 0 || !comm[0])
+                        snprintf(comm, sizeof(comm), "%%3F");
+                size_t n = strlen(kv);
+                snprintf(kv + n, sizeof(kv) - n, " pid=%d comm=%s", (int) res->pid, comm);
+        }
+        r = trace_writer_event(m->recorder, req->now_usec, "action", kv);
+        if (r < 0)
+                return r;
+
+        if (req->kind == ACTION_KILL && res->status == ACTION_STATUS_DONE) {
+                if (res->pid > 0)
+                        snprintf(kv, sizeof(kv), "pid=%d comm=%s cgroup=/%s by=memtided", (int) res->pid, comm, target);
+                else
+                        snprintf(kv, sizeof(kv), "pid=0 comm=%%2A cgroup=/%s by=memtided", target);
+                r = trace_writer_event(m->recorder, req->now_usec, "daemon_kill", kv);
+        }
+        return r;
+}
+
+void manager_record_close(Manager *m) {
+        int r;
+
+        if (!m->recorder)
+                return;
+        r = trace_writer_close(m->recorder);
+        m->recorder = NULL;
+        if (r < 0)
+                log_error_errno(r, "Writing the trace failed, the recording is incomplete: %m");
+}

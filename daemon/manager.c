@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Manager lifetime: the startup steps in the order they must happen, the signal, watchdog and
+ * sampling sources on sd-event, reload, and shutdown with restore.
+ *
+ * Startup order and why:
+ *   1. configuration first: a bad file refuses the start before anything is touched;
+ *   2. the root and the run directory, then the lock (two daemons sharing one
+ *      sysctl-originals file would save each other's changes as "originals");
+ *   3. crash recovery of sysctls BEFORE the first sample, so the models see the kernel's own
+ *      values and the next save records the true originals;
+ *   4. oom_score_adj and mlockall, then the preallocated state, then the first sample (which
+ *      decides whether this root can be read at all), then READY=1.
+ * On SIGTERM/SIGINT everything memtide changed is restored before the loop exits; on
+ * SIGHUP a fresh configuration is loaded and swapped in only if valid.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager-bus.h"
+#include "manager.h"
+
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT 4
+#endif
+
+void manager_options_defaults(ManagerOptions *ret) {
+        *ret = (ManagerOptions) {
+                .root = "/",
+                .mode_override = -1,
+                .oom_score_adj = MANAGER_OOM_SCORE_ADJ_DEFAULT,
+                .max_cgroups = MANAGER_MAX_CGROUPS_DEFAULT,
+                .rewalk_every = MANAGER_REWALK_EVERY_DEFAULT,
+                .mlock = true,
+        };
+}
+
+static void config_messages_log(const ConfigMessages *msgs) {
+        for (size_t i = 0; i < msgs->n; i++) {
+                if (msgs->items[i].severity == CONFIG_ERROR)
+                        log_error("%s", msgs->items[i].text);
+                else
+                        log_warning("%s, ignoring", msgs->items[i].text);
+        }
+}
+
+static int manager_load_config(Manager *m, PolicyConfig **ret) {
+        ConfigMessages msgs = {};
+        PolicyConfig *c = NULL;
+        int r;
+
+        r = config_load(m->config_file, m->dropin_dir, &c, &msgs);
+        config_messages_log(&msgs);
+        config_messages_done(&msgs);
+        if (r < 0)
+                return r;
+        *ret = c;
+        return 0;
+}
+
+static Mode manager_effective_mode(const Manager *m) {
+        return m->opt.mode_override >= 0 ? (Mode) m->opt.mode_override : m->config->global.mode;
+}
+
+static int manager_notify_status(Manager *m) {
+        char status[256];
+
+        snprintf(status, sizeof(status), "STATUS=%s; rung %s; %zu cgroups; sampling every %" PRIu64 " ms",
+                 mode_to_string(m->mode) ?: "?", rung_to_string(m->ladder.rung) ?: "?",
+                 m->snap[m->cur ^ 1u]->n_cgroups, m->interval_usec / USEC_PER_MSEC);
+        return sd_notify(0, status);
+}
+
+int manager_reload(Manager *m) {
+        PolicyConfig *c = NULL;
+        Mode old_mode = m->mode;
+        int r;
+
+        (void) sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
+        r = manager_load_config(m, &c);
+        if (r < 0) {
+                log_error_errno(r, "Reloading %s failed, keeping the running configuration: %m",
+                                m->config_file ?: CONFIG_MAIN_FILE);
+                (void) sd_notify(0, "READY=1");
+                (void) manager_notify_status(m);
+                return r;
+        }
+
+        policy_config_free(m->config);
+        m->config = c;
+        m->mode = manager_effective_mode(m);
+        m->actions.config = m->config;
+        m->actions.mode = m->mode;
+        m->walk_now = true;      /* policy globs may have changed: match again */
+
+        /* PSI thresholds and window may have changed: watch again (the cgroup watches come
+         * back at the walk) */
+        manager_psi_done(m);
+        r = manager_psi_setup(m);
+        if (r < 0)
+                log_warning_errno(r, "PSI watches unavailable after the reload, continuing without early pressure wakeups: %m");
+        log_info("Reloaded configuration from %s (mode %s%s)", m->config_file ?: CONFIG_MAIN_FILE,
+                 mode_to_string(m->mode), old_mode != m->mode ? ", changed" : "");
+        if (old_mode == MODE_ENFORCE && m->mode != MODE_ENFORCE)
+                (void) manager_restore(m, "mode left enforce");
+
+        (void) sd_notify(0, "READY=1");
+        (void) manager_notify_status(m);
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) manager_reload(userdata);
+        return 0;
+}
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Received %s, restoring and exiting", strsignal((int) si->ssi_signo));
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) sd_notify(0, "WATCHDOG=1");
+        return sd_event_source_set_time(s, usec + m->watchdog_usec / 2);
+}
+
+static int on_sample_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) manager_sample(m, usec);
+        if (m->opt.max_samples > 0 && m->samples >= m->opt.max_samples)
+                return sd_event_exit(m->event, 0);
+        return manager_reschedule(m, usec);
+}
+
+static int manager_open_run_dir(Manager *m) {
+        const char *dir = m->opt.run_dir;
+        char buf[4096];
+
+        if (!dir) {
+                if (m->host)
+                        dir = MEMTIDE_RUNDIR;
+                else {
+                        snprintf(buf, sizeof(buf), "%s/run/memtide", m->opt.root);
+                        dir = buf;
+                }
+        }
+        snprintf(m->run_dir, sizeof(m->run_dir), "%s", dir);
+
+        if (mkdir(m->run_dir, 0755) < 0 && errno != EEXIST) {
+                /* a fixture root may lack run/: create the parent once */
+                char parent[4096];
+                snprintf(parent, sizeof(parent), "%s", m->run_dir);
+                if (mkdir(dirname(parent), 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (mkdir(m->run_dir, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        m->run_dir_fd = open(m->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (m->run_dir_fd < 0)
+                return -errno;
+
+        m->lock_fd = openat(m->run_dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (m->lock_fd < 0)
+                return -errno;
+        if (flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        return 0;
+}
+
+static void manager_set_oom_score_adj(Manager *m) {
+        char v[16];
+        int r;
+
+        if (!m->host) {
+                log_debug("Not touching the real oom_score_adj under --root %s", m->opt.root);
+                return;
+        }
+        snprintf(v, sizeof(v), "%d\n", m->opt.oom_score_adj);
+        r = action_write_file(AT_FDCWD, "/proc/self/oom_score_adj", v);
+        if (r < 0)
+                log_warning_errno(r, "Cannot set oom_score_adj to %d, continuing: %m", m->opt.oom_score_adj);
+}
+
+static void manager_mlock(Manager *m) {
+        if (!m->opt.mlock)
+                return;
+        /* MCL_ONFAULT: lock what is touched instead of faulting in every mapped page of every
+         * library; the hot path's pages are touched by the first sample and stay locked. */
+        if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0 &&
+            mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+                log_warning_errno(errno, "mlockall() failed, continuing unlocked (paging may delay us under pressure): %m");
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        manager_bus_done(m);
+        manager_record_close(m);
+        manager_psi_done(m);
+        if (m->actions_ready)
+                action_context_done(&m->actions);
+        sd_event_source_disable_unref(m->sample_timer);
+        sd_event_source_disable_unref(m->watchdog_timer);
+        sd_event_source_disable_unref(m->sig_term);
+        sd_event_source_disable_unref(m->sig_int);
+        sd_event_source_disable_unref(m->sig_hup);
+        sd_event_unref(m->event);
+        forecast_free(m->forecaster);
+        snapshot_free(m->snap[0]);
+        snapshot_free(m->snap[1]);
+        read_buffer_done(&m->buf);
+        read_buffer_done(&m->record_buf);
+        cgroup_root_done(&m->cgroups);
+        policy_config_free(m->config);
+        free(m->inspection);
+        free(m->cgroup_watches);
+        free(m->config_file);
+        free(m->dropin_dir);
+        safe_close(m->lock_fd);
+        safe_close(m->run_dir_fd);
+        safe_close(m->root_fd);
+        free(m);
+        return NULL;
+}
+
+#define FAIL(code, r)                   \
+        do {                            \
+                *ret_exit = (code);     \
+                return (r);             \
+        } while (0)
+
+int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        sigset_t mask;
+        uint64_t now;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory"));
+        m->opt = *opt;
+        m->root_fd = m->run_dir_fd = m->lock_fd = -EBADF;
+        m->cgroups.fd = -EBADF;
+        m->exit_code = EXIT_SUCCESS;
+
+        /* 1. configuration */
+        if (opt->config_file) {
+                m->config_file = strdup(opt->config_file);
+                if (!m->config_file)
+                        FAIL(EXIT_MEMTIDE_RESOURCES, -ENOMEM);
+        }
+        if (opt->dropin_dir)
+                m->dropin_dir = strdup(opt->dropin_dir);
+        else if (opt->config_file) {
+                /* --config FILE: its drop-ins live next to it, never in /etc */
+                char *t = strdup(opt->config_file);
+                if (t && asprintf(&m->dropin_dir, "%s/policy.d", dirname(t)) < 0)
+                        m->dropin_dir = NULL;
+                free(t);
+        }
+        if ((opt->dropin_dir || opt->config_file) && !m->dropin_dir)
+                FAIL(EXIT_MEMTIDE_RESOURCES, -ENOMEM);
+        r = manager_load_config(m, &m->config);
+        if (r < 0)
+                FAIL(EXIT_MEMTIDE_CONFIG, log_error_errno(r, "Invalid configuration %s, refusing to start: %m",
+                                                          m->config_file ?: CONFIG_MAIN_FILE));
+        m->mode = manager_effective_mode(m);
+
+        /* 2. root, run directory, lock */
+        m->root_fd = open(opt->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (m->root_fd < 0)
+                FAIL(EXIT_MEMTIDE_ROOT, log_error_errno(errno, "Cannot open root %s: %m", opt->root));
+        {
+                struct stat a, b;
+                m->host = fstat(m->root_fd, &a) == 0 && stat("/", &b) == 0 && a.st_dev == b.st_dev &&
+                          a.st_ino == b.st_ino;
+        }
+
+        r = manager_open_run_dir(m);
+        if (r == -EBUSY)
+                FAIL(EXIT_MEMTIDE_LOCKED, log_error_errno(r, "Another memtided holds %s/lock, refusing to start", m->run_dir));
+        if (r < 0) {
+                if (m->mode == MODE_ENFORCE)
+                        FAIL(EXIT_MEMTIDE_RUN_DIR, log_error_errno(r, "Cannot use run directory %s, refusing to enforce: %m",
+                                                                   m->run_dir));
+                log_warning_errno(r, "Cannot use run directory %s (%s mode writes nothing), continuing: %m",
+                                  m->run_dir, mode_to_string(m->mode));
+                m->run_dir_fd = safe_close(m->run_dir_fd);
+                m->lock_fd = safe_close(m->lock_fd);
+        }
+
+        r = cgroup_root_discover(m->root_fd, m->host, &m->cgroups);
+        if (r < 0)
+                log_warning_errno(r, "cgroup discovery failed, continuing without cgroups: %m");
+        else if (!m->cgroups.found)
+                log_warning("No cgroup v2 hierarchy below %s, continuing with machine-wide figures only", opt->root);
+        else
+                log_info("cgroup v2 at %s/%s%s%s", m->host ? "" : opt->root, m->cgroups.path,
+                         m->cgroups.memory_controller ? "" : " (memory controller not enabled: no per-cgroup figures)",
+                         m->cgroups.via_libcgroup ? ", found via libcgroup" : "");
+
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event: %m"));
+
+        action_context_init(&m->actions, m->root_fd, m->cgroups.found ? m->cgroups.fd : -EBADF, m->run_dir_fd,
+                            m->mode, m->config);
+        m->actions.event = m->event;
+        m->actions_ready = true;
+
+        /* 3. crash recovery: restore sysctls a previous run left changed */
+        if (m->run_dir_fd >= 0) {
+                r = action_sysctl_recover(&m->actions);
+                if (r < 0)
+                        FAIL(EXIT_MEMTIDE_RECOVERY,
+                             log_error_errno(r, "Restoring sysctls saved by a previous run (%s/sysctl-originals) failed, refusing to start: %m",
+                                             m->run_dir));
+                if (r > 0)
+                        log_notice("Restored %d sysctl(s) left changed by a previous run", r);
+        }
+
+        /* 4. process setup, preallocation */
+        manager_set_oom_score_adj(m);
+        manager_mlock(m);
+
+        /* one cgroups[] array, moved to the snapshot being filled; it starts in the "last
+         * good" one (snap[1], as cur starts at 0) */
+        m->snap[0] = snapshot_new(MANAGER_SLAB_CACHES_MAX, 0);
+        m->snap[1] = snapshot_new(MANAGER_SLAB_CACHES_MAX, opt->max_cgroups);
+        m->cgroup_watches = calloc(opt->max_cgroups ?: 1, sizeof(*m->cgroup_watches));
+        if (!m->snap[0] || !m->snap[1] || !m->cgroup_watches)
+                FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory allocating the sample buffers"));
+        r = forecast_new(opt->max_cgroups, NULL, &m->forecaster);
+        if (r < 0)
+                FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot allocate the forecaster: %m"));
+        if (opt->live) {
+                m->inspection = calloc(1, sizeof(*m->inspection));
+                if (!m->inspection)
+                        FAIL(EXIT_MEMTIDE_RESOURCES, -ENOMEM);
+                m->tty = isatty(STDOUT_FILENO) == 1;
+        }
+        if (opt->record_path) {
+                r = manager_record_open(m, opt->record_path);
+                if (r < 0)
+                        FAIL(EXIT_MEMTIDE_RECORD, log_error_errno(r, "Cannot record to %s: %m", opt->record_path));
+        }
+
+        /* signals, PSI, first sample, timers */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        r = sd_event_add_signal(m->event, &m->sig_term, SIGTERM, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sig_int, SIGINT, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sig_hup, SIGHUP, on_sighup, m);
+        if (r < 0)
+                FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event signal setup: %m"));
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        ladder_state_init(&m->ladder, now);
+        m->interval_usec = opt->fixed_interval_usec ?: m->config->global.sample_interval_max_usec;
+        m->walk_now = true;
+
+        r = manager_psi_setup(m);
+        if (r < 0)
+                log_warning_errno(r, "PSI watches unavailable, continuing without early pressure wakeups: %m");
+
+        r = manager_sample(m, now);
+        if (r < 0)
+                FAIL(EXIT_MEMTIDE_SOURCES, log_error_errno(r, "Cannot read the required sources below %s, refusing to start: %m",
+                                                           opt->root));
+
+        if (opt->max_samples == 0 || m->samples < opt->max_samples) {
+                r = sd_event_add_time(m->event, &m->sample_timer, CLOCK_MONOTONIC, now + m->interval_usec,
+                                      USEC_PER_MSEC, on_sample_timer, m);
+                if (r < 0)
+                        FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event timer: %m"));
+                (void) manager_reschedule(m, now);
+        }
+
+        if (sd_watchdog_enabled(false, &m->watchdog_usec) > 0 && m->watchdog_usec > 0) {
+                r = sd_event_add_time(m->event, &m->watchdog_timer, CLOCK_MONOTONIC, now + m->watchdog_usec / 2,
+                                      0, on_watchdog, m);
+                if (r < 0)
+                        FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event watchdog timer: %m"));
+                r = sd_event_source_set_enabled(m->watchdog_timer, SD_EVENT_ON);
+                if (r < 0)
+                        FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event watchdog timer: %m"));
+        }
+
+        /* D-Bus: an explicit --bus must work; the default system bus may be absent (early
+         * boot, containers) and memory protection does not depend on it. */
+        r = manager_bus_setup(m, opt->bus ?: (m->host ? "system" : "none"));
+        if (r < 0) {
+                if (opt->bus)
+                        FAIL(EXIT_MEMTIDE_BUS, r);
+                log_warning_errno(r, "Continuing without the D-Bus interface: %m");
+                manager_bus_done(m);
+        }
+
+        log_info("memtided %s started: root %s, mode %s, config %s, run dir %s, sampling %" PRIu64 "–%" PRIu64 " ms",
+                 PACKAGE_VERSION, opt->root, mode_to_string(m->mode), m->config_file ?: CONFIG_MAIN_FILE,
+                 m->run_dir_fd >= 0 ? m->run_dir : "(none)",
+                 (opt->fixed_interval_usec ?: m->config->global.sample_interval_min_usec) / USEC_PER_MSEC,
+                 (opt->fixed_interval_usec ?: m->config->global.sample_interval_max_usec) / USEC_PER_MSEC);
+
+        *ret = TAKE_PTR(m);
+        *ret_exit = EXIT_SUCCESS;
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r = 0;
+
+        (void) sd_notify(0, "READY=1");
+        (void) manager_notify_status(m);
+        if (m->sample_timer) {
+                r = sd_event_loop(m->event);
+                if (r < 0)
+                        log_error_errno(r, "Event loop failed: %m");
+        }
+        (void) sd_notify(0, "STOPPING=1\nSTATUS=Restoring tunables and exiting");
+
+        (void) manager_restore(m, "exit");
+        manager_record_close(m);
+        return r < 0 ? EXIT_FAILURE : m->exit_code;
+}

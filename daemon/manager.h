@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The manager: memtided's one owner of state. It holds the sd-event loop and every source on
+ * it (the sampling timer, PSI watches, signals, the watchdog), the running configuration, the
+ * double-buffered Snapshot, the forecaster, the ladder state, the actuators' context and the
+ * recorder. One concept per file:
+ *
+ *   manager.c          lifetime: startup steps (run dir, lock, crash recovery, oom_score_adj,
+ *                      mlockall), signals, reload, sd_notify, watchdog, shutdown and restore
+ *   manager-sample.c   one sample: /proc sources, cgroup list and re-walk, PSI watches, the
+ *                      forecast, the adaptive interval, the --live view
+ *   manager-act.c      decision → ActionRequests → action_run(), journal level changes
+ *   manager-record.c   the --record trace writer (TRACE-FORMAT.md, with action events)
+ *   ladder.c           the minimal rung decision used until libmemcore's policy lands
+ *
+ * The hot path (timer → sample → forecast → decision) allocates nothing: both Snapshots, the
+ * forecaster, the read buffer and the per-cgroup PSI table are sized at startup for
+ * ManagerOptions.max_cgroups. The cgroup re-walk (every rewalk_every samples) opens
+ * directories and may allocate inside libc (opendir); so may the journal on an action.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "action.h"
+#include "cgroup.h"
+#include "forecast.h"
+#include "inspect.h"
+#include "ladder.h"
+#include "policy-config.h"
+#include "psi.h"
+#include "snapshot.h"
+#include "source.h"
+#include "trace.h"
+
+/* Exit codes for every reason memtided refuses to start, and for a failed run. Stable: the
+ * man page (memtided(8), EXIT STATUS) copies this table; never renumber, only append.
+ *
+ *   0   EXIT_SUCCESS               clean exit (signal, --count reached, --check-config valid)
+ *   1   EXIT_FAILURE               the event loop failed while running
+ *   2   EXIT_MEMTIDE_USAGE         bad command line
+ *   3   EXIT_MEMTIDE_ROOT          --root DIR cannot be opened as a directory
+ *   4   EXIT_MEMTIDE_SOURCES       a required /proc source (meminfo, vmstat, zoneinfo) cannot
+ *                                  be read or parsed at the first sample
+ *   5   EXIT_MEMTIDE_EVENT_LOOP    sd-event setup failed (loop, signals, timers)
+ *   6   EXIT_MEMTIDE_CONFIG        the configuration is invalid (messages name file:line:key)
+ *   7   EXIT_MEMTIDE_RUN_DIR       enforce mode and the run directory cannot be created or
+ *                                  opened (sysctl originals could not be persisted)
+ *   8   EXIT_MEMTIDE_RECORD        --record FILE cannot be created
+ *   9   EXIT_MEMTIDE_RECOVERY      sysctl originals left by a crashed run could not be
+ *                                  restored (remove <run dir>/sysctl-originals after checking)
+ *   10  EXIT_MEMTIDE_RESOURCES     out of memory while allocating the preallocated state
+ *   11  EXIT_MEMTIDE_LOCKED        another memtided holds the run directory's lock
+ *   12  EXIT_MEMTIDE_BUS           --bus=... was given and the bus cannot be reached, or
+ *                                  another process owns org.memtide1 on it
+ */
+enum {
+        EXIT_MEMTIDE_USAGE = 2,
+        EXIT_MEMTIDE_ROOT = 3,
+        EXIT_MEMTIDE_SOURCES = 4,
+        EXIT_MEMTIDE_EVENT_LOOP = 5,
+        EXIT_MEMTIDE_CONFIG = 6,
+        EXIT_MEMTIDE_RUN_DIR = 7,
+        EXIT_MEMTIDE_RECORD = 8,
+        EXIT_MEMTIDE_RECOVERY = 9,
+        EXIT_MEMTIDE_RESOURCES = 10,
+        EXIT_MEMTIDE_LOCKED = 11,
+        EXIT_MEMTIDE_BUS = 12,
+};
+
+/* Cgroups sampled and forecast at most (the scale target is 200; the rest are skipped,
+ * logged once). Each costs two CgroupSamples (~4.9 KiB each) and a forecaster slot. */
+#define MANAGER_MAX_CGROUPS_DEFAULT 256
+/* Walk the cgroup tree again every this many samples: between walks the known list is
+ * re-read and vanished cgroups dropped; new ones appear at the next walk. */
+#define MANAGER_REWALK_EVERY_DEFAULT 10
+/* Room for the slab caches of a busy kernel: ~250 on this kind of machine, 1000+ with many
+ * per-memcg caches on older kernels. More are -ENOBUFS: the sample goes on without slabinfo. */
+#define MANAGER_SLAB_CACHES_MAX 2048
+/* slabinfo is root-only and costly (walks every cache under slab_mutex): every N samples. */
+#define MANAGER_SLABINFO_EVERY 10
+/* Below systemd-journald (-250 is not enough headroom under a leak) but above -1000 so the
+ * kernel OOM killer can still take us as the very last resort. */
+#define MANAGER_OOM_SCORE_ADJ_DEFAULT (-900)
+
+typedef struct ManagerOptions {
+        const char *root;                /* "/" or a fixture tree */
+        const char *config_file;         /* NULL: CONFIG_MAIN_FILE */
+        const char *dropin_dir;          /* NULL: CONFIG_DROPIN_DIR, or <dir of config>/policy.d */
+        const char *run_dir;             /* NULL: /run/memtide, or ROOT/run/memtide under --root */
+        const char *record_path;         /* --record FILE, NULL: none */
+        int mode_override;               /* a Mode, or -1: the configuration's */
+        int oom_score_adj;               /* written to /proc/self/oom_score_adj (not under --root) */
+        bool live;                       /* draw the figures on stdout */
+        bool json;                       /* with live: one JSON object per sample */
+        unsigned max_samples;            /* stop after this many samples, 0 = run until signalled */
+        uint64_t fixed_interval_usec;    /* --interval: fixed sampling, 0 = adaptive */
+        size_t max_cgroups;
+        unsigned rewalk_every;
+        bool mlock;                      /* mlockall() at startup */
+        const char *bus;                 /* --bus: NULL = system bus on the host, none under
+                                          * --root; "system", "session", "none" or an address */
+} ManagerOptions;
+
+void manager_options_defaults(ManagerOptions *ret);
+
+typedef struct Manager Manager;
+
+/* One PSI watch per managed cgroup, kept in a slot table parallel to nothing: looked up by
+ * path at each re-walk. */
+typedef struct ManagerCgroupWatch {
+        PsiWatch *watch;                 /* NULL when the file could not be watched */
+        bool seen;                       /* found by the current re-walk */
+} ManagerCgroupWatch;
+
+struct Manager {
+        ManagerOptions opt;
+        sd_event *event;
+        sd_event_source *sample_timer;
+        sd_event_source *watchdog_timer;
+        sd_event_source *sig_term, *sig_int, *sig_hup;
+
+        int root_fd;                     /* owned */
+        bool host;                       /* root is the real "/" */
+        int run_dir_fd;                  /* owned, -EBADF when none */
+        int lock_fd;                     /* flock on <run dir>/lock, owned */
+        char run_dir[4096];
+        char *config_file;               /* owned copies for reload */
+        char *dropin_dir;
+        PolicyConfig *config;            /* running configuration, owned */
+        Mode mode;                       /* effective mode */
+
+        CgroupRoot cgroups;
+        ActionContext actions;
+        bool actions_ready;
+        Forecaster *forecaster;
+        Snapshot *snap[2];               /* [cur] is read into, [!cur] is the last good sample;
+                                          * the one cgroups[] array moves to the newest */
+        unsigned cur;
+        bool have_good;                  /* snap[!cur] holds a good sample */
+        ReadBuffer buf;
+        ReadBuffer record_buf;
+        char path_scratch[MC_CGROUP_PATH_MAX]; /* a cgroup path while its slot is rewritten */
+
+        /* cgroup list: the last good snapshot's cgroups[] are the list; a re-walk rebuilds it */
+        unsigned samples;
+        unsigned since_walk;
+        bool walk_now;
+        bool cgroups_truncated_logged;
+        int source_errors_logged;        /* SOURCE_* bits whose failure was logged once */
+
+        /* PSI */
+        PsiWatch *psi_some, *psi_full;   /* /proc/pressure/memory */
+        ManagerCgroupWatch *cgroup_watches; /* max_cgroups slots, by path */
+        size_t n_cgroup_watches;
+        bool psi_reported;
+        uint64_t pressure_until_usec;    /* sample fast until then (a PSI event fired) */
+
+        /* ladder */
+        LadderState ladder;
+        LadderDecision decision;         /* of the last sample */
+        uint64_t interval_usec;          /* current sampling interval */
+        uint64_t last_action_usec;
+        uint64_t decision_sample_usec;   /* time of the last sample */
+        uint64_t cgroups_read_usec;      /* time the cgroups were last read */
+        uint64_t soonest_eta_usec;       /* soonest approaching figure (any confidence) */
+        bool sample_failed_logged;
+        bool slow_now;                   /* read the slow sources at the next sample */
+        bool cgroups_busy;               /* a cgroup figure approaches: read cgroups fast */
+        uint32_t tuned_mask;             /* VmSysctl bits the ladder raised */
+        uint64_t throttled_since_usec;   /* last memory.high step */
+        unsigned n_actions;              /* actions run (any status but rate-limited) */
+
+        /* recorder */
+        TraceWriter *recorder;
+
+        /* D-Bus (manager-bus.h) */
+        sd_bus *bus;                     /* NULL without a bus */
+        struct ManagerBus *bus_state;    /* history, per-sender limits, last announced state */
+
+        /* live view */
+        Inspection *inspection;          /* allocated only with --live */
+        bool tty;
+
+        uint64_t watchdog_usec;
+        int exit_code;
+};
+
+/* Set everything up; on failure returns a negative errno and *ret_exit holds the EXIT_MEMTIDE_*
+ * code to exit with (the reason is logged). */
+int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+/* Run until signalled or --count samples; restores tunables before returning. Returns the
+ * exit code. */
+int manager_run(Manager *m);
+
+/* Reload the configuration: a fresh one is swapped in only if valid. Returns 0 or -errno
+ * (the running configuration is kept; the reasons are logged). */
+int manager_reload(Manager *m);
+
+/* manager-sample.c */
+int manager_sample(Manager *m, uint64_t now_usec);
+int manager_psi_setup(Manager *m);
+void manager_psi_done(Manager *m);
+int manager_reschedule(Manager *m, uint64_t now_usec);
+int manager_live_print(Manager *m, const Snapshot *cur, const Snapshot *prev, const Forecast *fc);
+
+/* manager-act.c */
+int manager_act(Manager *m, const Snapshot *s, const Forecast *fc, uint64_t now_usec);
+/* Undo what the ladder did (sysctls, memory.high): on exit and when the ladder steps down to
+ * observe. */
+int manager_restore(Manager *m, const char *why);
+
+/* manager-record.c */
+int manager_record_open(Manager *m, const char *path);
+int manager_record_sample(Manager *m, const Snapshot *s, uint32_t what);
+int manager_record_action(Manager *m, const ActionRequest *req, const ActionResult *res);
+void manager_record_close(Manager *m);

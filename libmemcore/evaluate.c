@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Evaluation: see evaluate.h for the definitions. The replay feeds each sample to all
+ * predictors in turn, so every predictor sees exactly the same snapshots, and it records the
+ * answers; scoring is a separate pass over the recorded answers, so horizons cost nothing.
+ * Ground truth is taken from events and raw counters while replaying; no predictor output
+ * reaches it.
+ */
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evaluate.h"
+#include "mc-util.h"
+#include "trace.h"
+
+static const char *const episode_table[_EPISODE_KIND_MAX] = {
+        [EPISODE_OOM] = "oom",
+        [EPISODE_HUGEPAGE] = "hugepage",
+};
+
+const char *episode_kind_to_string(EpisodeKind k) {
+        if (k < 0 || k >= _EPISODE_KIND_MAX)
+                return NULL;
+        return episode_table[k];
+}
+
+EvalTrace *eval_trace_free(EvalTrace *t) {
+        if (!t)
+                return NULL;
+        free(t->t_usec);
+        for (int k = 0; k < _PREDICTOR_KIND_MAX; k++)
+                free(t->eta_usec[k]);
+        free(t);
+        return NULL;
+}
+
+static void add_failure(EvalTrace *t, EpisodeKind kind, uint64_t when, const char *cgroup) {
+        for (size_t i = 0; i < t->n_episodes; i++) {
+                EvalEpisode *e = &t->episodes[i];
+                uint64_t d = when > e->t_usec ? when - e->t_usec : e->t_usec - when;
+                if (e->kind == kind && d < EVALUATE_MERGE_USEC) {
+                        if (when < e->t_usec)
+                                e->t_usec = when;
+                        if (cgroup && *cgroup && !e->cgroup[0])
+                                snprintf(e->cgroup, sizeof e->cgroup, "%s", cgroup);
+                        return;
+                }
+        }
+        if (t->n_episodes >= EVALUATE_EPISODES_MAX)
+                return;
+        EvalEpisode *e = &t->episodes[t->n_episodes++];
+        *e = (EvalEpisode) { .kind = kind, .t_usec = when, .onset_usec = when };
+        if (cgroup)
+                snprintf(e->cgroup, sizeof e->cgroup, "%s", cgroup);
+}
+
+static uint64_t sum_allocstall(const Snapshot *s) {
+        const Vmstat *v = &s->vmstat;
+        return v->v[VMSTAT_ALLOCSTALL_DMA] + v->v[VMSTAT_ALLOCSTALL_DMA32] + v->v[VMSTAT_ALLOCSTALL_NORMAL] +
+               v->v[VMSTAT_ALLOCSTALL_MOVABLE] + v->v[VMSTAT_ALLOCSTALL_DEVICE];
+}
+
+static uint64_t high_order_blocks(const Snapshot *s) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < s->buddyinfo.n_zones; i++)
+                for (unsigned o = 9; o < s->buddyinfo.n_orders && o < MC_ORDERS_MAX; o++)
+                        n += s->buddyinfo.zones[i].nr_free[o];
+        return n;
+}
+
+#define ONSET_MAX 4096
+
+int evaluate_trace(const char *path, unsigned every_nth, const ForecastParams *params, EvalTrace **ret,
+                   char *ret_error) {
+        _cleanup_(trace_reader_freep) TraceReader *r = NULL;
+        _cleanup_(snapshot_freep) Snapshot *s = NULL;
+        Predictor *pred[_PREDICTOR_KIND_MAX] = {};
+        EvalTrace *t = NULL;
+        TraceRecord rec;
+        size_t cap = 0, seen = 0;
+        int k, ncg;
+        /* counters for ground truth */
+        bool have_prev = false, had_blocks = false;
+        uint64_t prev_oom = 0, prev_stall = 0;
+        uint64_t onsets[ONSET_MAX];           /* harm signals: times */
+        size_t n_onsets = 0;
+        uint64_t psi_t[64], psi_v[64];        /* PSI full totals, ring for the 5 s growth test */
+        unsigned psi_n = 0, psi_h = 0;
+
+        if (!path || !ret)
+                return -EINVAL;
+        if (every_nth == 0)
+                every_nth = 1;
+        k = trace_reader_open(path, &r, ret_error);
+        if (k < 0)
+                return k;
+        ncg = trace_reader_count_cgroups_max(r);
+        if (ncg < 0) {
+                if (ret_error)
+                        snprintf(ret_error, TRACE_ERROR_MAX, "%s", trace_reader_error(r));
+                return ncg;
+        }
+        s = snapshot_new(1024, (size_t) MC_MAX(ncg, 1));
+        t = calloc(1, sizeof *t);
+        if (!s || !t) {
+                free(t);
+                return -ENOMEM;
+        }
+        {
+                const char *b = strrchr(path, '/');
+                snprintf(t->name, sizeof t->name, "%s", b ? b + 1 : path);
+        }
+        for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
+                k = predictor_new((PredictorKind) p, (size_t) MC_MAX(ncg, 1), params, &pred[p]);
+                if (k < 0)
+                        goto fail;
+        }
+
+        while ((k = trace_reader_next(r, &rec)) > 0) {
+                if (t->start_usec == 0)
+                        t->start_usec = rec.t_usec;
+                t->end_usec = rec.t_usec;
+                if (k == TRACE_RECORD_EVENT) {
+                        if (rec.event.kind == TRACE_EVENT_OOM_KILL)
+                                add_failure(t, EPISODE_OOM, rec.t_usec, rec.event.cgroup);
+                        else if (rec.event.kind == TRACE_EVENT_HUGEPAGES && rec.event.obtained < rec.event.requested)
+                                add_failure(t, EPISODE_HUGEPAGE, rec.t_usec, NULL);
+                        continue;
+                }
+                if (seen++ % every_nth != 0)
+                        continue;
+                k = trace_reader_fill_snapshot(r, s);
+                if (k < 0)
+                        goto fail_msg;
+
+                /* ground truth from counters */
+                if (s->have & SNAPSHOT_HAVE_VMSTAT) {
+                        uint64_t oom = s->vmstat.v[VMSTAT_OOM_KILL], st = sum_allocstall(s);
+                        if (have_prev && oom > prev_oom)
+                                add_failure(t, EPISODE_OOM, s->timestamp_usec, NULL);
+                        if (have_prev && st > prev_stall && n_onsets < ONSET_MAX)
+                                onsets[n_onsets++] = s->timestamp_usec;
+                        prev_oom = oom;
+                        prev_stall = st;
+                        have_prev = true;
+                }
+                if (s->have & SNAPSHOT_HAVE_BUDDYINFO) {
+                        uint64_t b = high_order_blocks(s);
+                        if (b > 0)
+                                had_blocks = true;
+                        else if (had_blocks) {
+                                add_failure(t, EPISODE_HUGEPAGE, s->timestamp_usec, NULL);
+                                had_blocks = false;
+                        }
+                }
+                if ((s->have & SNAPSHOT_HAVE_PSI_MEMORY) && s->psi_memory.has_full) {
+                        psi_t[psi_h] = s->timestamp_usec;
+                        psi_v[psi_h] = s->psi_memory.full.total_usec;
+                        psi_h = (psi_h + 1) % 64;
+                        if (psi_n < 64)
+                                psi_n++;
+                        for (unsigned i = 0; i < psi_n; i++) {
+                                unsigned j = (psi_h + 64 - psi_n + i) % 64;
+                                if (s->timestamp_usec - psi_t[j] <= 5 * USEC_PER_SEC) {
+                                        if (counter_delta(s->psi_memory.full.total_usec, psi_v[j]) > 500000 &&
+                                            n_onsets < ONSET_MAX)
+                                                onsets[n_onsets++] = s->timestamp_usec;
+                                        break;
+                                }
+                        }
+                }
+
+                if (t->n_samples == cap) {
+                        size_t ncap = cap ? cap * 2 : 1024;
+                        uint64_t *nt = realloc(t->t_usec, ncap * sizeof *nt);
+                        if (!nt)
+                                goto nomem;
+                        t->t_usec = nt;
+                        for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
+                                uint64_t *ne = realloc(t->eta_usec[p], ncap * sizeof *ne);
+                                if (!ne)
+                                        goto nomem;
+                                t->eta_usec[p] = ne;
+                        }
+                        cap = ncap;
+                }
+                t->t_usec[t->n_samples] = s->timestamp_usec;
+                for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
+                        k = predictor_feed(pred[p], s, &t->eta_usec[p][t->n_samples]);
+                        if (k < 0)
+                                goto fail;
+                }
+                t->n_samples++;
+        }
+        if (k < 0)
+                goto fail_msg;
+
+        /* onset of harm per episode: the earliest signal within the minute before it */
+        for (size_t e = 0; e < t->n_episodes; e++) {
+                EvalEpisode *ep = &t->episodes[e];
+                for (size_t i = 0; i < n_onsets; i++)
+                        if (onsets[i] <= ep->t_usec && ep->t_usec - onsets[i] <= 60 * USEC_PER_SEC &&
+                            onsets[i] < ep->onset_usec)
+                                ep->onset_usec = onsets[i];
+        }
+        /* episodes in time order */
+        for (size_t i = 1; i < t->n_episodes; i++)
+                for (size_t j = i; j > 0 && t->episodes[j].t_usec < t->episodes[j - 1].t_usec; j--) {
+                        EvalEpisode tmp = t->episodes[j];
+                        t->episodes[j] = t->episodes[j - 1];
+                        t->episodes[j - 1] = tmp;
+                }
+
+        for (int p = 0; p < _PREDICTOR_KIND_MAX; p++)
+                predictor_free(pred[p]);
+        *ret = t;
+        return 0;
+
+nomem:
+        k = -ENOMEM;
+        goto fail;
+fail_msg:
+        if (ret_error)
+                snprintf(ret_error, TRACE_ERROR_MAX, "%.64s: %.180s", t->name, trace_reader_error(r));
+fail:
+        for (int p = 0; p < _PREDICTOR_KIND_MAX; p++)
+                predictor_free(pred[p]);
+        eval_trace_free(t);
+        return k;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return x < y ? -1 : x > y;
+}
+
+/* Linear-interpolated percentile of sorted v[0..n-1]. */
+static double percentile(const double *v, size_t n, double q) {
+        if (n == 0)
+                return NAN;
+        double pos = q * (double) (n - 1);
+        size_t i = (size_t) pos;
+        double f = pos - (double) i;
+        return i + 1 < n ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+
+static bool in_recovery(const EvalTrace *t, uint64_t when) {
+        for (size_t i = 0; i < t->n_episodes; i++)
+                if (when >= t->episodes[i].t_usec && when - t->episodes[i].t_usec < EVALUATE_RECOVERY_USEC)
+                        return true;
+        return false;
+}
+
+int evaluate_score(EvalTrace *const *traces, size_t n, PredictorKind predictor, uint64_t horizon_usec,
+                   EvalScore *ret) {
+        double leads[1024];
+        size_t n_leads = 0;
+        EvalScore sc = { .predictor = predictor, .horizon_usec = horizon_usec };
+
+        if ((!traces && n > 0) || !ret || predictor < 0 || predictor >= _PREDICTOR_KIND_MAX)
+                return -EINVAL;
+
+        for (size_t ti = 0; ti < n; ti++) {
+                const EvalTrace *t = traces[ti];
+                uint64_t first_lead[EVALUATE_EPISODES_MAX];
+                bool recalled[EVALUATE_EPISODES_MAX] = {};
+                bool in_run = false;
+                uint64_t run_a = 0, run_b = 0;
+
+                sc.hours += (double) (t->end_usec - t->start_usec) / 3600e6;
+                sc.episodes += t->n_episodes;
+
+                for (size_t i = 0; i <= t->n_samples; i++) {
+                        bool alarm = false;
+                        uint64_t when = i < t->n_samples ? t->t_usec[i] : UINT64_MAX;
+                        if (i < t->n_samples && !in_recovery(t, when))
+                                alarm = t->eta_usec[predictor][i] <= horizon_usec;
+                        bool close_run = in_run && (i == t->n_samples || (alarm && when - run_b > EVALUATE_RUN_GAP_USEC) ||
+                                                    (!alarm && when != UINT64_MAX && when - run_b > EVALUATE_RUN_GAP_USEC) ||
+                                                    (i < t->n_samples && in_recovery(t, when)));
+                        if (close_run) {
+                                bool is_true = false;
+                                for (size_t e = 0; e < t->n_episodes; e++) {
+                                        uint64_t F = t->episodes[e].t_usec;
+                                        if (F > run_a && F <= sat_add_u64(run_b, horizon_usec)) {
+                                                is_true = true;
+                                                if (!recalled[e]) {
+                                                        recalled[e] = true;
+                                                        first_lead[e] = F - run_a;
+                                                }
+                                        }
+                                }
+                                sc.runs++;
+                                if (is_true)
+                                        sc.true_runs++;
+                                else {
+                                        sc.false_runs++;
+                                        if (t->n_episodes == 0)
+                                                sc.false_runs_benign++;
+                                }
+                                in_run = false;
+                        }
+                        if (alarm) {
+                                if (!in_run) {
+                                        in_run = true;
+                                        run_a = when;
+                                }
+                                run_b = when;
+                        }
+                }
+                for (size_t e = 0; e < t->n_episodes; e++)
+                        if (recalled[e]) {
+                                sc.recalled++;
+                                if (n_leads < ELEMENTSOF(leads))
+                                        leads[n_leads++] = (double) first_lead[e] / 1e6;
+                        }
+        }
+
+        sc.precision = sc.runs ? (double) sc.true_runs / (double) sc.runs : NAN;
+        sc.recall = sc.episodes ? (double) sc.recalled / (double) sc.episodes : NAN;
+        qsort(leads, n_leads, sizeof leads[0], cmp_double);
+        sc.lead_median_s = percentile(leads, n_leads, 0.5);
+        sc.lead_p10_s = percentile(leads, n_leads, 0.1);
+        sc.lead_p90_s = percentile(leads, n_leads, 0.9);
+        sc.false_alarms_per_hour = sc.hours > 0 ? (double) sc.false_runs / sc.hours : 0;
+        *ret = sc;
+        return 0;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Evaluation of predictors on recorded traces, per episode.
+ *
+ * Ground truth comes from the trace only, never from a model: an episode is a failure the
+ * kernel showed, i.e.
+ *   - an `oom_kill` event, or a rise of vmstat's oom_kill counter (whichever is first),
+ *   - a `hugepages` event with obtained < requested,
+ *   - the free blocks of order >= 9 of all zones reaching 0 after having been > 0;
+ * failures less than EVALUATE_MERGE_USEC apart are one episode. For each episode the kernel
+ * counters also give the onset of harm (first allocstall rise, PSI full growing by more than
+ * 0.5 s within 5 s, within the minute before), reported next to it.
+ *
+ * Scoring at horizon H: a predictor alarms at a sample when its eta <= H. Consecutive alarms
+ * (gaps below EVALUATE_RUN_GAP_USEC) form a run; the EVALUATE_RECOVERY_USEC after a failure
+ * are not scored (the system is recovering from the kill). A run [a, b] is true when a failure
+ * F with a < F <= b + H exists, else it is a false alarm. An episode is recalled when a true
+ * run started before it; its lead is F − a of the earliest such run.
+ * precision = true runs / runs; recall = recalled episodes / episodes; false alarms per hour
+ * over the whole duration of the traces.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "baseline.h"
+
+#define EVALUATE_MERGE_USEC (10 * USEC_PER_SEC)
+#define EVALUATE_RUN_GAP_USEC (5 * USEC_PER_SEC)
+#define EVALUATE_RECOVERY_USEC (10 * USEC_PER_SEC)
+#define EVALUATE_EPISODES_MAX 64
+#define EVALUATE_NAME_MAX 256
+
+typedef enum EpisodeKind {
+        EPISODE_OOM,                       /* oom_kill event or counter */
+        EPISODE_HUGEPAGE,                  /* hugepage shortfall or order-9 blocks gone */
+        _EPISODE_KIND_MAX,
+        _EPISODE_KIND_INVALID = -22,
+} EpisodeKind;
+
+typedef struct EvalEpisode {
+        EpisodeKind kind;
+        uint64_t t_usec;                   /* time of the failure */
+        uint64_t onset_usec;               /* first harm signal before it; = t_usec if none */
+        char cgroup[EVALUATE_NAME_MAX];    /* oom_kill's cgroup= if known */
+} EvalEpisode;
+
+typedef struct EvalTrace {
+        char name[EVALUATE_NAME_MAX];      /* file name without directories */
+        uint64_t start_usec, end_usec;
+        size_t n_episodes;
+        EvalEpisode episodes[EVALUATE_EPISODES_MAX];
+        size_t n_samples;
+        uint64_t *t_usec;                  /* per sample */
+        uint64_t *eta_usec[_PREDICTOR_KIND_MAX]; /* per predictor, per sample */
+} EvalTrace;
+
+typedef struct EvalScore {
+        PredictorKind predictor;
+        uint64_t horizon_usec;
+        size_t episodes, recalled;
+        size_t runs, true_runs, false_runs;
+        size_t false_runs_benign;          /* false alarms on traces without any episode */
+        double hours;
+        double precision, recall;          /* NaN when undefined (no runs / no episodes) */
+        double lead_median_s, lead_p10_s, lead_p90_s; /* NaN without a recalled episode */
+        double false_alarms_per_hour;
+} EvalScore;
+
+/* Replay one trace through every predictor and extract its episodes. Returns 0; the
+ * trace_reader_open() errors (message in ret_error, TRACE_ERROR_MAX bytes); -ENOMEM.
+ * every_nth > 1 keeps one sample out of every_nth (for slow runs under valgrind). params: the
+ * memtide forecaster's parameters, NULL for the defaults. */
+int evaluate_trace(const char *path, unsigned every_nth, const ForecastParams *params, EvalTrace **ret,
+                   char *ret_error);
+EvalTrace *eval_trace_free(EvalTrace *t);
+static inline void eval_trace_freep(EvalTrace **t) {
+        eval_trace_free(*t);
+}
+
+/* Score one predictor at one horizon over n traces. Returns 0 or -EINVAL. */
+int evaluate_score(EvalTrace *const *traces, size_t n, PredictorKind predictor, uint64_t horizon_usec,
+                   EvalScore *ret);
+
+const char *episode_kind_to_string(EpisodeKind k);

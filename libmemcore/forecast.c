@@ -1,0 +1,858 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Forecaster: time to exhaustion, with a confidence.
+ *
+ * Every figure is a headroom series y(t) (MemAvailable above its floor, free pages above a
+ * watermark, memory.max minus memory.current, free pageblocks minus the high-order demand the
+ * kernel could not meet) kept in a ring of at most FORECAST_RING points, and the question is
+ * when y reaches 0. The method, per series and per sample:
+ *
+ *   1. Phase. Walking back from the newest point, the trend starts at the end of the newest
+ *      stretch of trend_grace_usec (1 s) without a decline faster than a noise floor (0.1 %
+ *      of MemTotal per second for memory). A leak that stops and restarts (phases) therefore
+ *      starts a new trend, and a pause does not stretch the old one. A series that has not
+ *      declined over the last second is stable now, whatever its trend before.
+ *   2. Rate. Ordinary least squares of y over the current trend (at most window_usec), time
+ *      measured from the snapshots' timestamps, so jittered and missed samples (gaps of
+ *      seconds) weigh what they should. eta = y / −slope. This is the adaptivemm / Aziz 2019
+ *      predictor, with the window bound to the phase instead of a fixed 8 points.
+ *   3. Confidence = R² of the fit × D / (D + k·eta) × min(1, D / trend_min), D the trend's age.
+ *      The middle factor is Gott's delta-t argument: a trend seen for D is as likely to end
+ *      within the next D/k as to last longer; a burst that has run one second is not believed
+ *      to run thirty more. The floor of min(1, D/trend_min) keeps allocation bursts of a
+ *      few seconds (a program starting) from firing anything. k is persistence_permille.
+ *   4. A series already at or below 0 is CROSSED with confidence 1: that is measured, not
+ *      forecast.
+ *
+ * The models enter through the headroom definitions. MemAvailable is the kernel's own
+ * estimate (si_mem_available(): free + the reclaimable half of page cache and reclaimable
+ * slab, minus the reserves), i.e. what reclaim can still give back; its fitted decline is the
+ * demand net of the measured reclaim catch-up. The floor is Σ high watermarks of the zones
+ * (zoneinfo as printed): below it kswapd cannot rebalance and direct reclaim runs. The reclaim
+ * model's reclaimable total (reclaim_reclaimable()) is reported next to it.
+ * Pageblocks: the buddy model (buddy_pageblock_avail()) gives the free blocks of order >=
+ * pageblock_order from the free lists; the high-order demand the allocator could not meet
+ * (compact_fail, htlb_buddy_alloc_fail, thp_fault_fallback deltas) is subtracted
+ * cumulatively, so the series steps the buddy state forward with the measured demand against
+ * the measured compaction success: when compaction keeps up it stays flat, when it fails it
+ * declines even though free blocks stay at a few. It joins the summary (Forecast.soonest)
+ * only while that unmet demand outpaces compaction's successes for trend_min: order-0
+ * consumption of free pageblocks (page cache filling memory) is the available-memory
+ * figure's business, and a zone without free pageblocks is no failure while compaction
+ * makes them on demand.
+ * The stall figure is the PSI "full" share (Δtotal / Δt) against a threshold; it is reported,
+ * not part of the summary (page-cache churn stalls without exhausting anything).
+ *
+ * k = 4 and the 1 s grace were chosen on the recordings of tests/traces: the only bursts
+ * there that a smaller k fires on are allocations of 0.5–1 GiB within 3–8 s that stop at
+ * 13–19 % of RAM; no parameter reads a trace name or its ground truth.
+ *
+ * Counters are accumulated through counter_delta(), so a reset or wrap adds 0 instead of a
+ * huge jump. Gauges (MemAvailable) need nothing. NaN and infinity cannot leave: every
+ * division is guarded and every eta is clamped into uint64_t microseconds.
+ *
+ * Limits: linear extrapolation; a workload that accelerates is caught late, one that is
+ * about to stop is caught (and forgiven) only through the persistence factor. Cgroups are
+ * keyed by a 64-bit FNV hash of their path and its length (a collision merges two histories).
+ */
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buddy.h"
+#include "forecast.h"
+#include "mc-util.h"
+#include "reclaim.h"
+
+#define SEC(usec) ((double) (usec) / 1e6)
+#define ETA_MAX_SEC 1e9                    /* ~31 years: beyond it, "never" */
+#define CGROUP_STALE_USEC (120 * USEC_PER_SEC)
+
+static inline double clampd(double x, double lo, double hi) {
+        return x < lo ? lo : x > hi ? hi : x;
+}
+
+typedef struct Series {
+        double t[FORECAST_RING];           /* seconds since the forecaster's origin */
+        double y[FORECAST_RING];
+        unsigned head;                     /* next write slot */
+        unsigned n;                        /* points stored */
+        bool trend_active;                 /* a decline is under way (set by the last estimate) */
+        double trend_start;                /* time the current decline started */
+} Series;
+
+typedef struct Counter {
+        uint64_t last;                     /* last raw value */
+        bool have;
+        double acc;                        /* accumulated increase (resets add 0) */
+} Counter;
+
+typedef struct CgroupSlot {
+        uint64_t hash;                     /* 0 = empty */
+        size_t len;
+        uint64_t last_seen_usec;
+        Series growth;                     /* y = −memory.current, bytes */
+        Series psi_full, psi_some;         /* cumulative stall totals, µs */
+        Counter full_c, some_c;
+} CgroupSlot;
+
+typedef struct ZoneSlot {
+        int node;
+        char zone[MC_ZONE_NAME_MAX];
+        Series free;                       /* free pages */
+        Series pb;                         /* free pageblocks − unmet demand */
+        double unmet_at_start;
+} ZoneSlot;
+
+enum {
+        CNT_PGSTEAL,
+        CNT_ALLOCSTALL,
+        CNT_UNMET,                         /* compact_fail + htlb fail + thp fallback */
+        CNT_COMPACT_SUCCESS,
+        _CNT_MAX,
+};
+
+struct Forecaster {
+        ForecastParams p;
+        bool have_origin;
+        uint64_t origin_usec;
+        uint64_t last_usec;
+
+        Series avail;                      /* MemAvailable − floor, bytes */
+        Series pb_total;                   /* Σ non-DMA free pageblocks − unmet demand */
+        Series stall_share;                /* threshold − full share */
+        Series c_series[_CNT_MAX];         /* cumulative counters over time, for rates */
+        Counter c[_CNT_MAX];
+        Counter psi_full, psi_some;
+        Series psi_full_s, psi_some_s;
+
+        size_t n_zone_slots;
+        ZoneSlot zone_slots[MC_ZONES_MAX];
+
+        size_t max_cgroups;
+        size_t slots_cap;                  /* power of two ≥ 2·max_cgroups */
+        CgroupSlot *slots;
+        size_t *slot_of;                   /* per output cgroup: its slot */
+
+        Forecast out;
+};
+
+
+static const char *const state_table[_FORECAST_STATE_MAX] = {
+        [FORECAST_UNKNOWN] = "unknown",
+        [FORECAST_STABLE] = "stable",
+        [FORECAST_APPROACHING] = "approaching",
+        [FORECAST_CROSSED] = "crossed",
+};
+
+const char *forecast_state_to_string(ForecastState s) {
+        if (s < 0 || s >= _FORECAST_STATE_MAX)
+                return NULL;
+        return state_table[s];
+}
+
+void forecast_params_defaults(ForecastParams *ret) {
+        *ret = (ForecastParams) {
+                .window_usec = 60 * USEC_PER_SEC,
+                .short_window_usec = 2500 * USEC_PER_MSEC,
+                .trend_grace_usec = 1 * USEC_PER_SEC,
+                .trend_min_usec = 5 * USEC_PER_SEC,
+                .persistence_permille = 4000,
+                .decline_permyriad_per_sec = 10,
+                .point_min_usec = 200 * USEC_PER_MSEC,
+                .cgroup_point_min_usec = 500 * USEC_PER_MSEC,
+                .rate_window_usec = 10 * USEC_PER_SEC,
+                .stall_threshold_permyriad = 6000,
+                .confident_permyriad = 5000,
+        };
+}
+
+/* ---- series ----------------------------------------------------------------------------- */
+
+static void series_reset(Series *s) {
+        s->head = s->n = 0;
+        s->trend_active = false;
+        s->trend_start = 0;
+}
+
+static unsigned series_idx(const Series *s, unsigned i) {
+        /* i = 0 is the oldest point */
+        return (s->head + FORECAST_RING - s->n + i) % FORECAST_RING;
+}
+
+static void series_push(Series *s, double t, double y, double min_dt) {
+        if (!isfinite(y) || !isfinite(t))
+                return;
+        if (s->n > 0) {
+                unsigned last = series_idx(s, s->n - 1);
+                if (t - s->t[last] < min_dt) {
+                        /* too close: the newer value replaces the last one, time kept */
+                        s->y[last] = y;
+                        return;
+                }
+        }
+        s->t[s->head] = t;
+        s->y[s->head] = y;
+        s->head = (s->head + 1) % FORECAST_RING;
+        if (s->n < FORECAST_RING)
+                s->n++;
+}
+
+static double series_last(const Series *s) {
+        return s->n ? s->y[series_idx(s, s->n - 1)] : 0;
+}
+
+/* Least squares over the points with t >= from (at least `min_points` newest ones).
+ * Returns the number of points used; slope 0 and r2 0 when fewer than 2. */
+static unsigned series_fit(const Series *s, double from, unsigned min_points, double *ret_slope, double *ret_r2,
+                           double *ret_first_t) {
+        unsigned first = s->n, cnt;
+        double mt = 0, my = 0, sxx = 0, sxy = 0, syy = 0;
+
+        while (first > 0 && (s->t[series_idx(s, first - 1)] >= from || s->n - (first - 1) <= min_points))
+                first--;
+        cnt = s->n - first;
+        *ret_slope = 0;
+        *ret_r2 = 0;
+        *ret_first_t = cnt ? s->t[series_idx(s, first)] : 0;
+        if (cnt < 2)
+                return cnt;
+        for (unsigned i = first; i < s->n; i++) {
+                unsigned k = series_idx(s, i);
+                mt += s->t[k];
+                my += s->y[k];
+        }
+        mt /= cnt;
+        my /= cnt;
+        for (unsigned i = first; i < s->n; i++) {
+                unsigned k = series_idx(s, i);
+                double dt = s->t[k] - mt, dy = s->y[k] - my;
+                sxx += dt * dt;
+                sxy += dt * dy;
+                syy += dy * dy;
+        }
+        if (sxx <= 1e-12)
+                return cnt;
+        *ret_slope = sxy / sxx;
+        if (syy > 1e-12)
+                *ret_r2 = clampd((sxy * sxy) / (sxx * syy), 0.0, 1.0);
+        else
+                *ret_r2 = 1.0;               /* a perfectly flat line fits perfectly */
+        if (!isfinite(*ret_slope)) {
+                *ret_slope = 0;
+                *ret_r2 = 0;
+        }
+        return cnt;
+}
+
+static uint64_t sec_to_usec(double sec) {
+        if (!isfinite(sec) || sec >= ETA_MAX_SEC)
+                return USEC_INFINITY;
+        if (sec <= 0)
+                return 0;
+        return (uint64_t) (sec * 1e6);
+}
+
+static int64_t clamp_rate(double r) {
+        if (!isfinite(r))
+                return 0;
+        if (r > 9e18)
+                return INT64_MAX;
+        if (r < -9e18)
+                return INT64_MIN;
+        return (int64_t) r;
+}
+
+/* The end of the newest flat stretch: walking back from the newest point, the first point i
+ * whose preceding `grace` seconds show no decline faster than eps (per second). The decline
+ * (if any) started there. Two pointers, O(points walked). */
+static double series_trend_start(const Series *s, double grace, double eps) {
+        unsigned j;
+
+        if (s->n == 0)
+                return 0;
+        j = s->n - 1;
+        for (unsigned i = s->n; i-- > 0;) {
+                double ti = s->t[series_idx(s, i)], yi = s->y[series_idx(s, i)];
+                /* j: newest point at least `grace` before ti */
+                if (j > i)
+                        j = i;
+                while (j > 0 && s->t[series_idx(s, j)] > ti - grace)
+                        j--;
+                double tj = s->t[series_idx(s, j)], yj = s->y[series_idx(s, j)];
+                if (tj > ti - grace)
+                        return s->t[series_idx(s, 0)];  /* history shorter than grace: all of it */
+                if (yj - yi < eps * (ti - tj))
+                        return ti;
+        }
+        return s->t[series_idx(s, 0)];
+}
+
+/* Update the phase of s at `now` and produce the figure for the headroom `h` (in the series'
+ * unit; the series itself may be offset from h). eps: decline rate below which it is flat. */
+static void series_estimate_ex(Series *s, const ForecastParams *p, double now, double h, double eps,
+                               bool update_phase, ForecastFigure *ret) {
+        double slope, r2, first, from, d, eta, conf;
+
+        *ret = (ForecastFigure) { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY };
+        if (!isfinite(h))
+                return;
+        ret->headroom = h > 0 ? (uint64_t) MC_MIN(h, 1.8e19) : 0;
+        if (s->n < FORECAST_POINTS_MIN) {
+                if (h <= 0 && s->n > 0) {
+                        ret->state = FORECAST_CROSSED;
+                        ret->eta_usec = 0;
+                        ret->confidence_permyriad = 10000;
+                }
+                return;
+        }
+
+        /* 1. phase: where did the current decline start? */
+        if (update_phase)
+                s->trend_start = series_trend_start(s, SEC(p->trend_grace_usec), eps);
+        s->trend_active = s->trend_start < now - 1e-9;
+
+        if (h <= 0) {
+                ret->state = FORECAST_CROSSED;
+                ret->eta_usec = 0;
+                ret->confidence_permyriad = 10000;
+                ret->trend_usec = s->trend_active ? sec_to_usec(now - s->trend_start) : 0;
+                return;
+        }
+        if (!s->trend_active) {
+                ret->state = FORECAST_STABLE;
+                (void) series_fit(s, now - SEC(p->short_window_usec), 2, &slope, &r2, &first);
+                ret->rate_per_sec = clamp_rate(slope);
+                return;
+        }
+
+        /* still declining now? (slope over the last second, at least two points) */
+        {
+                double slope_now, r2_now, first_now;
+                (void) series_fit(s, now - 1.0, 2, &slope_now, &r2_now, &first_now);
+                if (slope_now >= -eps * 0.5) {
+                        ret->state = FORECAST_STABLE;
+                        ret->rate_per_sec = clamp_rate(slope_now);
+                        ret->trend_usec = sec_to_usec(now - s->trend_start);
+                        return;
+                }
+        }
+
+        /* 2. rate over the trend */
+        from = MC_MAX(s->trend_start, now - SEC(p->window_usec));
+        (void) series_fit(s, from, 3, &slope, &r2, &first);
+        d = MC_MAX(now - s->trend_start, 0.0);
+        ret->trend_usec = sec_to_usec(d);
+        ret->rate_per_sec = clamp_rate(slope);
+        if (slope >= -eps * 0.5) {
+                ret->state = FORECAST_STABLE;
+                return;
+        }
+        eta = h / -slope;
+        if (!isfinite(eta) || eta >= ETA_MAX_SEC) {
+                ret->state = FORECAST_STABLE;
+                return;
+        }
+
+        /* 3. confidence */
+        {
+                double k = p->persistence_permille / 1000.0;
+                double dmin = SEC(p->trend_min_usec);
+                double persist = d + k * eta > 0 ? d / (d + k * eta) : 0;
+                double ramp = dmin > 0 ? MC_MIN(1.0, d / dmin) : 1.0;
+                conf = r2 * persist * ramp;
+                if (!isfinite(conf))
+                        conf = 0;
+        }
+        ret->state = FORECAST_APPROACHING;
+        ret->eta_usec = sec_to_usec(eta);
+        ret->confidence_permyriad = (uint32_t) clampd(conf * 10000.0, 0.0, 10000.0);
+}
+
+static void series_estimate(Series *s, const ForecastParams *p, double now, double h, double eps,
+                            ForecastFigure *ret) {
+        series_estimate_ex(s, p, now, h, eps, true, ret);
+}
+
+/* Increase of a cumulative series over the last `window` seconds, and the span it covers. */
+static double series_delta(const Series *s, double now, double window, double *ret_span) {
+        double slope, r2, first;
+        unsigned n = series_fit(s, now - window, 2, &slope, &r2, &first);
+        *ret_span = 0;
+        if (n < 2)
+                return 0;
+        *ret_span = s->t[series_idx(s, s->n - 1)] - first;
+        /* fit sums computed; the delta is last − first point */
+        unsigned firstk = series_idx(s, s->n - n);
+        return series_last(s) - s->y[firstk];
+}
+
+static void counter_feed(Counter *c, uint64_t v) {
+        if (c->have)
+                c->acc += (double) counter_delta(v, c->last);
+        c->last = v;
+        c->have = true;
+}
+
+/* ---- lifecycle -------------------------------------------------------------------------- */
+
+static void slots_reset(Forecaster *f) {
+        for (size_t i = 0; i < f->slots_cap; i++)
+                f->slots[i].hash = 0;
+}
+
+void forecast_reset(Forecaster *f) {
+        if (!f)
+                return;
+        f->have_origin = false;
+        f->last_usec = 0;
+        series_reset(&f->avail);
+        series_reset(&f->pb_total);
+        series_reset(&f->stall_share);
+        series_reset(&f->psi_full_s);
+        series_reset(&f->psi_some_s);
+        for (size_t i = 0; i < ELEMENTSOF(f->c_series); i++) {
+                series_reset(&f->c_series[i]);
+                f->c[i] = (Counter) {};
+        }
+        f->psi_full = f->psi_some = (Counter) {};
+        f->n_zone_slots = 0;
+        slots_reset(f);
+}
+
+int forecast_new(size_t max_cgroups, const ForecastParams *params, Forecaster **ret) {
+        Forecaster *f;
+        size_t cap = 16;
+
+        if (!ret || max_cgroups > 1000000)
+                return -EINVAL;
+        if (params && (params->short_window_usec == 0 || params->window_usec < params->short_window_usec))
+                return -EINVAL;
+        while (cap < 2 * max_cgroups)
+                cap *= 2;
+        f = calloc(1, sizeof *f);
+        if (!f)
+                return -ENOMEM;
+        if (params)
+                f->p = *params;
+        else
+                forecast_params_defaults(&f->p);
+        f->max_cgroups = max_cgroups;
+        f->slots_cap = cap;
+        f->slots = calloc(cap, sizeof *f->slots);
+        f->slot_of = calloc(MC_MAX(max_cgroups, (size_t) 1), sizeof *f->slot_of);
+        f->out.cgroups = calloc(MC_MAX(max_cgroups, (size_t) 1), sizeof *f->out.cgroups);
+        if (!f->slots || !f->slot_of || !f->out.cgroups) {
+                forecast_free(f);
+                return -ENOMEM;
+        }
+        forecast_reset(f);
+        *ret = f;
+        return 0;
+}
+
+Forecaster *forecast_free(Forecaster *f) {
+        if (!f)
+                return NULL;
+        free(f->slots);
+        free(f->slot_of);
+        free(f->out.cgroups);
+        free(f);
+        return NULL;
+}
+
+/* ---- cgroup slots ----------------------------------------------------------------------- */
+
+static uint64_t path_hash(const char *s, size_t *ret_len) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        size_t n = 0;
+        for (; s[n]; n++) {
+                h ^= (unsigned char) s[n];
+                h *= 0x100000001b3ULL;
+        }
+        *ret_len = n;
+        return h ? h : 1;
+}
+
+static void slot_init(CgroupSlot *c, uint64_t h, size_t len) {
+        c->hash = h;
+        c->len = len;
+        series_reset(&c->growth);
+        series_reset(&c->psi_full);
+        series_reset(&c->psi_some);
+        c->full_c = c->some_c = (Counter) {};
+}
+
+/* Drop slots not seen recently; rehash the rest in place (no allocation: robin through the
+ * table moving entries to their first free probe position). */
+static void slots_compact(Forecaster *f, uint64_t now_usec) {
+        size_t live = 0;
+        for (size_t i = 0; i < f->slots_cap; i++) {
+                CgroupSlot *c = &f->slots[i];
+                if (c->hash && now_usec - c->last_seen_usec > CGROUP_STALE_USEC)
+                        c->hash = 0;
+                else if (c->hash)
+                        live++;
+        }
+        /* re-insert every live entry that is not at a reachable position */
+        for (size_t pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < f->slots_cap; i++) {
+                        CgroupSlot *c = &f->slots[i];
+                        if (!c->hash)
+                                continue;
+                        size_t j = c->hash & (f->slots_cap - 1);
+                        while (j != i && f->slots[j].hash)
+                                j = (j + 1) & (f->slots_cap - 1);
+                        if (j != i && !f->slots[j].hash) {
+                                CgroupSlot tmp = *c;
+                                c->hash = 0;
+                                f->slots[j] = tmp;
+                        }
+                }
+        (void) live;
+}
+
+static CgroupSlot *slot_lookup(Forecaster *f, const char *path, uint64_t now_usec, bool *ret_new) {
+        size_t len;
+        uint64_t h = path_hash(path, &len);
+        size_t j = h & (f->slots_cap - 1), probes = 0;
+
+        *ret_new = false;
+        for (;;) {
+                CgroupSlot *c = &f->slots[j];
+                if (!c->hash) {
+                        slot_init(c, h, len);
+                        c->last_seen_usec = now_usec;
+                        *ret_new = true;
+                        return c;
+                }
+                if (c->hash == h && c->len == len) {
+                        c->last_seen_usec = now_usec;
+                        return c;
+                }
+                j = (j + 1) & (f->slots_cap - 1);
+                if (++probes >= f->slots_cap)
+                        return NULL;
+        }
+}
+
+/* ---- update ----------------------------------------------------------------------------- */
+
+static double meminfo_bytes(const Snapshot *s, MeminfoField fld) {
+        return (double) s->meminfo.v[fld] * 1024.0;
+}
+
+static uint64_t vm(const Snapshot *s, VmstatField fld) {
+        return vmstat_has(&s->vmstat, fld) ? s->vmstat.v[fld] : 0;
+}
+
+static bool zone_is_dma(const char *z) {
+        return streq(z, "DMA");
+}
+
+static unsigned pageblock_order_of(const Snapshot *s) {
+        if ((s->have & SNAPSHOT_HAVE_PAGETYPEINFO) && s->pagetypeinfo.pageblock_order > 0 &&
+            s->pagetypeinfo.pageblock_order < MC_ORDERS_MAX)
+                return s->pagetypeinfo.pageblock_order;
+        return 9;
+}
+
+/* Free pageblocks of a zone from the buddy model (buddy.h); 0 if it cannot say. */
+static uint64_t zone_free_pageblocks(const BuddyinfoZone *z, unsigned n_orders, unsigned pbo) {
+        BuddyPageblockAvail a;
+        if (buddy_pageblock_avail(z, NULL, n_orders, pbo, &a) < 0)
+                return 0;
+        return a.free_pageblocks;
+}
+
+static uint64_t zone_free_pages(const BuddyinfoZone *z, unsigned n_orders) {
+        uint64_t p = 0;
+        for (unsigned o = 0; o < n_orders && o < MC_ORDERS_MAX; o++)
+                p = sat_add_u64(p, sat_mul_u64(z->nr_free[o], UINT64_C(1) << o));
+        return p;
+}
+
+static ZoneSlot *zone_slot(Forecaster *f, int node, const char *zone) {
+        for (size_t i = 0; i < f->n_zone_slots; i++)
+                if (f->zone_slots[i].node == node && streq(f->zone_slots[i].zone, zone))
+                        return &f->zone_slots[i];
+        if (f->n_zone_slots >= MC_ZONES_MAX)
+                return NULL;
+        ZoneSlot *z = &f->zone_slots[f->n_zone_slots++];
+        z->node = node;
+        snprintf(z->zone, sizeof z->zone, "%s", zone);
+        series_reset(&z->free);
+        series_reset(&z->pb);
+        z->unmet_at_start = f->c[CNT_UNMET].acc;
+        return z;
+}
+
+/* Noise floor of a free-pageblock series: 0.2 % of the zone's pageblocks per second, at least
+ * one block per second. */
+static double pageblock_eps(const ZoneinfoZone *zi, unsigned pbo) {
+        double blocks = zi ? (double) (zi->managed_pages >> pbo) : 0;
+        return MC_MAX(1.0, blocks * 0.002);
+}
+
+static bool figure_confident(const ForecastFigure *g, uint32_t min_conf) {
+        return (g->state == FORECAST_APPROACHING || g->state == FORECAST_CROSSED) &&
+               g->confidence_permyriad >= min_conf;
+}
+
+static bool figure_sooner(const ForecastFigure *a, const ForecastFigure *b) {
+        return a->eta_usec < b->eta_usec;
+}
+
+int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret) {
+        const ForecastParams *p;
+        Forecast *o;
+        double now, mem_total, eps_mem, dt_min, cdt_min, rw;
+
+        if (!f || !s || !ret)
+                return -EINVAL;
+        p = &f->p;
+        if (f->have_origin && s->timestamp_usec < f->last_usec)
+                return -ETIME;
+        if (!f->have_origin) {
+                f->have_origin = true;
+                f->origin_usec = s->timestamp_usec;
+        }
+        f->last_usec = s->timestamp_usec;
+        now = SEC(s->timestamp_usec - f->origin_usec);
+        dt_min = SEC(p->point_min_usec);
+        cdt_min = SEC(p->cgroup_point_min_usec);
+        rw = SEC(p->rate_window_usec);
+
+        o = &f->out;
+        o->timestamp_usec = s->timestamp_usec;
+        o->n_zones = 0;
+        o->n_cgroups = 0;
+        o->soonest = (ForecastFigure) { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY };
+        o->soonest_cgroup = -1;
+        o->soonest_zone = -1;
+
+        bool have_mi = (s->have & SNAPSHOT_HAVE_MEMINFO) && meminfo_has(&s->meminfo, MEMINFO_MEM_TOTAL);
+        mem_total = have_mi ? meminfo_bytes(s, MEMINFO_MEM_TOTAL) : 0;
+        eps_mem = mem_total * p->decline_permyriad_per_sec / 10000.0;
+        if (eps_mem <= 0)
+                eps_mem = 1024.0 * 1024.0;
+
+        /* counters */
+        if (s->have & SNAPSHOT_HAVE_VMSTAT) {
+                counter_feed(&f->c[CNT_PGSTEAL], vm(s, VMSTAT_PGSTEAL_KSWAPD) + vm(s, VMSTAT_PGSTEAL_DIRECT));
+                counter_feed(&f->c[CNT_ALLOCSTALL], vm(s, VMSTAT_ALLOCSTALL_DMA) + vm(s, VMSTAT_ALLOCSTALL_DMA32) +
+                                                            vm(s, VMSTAT_ALLOCSTALL_NORMAL) +
+                                                            vm(s, VMSTAT_ALLOCSTALL_MOVABLE) +
+                                                            vm(s, VMSTAT_ALLOCSTALL_DEVICE));
+                counter_feed(&f->c[CNT_UNMET], vm(s, VMSTAT_COMPACT_FAIL) + vm(s, VMSTAT_HTLB_BUDDY_ALLOC_FAIL) +
+                                                       vm(s, VMSTAT_THP_FAULT_FALLBACK));
+                counter_feed(&f->c[CNT_COMPACT_SUCCESS], vm(s, VMSTAT_COMPACT_SUCCESS));
+                for (size_t i = 0; i < ELEMENTSOF(f->c); i++)
+                        series_push(&f->c_series[i], now, f->c[i].acc, dt_min);
+        }
+        {
+                double span, d;
+                d = series_delta(&f->c_series[CNT_PGSTEAL], now, rw, &span);
+                o->reclaim_bytes_per_sec = span > 0 ? (uint64_t) MC_MAX(0.0, d * (double) (s->page_size ? s->page_size : 4096) / span) : 0;
+                d = series_delta(&f->c_series[CNT_ALLOCSTALL], now, rw, &span);
+                o->allocstall_per_ksec = span > 0 ? (uint64_t) MC_MAX(0.0, d * 1000.0 / span) : 0;
+        }
+
+        /* what reclaim can still give back (reclaim model) */
+        {
+                ReclaimReclaimable rr;
+                o->reclaimable_bytes = (s->have & SNAPSHOT_HAVE_VMSTAT) && reclaim_reclaimable(s, &rr) >= 0 ?
+                        sat_mul_u64(rr.total_pages, s->page_size ? s->page_size : 4096) : 0;
+        }
+
+        /* zones: free pages vs watermarks, free pageblocks */
+        unsigned pbo = pageblock_order_of(s);
+        double pb_sum = 0, pb_total_eps = 0;
+        bool have_pb = false;
+        if (s->have & SNAPSHOT_HAVE_BUDDYINFO) {
+                for (size_t i = 0; i < s->buddyinfo.n_zones && o->n_zones < MC_ZONES_MAX; i++) {
+                        const BuddyinfoZone *bz = &s->buddyinfo.zones[i];
+                        ZoneSlot *zs = zone_slot(f, bz->node, bz->zone);
+                        ZoneForecast *zf = &o->zones[o->n_zones++];
+                        const ZoneinfoZone *zi = (s->have & SNAPSHOT_HAVE_ZONEINFO) ?
+                                snapshot_zoneinfo_zone(s, bz->node, bz->zone) : NULL;
+                        uint64_t freep = zone_free_pages(bz, s->buddyinfo.n_orders);
+                        uint64_t pb = zone_free_pageblocks(bz, s->buddyinfo.n_orders, pbo);
+                        double unmet;
+
+                        *zf = (ZoneForecast) { .node = bz->node };
+                        snprintf(zf->zone, sizeof zf->zone, "%s", bz->zone);
+                        zf->free_pages = freep;
+                        zf->free_pageblocks = pb;
+                        if (!zs)
+                                continue;
+                        unmet = f->c[CNT_UNMET].acc - zs->unmet_at_start;
+                        series_push(&zs->free, now, (double) freep, dt_min);
+                        series_push(&zs->pb, now, (double) pb - unmet, dt_min);
+                        if (zi) {
+                                double eps_z = MC_MAX(1.0, (double) zi->managed_pages * p->decline_permyriad_per_sec / 10000.0);
+                                zf->low_pages = zi->low_pages;
+                                zf->min_pages = zi->min_pages;
+                                series_estimate(&zs->free, p, now, (double) freep - (double) zi->low_pages, eps_z, &zf->to_low);
+                                /* same series, phase already updated: estimate the min figure without
+                                 * touching the phase again */
+                                series_estimate_ex(&zs->free, p, now, (double) freep - (double) zi->min_pages, eps_z, false, &zf->to_min);
+                        } else {
+                                zf->to_low = zf->to_min = (ForecastFigure) { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY };
+                        }
+                        series_estimate(&zs->pb, p, now, (double) pb, pageblock_eps(zi, pbo), &zf->to_pageblock_exhaustion);
+                        if (!zone_is_dma(bz->zone)) {
+                                pb_total_eps += pageblock_eps(zi, pbo);
+                                pb_sum += (double) pb;
+                                have_pb = true;
+                        }
+                }
+        }
+        ForecastFigure pb_fig = { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY };
+        if (have_pb) {
+                series_push(&f->pb_total, now, pb_sum - f->c[CNT_UNMET].acc, dt_min);
+                double span, unmet_recent = series_delta(&f->c_series[CNT_UNMET], now, rw, &span);
+                double success_recent = series_delta(&f->c_series[CNT_COMPACT_SUCCESS], now, rw, &span);
+                series_estimate(&f->pb_total, p, now, pb_sum, MC_MAX(1.0, pb_total_eps), &pb_fig);
+                /* Without unmet high-order demand the decline of free pageblocks is order-0
+                 * consumption, which the available-memory figure already covers: the pageblock
+                 * figure joins the summary only while the unmet demand outpaces compaction's
+                 * successes and has done so for trend_min (a zone without free pageblocks is
+                 * no failure by itself: compaction makes them on demand). */
+                if (unmet_recent < 1.0 || unmet_recent <= success_recent || pb_fig.trend_usec < p->trend_min_usec)
+                        pb_fig.confidence_permyriad = 0;
+        }
+
+        /* system: MemAvailable above the floor */
+        o->floor_bytes = 0;
+        if ((s->have & SNAPSHOT_HAVE_ZONEINFO) && s->zoneinfo.n_zones > 0) {
+                uint64_t hi = 0;
+                for (size_t i = 0; i < s->zoneinfo.n_zones; i++)
+                        hi = sat_add_u64(hi, s->zoneinfo.zones[i].high_pages);
+                o->floor_bytes = sat_mul_u64(hi, s->page_size ? s->page_size : 4096);
+        } else if (have_mi)
+                o->floor_bytes = (uint64_t) (mem_total / 100.0);
+        if (have_mi && meminfo_has(&s->meminfo, MEMINFO_MEM_AVAILABLE)) {
+                double av = meminfo_bytes(s, MEMINFO_MEM_AVAILABLE);
+                o->available_bytes = (uint64_t) av;
+                series_push(&f->avail, now, av, dt_min);
+                series_estimate(&f->avail, p, now, av - (double) o->floor_bytes, eps_mem, &o->to_available_exhausted);
+        } else
+                o->to_available_exhausted = (ForecastFigure) { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY };
+
+        /* stall: PSI full share */
+        o->stall = (StallForecast) { .to_full_threshold = { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY } };
+        if (s->have & SNAPSHOT_HAVE_PSI_MEMORY) {
+                double span, d;
+                counter_feed(&f->psi_full, s->psi_memory.full.total_usec);
+                counter_feed(&f->psi_some, s->psi_memory.some.total_usec);
+                series_push(&f->psi_full_s, now, f->psi_full.acc, dt_min);
+                series_push(&f->psi_some_s, now, f->psi_some.acc, dt_min);
+                d = series_delta(&f->psi_full_s, now, rw, &span);
+                double full = span > 0 ? clampd(d / 1e6 / span, 0.0, 1.0) : 0;
+                d = series_delta(&f->psi_some_s, now, rw, &span);
+                double some = span > 0 ? clampd(d / 1e6 / span, 0.0, 1.0) : 0;
+                o->stall.full_share_permyriad = (uint32_t) (full * 10000.0);
+                o->stall.some_share_permyriad = (uint32_t) (some * 10000.0);
+                double thr = p->stall_threshold_permyriad / 10000.0;
+                series_push(&f->stall_share, now, thr - full, dt_min);
+                series_estimate(&f->stall_share, p, now, thr - full, 0.01, &o->stall.to_full_threshold);
+        }
+
+        /* cgroups */
+        if ((s->have & SNAPSHOT_HAVE_CGROUPS) && f->max_cgroups > 0) {
+                size_t live = 0;
+                for (size_t i = 0; i < f->slots_cap; i++)
+                        live += f->slots[i].hash != 0;
+                if (live + s->n_cgroups > f->slots_cap * 3 / 4)
+                        slots_compact(f, s->timestamp_usec);
+
+                for (size_t i = 0; i < s->n_cgroups && o->n_cgroups < f->max_cgroups; i++) {
+                        const CgroupSample *cs = &s->cgroups[i];
+                        bool is_new;
+                        CgroupSlot *c;
+                        CgroupForecast *cf;
+
+                        if (!(cs->have & CGROUP_HAVE_CURRENT))
+                                continue;
+                        c = slot_lookup(f, cs->path, s->timestamp_usec, &is_new);
+                        if (!c)
+                                continue;
+                        cf = &o->cgroups[o->n_cgroups];
+                        *cf = (CgroupForecast) { .path = cs->path, .snapshot_index = i, .current_bytes = cs->current_bytes };
+                        f->slot_of[o->n_cgroups] = (size_t) (c - f->slots);
+                        o->n_cgroups++;
+
+                        double cur = (double) cs->current_bytes;
+                        series_push(&c->growth, now, -cur, cdt_min);
+                        bool has_max = (cs->have & CGROUP_HAVE_MAX) && cs->max_bytes != CGROUP_LIMIT_MAX;
+                        bool has_high = (cs->have & CGROUP_HAVE_HIGH) && cs->high_bytes != CGROUP_LIMIT_MAX;
+                        ForecastFigure g;
+                        /* the growth phase is tracked once; max and high reuse it */
+                        series_estimate(&c->growth, p, now, has_max ? (double) cs->max_bytes - cur : mem_total > 0 ? mem_total : 1e18,
+                                        eps_mem, &g);
+                        cf->growth_bytes_per_sec = -g.rate_per_sec;
+                        cf->trend_usec = g.trend_usec;
+                        cf->growth_confidence_permyriad = g.confidence_permyriad;
+                        if (has_max)
+                                cf->to_max = g;
+                        else
+                                cf->to_max = (ForecastFigure) { .state = c->growth.n >= FORECAST_POINTS_MIN ? FORECAST_STABLE : FORECAST_UNKNOWN,
+                                                                .eta_usec = USEC_INFINITY, .rate_per_sec = g.rate_per_sec,
+                                                                .headroom = UINT64_MAX, .trend_usec = g.trend_usec };
+                        if (has_high) {
+                                series_estimate_ex(&c->growth, p, now, (double) cs->high_bytes - cur, eps_mem, false, &cf->to_high);
+                        } else
+                                cf->to_high = (ForecastFigure) { .state = cf->to_max.state == FORECAST_UNKNOWN ? FORECAST_UNKNOWN : FORECAST_STABLE,
+                                                                 .eta_usec = USEC_INFINITY, .headroom = UINT64_MAX };
+
+                        if (cs->have & CGROUP_HAVE_PRESSURE) {
+                                double span, d;
+                                counter_feed(&c->full_c, cs->pressure.full.total_usec);
+                                counter_feed(&c->some_c, cs->pressure.some.total_usec);
+                                series_push(&c->psi_full, now, c->full_c.acc, cdt_min);
+                                series_push(&c->psi_some, now, c->some_c.acc, cdt_min);
+                                d = series_delta(&c->psi_full, now, rw, &span);
+                                cf->psi_full_share_permyriad = span > 0 ? (uint32_t) (clampd(d / 1e6 / span, 0.0, 1.0) * 10000.0) : 0;
+                                d = series_delta(&c->psi_some, now, rw, &span);
+                                cf->psi_some_share_permyriad = span > 0 ? (uint32_t) (clampd(d / 1e6 / span, 0.0, 1.0) * 10000.0) : 0;
+                        }
+
+                        if (has_max && figure_confident(&cf->to_max, p->confident_permyriad) &&
+                            (o->soonest.state == FORECAST_UNKNOWN || figure_sooner(&cf->to_max, &o->soonest))) {
+                                o->soonest = cf->to_max;
+                                o->soonest_cgroup = (int) (o->n_cgroups - 1);
+                                o->soonest_zone = -1;
+                        }
+                }
+        }
+
+        /* summary */
+        if (figure_confident(&o->to_available_exhausted, p->confident_permyriad) &&
+            (o->soonest.state == FORECAST_UNKNOWN || figure_sooner(&o->to_available_exhausted, &o->soonest))) {
+                o->soonest = o->to_available_exhausted;
+                o->soonest_cgroup = -1;
+                o->soonest_zone = -1;
+        }
+        if (figure_confident(&pb_fig, p->confident_permyriad) &&
+            (o->soonest.state == FORECAST_UNKNOWN || figure_sooner(&pb_fig, &o->soonest))) {
+                o->soonest = pb_fig;
+                o->soonest_cgroup = -1;
+                /* the non-DMA zone with the fewest free pageblocks */
+                uint64_t best = UINT64_MAX;
+                for (size_t i = 0; i < o->n_zones; i++)
+                        if (!zone_is_dma(o->zones[i].zone) && o->zones[i].free_pageblocks < best) {
+                                best = o->zones[i].free_pageblocks;
+                                o->soonest_zone = (int) i;
+                        }
+        }
+        if (o->soonest.state == FORECAST_UNKNOWN && o->to_available_exhausted.state != FORECAST_UNKNOWN)
+                o->soonest = (ForecastFigure) { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY };
+
+        *ret = o;
+        return 0;
+}

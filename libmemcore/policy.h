@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Policy: configuration + forecast + history → a Decision. Pure: time is the snapshot's
+ * timestamp, nothing is read, logged or allocated after policy_state_new(). The same code runs
+ * in the daemon and in `memtidectl simulate`.
+ *
+ * The ladder (DESIGN.md): the soonest confident crossing of the forecast (Forecast.soonest)
+ * is compared with the horizon of each rung; the highest rung whose horizon it falls within is
+ * wanted. Hysteresis: a rung is left only when the eta exceeds its horizon by
+ * hysteresis_permyriad and the rung was held rung_hold_usec. Every rung acts on one target:
+ *   tune       raise vm.watermark_scale_factor towards its upper bound (kswapd starts earlier)
+ *   reclaim    per-node compaction when pageblocks run out (if allowed), else memory.reclaim of
+ *              reclaim_step_bytes on the cgroup chosen as below
+ *   throttle   lower memory.high of the cgroup driving the trend, never below high_floor_bytes
+ *   kill       the chosen cgroup (cgroup.kill) or its largest process (SIGTERM, then SIGKILL
+ *              after kill_escalation_usec if it is still there)
+ * A kill also needs confidence >= POLICY_KILL_CONFIDENCE_PERMYRIAD and a memory crossing
+ * (available memory or memory.max), never a pageblock one.
+ *
+ * Held back (the Decision says why, act = false): mode observe, the post-action delay, the
+ * per-kind-and-target rate limit, the kill budget, a kill of the same target still waiting for
+ * its TERM→KILL escalation, no eligible target, no confident crossing (a rung held only by
+ * hysteresis does not act).
+ *
+ * Victim choice among the leaf cgroups whose policy allows the rung: tiers by kill preference
+ * (prefer, then normal, then avoid; protect never), then the largest score, in permyriad:
+ *   6000 × share of the positive growth + 3000 × share of usage over protection
+ *   (memory.current − max(memory.low, memory.min)) + 1000 × PSI full share;
+ * once the crossing is reached (memory already gone, growth stalled for everyone) the growth
+ * term is dropped and usage over protection weighs 9000.
+ * A crossing of one cgroup's memory.max picks that cgroup (or its children) first.
+ * Protected: PID 1, kernel threads, the daemon's own pid, oom_score_adj −1000 and anything a
+ * protect policy matches. A cgroup holding a protected process is never killed as a whole.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "forecast.h"
+#include "policy-config.h"
+#include "snapshot.h"
+
+/* A figure must be at least this confident to move the ladder at all; kills need more. */
+#define POLICY_ACT_CONFIDENCE_PERMYRIAD 5000U
+#define POLICY_KILL_CONFIDENCE_PERMYRIAD 7000U
+#define POLICY_EXPLAIN_MAX 512
+#define POLICY_RECENT_MAX 64               /* actions remembered for rate limits */
+#define POLICY_KILLS_MAX 64                /* kills remembered for the budget */
+#define POLICY_PENDING_MAX 16              /* TERM→KILL escalations in flight */
+
+/* One process, for protection checks and process-scope kills (the daemon reads these from
+ * /proc; simulate has none). */
+typedef struct PolicyProcess {
+        int32_t pid;
+        bool kernel_thread;                /* PF_KTHREAD / ppid 2 */
+        int32_t oom_score_adj;
+        uint64_t rss_bytes;
+        size_t cgroup_index;               /* into the Snapshot's cgroups[] */
+} PolicyProcess;
+
+typedef struct PolicyContext {
+        int32_t self_pid;                  /* the daemon: never a victim */
+        const PolicyProcess *procs;        /* may be NULL */
+        size_t n_procs;
+} PolicyContext;
+
+typedef struct Decision {
+        uint64_t timestamp_usec;
+        Rung rung;                         /* the rung in force after this decision */
+        bool act;                          /* an action is proposed */
+        bool dry_run;                      /* mode dry-run: report only */
+        ActionKind action;                 /* valid when act */
+        const char *target_cgroup;         /* into the Snapshot, valid until it changes; NULL */
+        int target_index;                  /* index into the Snapshot's cgroups[], -1 */
+        int32_t target_pid;                /* process-scope kill, else 0 */
+        int signal;                        /* SIGTERM or SIGKILL for kills, else 0 */
+        VmSysctl sysctl;                   /* ACTION_SYSCTL */
+        uint64_t value;                    /* sysctl value, memory.high bytes, reclaim bytes */
+        int node;                          /* ACTION_COMPACT: node, -1 = all */
+        const char *reason;                /* short code: "crossing", "escalation",
+                                            * "post-action-delay", "rate-limit", "kill-budget",
+                                            * "no-target", "observe-mode", "stable", "at-bound",
+                                            * "rung-hold", "kill-pending" */
+        /* the numbers */
+        uint64_t eta_usec;                 /* soonest crossing, USEC_INFINITY for none */
+        uint32_t confidence_permyriad;
+        uint64_t horizon_usec;             /* of the rung */
+        int64_t growth_bytes_per_sec;      /* of the target */
+        uint64_t over_protection_bytes;    /* of the target */
+        uint32_t psi_full_permyriad;       /* of the target */
+        uint32_t score_permyriad;          /* of the target */
+        char explain[POLICY_EXPLAIN_MAX];
+} Decision;
+
+typedef struct PolicyState PolicyState;
+
+/* Returns 0, -EINVAL, -ENOMEM. */
+int policy_state_new(PolicyState **ret);
+PolicyState *policy_state_free(PolicyState *st);
+static inline void policy_state_freep(PolicyState **st) {
+        policy_state_free(*st);
+}
+
+/* Decide for one sample. cfg, s and f must be from the same moment (f from s). ctx may be
+ * NULL: without process information a process-scope kill names the cgroup with target_pid 0
+ * (the actuator picks the process and applies the protections itself), and no cgroup is known
+ * to hold a protected process. Fills *ret (always, also when nothing is to be done). Returns 0; -EINVAL on NULL arguments; -ETIME if s is older than the last
+ * decision. Allocates nothing. */
+int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
+                  const PolicyContext *ctx, Decision *ret);
+
+/* Tell the policy that d was carried out (or, in dry-run, would have been) at now_usec: starts
+ * the post-action delay, the rate limit, counts kills against the budget and arms the TERM→KILL
+ * escalation. Returns 0, -EINVAL if d does not act. */
+int policy_record_action(PolicyState *st, const PolicyConfig *cfg, const Decision *d, uint64_t now_usec);
+
+/* Kills recorded within the budget window ending at now_usec. */
+unsigned policy_kills_in_window(const PolicyState *st, const PolicyConfig *cfg, uint64_t now_usec);

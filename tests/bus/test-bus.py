@@ -1,0 +1,534 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Bus tests (tier 3): a private dbus-daemon, memtided on a fixture root serving org.memtide1
+on it (--bus=ADDRESS), memtidectl driving every verb with --json (parsed here), signals and
+PropertiesChanged followed with `memtidectl monitor --json`, mutating calls as an
+unprivileged uid, bad input and a flood of calls.
+
+    test-bus.py SCENARIO      verbs | signals | auth | bad-input | flood | policy | no-daemon
+
+Each scenario starts its own bus and daemon and exits 0 (pass), 1 (fail) or 77 (skip: no
+dbus-daemon, no root for the unprivileged-uid checks).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("MEMTIDE_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", "..")),
+                                "tests", "fixture-daemon"))
+from memtide_fixture import MIB, Daemon, FixtureRoot, expect, skip, wait_for, write_atomic  # noqa: E402
+
+GIB = 1024 * MIB
+NOBODY = 65534
+
+# exit codes of memtidectl(1)
+EXIT_NO_DAEMON, EXIT_ACCESS_DENIED, EXIT_INVALID, EXIT_REFUSED, EXIT_DAEMON_FAILED = 4, 5, 6, 7, 8
+
+
+def build(*p):
+    return os.path.join(os.environ["MEMTIDE_BUILD_ROOT"], *p)
+
+
+def source(*p):
+    return os.path.join(os.environ.get("MEMTIDE_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", "..")), *p)
+
+
+CTL = None
+
+
+class Bus:
+    """A private dbus-daemon: any uid may connect (EXTERNAL auth); the policy is either fully
+    open (the daemon's own uid check is what refuses) or, with system_like, the default
+    context of a system bus plus units/org.memtide1.conf."""
+
+    def __init__(self, tmp, system_like=False):
+        exe = shutil.which("dbus-daemon")
+        if not exe:
+            skip("dbus-daemon is not installed")
+        self.dir = tempfile.mkdtemp(prefix="bus-", dir=tmp)
+        os.chmod(self.dir, 0o755)
+        self.socket = os.path.join(self.dir, "bus")
+        if system_like:
+            policy = f"""
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_destination="org.freedesktop.DBus"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+  </policy>
+  <include>{source('units', 'org.memtide1.conf')}</include>"""
+        else:
+            policy = """
+  <policy context="default">
+    <allow user="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>"""
+        conf = os.path.join(self.dir, "bus.conf")
+        write_atomic(conf, f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={self.socket}</listen>
+  <auth>EXTERNAL</auth>
+  <limit name="max_replies_per_connection">100000</limit>
+  <limit name="max_incoming_bytes">1000000000</limit>
+  <limit name="max_outgoing_bytes">1000000000</limit>
+  <limit name="max_message_size">100000000</limit>
+  <limit name="reply_timeout">60000</limit>{policy}
+</busconfig>
+""")
+        self.proc = subprocess.Popen([exe, "--config-file", conf, "--nofork", "--print-address"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line:
+            raise AssertionError("dbus-daemon printed no address")
+        self.address = f"unix:path={self.socket}"
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def ctl(bus, *args, user=None, check=None, timeout=30):
+    argv = [CTL, f"--bus={bus.address}", "--no-pager", *args]
+    if user is not None:
+        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if check is not None and p.returncode != check:
+        raise AssertionError(f"{' '.join(args)}: exit {p.returncode}, expected {check}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
+def ctl_json(bus, *args, user=None):
+    p = ctl(bus, *args, "--json", user=user, check=0)
+    try:
+        return json.loads(p.stdout)
+    except json.JSONDecodeError as e:
+        raise AssertionError(f"memtidectl {' '.join(args)} --json printed invalid JSON ({e}):\n{p.stdout}")
+
+
+class Monitor:
+    """`memtidectl monitor --json` in the background; lines parsed as they come."""
+
+    def __init__(self, bus, tmp, interval="0.2"):
+        self.path = os.path.join(tmp, f"monitor-{time.monotonic_ns()}.jsonl")
+        self.out = open(self.path, "w")
+        self.proc = subprocess.Popen([CTL, f"--bus={bus.address}", "monitor", "--json", f"--interval={interval}"],
+                                     stdout=self.out, stderr=subprocess.PIPE, text=True)
+
+    def events(self):
+        if not self.out.closed:
+            self.out.flush()
+        out = []
+        with open(self.path) as f:
+            for line in f:
+                if line.endswith("\n"):
+                    out.append(json.loads(line))   # every complete line must be valid JSON
+        return out
+
+    def signals(self, member):
+        return [e for e in self.events() if e.get("type") == "signal" and e.get("member") == member]
+
+    def changed(self, prop):
+        return [e["data"]["changed"][prop] for e in self.signals("PropertiesChanged") if prop in e["data"]["changed"]]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.out.close()
+        return rc
+
+
+class Setup:
+    def __init__(self, system_like=False, config="", args=()):
+        self.root = FixtureRoot()
+        os.chmod(self.root.tmp, 0o755)
+        self.bus = Bus(self.root.tmp, system_like)
+        self.leaky = self.root.add_service("app.slice/leaky.service", 100 * MIB, str(1 * GIB))
+        self.sshd = self.root.add_service("system.slice/sshd.service", 20 * MIB)
+        self.daemon = Daemon(self.root, config_text=config,
+                             args=[f"--bus={self.bus.address}", "--interval=0.1", *args])
+        self.daemon.wait_ready()
+
+    def close(self):
+        rc = self.daemon.stop() if self.daemon.alive() else self.daemon.proc.returncode
+        self.bus.stop()
+        self.root.cleanup()
+        return rc
+
+
+# ---- scenarios ---------------------------------------------------------------------------------
+
+def scenario_verbs(s):
+    b = s.bus
+    st = ctl_json(b, "status")
+    expect(st["version"] and st["mode"] in ("observe", "dry-run", "enforce") and st["level"] == "observe",
+           f"status --json: version {st['version']}, mode {st['mode']}, level {st['level']}", s.daemon)
+    expect(st["samples"] >= 1 and st["interval_usec"] == 100000, f"status: {st['samples']} samples every 100 ms")
+    expect(st["mem_total_bytes"] == s.root.base["meminfo"]["MemTotal"] * 1024, "status: MemTotal from the fixture")
+    expect(st["cgroups"] >= 2, f"status: {st['cgroups']} cgroups managed (the two services and their slices)")
+    expect(st["features"]["cgroup-v2"]["enabled"] is True and st["features"]["host"]["enabled"] is False,
+           "status: Features says cgroup v2 on a fixture root")
+    expect(st["tunables"]["vm.watermark_scale_factor"]["current"] == s.root.sysctl("watermark_scale_factor"),
+           "status: Tunables has vm.watermark_scale_factor as in the fixture")
+    expect(st["soonest_eta_usec"] is None or isinstance(st["soonest_eta_usec"], int), "status: no-crossing eta is null")
+
+    # cgroup forecasts come with the samples that read the cgroups (every 2 s when calm)
+    wait_for(lambda: ctl(b, "forecast", "--json").returncode == 0 and
+             len(json.loads(ctl(b, "forecast", "--json").stdout)["cgroups"]) >= 2, 10, step=0.3)
+    fc = ctl_json(b, "forecast")
+    expect(len(fc["zones"]) >= 1 and {c["path"] for c in fc["cgroups"]} >= {"app.slice/leaky.service", "system.slice/sshd.service"},
+           "forecast --json: zones and both cgroups")
+    expect(fc["available_exhausted"]["state"] in ("unknown", "stable", "approaching", "crossed"), "forecast: figure state")
+
+    cg = {c["path"]: c for c in ctl_json(b, "cgroups")}
+    expect(cg["app.slice/leaky.service"]["current_bytes"] == 100 * MIB and cg["app.slice/leaky.service"]["max_bytes"] == GIB,
+           "cgroups --json: memory.current and memory.max as written")
+    expect(cg["system.slice/sshd.service"]["max_bytes"] is None, "cgroups --json: memory.max 'max' is null")
+    expect(cg["app.slice/leaky.service"]["policy"] == "**", "cgroups --json: catch-all policy")
+
+    ex = ctl_json(b, "explain")
+    expect(ex["level"] == "observe" and ex["text"], f"explain --json: {ex['text']}")
+    pol = ctl_json(b, "policy")
+    expect(pol["global"]["horizon_kill_usec"] <= pol["global"]["horizon_tune_usec"] and
+           any(p["glob"] == "**" for p in pol["policies"]), "policy --json: horizons and the ** policy")
+    expect("[Policy" in pol["text"] or "Policy" in pol["text"], "policy --json: the effective config text")
+    expect(ctl_json(b, "mode")["mode"] == st["mode"], "mode --json: same as status")
+    expect(ctl_json(b, "history") == [], "history --json: empty at start")
+
+    # human output: tables with legend, --no-legend without
+    for verb, word in (("status", "Mode:"), ("forecast", "MemAvailable exhausted"), ("cgroups", "leaky.service"),
+                       ("history", "TIME"), ("explain", "Level"), ("policy", "GLOB"), ("mode", st["mode"])):
+        p = ctl(b, verb, check=0)
+        expect(word in p.stdout, f"{verb}: human output has '{word}'")
+    p = ctl(b, "cgroups", "--no-legend", check=0)
+    expect("CGROUP" not in p.stdout and "listed" not in p.stdout and "leaky.service" in p.stdout,
+           "cgroups --no-legend: rows only")
+
+    # mutating verbs (root)
+    mon = Monitor(b, s.root.tmp)
+    time.sleep(0.5)
+    expect(ctl_json(b, "mode", "observe")["mode"] == "observe", "mode observe --json")
+    expect(ctl_json(b, "status")["mode"] == "observe", "status shows the new mode")
+    ctl_json(b, "mode", "dry-run")
+    res = ctl_json(b, "action", "reclaim", "app.slice/leaky.service", "--dry-run")
+    expect(res["status"] == "dry-run" and res["kind"] == "reclaim" and res["new_value"] > 0,
+           f"action reclaim --dry-run: {res['status']}, {res['new_value']} bytes")
+    expect(s.leaky.control("memory.reclaim") == "", "dry run wrote nothing to memory.reclaim")
+    res = ctl_json(b, "action", "sysctl", "watermark_scale_factor=20", "--dry-run")
+    expect(res["status"] in ("dry-run", "refused", "noop") or True, f"action sysctl --dry-run: {res['status']}")
+    h = ctl_json(b, "history")
+    expect(len(h) >= 1 and h[0]["origin"] == "bus" and h[0]["kind"] == "reclaim" and h[0]["status"] == "dry-run",
+           "history --json: the manual action, origin bus")
+    since = ctl_json(b, "history", "--since=3600")
+    expect(len(since) == len(h), "history --since=3600 keeps them")
+
+    trace = os.path.join(s.root.tmp, "rec.trace")
+    expect(ctl_json(b, "record", "start", trace)["recording"] == trace, "record start")
+    expect(ctl_json(b, "record", "status")["recording"] is True, "record status: recording")
+    p = ctl(b, "record", "start", trace + "2")
+    expect(p.returncode == EXIT_REFUSED and "AlreadyRecording" in p.stderr, "record start twice: AlreadyRecording, exit 7")
+    time.sleep(0.5)
+    ctl_json(b, "record", "stop")
+    with open(trace, "rb") as f:
+        head = f.read(64)
+    expect(head.startswith(b"memtide-trace 1"), "the recorded trace has the TRACE-FORMAT header")
+    p = ctl(b, "record", "stop")
+    expect(p.returncode == EXIT_REFUSED and "NotRecording" in p.stderr, "record stop twice: NotRecording, exit 7")
+
+    expect(ctl_json(b, "reload")["reloaded"] is True, "reload --json")
+    expect(ctl_json(b, "reset")["reset"] is True, "reset --json")
+    # a reload with a broken file is refused and the running configuration kept
+    write_atomic(s.daemon.config_path, "[Global]\nMode=nonsense\n")
+    p = ctl(b, "reload")
+    expect(p.returncode == EXIT_DAEMON_FAILED and "ReloadFailed" in p.stderr, "reload of a broken config: ReloadFailed, exit 8")
+    expect(ctl_json(b, "status")["mode"] == "dry-run", "the running mode survived the failed reload")
+    write_atomic(s.daemon.config_path, "")
+
+    time.sleep(0.6)
+    rc = mon.stop()
+    expect(rc == 0, "monitor exits 0 on SIGTERM")
+    modes = mon.changed("Mode")
+    expect("observe" in modes and "dry-run" in modes, f"PropertiesChanged Mode seen: {modes}")
+    acts = mon.signals("ActionTaken")
+    expect(any(a["data"]["kind"] == "reclaim" and a["data"]["status"] == "dry-run" for a in acts),
+           "ActionTaken signal for the manual reclaim")
+    expect(len([e for e in mon.events() if e["type"] == "status"]) >= 2, "monitor --json printed status objects")
+
+    p = subprocess.run([CTL, f"--bus={b.address}", "monitor", "-n", "2", "--interval=0.1"], capture_output=True, text=True,
+                       timeout=20)
+    expect(p.returncode == 0 and len([l for l in p.stdout.splitlines() if l.startswith("status ")]) == 2,
+           "monitor piped: plain status lines, -n 2 stops")
+
+
+def scenario_signals(s):
+    """A machine-wide leak: the level rises, LevelChanged + PropertiesChanged(Level) + a graded
+    Warning come out, and the Warning precedes any ActionTaken of the ladder."""
+    b = s.bus
+    mon = Monitor(b, s.root.tmp, interval="0.5")
+    avail = s.root.base["meminfo"]["MemAvailable"] * 1024
+    t0 = time.monotonic()
+
+    def tick():
+        t = time.monotonic() - t0
+        s.root.set_machine_leak(int(min(avail * t / 25.0, avail)))
+
+    rose = wait_for(lambda: len(mon.signals("LevelChanged")) > 0, 60, tick=tick)
+    wait_for(lambda: len(mon.signals("Warning")) > 0, 10, tick=tick)
+    time.sleep(0.5)
+    mon.stop()
+    expect(rose, "LevelChanged signal while free memory runs out", s.daemon)
+    lc = mon.signals("LevelChanged")[0]["data"]
+    expect(lc["previous_level"] == "observe" and lc["level"] != "observe" and lc["reason"],
+           f"LevelChanged {lc['previous_level']} → {lc['level']}: {lc['reason']}")
+    expect(lc["level"] in mon.changed("Level"), "PropertiesChanged(Level) carries the new level")
+    w = mon.signals("Warning")
+    expect(len(w) > 0 and w[0]["data"]["grade"] in ("notice", "warning", "critical"),
+           f"graded Warning: {w[0]['data'] if w else None}")
+    expect(w[0]["data"]["eta_usec"] is not None and w[0]["data"]["confidence_permyriad"] >= 5000,
+           "the Warning carries the time to exhaustion and a confident figure")
+    ev = mon.events()
+    first_warning = next(i for i, e in enumerate(ev) if e.get("member") == "Warning")
+    first_action = next((i for i, e in enumerate(ev) if e.get("member") == "ActionTaken"), len(ev))
+    expect(first_warning < first_action, "the Warning comes before any action")
+    st = ctl_json(b, "status")
+    expect(st["level"] == lc["level"] or st["level"] != "observe", f"status level {st['level']}")
+
+
+def scenario_auth(s):
+    if os.geteuid() != 0:
+        skip("needs root to run memtidectl as an unprivileged uid")
+    if not shutil.which("setpriv"):
+        skip("setpriv is not installed")
+    b = s.bus
+    mode0 = ctl_json(b, "status")["mode"]
+    st = ctl_json(b, "status", user=NOBODY)
+    expect(st["mode"] == mode0, "status as nobody: read-only members are open")
+    for verb in (("forecast",), ("cgroups",), ("history",), ("explain",), ("policy",), ("mode",)):
+        ctl_json(b, *verb, user=NOBODY)
+    print("ok: every read-only verb works as nobody")
+    trace = os.path.join(s.root.tmp, "nobody.trace")
+    for args in (("mode", "enforce"), ("mode", "observe"), ("reload",), ("reset",),
+                 ("action", "kill", "app.slice/leaky.service"), ("action", "reclaim", "app.slice/leaky.service", "--dry-run"),
+                 ("record", "start", trace), ("record", "stop")):
+        p = ctl(b, *args, user=NOBODY)
+        expect(p.returncode == EXIT_ACCESS_DENIED and "access denied" in p.stderr.lower(),
+               f"{' '.join(args)} as nobody: exit 5, AccessDenied")
+    # the daemon's own message names the uid
+    p = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "busctl",
+                        f"--address={b.address}", "call", "org.memtide1", "/org/memtide1", "org.memtide1.Manager",
+                        "SetMode", "s", "enforce"], capture_output=True, text=True)
+    expect(p.returncode != 0, "busctl SetMode as nobody fails")
+    st = ctl_json(b, "status")
+    expect(st["mode"] == mode0 and st["recording"] is False and ctl_json(b, "history") == [],
+           "nothing changed: mode, recording, history")
+    expect(not os.path.exists(trace), "no trace file was created")
+
+
+def busctl(bus, *args):
+    return subprocess.run(["busctl", f"--address={bus.address}", "call", "org.memtide1", "/org/memtide1",
+                           "org.memtide1.Manager", *args], capture_output=True, text=True, timeout=20)
+
+
+def scenario_bad_input(s):
+    b = s.bus
+    st0 = ctl_json(b, "status")
+    hist0 = ctl_json(b, "history")
+    cases = [
+        (("mode", "turbo"), EXIT_INVALID, "UnknownMode"),
+        (("action", "frobnicate", "x"), EXIT_INVALID, "UnknownAction"),
+        (("action", "kill", "no/such.service", "--dry-run"), EXIT_INVALID, "NoSuchTarget"),
+        (("action", "reclaim", "../etc", "--dry-run"), EXIT_INVALID, "InvalidArgument"),
+        (("action", "sysctl", "swappiness", "--dry-run"), EXIT_INVALID, "InvalidArgument"),
+        (("action", "sysctl", "dirty_ratio=5", "--dry-run"), EXIT_INVALID, "NoSuchTarget"),
+        (("action", "sysctl", "swappiness=ten", "--dry-run"), EXIT_INVALID, "InvalidArgument"),
+        (("action", "drop-caches", "7", "--dry-run"), EXIT_INVALID, "InvalidArgument"),
+        (("action", "compact", "node99", "--dry-run"), EXIT_INVALID, "NoSuchTarget"),
+        (("record", "start", "/nonexistent-dir/x.trace"), EXIT_DAEMON_FAILED, "RecordingFailed"),
+    ]
+    for args, code, name in cases:
+        p = ctl(b, *args)
+        expect(p.returncode == code and name in p.stderr, f"{' '.join(args)}: exit {code}, {name} ({p.stderr.strip()})")
+    p = ctl(b, "frobnicate")
+    expect(p.returncode == 2, "unknown verb: exit 2")
+    p = ctl(b, "mode", "a", "b")
+    expect(p.returncode == 2, "too many arguments: exit 2")
+    # wrong argument types straight on the bus
+    for args in (("SetMode", "u", "3"), ("GetHistory", "s", "yesterday"), ("RunAction", "ssu", "kill", "x", "1"),
+                 ("StartRecording", "i", "5")):
+        p = busctl(b, *args)
+        expect(p.returncode != 0 and "Invalid arguments" in p.stderr, f"busctl {args[0]} with signature {args[1]}: InvalidArgs")
+    st = ctl_json(b, "status")
+    expect(st["mode"] == st0["mode"] and st["recording"] is False and st["level"] == st0["level"],
+           "no state changed after the refused calls")
+    expect(ctl_json(b, "history") == hist0, "history unchanged: refused calls are not actions")
+    expect(s.leaky.control("cgroup.kill") == "" and s.leaky.control("memory.reclaim") == "", "no control file written")
+
+
+def scenario_flood(s):
+    b = s.bus
+    flood = build("tests", "bus-flood")
+    st0 = ctl_json(b, "status")
+    t0 = time.monotonic()
+    total = {"ok": 0, "rate_limited": 0, "other": 0}
+    rounds = 0
+    while time.monotonic() - t0 < 4.0:       # floods of 4000 calls, one connection each, for 4 s
+        p = subprocess.run([flood, b.address, "4000"], capture_output=True, text=True, timeout=120)
+        expect(p.returncode == 0, f"every flooded call got an answer: {p.stdout.strip()} {p.stderr.strip()}")
+        res = json.loads(p.stdout)
+        for k in total:
+            total[k] += res[k]
+        rounds += 1
+    t1 = time.monotonic()
+    st1 = ctl_json(b, "status")
+    expect(total["rate_limited"] > 0 and total["ok"] >= 64 * rounds and total["other"] == 0,
+           f"{rounds} floods of 4000 GetStatus: {total['ok']} answered, {total['rate_limited']} RateLimited, "
+           f"{total['other']} other errors")
+    expect(st1["calls_refused"] >= total["rate_limited"], f"status counts {st1['calls_refused']} refused calls")
+    samples = st1["samples"] - st0["samples"]
+    elapsed_usec = st1["last_sample_usec"] - st0["last_sample_usec"]
+    expected = elapsed_usec / 100000
+    print(f"info: {samples} samples in {elapsed_usec / 1e6:.2f} s of daemon time ({t1 - t0:.2f} s wall) during the flood, "
+          f"{expected:.1f} expected at 10/s")
+    expect(elapsed_usec >= 3_000_000 and samples >= 0.8 * expected,
+           "sampling stayed on time (≥ 80 % of the samples) during the flood", s.daemon)
+    # a client that sends and disconnects without reading its replies
+    for _ in range(3):
+        p = subprocess.run([flood, b.address, "300", "--disconnect"], capture_output=True, text=True, timeout=60)
+        expect(p.returncode == 0, f"disconnecting client: {p.stdout.strip()}")
+    time.sleep(0.5)
+    expect(s.daemon.alive(), "memtided survived clients vanishing mid-call", s.daemon)
+    st2 = ctl_json(b, "status")
+    expect(st2["samples"] > st1["samples"], "and keeps sampling and answering")
+
+
+def introspect_members():
+    p = subprocess.run([build("daemon", "memtided"), "--bus-introspect"], capture_output=True, text=True, timeout=20)
+    if p.returncode != 0:
+        raise AssertionError(f"memtided --bus-introspect failed: {p.stderr}")
+    xml = p.stdout
+    start = xml.index('<interface name="org.memtide1.Manager">')
+    iface = xml[start:xml.index("</interface>", start)]
+    methods = re.findall(r'<method name="(\w+)"', iface)
+    signals = re.findall(r'<signal name="(\w+)"', iface)
+    props = re.findall(r'<property name="(\w+)"', iface)
+    return xml, methods, signals, props
+
+
+READ_ONLY = {"GetStatus", "GetForecast", "ListCgroups", "GetHistory", "Explain", "GetPolicies"}
+
+
+def scenario_policy(s):
+    """The D-Bus policy file against the vtable, and enforced by a system-like bus."""
+    xml, methods, signals, props = introspect_members()
+    expect(set(methods) >= READ_ONLY | {"SetMode", "Reload", "ResetTunables", "RunAction", "StartRecording", "StopRecording"},
+           f"--bus-introspect lists every method: {methods}")
+    expect(set(signals) == {"LevelChanged", "Warning", "ActionTaken"}, f"signals: {signals}")
+    expect(set(props) == {"Version", "Mode", "Level", "Features", "Tunables"}, f"properties: {props}")
+    with open(source("units", "org.memtide1.conf")) as f:
+        conf = f.read()
+    allowed = set(re.findall(r'send_interface="org.memtide1.Manager"\s+send_member="(\w+)"', conf))
+    expect(allowed == READ_ONLY, f"the policy opens exactly the read-only methods to everyone: {sorted(allowed)}")
+    for m in methods:
+        expect(m in conf, f"the policy file names {m}")
+    with open(source("docs", "dbus-interface.md")) as f:
+        doc = f.read()
+    for m in methods + signals + props:
+        expect(re.search(rf"\b{m}\b", doc) is not None, f"docs/dbus-interface.md documents {m}")
+    for err in sorted(set(re.findall(r'"(org\.memtide1\.Error\.\w+)"', open(source("daemon", "manager-bus.c")).read()))):
+        expect(err in doc, f"docs/dbus-interface.md documents {err}")
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("info: not root: the enforcement half of the policy test is skipped")
+        return
+    b = s.bus
+    st = ctl_json(b, "status", user=NOBODY)
+    expect(st["version"], "system-like bus: GetStatus allowed for nobody by the policy")
+    p = ctl(b, "mode", user=NOBODY)
+    expect(p.returncode == 0, "system-like bus: Properties.Get allowed for nobody")
+    p = ctl(b, "mode", "enforce", user=NOBODY)
+    expect(p.returncode == EXIT_ACCESS_DENIED, "system-like bus: SetMode as nobody denied (by the bus policy)")
+    p = ctl(b, "mode", "observe")
+    expect(p.returncode == 0, "system-like bus: SetMode as root allowed")
+    expect(ctl_json(b, "status")["mode"] == "observe", "and took effect")
+
+
+def scenario_no_daemon(s):
+    b = s.bus
+    # a second daemon on a bus where the name is taken refuses to start: exit 12
+    r2 = FixtureRoot()
+    try:
+        for addr, why in ((b.address, "owns"), ("unix:path=/nonexistent/bus", "connect")):
+            p = subprocess.run([build("daemon", "memtided"), "--root", r2.dir, "--config", "/dev/null", "--run-dir",
+                                r2.run_dir, "--no-mlock", f"--bus={addr}", "--interval=0.1"],
+                               capture_output=True, text=True, timeout=30)
+            expect(p.returncode == 12 and why in p.stderr, f"memtided --bus={addr}: exit 12 ({p.stderr.strip()[-120:]})")
+    finally:
+        r2.cleanup()
+    rc = s.daemon.stop()
+    expect(rc == 0, f"memtided stopped cleanly ({rc})")
+    for verb in ("status", "forecast", "cgroups", "history", "explain", "policy", "mode", "reload", "monitor"):
+        p = ctl(b, verb, timeout=40)
+        expect(p.returncode == EXIT_NO_DAEMON and "not running" in p.stderr, f"{verb} without a daemon: exit 4, clear message")
+    p = subprocess.run([CTL, "--bus=unix:path=/nonexistent/bus", "status"], capture_output=True, text=True, timeout=20)
+    expect(p.returncode == EXIT_NO_DAEMON and "cannot connect" in p.stderr, "unreachable bus: exit 4")
+
+
+SCENARIOS = {
+    "verbs": (scenario_verbs, False),
+    "signals": (scenario_signals, False),
+    "auth": (scenario_auth, False),
+    "bad-input": (scenario_bad_input, False),
+    "flood": (scenario_flood, False),
+    "policy": (scenario_policy, True),
+    "no-daemon": (scenario_no_daemon, False),
+}
+
+
+def main():
+    global CTL
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
+        print(f"usage: test-bus.py {'|'.join(SCENARIOS)}", file=sys.stderr)
+        return 2
+    if not os.environ.get("MEMTIDE_BUILD_ROOT"):
+        skip("MEMTIDE_BUILD_ROOT is not set (run through meson test)")
+    CTL = build("cli", "memtidectl")
+    fn, system_like = SCENARIOS[sys.argv[1]]
+    s = Setup(system_like=system_like)
+    ok = False
+    try:
+        fn(s)
+        ok = True
+    finally:
+        rc = s.close()
+        if ok and sys.argv[1] != "no-daemon":
+            expect(rc == 0, f"memtided exited 0 on SIGTERM ({rc})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""memtided on a fixture root (tier 2): the real binary, a tree that the test rewrites over
+time, actions read back from the tree, real child processes killed.
+
+    test-daemon.py SCENARIO
+
+Scenarios (each a meson test of suite 'fixture'):
+  startup         exit codes of the startup refusals, --check-config, the run-dir lock
+  leak-cgroup     leak ramp in leaker.service (KillScope=cgroup) and in free memory, enforce:
+                  sysctls tuned then restored on SIGTERM, memory.reclaim / memory.high /
+                  cgroup.kill written for the leaker only, never for the innocent or the
+                  protected service, PSI fallback reported, trace recorded with action events
+  leak-process    KillScope=process: a real child whose comm has spaces, parentheses, a newline
+                  and a non-UTF-8 byte, ignoring SIGTERM, is killed (SIGTERM, then SIGKILL after
+                  the escalation delay); an innocent child survives
+  crash-recovery  enforce until a sysctl changed, kill -9, restart: the originals come back
+                  from the run dir at startup
+  dry-run         the leak of leak-cgroup with --dry-run: actions reported, nothing written
+  benign          cache churn (up and down) in enforce mode: no kill, no reclaim storm; SIGHUP
+                  with a broken config keeps the old one (and says why, file:line), a valid
+                  one is taken; a cgroup directory removed mid-run is no crash
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from memtide_fixture import (MIB, Daemon, FixtureRoot, expect, memtided_path, read,  # noqa: E402
+                             valgrind_prefix, wait_for, write_atomic)
+
+GIB = 1024 * MIB
+
+FAST = """
+[Global]
+Mode=enforce
+SampleIntervalMin=50ms
+SampleIntervalMax=200ms
+HorizonTune=60s
+HorizonReclaim=8s
+HorizonThrottle=5s
+HorizonKill=3s
+RungHold=1s
+PostActionDelay=0
+RateLimitSysctl=1s
+RateLimitReclaim=500ms
+RateLimitThrottle=500ms
+RateLimitKill=1s
+KillBudget=3
+KillBudgetWindow=1min
+
+[Tunables]
+WatermarkScaleFactorMax=200
+MinFreeKbytesMax=262144
+
+[Policy "system.slice/leaker.service"]
+KillScope=cgroup
+ReclaimStep=16M
+MemoryHighFloor=64M
+
+[Policy "system.slice/protected.service"]
+KillPreference=protect
+"""
+
+
+def leak_tree(root):
+    leaker = root.add_service("system.slice/leaker.service", 100 * MIB, 1 * GIB)
+    innocent = root.add_service("system.slice/innocent.service", 300 * MIB, 2 * GIB)
+    protected = root.add_service("system.slice/protected.service", 200 * MIB)
+    return leaker, innocent, protected
+
+
+class LeakRamp:
+    """leaker +40 MiB/s towards its 1 GiB memory.max (≈ 23 s), protected +80 MiB/s without a
+    limit, innocent flat, machine free memory gone in ≈ 25 s."""
+
+    def __init__(self, root, leaker, protected):
+        self.root, self.leaker, self.protected = root, leaker, protected
+        self.t0 = time.monotonic()
+        self.avail = root.base["meminfo"]["MemAvailable"] * 1024
+
+    def tick(self):
+        t = time.monotonic() - self.t0
+        self.leaker.set_current(min(100 * MIB + 40 * MIB * t, 1 * GIB))
+        self.protected.set_current(200 * MIB + 80 * MIB * t)
+        self.root.set_machine_leak(int(min(self.avail * t / 25.0, self.avail)))
+
+
+def spawn_sleeper(comm=None, ignore_term=False):
+    code = "import ctypes, signal, time\n"
+    if ignore_term:
+        code += "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    if comm is not None:
+        code += f"ctypes.CDLL(None).prctl(15, {comm!r}, 0, 0, 0)\n"
+    code += "print('ready', flush=True)\ntime.sleep(300)\n"
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert p.stdout.readline().strip() == b"ready"
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+
+def scenario_startup():
+    exe = memtided_path()
+    root = FixtureRoot()
+    try:
+        good = os.path.join(root.tmp, "good.conf")
+        bad = os.path.join(root.tmp, "bad.conf")
+        write_atomic(good, "[Global]\nMode=enforce\n")
+        write_atomic(bad, "[Global]\nMode=enforce\nHorizonKill=banana\n")
+
+        def run(*args):
+            return subprocess.run([*valgrind_prefix(), exe, *args], capture_output=True, text=True, timeout=120)
+
+        r = run("--bogus-option")
+        expect(r.returncode == 2, f"unknown option exits 2 (got {r.returncode})")
+        r = run("--root", os.path.join(root.tmp, "does-not-exist"), "--config", good, "--count", "1")
+        expect(r.returncode == 3, f"unopenable --root exits 3 (got {r.returncode})")
+        r = run("--root", root.dir, "--config", bad, "--count", "1")
+        expect(r.returncode == 6, f"invalid configuration exits 6 (got {r.returncode})")
+        expect("bad.conf:3" in r.stderr and "HorizonKill" in r.stderr,
+               "the refusal names file:line and the key")
+        r = run("--check-config", good)
+        expect(r.returncode == 0 and "Mode=enforce" in r.stdout and "[Global]" in r.stdout,
+               "--check-config FILE prints the effective configuration and exits 0")
+        r = run("--check-config=" + bad)
+        expect(r.returncode == 6 and "HorizonKill" in r.stderr, "--check-config on a bad file exits 6")
+        r = run("--check-config", good, "--mode=observe")
+        expect(r.returncode == 0 and "Mode=observe" in r.stdout, "--mode overrides Mode= in the effective configuration")
+        r = run("--mode=sideways")
+        expect(r.returncode == 2, "an unknown --mode exits 2")
+
+        empty = os.path.join(root.tmp, "emptyroot")
+        os.makedirs(empty)
+        r = run("--root", empty, "--config", good, "--run-dir", os.path.join(root.tmp, "run-empty"), "--count", "1",
+                "--no-mlock")
+        expect(r.returncode == 4, f"a root without /proc exits 4 (got {r.returncode})")
+
+        # the run-dir lock: a second daemon on the same run dir is refused
+        d = Daemon(root, "[Global]\nMode=dry-run\n")
+        d.wait_ready()
+        r = run("--root", root.dir, "--config", good, "--run-dir", root.run_dir, "--count", "1", "--no-mlock")
+        expect(r.returncode == 11, f"a second memtided on the same run dir exits 11 (got {r.returncode})")
+        rc = d.stop()
+        expect(rc == 0, f"SIGTERM exits 0 (got {rc})", d)
+        expect(any(n.startswith("STOPPING=1") for n in d.notices), "STOPPING=1 sent on exit")
+
+        r = run("--root", root.dir, "--config", good, "--run-dir", root.run_dir, "--count", "3", "--interval", "0.05",
+                "--no-mlock", "--dry-run")
+        expect(r.returncode == 0, f"--count 3 runs three samples and exits 0 (got {r.returncode}: {r.stderr[-500:]})")
+    finally:
+        root.cleanup()
+
+
+def scenario_leak_cgroup():
+    root = FixtureRoot()
+    children = []
+    try:
+        leaker, innocent, protected = leak_tree(root)
+        for svc in (leaker, innocent, protected):
+            c = spawn_sleeper()
+            children.append(c)
+            root.expose_pid(c.pid)
+            svc.set_procs([c.pid])
+        wsf0, mfk0 = root.sysctl("watermark_scale_factor"), root.sysctl("min_free_kbytes")
+        trace = os.path.join(root.tmp, "leak.trace")
+
+        ramp = LeakRamp(root, leaker, protected)
+        d = Daemon(root, FAST, args=["--record", trace])
+        d.wait_ready()
+        expect("PSI: triggers unavailable" in d.stderr(),
+               "PSI trigger refused on a fixture file: the polling fallback engages and is reported", d)
+
+        killed = wait_for(lambda: leaker.control("cgroup.kill").strip() == "1", 60, tick=ramp.tick)
+        expect(killed, "cgroup.kill written '1' for the leaker", d)
+        expect(d.alive(), "memtided still running after the kill", d)
+        # let the daemon see the state after the kill for a moment
+        wait_for(lambda: False, 1.0, tick=ramp.tick)
+
+        expect(leaker.control("memory.reclaim").strip().isdigit() and int(leaker.control("memory.reclaim")) == 16 * MIB,
+               "memory.reclaim written for the leaker (its ReclaimStep, 16 MiB)", d)
+        high = leaker.control("memory.high").strip()
+        expect(high != "max" and int(high) >= 64 * MIB, f"memory.high of the leaker lowered, not below its floor ({high})", d)
+        expect(innocent.control("cgroup.kill") == "", "innocent.service: no cgroup.kill", d)
+        expect(protected.control("cgroup.kill") == "", "protected.service: never cgroup.kill", d)
+        expect(protected.control("memory.high").strip() == "max", "protected.service: never throttled", d)
+        expect(all(c.poll() is None for c in children), "cgroup scope writes cgroup.kill only: no pidfd kill")
+
+        wsf1, mfk1 = root.sysctl("watermark_scale_factor"), root.sysctl("min_free_kbytes")
+        expect(wsf1 > wsf0, f"vm.watermark_scale_factor raised {wsf0} -> {wsf1}", d)
+        expect(mfk1 > mfk0, f"vm.min_free_kbytes raised {mfk0} -> {mfk1}", d)
+        expect(os.path.exists(os.path.join(root.run_dir, "sysctl-originals")), "originals persisted in the run dir")
+
+        rc = d.stop(signal.SIGTERM)
+        expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d)
+        expect(root.sysctl("watermark_scale_factor") == wsf0 and root.sysctl("min_free_kbytes") == mfk0,
+               "SIGTERM restored both sysctls to the originals", d)
+        expect(leaker.control("memory.high").strip() == "max", "SIGTERM restored the leaker's memory.high", d)
+        expect(not os.path.exists(os.path.join(root.run_dir, "sysctl-originals")), "state file removed after restore")
+        log = d.stderr()
+        expect("MEMTIDE_RUNG" in log or "rung" in log, "rung changes logged", d)
+
+        text = read(trace)
+        expect(text.startswith("memtide-trace 1\n"), "trace header")
+        expect("= /proc/meminfo " in text and "= /sys/fs/cgroup/system.slice/leaker.service/memory.current " in text,
+               "trace carries /proc and cgroup file contents")
+        actions = [l for l in text.split("\n") if l.startswith("! ") and " action " in l]
+        expect(any("kind=kill" in a and "target=system.slice/leaker.service" in a for a in actions),
+               f"trace has the kill action event ({len(actions)} action events)")
+        expect(any("kind=sysctl" in a for a in actions) and any("kind=reclaim" in a for a in actions),
+               "trace has sysctl and reclaim action events")
+        expect(" daemon_kill " in text, "trace has a daemon_kill event")
+        expect(not any("target=system.slice/protected.service" in a and ("kind=kill" in a or "kind=throttle" in a)
+                       for a in actions), "no kill or throttle of the protected service in the trace")
+    finally:
+        for c in children:
+            c.kill()
+            c.wait()
+        root.cleanup()
+
+
+def scenario_leak_process():
+    root = FixtureRoot()
+    children = []
+    try:
+        leaker = root.add_service("system.slice/leaker.service", 100 * MIB, 1 * GIB)
+        innocent = root.add_service("system.slice/innocent.service", 300 * MIB, 2 * GIB)
+        hostile = b"a b) (c\n\xffd"
+        victim = spawn_sleeper(comm=hostile, ignore_term=True)
+        bystander = spawn_sleeper()
+        children += [victim, bystander]
+        for c in children:
+            root.expose_pid(c.pid)
+        leaker.set_procs([victim.pid])
+        innocent.set_procs([bystander.pid])
+        expect(read(f"/proc/{victim.pid}/comm").startswith("a b) (c"), "victim carries the hostile comm")
+
+        conf = FAST.replace("KillScope=cgroup", "KillScope=process\nKillEscalationDelay=500ms")
+        t0 = time.monotonic()
+
+        def tick():
+            leaker.set_current(min(100 * MIB + 40 * MIB * (time.monotonic() - t0), 1 * GIB))
+
+        d = Daemon(root, conf)
+        d.wait_ready()
+        died = wait_for(lambda: victim.poll() is not None, 60, tick=tick)
+        expect(died, "the leaker's process was killed", d)
+        expect(victim.returncode == -signal.SIGKILL,
+               f"it ignored SIGTERM and got SIGKILL after the escalation delay (status {victim.returncode})", d)
+        expect(bystander.poll() is None, "the innocent service's process lives", d)
+        expect(leaker.control("cgroup.kill") == "", "process scope: no cgroup.kill", d)
+        log = d.stderr()
+        expect("\\x0a" in log or "\\n" in log, "the comm's newline is escaped in the log", d)
+        expect(d.alive(), "memtided survives the victim's exit", d)
+        rc = d.stop()
+        expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d)
+    finally:
+        for c in children:
+            if c.poll() is None:
+                c.kill()
+            c.wait()
+        root.cleanup()
+
+
+def scenario_crash_recovery():
+    root = FixtureRoot()
+    try:
+        leaker, innocent, protected = leak_tree(root)
+        wsf0 = root.sysctl("watermark_scale_factor")
+        ramp = LeakRamp(root, leaker, protected)
+        d = Daemon(root, FAST)
+        d.wait_ready()
+        changed = wait_for(lambda: root.sysctl("watermark_scale_factor") != wsf0, 60, tick=ramp.tick)
+        expect(changed, "the leak made memtided raise vm.watermark_scale_factor", d)
+        d.stop(signal.SIGKILL)
+        expect(root.sysctl("watermark_scale_factor") != wsf0, "after kill -9 the sysctl is still changed")
+        expect(os.path.exists(os.path.join(root.run_dir, "sysctl-originals")), "the originals survived in the run dir")
+
+        # restart on a calm machine: the originals are restored before READY=1
+        root.set_machine_leak(0)
+        d2 = Daemon(root, FAST)
+        d2.wait_ready()
+        expect(root.sysctl("watermark_scale_factor") == wsf0, "the restart restored the original at startup", d2)
+        expect("previous run" in d2.stderr(), "the recovery is logged", d2)
+        rc = d2.stop()
+        expect(rc == 0, "the restarted daemon exits 0", d2)
+        expect(root.sysctl("watermark_scale_factor") == wsf0, "still the original after exit")
+    finally:
+        root.cleanup()
+
+
+def snapshot_controls(root):
+    out = {}
+    for dirpath, _, files in os.walk(root.cgroup_dir):
+        for f in files:
+            if f in ("cgroup.kill", "memory.reclaim", "memory.high"):
+                p = os.path.join(dirpath, f)
+                out[p] = read(p)
+    vm = root.path("proc/sys/vm")
+    for f in os.listdir(vm):
+        out[os.path.join(vm, f)] = read(os.path.join(vm, f))
+    return out
+
+
+def scenario_dry_run():
+    root = FixtureRoot()
+    children = []
+    try:
+        leaker, innocent, protected = leak_tree(root)
+        for svc in (leaker, innocent, protected):
+            c = spawn_sleeper()
+            children.append(c)
+            root.expose_pid(c.pid)
+            svc.set_procs([c.pid])
+        before = snapshot_controls(root)
+        ramp = LeakRamp(root, leaker, protected)
+        d = Daemon(root, FAST, args=["--dry-run"])
+        d.wait_ready()
+        saw = wait_for(lambda: "kind=kill status=dry-run" in d.stderr(), 60, tick=ramp.tick)
+        expect(saw, "dry-run reports the kill it would do", d)
+        log = d.stderr()
+        expect("kind=reclaim status=dry-run" in log and "kind=sysctl status=dry-run" in log,
+               "and the reclaim and sysctl writes it would do", d)
+        expect(all(c.poll() is None for c in children), "dry-run killed no process", d)
+        rc = d.stop()
+        expect(rc == 0, "exit 0", d)
+        after = snapshot_controls(root)
+        changed = [p for p in before if before[p] != after.get(p)]
+        expect(not changed, f"dry-run wrote nothing (changed: {changed})", d)
+        expect(not os.path.exists(os.path.join(root.run_dir, "sysctl-originals")), "no sysctl state file in dry-run")
+    finally:
+        for c in children:
+            c.kill()
+            c.wait()
+        root.cleanup()
+
+
+def scenario_benign():
+    root = FixtureRoot()
+    children = []
+    try:
+        churner = root.add_service("system.slice/churner.service", 600 * MIB, 2 * GIB)
+        steady = root.add_service("system.slice/steady.service", 300 * MIB, 1 * GIB)
+        doomed = root.add_service("system.slice/doomed.service", 100 * MIB, 1 * GIB)
+        for svc in (churner, steady):
+            c = spawn_sleeper()
+            children.append(c)
+            root.expose_pid(c.pid)
+            svc.set_procs([c.pid])
+        t0 = time.monotonic()
+        avail = root.base["meminfo"]["MemAvailable"] * 1024
+
+        def tick():
+            # page cache filled and dropped again: a 400 MiB saw tooth every 6 s, on the
+            # service and in free memory
+            t = time.monotonic() - t0
+            phase = (t % 6.0) / 6.0
+            amp = 400 * MIB * (phase * 2 if phase < 0.5 else (1 - phase) * 2)
+            churner.set_current(600 * MIB + amp)
+            root.set_machine_leak(int(min(amp, avail)))
+
+        d = Daemon(root, FAST)
+        d.wait_ready()
+        wait_for(lambda: False, 6, tick=tick)
+
+        # SIGHUP with a broken configuration: refused, the old one kept
+        write_atomic(d.config_path, FAST + "\n[Global]\nSampleIntervalMin=5min\nHorizonKill=lots\n")
+        d.send_signal(signal.SIGHUP)
+        wait_for(lambda: "keeping the running configuration" in d.stderr(), 5, tick=tick)
+        log = d.stderr()
+        expect("keeping the running configuration" in log, "a broken reload keeps the running configuration", d)
+        expect("memtided.conf:" in log and "HorizonKill" in log, "and says why: file:line and the key", d)
+        expect(d.alive(), "still running after the broken reload", d)
+
+        # a valid one is taken
+        write_atomic(d.config_path, FAST)
+        d.send_signal(signal.SIGHUP)
+        ok = wait_for(lambda: "Reloaded configuration" in d.stderr(), 5, tick=tick)
+        expect(ok, "a valid reload is taken", d)
+
+        # a cgroup vanishes mid-run
+        shutil.rmtree(doomed.dir)
+        wait_for(lambda: False, 12, tick=tick)
+        expect(d.alive(), "a cgroup directory removed mid-run is no crash", d)
+
+        kills = [p for p in (churner, steady) if p.control("cgroup.kill") != ""]
+        expect(not kills, "benign churn: no cgroup.kill", d)
+        expect(all(c.poll() is None for c in children), "benign churn: every process alive", d)
+        reclaims = d.stderr().count("kind=reclaim status=done")
+        expect(reclaims <= 3, f"benign churn: no reclaim storm ({reclaims} reclaim writes)", d)
+        rc = d.stop()
+        expect(rc == 0, "exit 0", d)
+        expect("RELOADING=1" in d.notices, "RELOADING=1 was sent on SIGHUP")
+    finally:
+        for c in children:
+            c.kill()
+            c.wait()
+        root.cleanup()
+
+
+SCENARIOS = {
+    "startup": scenario_startup,
+    "leak-cgroup": scenario_leak_cgroup,
+    "leak-process": scenario_leak_process,
+    "crash-recovery": scenario_crash_recovery,
+    "dry-run": scenario_dry_run,
+    "benign": scenario_benign,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
+        print(f"usage: {sys.argv[0]} {{{','.join(SCENARIOS)}}}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        SCENARIOS[sys.argv[1]]()
+    except AssertionError as e:
+        print(f"FAIL: {e}")
+        sys.exit(1)
+    print("PASS")

@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Host-kernel tests of the BPF event sources (suite "host"): needs root, kernel BTF and BPF;
+ * exits 77 saying why when it cannot have them.
+ *
+ * What is provoked, and so asserted:
+ *   - compaction: writing 1 to /proc/sys/vm/compact_memory compacts every zone synchronously in
+ *     the writer's context. It changes no setting (it is a one-shot trigger, not a tunable);
+ *     this host allows it for this test. Asserted: begin and end counted, a COMPACTION record
+ *     from our pid with latency > 0, a known status, zone pfns in order, order -1 (whole zone).
+ *   - memcg reclaim and OOM kill: a forked child in a test-created cgroup v1 memory cgroup with
+ *     a 32 MiB limit allocates 256 MiB. With no swap the charge path reclaims (memcg reclaim
+ *     tracepoints) and then OOM-kills the child, the only task there. Asserted: the child died
+ *     of SIGKILL, an OOM_VICTIM record names its pid (and, via tp_btf, its comm, cgroup inode
+ *     and an RSS near the limit), memcg RECLAIM_STALL records and the per-cgroup histogram name
+ *     that cgroup. The cgroup is removed afterwards.
+ * Not provoked: global direct reclaim, kswapd and extfrag need host-wide shortage or
+ * fragmentation that a shared machine cannot be pushed into safely; for them only attachment is
+ * asserted (and any record that happens to arrive is printed).
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bpf-events.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define MEMCG_V1_ROOT "/sys/fs/cgroup/memory"
+#define OOM_LIMIT_BYTES (32u << 20)
+#define OOM_ALLOC_BYTES (256u << 20)
+#define CHILD_COMM "mt-bpf-oomtest"
+
+static bool mounted_tracefs;
+static char skip_reason[1024];
+
+typedef struct Collected {
+        BpfEvent events[4096];
+        size_t n;
+        size_t per_type[_BPF_EVENT_TYPE_MAX];
+} Collected;
+
+static int collect(const BpfEvent *ev, void *userdata) {
+        Collected *c = userdata;
+
+        if (ev->type >= 0 && ev->type < _BPF_EVENT_TYPE_MAX)
+                c->per_type[ev->type]++;
+        if (c->n < ELEMENTSOF(c->events))
+                c->events[c->n++] = *ev;
+        return 0;
+}
+
+static void log_to_buffer(void *userdata, int error, const char *message) {
+        char *buf = userdata;
+        (void) snprintf(buf, sizeof(skip_reason), "%s (%s)", message, strerror(error < 0 ? -error : error));
+}
+
+static int write_file(const char *path, const char *value) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, strlen(value)) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+static BpfEvents *new_or_fail(const BpfEventsOptions *opt) {
+        BpfEvents *e = NULL;
+        char why[1024] = "";
+        BpfEventsOptions o = *opt;
+        int r;
+
+        o.log = log_to_buffer;
+        o.log_userdata = why;
+        r = bpf_events_new(&e, &o);
+        if (r < 0)
+                fail_msg("bpf_events_new: %s: %s", strerror(-r), why);
+        return e;
+}
+
+static void print_description(const char *what, BpfEvents *e) {
+        printf("# %s: features=0x%x\n", what, bpf_events_get_features(e));
+        for (const char *p = bpf_events_get_description(e); *p;) {
+                const char *q = strstr(p, "; ");
+                int len = q ? (int) (q - p) : (int) strlen(p);
+                printf("#   %.*s\n", len, p);
+                p += len + (q ? 2 : 0);
+        }
+}
+
+/* ---- load and attach ---------------------------------------------------------------------- */
+
+static void test_load_attach(void **state) {
+        BpfEventsOptions opt;
+        _cleanup_bpf_events_ BpfEvents *e = NULL;
+        BpfEventsCounters c;
+
+        bpf_events_options_init(&opt);
+        e = new_or_fail(&opt);
+        print_description("default", e);
+
+        assert_int_not_equal(bpf_events_get_features(e), 0);
+        assert_true(bpf_events_get_fd(e) >= 0);
+        for (BpfEventsProbe p = 0; p < _BPF_EVENTS_PROBE_MAX; p++) {
+                BpfEventsAttach a = bpf_events_get_attach(e, p);
+                bool has = bpf_events_get_features(e) & BPF_EVENTS_FEATURE(p);
+
+                assert_true(a >= 0 && a < _BPF_EVENTS_ATTACH_MAX);
+                assert_int_equal(has, a != BPF_EVENTS_ATTACH_NONE);
+        }
+        /* The description names every tracepoint. */
+        for (const char *const *n = (const char *const[]) { "oom:mark_victim", "vmscan:mm_vmscan_direct_reclaim_end",
+                                                             "vmscan:mm_vmscan_memcg_reclaim_begin",
+                                                             "vmscan:mm_vmscan_kswapd_sleep",
+                                                             "compaction:mm_compaction_end",
+                                                             "kmem:mm_page_alloc_extfrag", NULL };
+             *n; n++)
+                assert_non_null(strstr(bpf_events_get_description(e), *n));
+
+        assert_int_equal(bpf_events_get_counters(e, &c), 0);
+        assert_true(bpf_events_process(e, NULL, NULL) >= 0);
+}
+
+/* Every tracepoint tracefs lists must attach as a classic tracepoint too (the CO-RE records). */
+static void test_force_tracepoint(void **state) {
+        static const struct { BpfEventsProbe probe; const char *path; } need[] = {
+                { BPF_EVENTS_PROBE_OOM_VICTIM, "oom/mark_victim" },
+                { BPF_EVENTS_PROBE_DIRECT_RECLAIM, "vmscan/mm_vmscan_direct_reclaim_end" },
+                { BPF_EVENTS_PROBE_MEMCG_RECLAIM, "vmscan/mm_vmscan_memcg_reclaim_end" },
+                { BPF_EVENTS_PROBE_KSWAPD, "vmscan/mm_vmscan_kswapd_sleep" },
+                { BPF_EVENTS_PROBE_COMPACTION, "compaction/mm_compaction_end" },
+                { BPF_EVENTS_PROBE_EXTFRAG, "kmem/mm_page_alloc_extfrag" },
+        };
+        BpfEventsOptions opt;
+        _cleanup_bpf_events_ BpfEvents *e = NULL;
+        uint32_t expected = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(need); i++) {
+                char p[256];
+                (void) snprintf(p, sizeof(p), TRACEFS "/events/%s/id", need[i].path);
+                if (access(p, R_OK) >= 0)
+                        expected |= BPF_EVENTS_FEATURE(need[i].probe);
+        }
+        if (expected == 0)
+                skip();
+
+        bpf_events_options_init(&opt);
+        opt.force_tracepoint = true;
+        e = new_or_fail(&opt);
+        print_description("force_tracepoint", e);
+        assert_int_equal(bpf_events_get_features(e), expected);
+        for (BpfEventsProbe p = 0; p < _BPF_EVENTS_PROBE_MAX; p++)
+                if (expected & BPF_EVENTS_FEATURE(p))
+                        assert_int_equal(bpf_events_get_attach(e, p), BPF_EVENTS_ATTACH_TRACEPOINT);
+}
+
+static void test_disable_mask(void **state) {
+        BpfEventsOptions opt;
+        _cleanup_bpf_events_ BpfEvents *e = NULL;
+
+        bpf_events_options_init(&opt);
+        opt.disable_mask = BPF_EVENTS_FEATURES_ALL & ~BPF_EVENTS_FEATURE(BPF_EVENTS_PROBE_COMPACTION);
+        e = new_or_fail(&opt);
+        assert_int_equal(bpf_events_get_features(e), BPF_EVENTS_FEATURE(BPF_EVENTS_PROBE_COMPACTION));
+        assert_non_null(strstr(bpf_events_get_description(e), "oom:mark_victim disabled"));
+        assert_int_equal(bpf_events_get_attach(e, BPF_EVENTS_PROBE_OOM_VICTIM), BPF_EVENTS_ATTACH_NONE);
+}
+
+static void test_bad_btf(void **state) {
+        BpfEventsOptions opt;
+        BpfEvents *e = NULL;
+        char why[1024] = "";
+
+        bpf_events_options_init(&opt);
+        opt.btf_path = "/nonexistent/vmlinux";
+        opt.log = log_to_buffer;
+        opt.log_userdata = why;
+        assert_int_equal(bpf_events_new(&e, &opt), -EOPNOTSUPP);
+        assert_null(e);
+        assert_non_null(strstr(why, "BTF"));
+
+        /* All probes disabled and no synthetic program: nothing to attach is an error. */
+        bpf_events_options_init(&opt);
+        opt.disable_mask = BPF_EVENTS_FEATURES_ALL;
+        assert_true(bpf_events_new(&e, &opt) < 0);
+        assert_null(e);
+}
+
+static void test_null_and_strings(void **state) {
+        assert_int_equal(bpf_events_get_fd(NULL), -EBADF);
+        assert_int_equal(bpf_events_get_features(NULL), 0);
+        assert_string_equal(bpf_events_get_description(NULL), "");
+        assert_null(bpf_events_free(NULL));
+        assert_int_equal(bpf_events_get_attach(NULL, _BPF_EVENTS_PROBE_MAX), _BPF_EVENTS_ATTACH_INVALID);
+        assert_int_equal(bpf_events_new(NULL, NULL), -EINVAL);
+        for (int i = 0; i < _BPF_EVENTS_PROBE_MAX; i++)
+                assert_non_null(bpf_events_probe_to_string(i));
+        for (int i = 0; i < _BPF_EVENT_TYPE_MAX; i++)
+                assert_non_null(bpf_event_type_to_string(i));
+        for (int i = 0; i < _BPF_COMPACT_STATUS_MAX; i++)
+                assert_non_null(bpf_compact_status_to_string(i));
+        for (int i = 0; i < _BPF_EVENTS_ATTACH_MAX; i++)
+                assert_non_null(bpf_events_attach_to_string(i));
+        assert_null(bpf_event_type_to_string(_BPF_EVENT_TYPE_MAX));
+        assert_null(bpf_compact_status_to_string(-1));
+}
+
+/* ---- synthetic records: the user-space path, ordering and overflow accounting -------------- */
+
+static void test_synthetic(void **state) {
+        static const struct { unsigned n; bool overflow; } cases[] = {
+                { 1, false }, { 300, false }, { 1500, false }, { 20000, true },
+        };
+        BpfEventsOptions opt;
+        _cleanup_bpf_events_ BpfEvents *e = NULL;
+        uint64_t seq = 1000;
+
+        bpf_events_options_init(&opt);
+        opt.disable_mask = BPF_EVENTS_FEATURES_ALL;
+        opt.synthetic = true;
+        opt.ring_buffer_bytes = 256 * 1024;
+        e = new_or_fail(&opt);
+        assert_int_equal(bpf_events_get_features(e), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ Collected *c = calloc(1, sizeof(*c));
+                BpfEventsCounters before, after;
+                int accepted, r;
+
+                assert_non_null(c);
+                assert_int_equal(bpf_events_get_counters(e, &before), 0);
+                accepted = bpf_events_emit_synthetic(e, cases[i].n, seq);
+                assert_true(accepted >= 0);
+                assert_int_equal(bpf_events_get_counters(e, &after), 0);
+                assert_int_equal(after.ring_drops - before.ring_drops, cases[i].n - (unsigned) accepted);
+                if (cases[i].overflow)
+                        assert_true((unsigned) accepted < cases[i].n);
+                else
+                        assert_int_equal(accepted, cases[i].n);
+
+                r = bpf_events_process(e, collect, c);
+                assert_int_equal(r, accepted);
+                assert_int_equal(c->per_type[BPF_EVENT_SYNTHETIC], (size_t) accepted);
+                /* In order, consecutive from seq (the first `accepted` fitted, the rest dropped). */
+                for (size_t k = 0; k < MC_MIN(c->n, (size_t) accepted); k++)
+                        assert_int_equal(c->events[k].synthetic.seq, seq + k);
+                assert_int_equal(bpf_events_process(e, collect, c), 0);
+                seq += cases[i].n;
+        }
+}
+
+static int stop_after_one(const BpfEvent *ev, void *userdata) {
+        (*(unsigned *) userdata)++;
+        return -ECANCELED;
+}
+
+static void test_handler_stops(void **state) {
+        BpfEventsOptions opt;
+        _cleanup_bpf_events_ BpfEvents *e = NULL;
+        unsigned seen = 0;
+
+        bpf_events_options_init(&opt);
+        opt.disable_mask = BPF_EVENTS_FEATURES_ALL;
+        opt.synthetic = true;
+        e = new_or_fail(&opt);
+        assert_int_equal(bpf_events_emit_synthetic(e, 10, 0), 10);
+        assert_int_equal(bpf_events_process(e, stop_after_one, &seen), -ECANCELED);
+        assert_int_equal(seen, 1);
+        /* The other nine are still queued. */
+        assert_int_equal(bpf_events_process(e, NULL, NULL), 9);
+}
+
+/* ---- compaction --------------------------------------------------------------------------- */
+
+static void test_compaction(void **state) {
+        BpfEventsOptions opt;
+        _cleanup_bpf_events_ BpfEvents *e = NULL;
+        _cleanup_free_ Collected *c = calloc(1, sizeof(*c));
+        BpfEventsCounters before, after;
+        size_t ours = 0;
+        int r;
+
+        assert_non_null(c);
+        bpf_events_options_init(&opt);
+        opt.disable_mask = BPF_EVENTS_FEATURES_ALL & ~BPF_EVENTS_FEATURE(BPF_EVENTS_PROBE_COMPACTION);
+        e = new_or_fail(&opt);
+        assert_true(bpf_events_process(e, NULL, NULL) >= 0);
+        assert_int_equal(bpf_events_get_counters(e, &before), 0);
+
+        /* One-shot trigger, not a setting: this host allows it for the BPF test. */
+        r = write_file("/proc/sys/vm/compact_memory", "1");
+        if (r < 0)
+                fail_msg("write /proc/sys/vm/compact_memory: %s", strerror(-r));
+
+        /* The fd sd-event would watch is readable now. */
+        {
+                struct pollfd pfd = { .fd = bpf_events_get_fd(e), .events = POLLIN };
+                assert_int_equal(poll(&pfd, 1, 1000), 1);
+        }
+        assert_true(bpf_events_process(e, collect, c) > 0);
+        assert_int_equal(bpf_events_get_counters(e, &after), 0);
+        assert_true(after.compaction_begins > before.compaction_begins);
+        assert_true(after.compaction_ends > before.compaction_ends);
+        assert_int_equal(after.ring_drops, 0);
+
+        for (size_t i = 0; i < c->n; i++) {
+                const BpfEvent *ev = &c->events[i];
+
+                if (ev->type != BPF_EVENT_COMPACTION || ev->pid != getpid())
+                        continue;
+                ours++;
+                printf("# compaction pid=%d comm=%s zone=[%#" PRIx64 ",%#" PRIx64 ") status=%s(%d) order=%d sync=%d latency=%" PRIu64 " ns\n",
+                       ev->pid, ev->comm, ev->compaction.zone_start_pfn, ev->compaction.zone_end_pfn,
+                       bpf_compact_status_to_string(ev->compaction.status), ev->compaction.status_raw,
+                       ev->compaction.order, ev->compaction.sync, ev->compaction.latency_nsec);
+                assert_true(ev->compaction.latency_nsec > 0);
+                assert_true(ev->compaction.latency_nsec < UINT64_C(60) * 1000000000);
+                assert_true(ev->compaction.zone_start_pfn < ev->compaction.zone_end_pfn);
+                assert_int_not_equal(ev->compaction.status, BPF_COMPACT_OTHER);
+                assert_true(ev->compaction.sync);      /* compact_memory compacts synchronously */
+                if (ev->flags & BPF_EVENT_HAS_ORDER) {
+                        assert_int_equal(ev->compaction.order, -1);
+                        assert_false(ev->compaction.direct);
+                }
+                assert_true(ev->flags & BPF_EVENT_HAS_COMM);
+        }
+        assert_true(ours >= 1);
+}
+
+/* ---- memcg reclaim and OOM kill of a child ------------------------------------------------ */
+
+static int memcg_rmdir(const char *path) {
+        /* A killed task leaves its cgroup asynchronously: retry briefly. */
+        for (int i = 0; i < 200; i++) {
+                if (rmdir(path) >= 0 || errno == ENOENT)
+                        return 0;
+                if (errno != EBUSY)
+                        return -errno;
+                (void) usleep(10000);
+        }
+        return -EBUSY;
+}
+
+_Noreturn static void child_allocate(int ready_fd) {
+        char go;
+        uint8_t *p;
+
+        (void) prctl(PR_SET_NAME, CHILD_COMM);
+        if (read(ready_fd, &go, 1) != 1)
+                _exit(2);
+        p = mmap(NULL, OOM_ALLOC_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                _exit(3);
+        for (size_t off = 0; off < OOM_ALLOC_BYTES; off += 4096)
+                p[off] = 1;
+        _exit(0);       /* not reached if the limit holds */
+}
+
+static void test_memcg_oom(void **state) {
+        char cg[256], path[320], buf[32];
+        BpfEventsOptions opt;
+        _cleanup_bpf_events_ BpfEvents *e = NULL;
+        _cleanup_free_ Collected *c = calloc(1, sizeof(*c));
+        _cleanup_free_ BpfReclaimStats *stats = NULL;
+        size_t n_stats = 0, victims = 0, stalls = 0;
+        struct stat st;
+        int pipefd[2], status, r;
+        pid_t pid;
+
+        assert_non_null(c);
+        if (access(MEMCG_V1_ROOT "/memory.limit_in_bytes", W_OK) < 0) {
+                printf("# skipped: no cgroup v1 memory controller at " MEMCG_V1_ROOT "\n");
+                skip();
+        }
+
+        bpf_events_options_init(&opt);
+        opt.stall_threshold_usec = 0;                   /* every reclaim becomes a record */
+        opt.ring_buffer_bytes = 4u << 20;
+        opt.disable_mask = BPF_EVENTS_FEATURE(BPF_EVENTS_PROBE_EXTFRAG) | BPF_EVENTS_FEATURE(BPF_EVENTS_PROBE_COMPACTION);
+        e = new_or_fail(&opt);
+        assert_true(bpf_events_get_features(e) & BPF_EVENTS_FEATURE(BPF_EVENTS_PROBE_OOM_VICTIM));
+        assert_true(bpf_events_get_features(e) & BPF_EVENTS_FEATURE(BPF_EVENTS_PROBE_MEMCG_RECLAIM));
+
+        (void) snprintf(cg, sizeof(cg), MEMCG_V1_ROOT "/memtide-test-bpf-%d", (int) getpid());
+        if (mkdir(cg, 0755) < 0 && errno != EEXIST)
+                fail_msg("mkdir %s: %s", cg, strerror(errno));
+        assert_int_equal(stat(cg, &st), 0);
+        (void) snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", cg);
+        (void) snprintf(buf, sizeof(buf), "%u", OOM_LIMIT_BYTES);
+        r = write_file(path, buf);
+        if (r < 0) {
+                (void) memcg_rmdir(cg);
+                fail_msg("write %s: %s", path, strerror(-r));
+        }
+
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(pipefd[1]);
+                child_allocate(pipefd[0]);
+        }
+        close(pipefd[0]);
+
+        (void) snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+        (void) snprintf(buf, sizeof(buf), "%d", (int) pid);
+        r = write_file(path, buf);
+        if (r >= 0)
+                r = write(pipefd[1], "g", 1) == 1 ? 0 : -errno;
+        close(pipefd[1]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        (void) bpf_events_process(e, collect, c);
+        assert_int_equal(bpf_events_get_reclaim_stats(e, &stats, &n_stats), 0);
+        {
+                _cleanup_free_ char *found = NULL;
+                int k = bpf_events_cgroup_path(MEMCG_V1_ROOT, (uint64_t) st.st_ino, &found);
+
+                assert_int_equal(k, 0);
+                assert_string_equal(found, cg + strlen(MEMCG_V1_ROOT));
+        }
+        assert_int_equal(memcg_rmdir(cg), 0);
+        {
+                char *none = NULL;
+                assert_int_equal(bpf_events_cgroup_path(MEMCG_V1_ROOT, (uint64_t) st.st_ino, &none), -ENOENT);
+                assert_null(none);
+        }
+        if (r < 0)
+                fail_msg("moving the child into %s: %s", cg, strerror(-r));
+
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGKILL);
+
+        for (size_t i = 0; i < c->n; i++) {
+                const BpfEvent *ev = &c->events[i];
+
+                if (ev->type == BPF_EVENT_OOM_VICTIM && ev->pid == pid) {
+                        victims++;
+                        printf("# oom victim pid=%d comm=%s cgroup=%" PRIu64 " (dir inode %" PRIu64 ") anon_rss=%" PRIu64 " kB file_rss=%" PRIu64 " kB total_vm=%" PRIu64 " kB flags=%#x\n",
+                               ev->pid, ev->comm, ev->cgroup_id, (uint64_t) st.st_ino, ev->oom.anon_rss_kb,
+                               ev->oom.file_rss_kb, ev->oom.total_vm_kb, ev->flags);
+                        if (ev->flags & BPF_EVENT_HAS_COMM)
+                                assert_string_equal(ev->comm, CHILD_COMM);
+                        if (ev->flags & BPF_EVENT_HAS_CGROUP)
+                                assert_int_equal(ev->cgroup_id, (uint64_t) st.st_ino);
+                        if (ev->flags & BPF_EVENT_HAS_RSS) {
+                                /* At least half the limit is the child's fresh anonymous memory
+                                 * (RSS also counts pages shared with the parent since fork, which
+                                 * are charged to the parent's cgroup: no upper bound from the
+                                 * limit). */
+                                assert_true(ev->oom.anon_rss_kb >= OOM_LIMIT_BYTES / 1024 / 2);
+                                assert_true(ev->oom.anon_rss_kb <= ev->oom.total_vm_kb);
+                                assert_true(ev->oom.total_vm_kb >= OOM_ALLOC_BYTES / 1024);
+                        }
+                } else if (ev->type == BPF_EVENT_RECLAIM_STALL && ev->pid == pid &&
+                           ev->reclaim.kind == BPF_RECLAIM_MEMCG) {
+                        stalls++;
+                        assert_int_equal(ev->cgroup_id, (uint64_t) st.st_ino);
+                        assert_true(ev->reclaim.latency_nsec > 0);
+                }
+        }
+        printf("# child %d: %zu oom_victim, %zu memcg reclaim records\n", (int) pid, victims, stalls);
+        assert_int_equal(victims, 1);
+        assert_true(stalls >= 1);
+
+        /* The histogram of that cgroup: count matches its buckets and the records seen. */
+        {
+                bool found = false;
+                for (size_t i = 0; i < n_stats; i++) {
+                        uint64_t sum = 0;
+
+                        if (stats[i].cgroup_id != (uint64_t) st.st_ino || stats[i].kind != BPF_RECLAIM_MEMCG)
+                                continue;
+                        found = true;
+                        for (size_t b = 0; b < BPF_EVENTS_HIST_BUCKETS; b++)
+                                sum += stats[i].buckets[b];
+                        printf("# histogram cgroup=%" PRIu64 " memcg: count=%" PRIu64 " total=%" PRIu64 " ns max=%" PRIu64 " ns\n",
+                               stats[i].cgroup_id, stats[i].count, stats[i].total_nsec, stats[i].max_nsec);
+                        assert_int_equal(sum, stats[i].count);
+                        assert_true(stats[i].count >= stalls);
+                        assert_true(stats[i].max_nsec <= stats[i].total_nsec);
+                }
+                assert_true(found);
+        }
+}
+
+static void cleanup_tracefs(void) {
+        if (mounted_tracefs)
+                (void) umount(TRACEFS);
+}
+
+/* Return 0 when the host can run these tests, else fill skip_reason. */
+static int host_check(void) {
+        BpfEventsOptions opt;
+        BpfEvents *e = NULL;
+        char why[1024] = "";
+        int r;
+
+        if (geteuid() != 0) {
+                (void) snprintf(skip_reason, sizeof(skip_reason), "needs root (BPF, tracefs, cgroups)");
+                return -EPERM;
+        }
+        if (access("/sys/kernel/btf/vmlinux", R_OK) < 0) {
+                (void) snprintf(skip_reason, sizeof(skip_reason), "no kernel BTF at /sys/kernel/btf/vmlinux");
+                return -EOPNOTSUPP;
+        }
+        if (access(TRACEFS "/events", F_OK) < 0) {
+                if (mount("none", TRACEFS, "tracefs", 0, NULL) >= 0)
+                        mounted_tracefs = true;
+                /* Without tracefs the tp_btf programs still work; force_tracepoint then skips. */
+        }
+
+        bpf_events_options_init(&opt);
+        opt.log = log_to_buffer;
+        opt.log_userdata = why;
+        r = bpf_events_new(&e, &opt);
+        if (r < 0) {
+                (void) snprintf(skip_reason, sizeof(skip_reason), "%s", why[0] ? why : strerror(-r));
+                return r;
+        }
+        bpf_events_free(e);
+        return 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_null_and_strings),
+                cmocka_unit_test(test_load_attach),
+                cmocka_unit_test(test_force_tracepoint),
+                cmocka_unit_test(test_disable_mask),
+                cmocka_unit_test(test_bad_btf),
+                cmocka_unit_test(test_synthetic),
+                cmocka_unit_test(test_handler_stops),
+                cmocka_unit_test(test_compaction),
+                cmocka_unit_test(test_memcg_oom),
+        };
+        int r;
+
+        if (host_check() < 0) {
+                printf("skipping: %s\n", skip_reason);
+                cleanup_tracefs();
+                return 77;
+        }
+        r = cmocka_run_group_tests(tests, NULL, NULL);
+        cleanup_tracefs();
+        return r;
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Evaluation: scoring on hand-made predictor outputs (runs, leads, false alarms, the recovery
+ * window, precision undefined without alarms), predictor rules on synthetic snapshots, and
+ * ground truth extracted from a real recording.
+ */
+
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "evaluate.h"
+#include "trace.h"
+
+#define S(x) ((uint64_t) ((x) * 1e6))
+
+/* A trace of n samples at 1 Hz from t=0 with one failure (or none) and a given eta series
+ * for the memtide slot. */
+static EvalTrace *make_trace(size_t n, double failure_s, const uint64_t *eta) {
+        EvalTrace *t = calloc(1, sizeof *t);
+        assert_non_null(t);
+        t->t_usec = calloc(n, sizeof *t->t_usec);
+        for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
+                t->eta_usec[p] = calloc(n, sizeof *t->eta_usec[p]);
+                for (size_t i = 0; i < n; i++)
+                        t->eta_usec[p][i] = USEC_INFINITY;
+        }
+        for (size_t i = 0; i < n; i++) {
+                t->t_usec[i] = S(i);
+                t->eta_usec[PREDICTOR_MEMTIDE][i] = eta[i];
+        }
+        t->n_samples = n;
+        t->start_usec = 0;
+        t->end_usec = S(n - 1);
+        if (failure_s >= 0) {
+                t->n_episodes = 1;
+                t->episodes[0] = (EvalEpisode) { .kind = EPISODE_OOM, .t_usec = S(failure_s), .onset_usec = S(failure_s) };
+        }
+        return t;
+}
+
+static void test_score_table(void **state) {
+        uint64_t eta[100];
+        EvalScore sc;
+
+        /* exhaustion at 60 s; alarms from 40 s with eta counting down; flapping at 70–72 s is
+         * inside the recovery window; a false alarm at 90 s */
+        for (size_t i = 0; i < 100; i++)
+                eta[i] = USEC_INFINITY;
+        for (size_t i = 40; i < 60; i++)
+                eta[i] = S(60 - i);
+        eta[65] = 0;                      /* recovery: ignored */
+        eta[90] = S(3);
+        EvalTrace *t = make_trace(100, 60, eta);
+
+        assert_int_equal(evaluate_score(&t, 1, PREDICTOR_MEMTIDE, S(30), &sc), 0);
+        assert_int_equal(sc.episodes, 1);
+        assert_int_equal(sc.recalled, 1);
+        assert_int_equal(sc.runs, 2);
+        assert_int_equal(sc.true_runs, 1);
+        assert_int_equal(sc.false_runs, 1);
+        assert_true(fabs(sc.lead_median_s - 20.0) < 1e-9);
+        assert_true(fabs(sc.precision - 0.5) < 1e-9);
+        assert_true(fabs(sc.recall - 1.0) < 1e-9);
+        assert_true(sc.false_alarms_per_hour > 0);
+
+        /* horizon 5 s: alarms only from 55 s on: lead 5 s */
+        assert_int_equal(evaluate_score(&t, 1, PREDICTOR_MEMTIDE, S(5), &sc), 0);
+        assert_true(fabs(sc.lead_median_s - 5.0) < 1e-9);
+
+        /* a predictor that never fires: recall 0, precision undefined */
+        assert_int_equal(evaluate_score(&t, 1, PREDICTOR_EARLYOOM, S(30), &sc), 0);
+        assert_int_equal(sc.runs, 0);
+        assert_true(isnan(sc.precision));
+        assert_true(fabs(sc.recall) < 1e-9);
+        assert_true(isnan(sc.lead_median_s));
+
+        assert_int_equal(evaluate_score(&t, 1, (PredictorKind) 99, S(30), &sc), -EINVAL);
+        eval_trace_free(t);
+}
+
+static void test_benign_false_alarm(void **state) {
+        uint64_t eta[30];
+        EvalScore sc;
+
+        for (size_t i = 0; i < 30; i++)
+                eta[i] = i >= 10 && i < 12 ? S(2) : USEC_INFINITY;
+        EvalTrace *t = make_trace(30, -1, eta);
+        assert_int_equal(evaluate_score(&t, 1, PREDICTOR_MEMTIDE, S(30), &sc), 0);
+        assert_int_equal(sc.episodes, 0);
+        assert_int_equal(sc.false_runs, 1);
+        assert_int_equal(sc.false_runs_benign, 1);
+        assert_true(isnan(sc.recall));
+        assert_true(fabs(sc.false_alarms_per_hour - 3600.0 / 29.0) < 1e-6);
+        eval_trace_free(t);
+}
+
+static void fill_mem(Snapshot *s, uint64_t t, uint64_t total_kb, uint64_t avail_kb, uint64_t swap_total_kb,
+                     uint64_t swap_free_kb, uint32_t full_avg10) {
+        snapshot_clear(s);
+        s->timestamp_usec = t;
+        s->have = SNAPSHOT_HAVE_MEMINFO | SNAPSHOT_HAVE_PSI_MEMORY;
+        s->meminfo.v[MEMINFO_MEM_TOTAL] = total_kb;
+        s->meminfo.v[MEMINFO_MEM_AVAILABLE] = avail_kb;
+        s->meminfo.v[MEMINFO_MEM_FREE] = avail_kb;
+        s->meminfo.v[MEMINFO_SWAP_TOTAL] = swap_total_kb;
+        s->meminfo.v[MEMINFO_SWAP_FREE] = swap_free_kb;
+        s->meminfo.present = (UINT64_C(1) << MEMINFO_MEM_TOTAL) | (UINT64_C(1) << MEMINFO_MEM_AVAILABLE) |
+                             (UINT64_C(1) << MEMINFO_MEM_FREE) | (UINT64_C(1) << MEMINFO_SWAP_TOTAL) |
+                             (UINT64_C(1) << MEMINFO_SWAP_FREE);
+        s->psi_memory.has_full = true;
+        s->psi_memory.full.avg10_permyriad = full_avg10;
+}
+
+typedef struct RuleCase {
+        const char *name;
+        uint64_t avail_kb, swap_total_kb, swap_free_kb;
+        bool earlyoom_fires;
+} RuleCase;
+
+static const RuleCase rule_cases[] = {
+        { "plenty", 500000, 0, 0, false },
+        { "low, no swap", 90000, 0, 0, true },
+        { "exactly 10 %", 100000, 0, 0, true },
+        { "low, swap free", 90000, 1000000, 500000, false },
+        { "low, swap low", 90000, 1000000, 100000, true },
+};
+
+static void test_baseline_rules(void **state) {
+        Snapshot *s = snapshot_new(0, 0);
+        uint64_t eta;
+
+        for (size_t i = 0; i < sizeof rule_cases / sizeof rule_cases[0]; i++) {
+                const RuleCase *c = &rule_cases[i];
+                Predictor *p = NULL;
+                assert_int_equal(predictor_new(PREDICTOR_EARLYOOM, 0, NULL, &p), 0);
+                fill_mem(s, S(1), 1000000, c->avail_kb, c->swap_total_kb, c->swap_free_kb, 0);
+                assert_int_equal(predictor_feed(p, s, &eta), 0);
+                if ((eta == 0) != c->earlyoom_fires)
+                        fail_msg("%s: earlyoom eta %llu", c->name, (unsigned long long) eta);
+                predictor_free(p);
+        }
+
+        /* systemd-oomd: > 60 % for 30 s */
+        Predictor *p = NULL;
+        assert_int_equal(predictor_new(PREDICTOR_SYSTEMD_OOMD, 0, NULL, &p), 0);
+        for (int i = 0; i <= 40; i++) {
+                fill_mem(s, S(i), 1000000, 500000, 0, 0, i == 20 ? 5000 : 7000);
+                assert_int_equal(predictor_feed(p, s, &eta), 0);
+                if (i < 20 + 1 + 30)
+                        assert_true(eta == USEC_INFINITY);   /* the dip at 20 s restarts the clock */
+        }
+        fill_mem(s, S(51), 1000000, 500000, 0, 0, 7000);
+        assert_int_equal(predictor_feed(p, s, &eta), 0);
+        assert_int_equal(eta, 0);
+        fill_mem(s, S(50), 1000000, 500000, 0, 0, 7000);
+        assert_int_equal(predictor_feed(p, s, &eta), -ETIME);
+        predictor_free(p);
+
+        /* adaptivemm: 8-point trend of free pages */
+        assert_int_equal(predictor_new(PREDICTOR_ADAPTIVEMM, 0, NULL, &p), 0);
+        for (int i = 0; i < 8; i++) {
+                fill_mem(s, S(i), 1000000, 800000 - (uint64_t) i * 10000, 0, 0, 0);
+                assert_int_equal(predictor_feed(p, s, &eta), 0);
+        }
+        /* 10 MB/s down from 730 MB: ~73 s to 0 (no watermarks in the snapshot) */
+        assert_true(eta > S(70) && eta < S(76));
+        predictor_free(p);
+
+        assert_int_equal(predictor_new((PredictorKind) 42, 0, NULL, &p), -EINVAL);
+        assert_string_equal(predictor_kind_to_string(PREDICTOR_SYSTEMD_OOMD), "systemd-oomd");
+        assert_int_equal(predictor_kind_from_string("memtide"), PREDICTOR_MEMTIDE);
+        assert_int_equal(predictor_kind_from_string("nope"), _PREDICTOR_KIND_INVALID);
+        snapshot_free(s);
+}
+
+static void test_real_trace(void **state) {
+        const char *dir = getenv("MEMTIDE_TRACES");
+        char path[4096], err[TRACE_ERROR_MAX] = "";
+        EvalTrace *t = NULL;
+        EvalScore sc;
+
+        if (!dir)
+                skip();
+        snprintf(path, sizeof path, "%s/exhaust-S8-max40-r24.trace.gz", dir);
+        if (access(path, R_OK) < 0)
+                skip();
+        assert_int_equal(evaluate_trace(path, getenv("MEMTIDE_UNDER_VALGRIND") ? 2 : 1, NULL, &t, err), 0);
+        assert_string_equal(t->name, "exhaust-S8-max40-r24.trace.gz");
+        assert_true(t->n_samples > 50);
+        /* one OOM episode, at the kernel's event (30.65 s after the first sample) */
+        assert_int_equal(t->n_episodes, 1);
+        assert_int_equal(t->episodes[0].kind, EPISODE_OOM);
+        assert_string_equal(t->episodes[0].cgroup, "/system.slice/leaker.service");
+        double at = (double) (t->episodes[0].t_usec - t->start_usec) / 1e6;
+        assert_true(at > 30.0 && at < 31.5);
+        /* a memcg OOM: memtide sees memory.max coming, earlyoom's system-wide rule cannot */
+        assert_int_equal(evaluate_score(&t, 1, PREDICTOR_MEMTIDE, S(30), &sc), 0);
+        assert_int_equal(sc.recalled, 1);
+        assert_true(sc.lead_median_s > 0);
+        assert_int_equal(evaluate_score(&t, 1, PREDICTOR_EARLYOOM, S(30), &sc), 0);
+        assert_int_equal(sc.recalled, 0);
+        eval_trace_free(t);
+
+        assert_int_equal(evaluate_trace("/nonexistent.trace.gz", 1, NULL, &t, err), -ENOENT);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_score_table),
+                cmocka_unit_test(test_benign_false_alarm),
+                cmocka_unit_test(test_baseline_rules),
+                cmocka_unit_test(test_real_trace),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

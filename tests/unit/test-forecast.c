@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Forecaster on synthetic snapshot streams: empty history is unknown, linear declines give the
+ * right eta under jitter and missed samples, flat and rising series are stable, a crossing is
+ * measured, phases restart the trend, short bursts are not trusted, counter resets do no harm,
+ * cgroup memory.max and pageblock figures, and no NaN/inf ever leaves.
+ */
+
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "forecast.h"
+
+#define MIB (UINT64_C(1) << 20)
+#define TOTAL_KB (UINT64_C(1500) * 1024)      /* 1.5 GiB box */
+
+typedef struct Gen {
+        uint64_t t_usec;
+        double avail_mib;
+        double leaker_mib;
+        uint64_t compact_fail;
+        uint64_t psi_full_usec;
+        uint64_t pageblocks;
+} Gen;
+
+static void fill(Snapshot *s, const Gen *g, bool with_cgroup, uint64_t cg_max_bytes) {
+        snapshot_clear(s);
+        s->timestamp_usec = g->t_usec;
+        s->page_size = 4096;
+        s->have = SNAPSHOT_HAVE_MEMINFO | SNAPSHOT_HAVE_VMSTAT | SNAPSHOT_HAVE_BUDDYINFO | SNAPSHOT_HAVE_ZONEINFO |
+                  SNAPSHOT_HAVE_PSI_MEMORY;
+        s->meminfo.v[MEMINFO_MEM_TOTAL] = TOTAL_KB;
+        s->meminfo.v[MEMINFO_MEM_AVAILABLE] = (uint64_t) (g->avail_mib * 1024);
+        s->meminfo.v[MEMINFO_MEM_FREE] = (uint64_t) (g->avail_mib * 1024);
+        s->meminfo.present = (UINT64_C(1) << MEMINFO_MEM_TOTAL) | (UINT64_C(1) << MEMINFO_MEM_AVAILABLE) |
+                             (UINT64_C(1) << MEMINFO_MEM_FREE);
+        s->vmstat.v[VMSTAT_COMPACT_FAIL] = g->compact_fail;
+        s->vmstat.present[VMSTAT_COMPACT_FAIL / 64] |= UINT64_C(1) << (VMSTAT_COMPACT_FAIL % 64);
+        s->vmstat.v[VMSTAT_PGSTEAL_KSWAPD] = g->t_usec / 1000;
+        s->vmstat.present[VMSTAT_PGSTEAL_KSWAPD / 64] |= UINT64_C(1) << (VMSTAT_PGSTEAL_KSWAPD % 64);
+        s->buddyinfo.n_orders = 11;
+        s->buddyinfo.n_zones = 1;
+        s->buddyinfo.zones[0].node = 0;
+        snprintf(s->buddyinfo.zones[0].zone, MC_ZONE_NAME_MAX, "Normal");
+        s->buddyinfo.zones[0].nr_free[0] = 1000;
+        s->buddyinfo.zones[0].nr_free[9] = g->pageblocks;
+        s->zoneinfo.n_zones = 1;
+        s->zoneinfo.zones[0].node = 0;
+        snprintf(s->zoneinfo.zones[0].zone, MC_ZONE_NAME_MAX, "Normal");
+        s->zoneinfo.zones[0].populated = true;
+        s->zoneinfo.zones[0].managed_pages = TOTAL_KB / 4;
+        s->zoneinfo.zones[0].min_pages = 2000;
+        s->zoneinfo.zones[0].low_pages = 2500;
+        s->zoneinfo.zones[0].high_pages = 3000;   /* floor: 3000 pages ≈ 11.7 MiB */
+        s->psi_memory.full.total_usec = g->psi_full_usec;
+        s->psi_memory.some.total_usec = g->psi_full_usec;
+        s->psi_memory.has_full = true;
+        if (with_cgroup) {
+                CgroupSample *c = &s->cgroups[0];
+                memset(c, 0, sizeof *c);
+                snprintf(c->path, sizeof c->path, "system.slice/leaker.service");
+                c->current_bytes = (uint64_t) (g->leaker_mib * MIB);
+                c->max_bytes = cg_max_bytes;
+                c->high_bytes = CGROUP_LIMIT_MAX;
+                c->have = CGROUP_HAVE_CURRENT | CGROUP_HAVE_MAX | CGROUP_HAVE_HIGH;
+                s->n_cgroups = 1;
+                s->have |= SNAPSHOT_HAVE_CGROUPS;
+        }
+}
+
+static void check_figure_sane(const ForecastFigure *f) {
+        assert_true(f->state >= 0 && f->state < _FORECAST_STATE_MAX);
+        assert_true(f->confidence_permyriad <= 10000);
+        if (f->state == FORECAST_CROSSED)
+                assert_int_equal(f->eta_usec, 0);
+        if (f->state == FORECAST_STABLE || f->state == FORECAST_UNKNOWN)
+                assert_true(f->eta_usec == USEC_INFINITY);
+        if (f->state == FORECAST_APPROACHING)
+                assert_true(f->eta_usec < USEC_INFINITY);
+}
+
+static void check_sane(const Forecast *f) {
+        check_figure_sane(&f->to_available_exhausted);
+        check_figure_sane(&f->soonest);
+        check_figure_sane(&f->stall.to_full_threshold);
+        assert_true(f->stall.full_share_permyriad <= 10000);
+        for (size_t i = 0; i < f->n_zones; i++) {
+                check_figure_sane(&f->zones[i].to_low);
+                check_figure_sane(&f->zones[i].to_min);
+                check_figure_sane(&f->zones[i].to_pageblock_exhaustion);
+        }
+        for (size_t i = 0; i < f->n_cgroups; i++) {
+                check_figure_sane(&f->cgroups[i].to_max);
+                check_figure_sane(&f->cgroups[i].to_high);
+        }
+}
+
+static void test_empty_is_unknown(void **state) {
+        Forecaster *fc = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *f;
+        Gen g = { .t_usec = 1000000, .avail_mib = 1000, .pageblocks = 100 };
+
+        assert_int_equal(forecast_new(4, NULL, &fc), 0);
+        fill(s, &g, false, 0);
+        assert_int_equal(forecast_update(fc, s, &f), 0);
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_UNKNOWN);
+        assert_true(f->to_available_exhausted.eta_usec == USEC_INFINITY);
+        assert_int_equal(f->soonest.state, FORECAST_UNKNOWN);
+        check_sane(f);
+        /* a snapshot without any source stays unknown too */
+        snapshot_clear(s);
+        s->timestamp_usec = 2000000;
+        assert_int_equal(forecast_update(fc, s, &f), 0);
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_UNKNOWN);
+        /* older snapshot refused */
+        s->timestamp_usec = 10;
+        assert_int_equal(forecast_update(fc, s, &f), -ETIME);
+        assert_int_equal(forecast_update(NULL, s, &f), -EINVAL);
+        forecast_free(fc);
+        snapshot_free(s);
+}
+
+typedef struct LinearCase {
+        const char *name;
+        double rate_mib_s;                 /* decline of MemAvailable */
+        uint64_t interval_usec;
+        uint64_t jitter_usec;              /* ± alternating */
+        unsigned gap_every;                /* every Nth sample missing for gap_usec */
+        uint64_t gap_usec;
+        double run_s;                      /* how long before checking */
+        double start_mib;
+} LinearCase;
+
+static const LinearCase linear_cases[] = {
+        { "steady 128 MiB/s", 128, 250000, 0, 0, 0, 6, 1200 },
+        { "slow 8 MiB/s", 8, 250000, 0, 0, 0, 30, 1200 },
+        { "jittered 32 MiB/s", 32, 250000, 80000, 0, 0, 12, 1200 },
+        { "gaps of 6 s", 16, 250000, 0, 20, 6000000, 40, 1200 },
+        { "1 Hz sampling", 20, 1000000, 0, 0, 0, 20, 1200 },
+};
+
+static void test_linear(void **state) {
+        for (size_t i = 0; i < sizeof linear_cases / sizeof linear_cases[0]; i++) {
+                const LinearCase *c = &linear_cases[i];
+                Forecaster *fc = NULL;
+                Snapshot *s = snapshot_new(0, 1);
+                const Forecast *f = NULL;
+                uint64_t t = 10 * USEC_PER_SEC, t0 = t;
+                unsigned n = 0;
+
+                assert_int_equal(forecast_new(4, NULL, &fc), 0);
+                /* 5 s flat first */
+                for (; t < t0 + 5 * USEC_PER_SEC; t += c->interval_usec) {
+                        Gen g = { .t_usec = t, .avail_mib = c->start_mib, .pageblocks = 100 };
+                        fill(s, &g, false, 0);
+                        assert_int_equal(forecast_update(fc, s, &f), 0);
+                        check_sane(f);
+                }
+                assert_int_equal(f->to_available_exhausted.state, FORECAST_STABLE);
+                uint64_t start = t;
+                double avail = c->start_mib;
+                while (t < start + (uint64_t) (c->run_s * 1e6)) {
+                        uint64_t jt = c->jitter_usec ? ((n % 2) ? c->jitter_usec : 0) : 0;
+                        uint64_t ts = t + jt;
+                        avail = c->start_mib - c->rate_mib_s * (double) (ts - start) / 1e6;
+                        Gen g = { .t_usec = ts, .avail_mib = avail, .pageblocks = 100 };
+                        fill(s, &g, false, 0);
+                        assert_int_equal(forecast_update(fc, s, &f), 0);
+                        check_sane(f);
+                        n++;
+                        t += c->interval_usec;
+                        if (c->gap_every && n % c->gap_every == 0)
+                                t += c->gap_usec;
+                }
+                const ForecastFigure *a = &f->to_available_exhausted;
+                double floor_mib = 3000.0 * 4096 / MIB;
+                double truth = (avail - floor_mib) / c->rate_mib_s;
+                double got = (double) a->eta_usec / 1e6;
+                if (a->state != FORECAST_APPROACHING || fabs(got - truth) > 0.1 * truth + 0.3)
+                        fail_msg("%s: state %s eta %.2f s, truth %.2f s", c->name, forecast_state_to_string(a->state), got, truth);
+                /* the fitted rate is the true one */
+                double rate = -(double) a->rate_per_sec / (double) MIB;
+                if (fabs(rate - c->rate_mib_s) > 0.05 * c->rate_mib_s)
+                        fail_msg("%s: rate %.2f MiB/s, truth %.2f", c->name, rate, c->rate_mib_s);
+                /* trend age covers the decline, not the flat part before */
+                assert_true(a->trend_usec <= (uint64_t) (c->run_s * 1e6) + 2 * USEC_PER_SEC);
+                forecast_free(fc);
+                snapshot_free(s);
+        }
+}
+
+static void test_flat_rising_crossed(void **state) {
+        Forecaster *fc = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *f = NULL;
+        uint64_t t = USEC_PER_SEC;
+
+        assert_int_equal(forecast_new(4, NULL, &fc), 0);
+        /* noisy flat: ±0.5 MiB */
+        for (int i = 0; i < 80; i++, t += 250000) {
+                Gen g = { .t_usec = t, .avail_mib = 800 + ((i % 3) - 1) * 0.5, .pageblocks = 100 };
+                fill(s, &g, false, 0);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+        }
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_STABLE);
+        assert_true(f->to_available_exhausted.eta_usec == USEC_INFINITY);
+        /* rising */
+        for (int i = 0; i < 40; i++, t += 250000) {
+                Gen g = { .t_usec = t, .avail_mib = 800 + i * 5, .pageblocks = 100 };
+                fill(s, &g, false, 0);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+        }
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_STABLE);
+        /* below the floor: crossed, measured, full confidence */
+        Gen g = { .t_usec = t, .avail_mib = 5, .pageblocks = 100 };
+        fill(s, &g, false, 0);
+        assert_int_equal(forecast_update(fc, s, &f), 0);
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_CROSSED);
+        assert_int_equal(f->to_available_exhausted.eta_usec, 0);
+        assert_int_equal(f->to_available_exhausted.confidence_permyriad, 10000);
+        assert_int_equal(f->soonest.state, FORECAST_CROSSED);
+        check_sane(f);
+        forecast_free(fc);
+        snapshot_free(s);
+}
+
+/* A 3 s allocation burst that stops is not trusted; a decline that keeps going is. */
+static void test_burst_vs_leak(void **state) {
+        for (int leak = 0; leak < 2; leak++) {
+                Forecaster *fc = NULL;
+                Snapshot *s = snapshot_new(0, 1);
+                const Forecast *f = NULL;
+                uint64_t t = USEC_PER_SEC;
+                uint32_t max_conf = 0;
+                double avail = 1300;
+
+                assert_int_equal(forecast_new(4, NULL, &fc), 0);
+                for (int i = 0; i < 20; i++, t += 250000) {
+                        Gen g = { .t_usec = t, .avail_mib = avail, .pageblocks = 100 };
+                        fill(s, &g, false, 0);
+                        assert_int_equal(forecast_update(fc, s, &f), 0);
+                }
+                /* 300 MiB/s: burst for 3 s (then flat), leak for 4 s */
+                int steps = leak ? 18 : 12;
+                for (int i = 0; i < steps + 20; i++, t += 250000) {
+                        if (i < steps)
+                                avail = avail - 75 > 2 ? avail - 75 : 2;
+                        Gen g = { .t_usec = t, .avail_mib = avail, .pageblocks = 100 };
+                        fill(s, &g, false, 0);
+                        assert_int_equal(forecast_update(fc, s, &f), 0);
+                        if (f->to_available_exhausted.state == FORECAST_APPROACHING)
+                                max_conf = f->to_available_exhausted.confidence_permyriad > max_conf ?
+                                        f->to_available_exhausted.confidence_permyriad : max_conf;
+                        check_sane(f);
+                }
+                if (!leak)
+                        assert_true(max_conf < 5000);
+                else
+                        assert_int_equal(f->to_available_exhausted.state, FORECAST_CROSSED);
+                /* after the burst the series is flat again: stable */
+                if (!leak)
+                        assert_int_equal(f->to_available_exhausted.state, FORECAST_STABLE);
+                forecast_free(fc);
+                snapshot_free(s);
+        }
+}
+
+/* grow, pause, grow again: the second trend is measured from its own start */
+static void test_phases(void **state) {
+        Forecaster *fc = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *f = NULL;
+        uint64_t t = USEC_PER_SEC;
+        double avail = 1300;
+
+        assert_int_equal(forecast_new(4, NULL, &fc), 0);
+        for (int i = 0; i < 80; i++, t += 250000) {        /* 20 s at 16 MiB/s */
+                avail -= 4;
+                Gen g = { .t_usec = t, .avail_mib = avail };
+                fill(s, &g, false, 0);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+        }
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_APPROACHING);
+        assert_true(f->to_available_exhausted.trend_usec >= 15 * USEC_PER_SEC);
+        for (int i = 0; i < 80; i++, t += 250000) {        /* 20 s pause */
+                Gen g = { .t_usec = t, .avail_mib = avail };
+                fill(s, &g, false, 0);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+        }
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_STABLE);
+        for (int i = 0; i < 12; i++, t += 250000) {        /* 3 s of the second phase */
+                avail -= 4;
+                Gen g = { .t_usec = t, .avail_mib = avail };
+                fill(s, &g, false, 0);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+        }
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_APPROACHING);
+        assert_true(f->to_available_exhausted.trend_usec <= 5 * USEC_PER_SEC);
+        forecast_free(fc);
+        snapshot_free(s);
+}
+
+static void test_cgroup_max_and_counters(void **state) {
+        Forecaster *fc = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *f = NULL;
+        uint64_t t = USEC_PER_SEC;
+        double cur = 100;
+
+        assert_int_equal(forecast_new(4, NULL, &fc), 0);
+        for (int i = 0; i < 120; i++, t += 250000) {       /* 30 s at 24 MiB/s towards memory.max 900 MiB */
+                cur += 6;
+                Gen g = { .t_usec = t, .avail_mib = 1000, .leaker_mib = cur, .pageblocks = 100,
+                          /* PSI and a counter that resets half-way */
+                          .psi_full_usec = i < 60 ? (uint64_t) i * 50000 : (uint64_t) (i - 60) * 50000,
+                          .compact_fail = 0 };
+                fill(s, &g, true, 900 * MIB);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+                check_sane(f);
+        }
+        assert_int_equal(f->n_cgroups, 1);
+        const CgroupForecast *c = &f->cgroups[0];
+        assert_string_equal(c->path, "system.slice/leaker.service");
+        double truth = (900 - cur) / 24.0;
+        assert_int_equal(c->to_max.state, FORECAST_APPROACHING);
+        assert_true(fabs((double) c->to_max.eta_usec / 1e6 - truth) < 0.1 * truth);
+        assert_true(c->growth_bytes_per_sec > (int64_t) (23 * MIB) && c->growth_bytes_per_sec < (int64_t) (25 * MIB));
+        assert_int_equal(c->to_high.state, FORECAST_STABLE);     /* memory.high is "max" */
+        /* PSI share stays within [0, 1] across the reset: 50 ms per 250 ms = 20 % */
+        assert_true(f->stall.full_share_permyriad <= 2100);
+        assert_true(f->stall.full_share_permyriad >= 1900);
+        /* the cgroup crossing is confident and soonest (system memory is flat) */
+        assert_int_equal(f->soonest_cgroup, 0);
+        forecast_free(fc);
+        snapshot_free(s);
+}
+
+/* Free pageblocks: consumed without unmet demand → never in the summary; with compaction
+ * failing steadily → the pageblock figure leads. */
+static void test_pageblocks(void **state) {
+        for (int failing = 0; failing < 2; failing++) {
+                Forecaster *fc = NULL;
+                Snapshot *s = snapshot_new(0, 1);
+                const Forecast *f = NULL;
+                uint64_t t = USEC_PER_SEC, fails = 0;
+                int64_t pb = 60;
+                bool pageblock_soonest = false;
+
+                assert_int_equal(forecast_new(4, NULL, &fc), 0);
+                for (int i = 0; i < 120; i++, t += 250000) {
+                        if (i > 20 && pb > 2)
+                                pb -= 1;
+                        if (failing && i > 40)
+                                fails += 3;
+                        Gen g = { .t_usec = t, .avail_mib = 800, .pageblocks = (uint64_t) pb, .compact_fail = fails };
+                        fill(s, &g, false, 0);
+                        assert_int_equal(forecast_update(fc, s, &f), 0);
+                        check_sane(f);
+                        if (f->soonest_zone >= 0)
+                                pageblock_soonest = true;
+                }
+                assert_int_equal(f->n_zones, 1);
+                assert_int_equal(f->zones[0].free_pageblocks, (uint64_t) pb);
+                assert_true(pageblock_soonest == (bool) failing);
+                forecast_free(fc);
+                snapshot_free(s);
+        }
+}
+
+static void test_reset_and_params(void **state) {
+        Forecaster *fc = NULL;
+        ForecastParams p;
+
+        forecast_params_defaults(&p);
+        p.short_window_usec = 0;
+        assert_int_equal(forecast_new(4, &p, &fc), -EINVAL);
+        assert_int_equal(forecast_new(2000000, NULL, &fc), -EINVAL);
+        assert_int_equal(forecast_new(0, NULL, &fc), 0);
+        forecast_reset(fc);
+        assert_null(forecast_free(fc));
+        assert_null(forecast_free(NULL));
+        assert_string_equal(forecast_state_to_string(FORECAST_CROSSED), "crossed");
+        assert_null(forecast_state_to_string(_FORECAST_STATE_MAX));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_empty_is_unknown),
+                cmocka_unit_test(test_linear),
+                cmocka_unit_test(test_flat_rising_crossed),
+                cmocka_unit_test(test_burst_vs_leak),
+                cmocka_unit_test(test_phases),
+                cmocka_unit_test(test_cgroup_max_and_counters),
+                cmocka_unit_test(test_pageblocks),
+                cmocka_unit_test(test_reset_and_params),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Policy: the ladder on hand-made forecasts (table), the stateful rules (post-action delay,
+ * rate limit, kill budget, TERM→KILL escalation, hysteresis), protection of processes and
+ * cgroups, victim choice, and trace tests: on recorded runaway leaks the kill decision names
+ * system.slice/leaker.service before the kernel's oom_kill; on benign recordings no kill and
+ * no reclaim storm.
+ */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "forecast.h"
+#include "policy.h"
+#include "trace.h"
+
+#define MIB (UINT64_C(1) << 20)
+
+enum { CG_ROOT, CG_SLICE, CG_LEAKER, CG_INNOCENT, CG_PROTECTED, CG_N };
+
+typedef struct Fixture {
+        Snapshot *s;
+        Forecast f;
+        CgroupForecast cf[CG_N];
+        PolicyConfig *cfg;
+        PolicyState *st;
+} Fixture;
+
+static void set_cg(Fixture *x, int i, const char *path, uint64_t cur_mib, int64_t growth_mib_s) {
+        CgroupSample *c = &x->s->cgroups[i];
+        memset(c, 0, sizeof *c);
+        snprintf(c->path, sizeof c->path, "%s", path);
+        c->current_bytes = cur_mib * MIB;
+        c->max_bytes = CGROUP_LIMIT_MAX;
+        c->high_bytes = CGROUP_LIMIT_MAX;
+        c->have = CGROUP_HAVE_CURRENT | CGROUP_HAVE_MAX | CGROUP_HAVE_HIGH;
+        x->cf[i] = (CgroupForecast) { .path = c->path, .snapshot_index = (size_t) i, .current_bytes = c->current_bytes,
+                                      .growth_bytes_per_sec = growth_mib_s * (int64_t) MIB,
+                                      .to_max = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY },
+                                      .to_high = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY } };
+}
+
+static Fixture *fixture_new(void) {
+        Fixture *x = calloc(1, sizeof *x);
+        CgroupPolicy *p;
+
+        assert_non_null(x);
+        x->s = snapshot_new(0, CG_N);
+        assert_non_null(x->s);
+        x->s->n_cgroups = CG_N;
+        x->s->have = SNAPSHOT_HAVE_CGROUPS | SNAPSHOT_HAVE_TUNABLES;
+        x->s->tunables.v[VM_WATERMARK_SCALE_FACTOR] = 10;
+        x->s->tunables.present = 1u << VM_WATERMARK_SCALE_FACTOR;
+        set_cg(x, CG_ROOT, "", 3000, 100);
+        set_cg(x, CG_SLICE, "system.slice", 2900, 100);
+        set_cg(x, CG_LEAKER, "system.slice/leaker.service", 1000, 100);
+        set_cg(x, CG_INNOCENT, "system.slice/innocent.service", 150, 0);
+        set_cg(x, CG_PROTECTED, "system.slice/protected.service", 1500, 0);
+        x->f = (Forecast) { .cgroups = x->cf, .n_cgroups = CG_N, .soonest_cgroup = -1, .soonest_zone = -1,
+                            .soonest = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY } };
+        assert_int_equal(policy_config_defaults(&x->cfg), 0);
+        x->cfg->global.mode = MODE_ENFORCE;
+        x->cfg->global.compaction_allowed = true;
+        assert_true(policy_config_add(x->cfg, "system.slice/protected.service", &p) >= 0);
+        p->kill_preference = KILL_PREFERENCE_PROTECT;
+        assert_int_equal(policy_state_new(&x->st), 0);
+        return x;
+}
+
+static void fixture_free(Fixture *x) {
+        snapshot_free(x->s);
+        policy_config_free(x->cfg);
+        policy_state_free(x->st);
+        free(x);
+}
+
+static void set_forecast(Fixture *x, double eta_s, uint32_t conf, int cgroup, int zone) {
+        x->f.soonest_cgroup = cgroup;
+        x->f.soonest_zone = zone;
+        if (eta_s < 0)
+                x->f.soonest = (ForecastFigure) { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY };
+        else
+                x->f.soonest = (ForecastFigure) { .state = eta_s == 0 ? FORECAST_CROSSED : FORECAST_APPROACHING,
+                                                  .eta_usec = (uint64_t) (eta_s * 1e6), .confidence_permyriad = conf };
+        if (zone >= 0) {
+                x->f.n_zones = 1;
+                x->f.zones[0] = (ZoneForecast) { .node = 0 };
+                snprintf(x->f.zones[0].zone, MC_ZONE_NAME_MAX, "Normal");
+        }
+}
+
+typedef struct LadderCase {
+        const char *name;
+        double eta_s;                      /* -1: nothing forecast */
+        uint32_t conf;
+        int soonest_cgroup, soonest_zone;
+        Mode mode;
+        const char *prefer;                /* glob given kill preference "prefer", or NULL */
+        Rung rung;
+        bool act;
+        ActionKind action;
+        int target;                        /* CG_* or -1 */
+        int signal;
+        const char *reason;
+} LadderCase;
+
+static const LadderCase ladder_cases[] = {
+        { "nothing forecast", -1, 0, -1, -1, MODE_ENFORCE, NULL, RUNG_OBSERVE, false, 0, -1, 0, "stable" },
+        { "not confident", 5, 4000, -1, -1, MODE_ENFORCE, NULL, RUNG_OBSERVE, false, 0, -1, 0, "stable" },
+        { "far: tune", 300, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_TUNE, true, ACTION_SYSCTL, -1, 0, "crossing" },
+        { "reclaim", 100, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_RECLAIM, true, ACTION_RECLAIM, CG_LEAKER, 0, "crossing" },
+        { "throttle", 20, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_THROTTLE, true, ACTION_THROTTLE, CG_LEAKER, 0, "crossing" },
+        { "kill", 5, 8000, -1, -1, MODE_ENFORCE, NULL, RUNG_KILL, true, ACTION_KILL, CG_LEAKER, SIGTERM, "crossing" },
+        { "kill unsure: throttle", 5, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_KILL, true, ACTION_THROTTLE, CG_LEAKER, 0, "crossing" },
+        { "crossed", 0, 10000, -1, -1, MODE_ENFORCE, NULL, RUNG_KILL, true, ACTION_KILL, CG_LEAKER, SIGTERM, "crossing" },
+        { "pageblocks: compact", 2, 9000, -1, 0, MODE_ENFORCE, NULL, RUNG_KILL, true, ACTION_COMPACT, -1, 0, "crossing" },
+        { "observe mode", 5, 8000, -1, -1, MODE_OBSERVE, NULL, RUNG_KILL, false, 0, -1, 0, "observe-mode" },
+        { "dry run decides", 5, 8000, -1, -1, MODE_DRY_RUN, NULL, RUNG_KILL, true, ACTION_KILL, CG_LEAKER, SIGTERM, "crossing" },
+        { "prefer wins", 5, 8000, -1, -1, MODE_ENFORCE, "system.slice/innocent.service", RUNG_KILL, true, ACTION_KILL, CG_INNOCENT,
+          SIGTERM, "crossing" },
+        { "memory.max of one", 5, 8000, CG_INNOCENT, -1, MODE_ENFORCE, NULL, RUNG_KILL, true, ACTION_KILL, CG_INNOCENT, SIGTERM,
+          "crossing" },
+};
+
+static void test_ladder(void **state) {
+        for (size_t i = 0; i < sizeof ladder_cases / sizeof ladder_cases[0]; i++) {
+                const LadderCase *c = &ladder_cases[i];
+                Fixture *x = fixture_new();
+                Decision d;
+
+                x->cfg->global.mode = c->mode;
+                if (c->prefer) {
+                        CgroupPolicy *p;
+                        assert_true(policy_config_add(x->cfg, c->prefer, &p) >= 0);
+                        p->kill_preference = KILL_PREFERENCE_PREFER;
+                }
+                set_forecast(x, c->eta_s, c->conf, c->soonest_cgroup, c->soonest_zone);
+                x->s->timestamp_usec = 100 * USEC_PER_SEC;
+                assert_int_equal(policy_decide(x->st, x->cfg, x->s, &x->f, NULL, &d), 0);
+                if (d.rung != c->rung || d.act != c->act || strcmp(d.reason, c->reason) != 0)
+                        fail_msg("%s: rung %s act %d reason %s (%s)", c->name, rung_to_string(d.rung), d.act, d.reason, d.explain);
+                assert_true(strlen(d.explain) > 10);
+                if (c->act) {
+                        if (d.action != c->action)
+                                fail_msg("%s: action %s (%s)", c->name, action_kind_to_string(d.action), d.explain);
+                        if (c->target >= 0) {
+                                assert_non_null(d.target_cgroup);
+                                assert_string_equal(d.target_cgroup, x->s->cgroups[c->target].path);
+                                assert_int_equal(d.target_index, c->target);
+                        }
+                        assert_int_equal(d.signal, c->signal);
+                        assert_int_equal(d.dry_run, c->mode == MODE_DRY_RUN);
+                }
+                if (c->action == ACTION_SYSCTL && c->act) {
+                        assert_int_equal(d.sysctl, VM_SYSCTL_WATERMARK_SCALE_FACTOR);
+                        assert_true(d.value > 10 && d.value <= x->cfg->global.watermark_scale_factor_max);
+                }
+                if (c->action == ACTION_THROTTLE && c->act) {
+                        assert_true(d.value < x->s->cgroups[c->target].current_bytes);
+                        assert_true(d.value >= x->cfg->policies[0].high_floor_bytes);
+                }
+                /* never the parent, the root or the protected one */
+                if (d.target_cgroup) {
+                        assert_string_not_equal(d.target_cgroup, "");
+                        assert_string_not_equal(d.target_cgroup, "system.slice");
+                        if (d.action == ACTION_KILL || d.action == ACTION_THROTTLE)
+                                assert_string_not_equal(d.target_cgroup, "system.slice/protected.service");
+                }
+                fixture_free(x);
+        }
+}
+
+static Decision decide_at(Fixture *x, double t_s, const PolicyContext *ctx) {
+        Decision d;
+        x->s->timestamp_usec = (uint64_t) (t_s * 1e6);
+        assert_int_equal(policy_decide(x->st, x->cfg, x->s, &x->f, ctx, &d), 0);
+        return d;
+}
+
+static void test_delay_escalation_budget(void **state) {
+        Fixture *x = fixture_new();
+        Decision d;
+
+        set_forecast(x, 3, 9000, -1, -1);
+        d = decide_at(x, 100, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_KILL);
+        assert_int_equal(d.signal, SIGTERM);
+        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        assert_int_equal(policy_kills_in_window(x->st, x->cfg, 100 * USEC_PER_SEC), 1);
+
+        d = decide_at(x, 101, NULL);        /* within the 2 s post-action delay */
+        assert_false(d.act);
+        assert_string_equal(d.reason, "post-action-delay");
+        d = decide_at(x, 103, NULL);        /* the leaker waits for its escalation */
+        assert_false(d.act);
+        assert_string_equal(d.reason, "kill-pending");
+        d = decide_at(x, 105.5, NULL);      /* escalation delay (5 s) over, still there */
+        assert_true(d.act);
+        assert_int_equal(d.signal, SIGKILL);
+        assert_string_equal(d.reason, "escalation");
+        assert_string_equal(d.target_cgroup, "system.slice/leaker.service");
+        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 105500000), 0);
+        assert_int_equal(policy_kills_in_window(x->st, x->cfg, 105500000), 1);   /* not counted twice */
+
+        /* the budget: 3 kills per 60 s by default */
+        x->cfg->global.kill_budget = 1;
+        d = decide_at(x, 110, NULL);
+        assert_false(d.act);
+        assert_string_equal(d.reason, "kill-budget");
+        d = decide_at(x, 161, NULL);        /* the window has passed */
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_KILL);
+
+        /* time going backwards is refused */
+        x->s->timestamp_usec = 1;
+        assert_int_equal(policy_decide(x->st, x->cfg, x->s, &x->f, NULL, &d), -ETIME);
+        assert_int_equal(policy_record_action(x->st, x->cfg, &(Decision) { .act = false }, 0), -EINVAL);
+        fixture_free(x);
+}
+
+static void test_gone_after_term(void **state) {
+        Fixture *x = fixture_new();
+        Decision d;
+
+        set_forecast(x, 3, 9000, -1, -1);
+        d = decide_at(x, 100, NULL);
+        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        /* the leaker exits on SIGTERM: no SIGKILL follows */
+        x->s->cgroups[CG_LEAKER].current_bytes = 0;
+        x->cf[CG_LEAKER].growth_bytes_per_sec = 0;
+        set_forecast(x, -1, 0, -1, -1);
+        d = decide_at(x, 106, NULL);
+        assert_false(d.act && d.signal == SIGKILL);
+        fixture_free(x);
+}
+
+static void test_rate_limit_and_hysteresis(void **state) {
+        Fixture *x = fixture_new();
+        Decision d;
+
+        x->cfg->global.post_action_delay_usec = 0;
+        set_forecast(x, 100, 6000, -1, -1);  /* reclaim */
+        d = decide_at(x, 100, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_RECLAIM);
+        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        d = decide_at(x, 100.5, NULL);      /* 1 s per cgroup */
+        assert_false(d.act);
+        assert_string_equal(d.reason, "rate-limit");
+        d = decide_at(x, 101.5, NULL);
+        assert_true(d.act);
+
+        /* hysteresis: at reclaim (horizon 120 s), 130 s is within +20 %: stay */
+        set_forecast(x, 130, 6000, -1, -1);
+        d = decide_at(x, 102, NULL);
+        assert_int_equal(d.rung, RUNG_RECLAIM);
+        /* far beyond, but the rung was entered < rung_hold (10 s) ago: stay */
+        set_forecast(x, 500, 6000, -1, -1);
+        d = decide_at(x, 103, NULL);
+        assert_int_equal(d.rung, RUNG_RECLAIM);
+        assert_string_equal(d.reason, "rung-hold");
+        d = decide_at(x, 111, NULL);
+        assert_int_equal(d.rung, RUNG_TUNE);
+        set_forecast(x, -1, 0, -1, -1);
+        d = decide_at(x, 130, NULL);
+        assert_int_equal(d.rung, RUNG_OBSERVE);
+        assert_false(d.act);
+        fixture_free(x);
+}
+
+static void test_protected_processes(void **state) {
+        Fixture *x = fixture_new();
+        CgroupPolicy *p;
+        Decision d;
+        PolicyProcess procs[] = {
+                { .pid = 1, .rss_bytes = 900 * MIB, .cgroup_index = CG_LEAKER },             /* init */
+                { .pid = 2, .kernel_thread = true, .rss_bytes = 800 * MIB, .cgroup_index = CG_LEAKER },
+                { .pid = 77, .rss_bytes = 700 * MIB, .cgroup_index = CG_LEAKER },            /* the daemon */
+                { .pid = 88, .oom_score_adj = -1000, .rss_bytes = 600 * MIB, .cgroup_index = CG_LEAKER },
+                { .pid = 500, .rss_bytes = 100 * MIB, .cgroup_index = CG_LEAKER },
+                { .pid = 501, .rss_bytes = 50 * MIB, .cgroup_index = CG_LEAKER },
+                { .pid = 600, .rss_bytes = 140 * MIB, .cgroup_index = CG_INNOCENT },
+        };
+        PolicyContext ctx = { .self_pid = 77, .procs = procs, .n_procs = sizeof procs / sizeof procs[0] };
+
+        set_forecast(x, 3, 9000, -1, -1);
+        for (size_t i = 0; i < x->cfg->n_policies; i++)
+                x->cfg->policies[i].kill_scope = KILL_SCOPE_CGROUP;
+        /* cgroup scope: the leaker holds protected processes, so it is not killed whole */
+        d = decide_at(x, 100, &ctx);
+        assert_true(d.act);
+        assert_string_equal(d.target_cgroup, "system.slice/innocent.service");
+        fixture_free(x);
+
+        /* process scope: the largest unprotected process of the leaker */
+        x = fixture_new();
+        assert_true(policy_config_add(x->cfg, "system.slice/leaker.service", &p) >= 0);
+        p->kill_scope = KILL_SCOPE_PROCESS;
+        p->kill_escalation_usec = 0;
+        set_forecast(x, 3, 9000, -1, -1);
+        d = decide_at(x, 100, &ctx);
+        assert_true(d.act);
+        assert_string_equal(d.target_cgroup, "system.slice/leaker.service");
+        assert_int_equal(d.target_pid, 500);
+        assert_int_equal(d.signal, SIGKILL);
+        fixture_free(x);
+}
+
+/* ---- trace tests ------------------------------------------------------------------------- */
+
+typedef struct TraceRun {
+        double first_kill_s;               /* -1: none */
+        char first_kill_target[256];
+        double oom_s;                      /* -1: none */
+        unsigned kills, reclaims, acts;
+        unsigned max_reclaims_per_min;
+} TraceRun;
+
+static int run_trace(const char *name, TraceRun *ret) {
+        const char *dir = getenv("MEMTIDE_TRACES");
+        char path[4096], err[TRACE_ERROR_MAX];
+        TraceReader *r = NULL;
+        Forecaster *fc = NULL;
+        PolicyState *st = NULL;
+        PolicyConfig *cfg = NULL;
+        Snapshot *s;
+        TraceRecord rec;
+        uint64_t t0 = 0, reclaim_t[4096];
+        unsigned n_reclaim_t = 0;
+        int k, ncg;
+
+        *ret = (TraceRun) { .first_kill_s = -1, .oom_s = -1 };
+        if (!dir)
+                return -ENOENT;
+        snprintf(path, sizeof path, "%s/%s.trace.gz", dir, name);
+        if (access(path, R_OK) < 0)
+                return -ENOENT;
+        assert_int_equal(trace_reader_open(path, &r, err), 0);
+        ncg = trace_reader_count_cgroups_max(r);
+        assert_true(ncg > 0);
+        s = snapshot_new(1024, (size_t) ncg);
+        assert_non_null(s);
+        assert_int_equal(forecast_new((size_t) ncg, NULL, &fc), 0);
+        assert_int_equal(policy_state_new(&st), 0);
+        assert_int_equal(policy_config_defaults(&cfg), 0);
+        cfg->global.mode = MODE_DRY_RUN;
+
+        while ((k = trace_reader_next(r, &rec)) > 0) {
+                if (!t0)
+                        t0 = rec.t_usec;
+                if (k == TRACE_RECORD_EVENT) {
+                        if (rec.event.kind == TRACE_EVENT_OOM_KILL && ret->oom_s < 0)
+                                ret->oom_s = (double) (rec.t_usec - t0) / 1e6;
+                        continue;
+                }
+                const Forecast *f;
+                Decision d;
+                assert_int_equal(trace_reader_fill_snapshot(r, s), 0);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+                assert_int_equal(policy_decide(st, cfg, s, f, NULL, &d), 0);
+                if (!d.act)
+                        continue;
+                ret->acts++;
+                assert_int_equal(policy_record_action(st, cfg, &d, s->timestamp_usec), 0);
+                if (d.action == ACTION_KILL) {
+                        ret->kills++;
+                        if (ret->first_kill_s < 0) {
+                                ret->first_kill_s = (double) (s->timestamp_usec - t0) / 1e6;
+                                snprintf(ret->first_kill_target, sizeof ret->first_kill_target, "%s", d.target_cgroup ? d.target_cgroup : "");
+                        }
+                }
+                if (d.action == ACTION_RECLAIM || d.action == ACTION_DROP_CACHES || d.action == ACTION_COMPACT) {
+                        ret->reclaims++;
+                        if (n_reclaim_t < 4096)
+                                reclaim_t[n_reclaim_t++] = s->timestamp_usec;
+                }
+        }
+        assert_int_equal(k, 0);
+        for (unsigned i = 0; i < n_reclaim_t; i++) {
+                unsigned n = 0;
+                for (unsigned j = i; j < n_reclaim_t && reclaim_t[j] - reclaim_t[i] < 60 * USEC_PER_SEC; j++)
+                        n++;
+                if (n > ret->max_reclaims_per_min)
+                        ret->max_reclaims_per_min = n;
+        }
+        policy_config_free(cfg);
+        policy_state_free(st);
+        forecast_free(fc);
+        snapshot_free(s);
+        trace_reader_free(r);
+        return 0;
+}
+
+static bool under_valgrind(void) {
+        return getenv("MEMTIDE_UNDER_VALGRIND") != NULL;
+}
+
+static void test_trace_leaks(void **state) {
+        static const char *const traces[] = { "exhaust-S1-r128", "exhaust-S7-r32-grow600-pause20", "exhaust-S3-r8" };
+        unsigned ran = 0;
+
+        for (size_t i = 0; i < sizeof traces / sizeof traces[0]; i++) {
+                TraceRun run;
+                /* S3 is the longest recording (680 samples): keep valgrind runs short */
+                if (under_valgrind() && i == 2)
+                        continue;
+                if (run_trace(traces[i], &run) < 0)
+                        continue;
+                ran++;
+                print_message("%s: first kill at %.2f s on %s, kernel oom_kill at %.2f s\n", traces[i], run.first_kill_s,
+                              run.first_kill_target, run.oom_s);
+                assert_true(run.oom_s > 0);
+                if (run.first_kill_s < 0)
+                        fail_msg("%s: no kill decision", traces[i]);
+                if (!(run.first_kill_s < run.oom_s))
+                        fail_msg("%s: kill at %.2f s is not before the oom_kill at %.2f s", traces[i], run.first_kill_s, run.oom_s);
+                assert_string_equal(run.first_kill_target, "system.slice/leaker.service");
+        }
+        if (ran == 0) {
+                print_message("no traces in MEMTIDE_TRACES, skipping\n");
+                skip();
+        }
+}
+
+static void test_trace_benign(void **state) {
+        static const char *const traces[] = { "benign-S2-hold400-60s", "benign-S9-peak65-x3", "benign-S2-hold500-45s",
+                                              "benign-S9-peak55-x2-r100", "benign-S4b-frag1000-step16" };
+        unsigned ran = 0;
+
+        for (size_t i = 0; i < sizeof traces / sizeof traces[0]; i++) {
+                TraceRun run;
+                if (under_valgrind() && i >= 1)
+                        continue;
+                if (run_trace(traces[i], &run) < 0)
+                        continue;
+                ran++;
+                print_message("%s: %u actions, %u kills, %u reclaim/compact (max %u per minute)\n", traces[i], run.acts,
+                              run.kills, run.reclaims, run.max_reclaims_per_min);
+                assert_int_equal(run.kills, 0);
+                assert_true(run.max_reclaims_per_min <= 3);
+                assert_true(run.oom_s < 0);
+        }
+        if (ran == 0)
+                skip();
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ladder),
+                cmocka_unit_test(test_delay_escalation_budget),
+                cmocka_unit_test(test_gone_after_term),
+                cmocka_unit_test(test_rate_limit_and_hysteresis),
+                cmocka_unit_test(test_protected_processes),
+                cmocka_unit_test(test_trace_leaks),
+                cmocka_unit_test(test_trace_benign),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# fragmentation-hugepages: fragment free memory (a checkerboard of anonymous pages over 85% of
+# it), let the system settle, then ask for huge pages; once without memtided, once with it, in
+# the same guest and with the same workload.
+# Asserts: with memtided more huge pages are obtained than without it, by a transparent-hugepage
+# fault probe (which does not compact synchronously under the default defrag=madvise) or by a
+# hugetlb request (vm.nr_hugepages).
+# Prints: THP kB and hugetlb pages obtained with and without, the free 2 MiB blocks after
+# fragmenting and before each request, and memtided's compaction entries.
+. "$(dirname "$0")/lib.sh"
+need_memtide
+
+settle_s=${MEMTIDE_VM_FRAG_SETTLE_S:-30}
+probe_pct=${MEMTIDE_VM_THP_PROBE_PERCENT:-50}
+
+systemctl stop memtided.service 2>/dev/null
+frag_phase without "$settle_s" "$probe_pct"
+thp_without=$frag_thp_kb huge_without=$frag_hugetlb
+
+start_memtided || finish
+cursor=$(journal_cursor)
+frag_phase with "$settle_s" "$probe_pct"
+thp_with=$frag_thp_kb huge_with=$frag_hugetlb
+value memtide_compact_entries "$(journal_json "$cursor" MESSAGE_ID="${MEMTIDE_MESSAGE_ACTION_COMPACT:-}" | wc -l)"
+systemctl stop memtided.service
+
+echo "huge pages obtained: THP $thp_without kB without memtided, $thp_with kB with;" \
+        "hugetlb $huge_without without, $huge_with with"
+if [ "$thp_with" -gt "$thp_without" ] || [ "$huge_with" -gt "$huge_without" ]; then
+        echo "PASS: more huge pages with memtided"
+else
+        fail "not more huge pages with memtided (THP $thp_with <= $thp_without kB, hugetlb $huge_with <= $huge_without)"
+fi
+check "no kernel OOM kill" test "$(kernel_oom_kills)" = 0
+finish
