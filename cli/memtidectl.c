@@ -69,6 +69,7 @@ typedef enum BusKind {
 } BusKind;
 
 static BusKind arg_bus_kind = BUS_KIND_SYSTEM;
+static bool arg_bus_explicit = false;  /* --system/--user/--bus given */
 static const char *arg_bus_address = NULL;
 static bool arg_json = false;
 static bool arg_no_pager = false;
@@ -608,9 +609,19 @@ static int bus_connect(sd_bus **ret) {
         sd_bus *bus = NULL;
         int r;
 
-        if (arg_bus_kind == BUS_KIND_SYSTEM)
+        if (arg_bus_kind == BUS_KIND_SYSTEM) {
                 r = sd_bus_open_system(&bus);
-        else if (arg_bus_kind == BUS_KIND_USER)
+                /* No system bus: memtided then serves on a private bus of its own. */
+                if (r < 0 && !arg_bus_explicit && access(MEMTIDE_RUNDIR "/bus", F_OK) >= 0) {
+                        r = sd_bus_new(&bus);
+                        if (r >= 0)
+                                r = sd_bus_set_address(bus, "unix:path=" MEMTIDE_RUNDIR "/bus");
+                        if (r >= 0)
+                                r = sd_bus_set_bus_client(bus, 1);
+                        if (r >= 0)
+                                r = sd_bus_start(bus);
+                }
+        } else if (arg_bus_kind == BUS_KIND_USER)
                 r = sd_bus_open_user(&bus);
         else {
                 r = sd_bus_new(&bus);
@@ -815,6 +826,7 @@ static int parse_common(int argc, char *argv[], const char *usage, char ***ret_a
                         break;
                 case ARG_SYSTEM:
                         arg_bus_kind = BUS_KIND_SYSTEM;
+                        arg_bus_explicit = true;
                         break;
                 case ARG_USER:
                         arg_bus_kind = BUS_KIND_USER;

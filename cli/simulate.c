@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../daemon/config.h"
+#include "config.h"
 #include "evaluate.h"
 #include "forecast.h"
 #include "json-writer.h"
@@ -30,7 +32,8 @@
 
 static void help(void) {
         printf("memtidectl simulate TRACE [--config FILE] [--json] [--all]\n"
-               "memtidectl simulate --eval TRACE... [--horizon SECONDS]... [--json] [--every N]\n\n"
+               "memtidectl simulate --eval TRACE... [--horizon SECONDS]... [--json] [--every N] [--per-trace]\n"
+               "                     [--loo [--loo-lead-cap S]] [--no-commit-bound]\n\n"
                "Replay a recorded trace through the forecaster and the policy, offline.\n\n"
                "  -c --config FILE   policy configuration (default: built-in defaults)\n"
                "  -j --json          JSON output\n"
@@ -38,6 +41,12 @@ static void help(void) {
                "  -e --eval          score memtide and the baselines on the traces\n"
                "  -H --horizon S     evaluation horizon in seconds (repeatable; default 5 10 30 60)\n"
                "  -n --every N       evaluation: use one sample out of N\n"
+               "  -p --per-trace     evaluation: also print every episode's lead per predictor\n"
+               "  -l --loo           evaluation: leave-one-out choice of the forecaster's tuned\n"
+               "                     parameters (persistence k, confidence threshold) at 30 s,\n"
+               "                     next to the in-sample choice\n"
+               "     --loo-lead-cap S   leave-one-out objective: lead counted up to S seconds (60)\n"
+               "     --no-commit-bound  evaluation: the forecaster without the Committed_AS bound\n"
                "  -h --help          this help\n");
 }
 
@@ -188,18 +197,166 @@ static void print_double(double v, int decimals) {
                 printf("%8.*f", decimals, v);
 }
 
-static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bool json, unsigned every) {
+static void print_score_row(const char *name, uint64_t horizon, const EvalScore *sc) {
+        printf("%-13s %6.0fs %8zu", name, (double) horizon / 1e6, sc->episodes);
+        print_double(sc->precision, 3);
+        print_double(sc->recall, 3);
+        print_double(sc->lead_median_s, 1);
+        print_double(sc->lead_p10_s, 1);
+        print_double(sc->lead_p90_s, 1);
+        print_double(sc->false_alarms_per_hour, 1);
+        printf(" %8zu", sc->false_runs_benign);
+        print_double(sc->alarm_share * 100, 1);
+        printf("\n");
+}
+
+static void print_score_header(void) {
+        printf("%-13s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "predictor", "horizon", "episodes", "precis.", "recall",
+               "lead_med", "lead_p10", "lead_p90", "FA/hour", "FA_benign", "alarm%");
+}
+
+static void per_trace(EvalTrace *const *traces, size_t n, const uint64_t *horizons, size_t n_h) {
+        printf("\nPer episode: lead in seconds (- = missed), and false alarms of the trace\n");
+        for (size_t h = 0; h < n_h; h++) {
+                printf("horizon %.0f s\n", (double) horizons[h] / 1e6);
+                for (size_t i = 0; i < n; i++) {
+                        const EvalTrace *t = traces[i];
+                        printf("  %-40.40s", t->name);
+                        for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
+                                double lead[EVALUATE_EPISODES_MAX];
+                                size_t fa;
+                                if (evaluate_episode_leads(t, (PredictorKind) p, horizons[h], lead, &fa) < 0)
+                                        continue;
+                                printf("  %s:", predictor_kind_to_string((PredictorKind) p));
+                                for (size_t e = 0; e < t->n_episodes; e++)
+                                        if (lead[e] == lead[e])
+                                                printf("%s%.1f", e ? "," : "", lead[e]);
+                                        else
+                                                printf("%s-", e ? "," : "");
+                                printf(" fa%zu", fa);
+                        }
+                        printf("\n");
+                }
+        }
+}
+
+/* The grid of the forecaster's tuned parameters that --loo chooses from. */
+static const uint32_t loo_persistence[] = { 1000, 2000, 3000, 4000, 5000, 6000, 8000 };
+static const uint32_t loo_confident[] = { 3000, 4000, 5000, 6000, 7000 };
+#define LOO_GRID (ELEMENTSOF(loo_persistence) * ELEMENTSOF(loo_confident))
+#define LOO_HORIZON_USEC (30 * USEC_PER_SEC)  /* the target horizon */
+
+static void loo_params(size_t g, bool commit_bound, ForecastParams *ret) {
+        forecast_params_defaults(ret);
+        ret->persistence_permille = loo_persistence[g / ELEMENTSOF(loo_confident)];
+        ret->confident_permyriad = loo_confident[g % ELEMENTSOF(loo_confident)];
+        if (!commit_bound)
+                ret->commit_pool_min_permyriad = 0;
+}
+
+/* Choose the grid point with the best objective on traces[] without `skip` (SIZE_MAX: none);
+ * ties go to the defaults, then to the earlier grid point. */
+static size_t loo_choose(EvalTrace *(*grid)[SIM_TRACES_MAX], size_t n, size_t skip, uint64_t horizon, double lead_cap_s) {
+        EvalTrace *sub[SIM_TRACES_MAX];
+        ForecastParams def;
+        double best = -INFINITY;
+        size_t best_g = 0;
+
+        forecast_params_defaults(&def);
+        for (size_t g = 0; g < LOO_GRID; g++) {
+                size_t m = 0;
+                EvalScore sc;
+                ForecastParams pg;
+                for (size_t i = 0; i < n; i++)
+                        if (i != skip)
+                                sub[m++] = grid[g][i];
+                if (evaluate_score(sub, m, PREDICTOR_MEMTIDE, horizon, &sc) < 0)
+                        continue;
+                double v = evaluate_objective(&sc, lead_cap_s);
+                loo_params(g, true, &pg);
+                bool is_def = pg.persistence_permille == def.persistence_permille &&
+                              pg.confident_permyriad == def.confident_permyriad;
+                if (v > best + 1e-9 || (is_def && v >= best - 1e-9)) {
+                        best = v;
+                        best_g = g;
+                }
+        }
+        return best_g;
+}
+
+static int loo(char **paths, size_t n, const uint64_t *horizons, size_t n_h, unsigned every, bool commit_bound,
+               double lead_cap_s) {
+        EvalTrace *(*grid)[SIM_TRACES_MAX] = calloc(LOO_GRID, sizeof *grid);
+        EvalTrace *comp[SIM_TRACES_MAX];
+        char err[TRACE_ERROR_MAX];
+        size_t chosen[SIM_TRACES_MAX], all;
+        int ret = 0;
+
+        if (!grid) {
+                fprintf(stderr, "simulate: out of memory\n");
+                return 1;
+        }
+        for (size_t g = 0; g < LOO_GRID; g++)
+                for (size_t i = 0; i < n; i++) {
+                        ForecastParams pg;
+                        loo_params(g, commit_bound, &pg);
+                        err[0] = 0;
+                        int k = evaluate_trace(paths[i], every, &pg, &grid[g][i], err);
+                        if (k < 0) {
+                                fprintf(stderr, "simulate: %s: %s\n", paths[i], err[0] ? err : strerror(-k));
+                                ret = 1;
+                                goto finish;
+                        }
+                }
+
+        all = loo_choose(grid, n, SIZE_MAX, LOO_HORIZON_USEC, lead_cap_s);
+        printf("Leave-one-out at horizon %.0f s over persistence k x confidence threshold (%zu points), objective\n"
+               "2 recall + 2 precision - benign false alarms + min(lead median, %.0f)/%.0f%s\n",
+               (double) LOO_HORIZON_USEC / 1e6, (size_t) LOO_GRID, lead_cap_s, lead_cap_s,
+               commit_bound ? "" : " (commitment bound off)");
+        printf("  in-sample choice (all traces): k %.1f, confidence >= %u %%\n", loo_persistence[all / ELEMENTSOF(loo_confident)] / 1000.0,
+               loo_confident[all % ELEMENTSOF(loo_confident)] / 100);
+        for (size_t i = 0; i < n; i++) {
+                chosen[i] = loo_choose(grid, n, i, LOO_HORIZON_USEC, lead_cap_s);
+                comp[i] = grid[chosen[i]][i];
+                printf("  held out %-40.40s k %.1f, confidence >= %u %%\n", grid[0][i]->name,
+                       loo_persistence[chosen[i] / ELEMENTSOF(loo_confident)] / 1000.0,
+                       loo_confident[chosen[i] % ELEMENTSOF(loo_confident)] / 100);
+        }
+        printf("\n");
+        print_score_header();
+        for (size_t h = 0; h < n_h; h++) {
+                EvalScore sc;
+                if (evaluate_score(grid[all], n, PREDICTOR_MEMTIDE, horizons[h], &sc) >= 0)
+                        print_score_row("memtide-in", horizons[h], &sc);
+                if (evaluate_score(comp, n, PREDICTOR_MEMTIDE, horizons[h], &sc) >= 0)
+                        print_score_row("memtide-loo", horizons[h], &sc);
+        }
+finish:
+        for (size_t g = 0; g < LOO_GRID; g++)
+                for (size_t i = 0; i < n; i++)
+                        eval_trace_free(grid[g][i]);
+        free(grid);
+        return ret;
+}
+
+static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bool json, unsigned every,
+                bool show_per_trace, bool commit_bound) {
         EvalTrace *traces[SIM_TRACES_MAX] = {};
         char err[TRACE_ERROR_MAX];
+        ForecastParams params;
         int ret = 0;
 
         if (n > SIM_TRACES_MAX) {
                 fprintf(stderr, "simulate: at most %d traces\n", SIM_TRACES_MAX);
                 return 2;
         }
+        forecast_params_defaults(&params);
+        if (!commit_bound)
+                params.commit_pool_min_permyriad = 0;
         for (size_t i = 0; i < n; i++) {
                 err[0] = 0;
-                int k = evaluate_trace(paths[i], every, NULL, &traces[i], err);
+                int k = evaluate_trace(paths[i], every, &params, &traces[i], err);
                 if (k < 0) {
                         fprintf(stderr, "simulate: %s: %s\n", paths[i], err[0] ? err : strerror(-k));
                         ret = 1;
@@ -231,6 +388,7 @@ static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bo
                                 json_kv_u64(&jw, "false_alarms", sc.false_runs);
                                 json_kv_u64(&jw, "false_alarms_benign", sc.false_runs_benign);
                                 json_kv_double(&jw, "hours", sc.hours, 4);
+                                json_kv_double(&jw, "alarm_share", sc.alarm_share, 4);
                                 json_end_object(&jw);
                         }
                 json_end_array(&jw);
@@ -251,22 +409,17 @@ static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bo
                                (double) (t->episodes[e].onset_usec - t->start_usec) / 1e6);
                 printf("\n");
         }
-        printf("\n%-13s %7s %8s %8s %8s %8s %8s %8s %8s %8s\n", "predictor", "horizon", "episodes", "precis.", "recall",
-               "lead_med", "lead_p10", "lead_p90", "FA/hour", "FA_benign");
+        printf("\n");
+        print_score_header();
         for (size_t h = 0; h < n_h; h++)
                 for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
                         EvalScore sc;
                         if (evaluate_score(traces, n, (PredictorKind) p, horizons[h], &sc) < 0)
                                 continue;
-                        printf("%-13s %6.0fs %8zu", predictor_kind_to_string((PredictorKind) p), (double) horizons[h] / 1e6, sc.episodes);
-                        print_double(sc.precision, 3);
-                        print_double(sc.recall, 3);
-                        print_double(sc.lead_median_s, 1);
-                        print_double(sc.lead_p10_s, 1);
-                        print_double(sc.lead_p90_s, 1);
-                        print_double(sc.false_alarms_per_hour, 1);
-                        printf(" %8zu\n", sc.false_runs_benign);
+                        print_score_row(predictor_kind_to_string((PredictorKind) p), horizons[h], &sc);
                 }
+        if (show_per_trace)
+                per_trace(traces, n, horizons, n_h);
 finish:
         for (size_t i = 0; i < n; i++)
                 eval_trace_free(traces[i]);
@@ -281,18 +434,23 @@ int verb_simulate(int argc, char *argv[]) {
                 { "eval", no_argument, NULL, 'e' },
                 { "horizon", required_argument, NULL, 'H' },
                 { "every", required_argument, NULL, 'n' },
+                { "per-trace", no_argument, NULL, 'p' },
+                { "loo", no_argument, NULL, 'l' },
+                { "no-commit-bound", no_argument, NULL, 'B' },
+                { "loo-lead-cap", required_argument, NULL, 'L' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *config = NULL;
-        bool json = false, all = false, do_eval = false;
+        bool json = false, all = false, do_eval = false, show_per_trace = false, do_loo = false, commit_bound = true;
         uint64_t horizons[SIM_HORIZONS_MAX];
         size_t n_h = 0;
         unsigned every = 1;
+        double lead_cap = 60;
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "c:jaeH:n:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "c:jaeH:n:plh", options, NULL)) >= 0)
                 switch (c) {
                 case 'c':
                         config = optarg;
@@ -328,6 +486,25 @@ int verb_simulate(int argc, char *argv[]) {
                         every = (unsigned) v;
                         break;
                 }
+                case 'p':
+                        show_per_trace = true;
+                        break;
+                case 'l':
+                        do_loo = true;
+                        break;
+                case 'B':
+                        commit_bound = false;
+                        break;
+                case 'L': {
+                        char *end;
+                        errno = 0;
+                        lead_cap = strtod(optarg, &end);
+                        if (errno || end == optarg || *end || !(lead_cap > 0) || lead_cap > 86400) {
+                                fprintf(stderr, "simulate: bad --loo-lead-cap \"%s\"\n", optarg);
+                                return 2;
+                        }
+                        break;
+                }
                 case 'h':
                         help();
                         return 0;
@@ -345,7 +522,14 @@ int verb_simulate(int argc, char *argv[]) {
                         for (size_t i = 0; i < ELEMENTSOF(def); i++)
                                 horizons[n_h++] = def[i] * USEC_PER_SEC;
                 }
-                return eval(argv + optind, (size_t) (argc - optind), horizons, n_h, json, every);
+                if (do_loo) {
+                        if ((size_t) (argc - optind) > SIM_TRACES_MAX) {
+                                fprintf(stderr, "simulate: at most %d traces\n", SIM_TRACES_MAX);
+                                return 2;
+                        }
+                        return loo(argv + optind, (size_t) (argc - optind), horizons, n_h, every, commit_bound, lead_cap);
+                }
+                return eval(argv + optind, (size_t) (argc - optind), horizons, n_h, json, every, show_per_trace, commit_bound);
         }
         if (argc - optind != 1) {
                 fprintf(stderr, "simulate: one trace at a time without --eval\n");

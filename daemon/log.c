@@ -81,9 +81,8 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                         (void) sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level,
                                                "CODE_FILE=%s", file, "CODE_LINE=%s", lbuf,
                                                "CODE_FUNC=%s", func, NULL);
-        } else if (error != 0)
-                fprintf(stderr, "memtided: %s: %s: %s\n", log_level_name(level), msg, strerror(error));
-        else
+        } else
+                /* As in the journal: the error shows where the format says %m. */
                 fprintf(stderr, "memtided: %s: %s\n", log_level_name(level), msg);
 
         errno = saved;

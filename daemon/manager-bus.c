@@ -23,10 +23,14 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf-events.h"
 #include "config.h"
 #include "log.h"
 #include "manager-bus.h"
@@ -332,9 +336,27 @@ static int property_features(sd_bus *bus, const char *path, const char *interfac
         if (r < 0)
                 return r;
 
-        r = sd_bus_message_append(reply, "(sbs)", "bpf", 0, "BPF event sources are not attached by the daemon's main loop");
+        if (m->bpf) {
+                uint32_t f = bpf_events_get_features(m->bpf);
+                snprintf(detail, sizeof(detail), "%u of %d probes: %s", (unsigned) __builtin_popcount(f),
+                         (int) _BPF_EVENTS_PROBE_MAX, bpf_events_get_description(m->bpf));
+                on = f != 0;
+        } else {
+                snprintf(detail, sizeof(detail), "%s", !m->host ? "not under --root" :
+                         m->opt.bpf ? "unavailable on this kernel or build (see the journal)" : "disabled");
+                on = false;
+        }
+        r = sd_bus_message_append(reply, "(sbs)", "bpf", (int) on, detail);
         if (r < 0)
                 return r;
+        for (BpfEventsProbe p = 0; m->bpf && p < _BPF_EVENTS_PROBE_MAX; p++) {
+                char name[64];
+                snprintf(name, sizeof(name), "bpf-%s", bpf_events_probe_to_string(p));
+                r = sd_bus_message_append(reply, "(sbs)", name, (int) !!(bpf_events_get_features(m->bpf) & BPF_EVENTS_FEATURE(p)),
+                                          bpf_events_attach_to_string(bpf_events_get_attach(m->bpf, p)) ?: "none");
+                if (r < 0)
+                        return r;
+        }
 
         snprintf(detail, sizeof(detail), "%s", m->run_dir_fd >= 0 ? m->run_dir : "none: enforce mode unavailable");
         r = sd_bus_message_append(reply, "(sbs)", "run-directory", (int) (m->run_dir_fd >= 0), detail);
@@ -1049,9 +1071,14 @@ static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = action_run(&m->actions, &req, &res);
         m->actions.mode = saved_mode;
 
-        if (res.status != ACTION_STATUS_RATE_LIMITED && res.status != ACTION_STATUS_NOOP)
-                (void) manager_record_action(m, &req, &res);
-        manager_bus_action_taken(m, &req, &res, true);
+        /* a call answered with an error (rate limited, refused, not accepted) changed nothing
+         * and leaves no history, signal or trace event; the journal has it (action_run) */
+        if (res.status != ACTION_STATUS_RATE_LIMITED && res.status != ACTION_STATUS_REFUSED && r != -EINVAL &&
+            r != -ERANGE) {
+                if (res.status != ACTION_STATUS_NOOP)
+                        (void) manager_record_action(m, &req, &res);
+                manager_bus_action_taken(m, &req, &res, true);
+        }
         if (!dry_run && res.status == ACTION_STATUS_DONE) {
                 m->n_actions++;
                 m->slow_now = true;
@@ -1324,9 +1351,86 @@ void manager_bus_action_taken(Manager *m, const ActionRequest *req, const Action
 
 /* ---- setup ---------------------------------------------------------------------------------- */
 
-static int bus_open(const char *spec, sd_bus **ret) {
+/* Start `dbus-daemon --session` listening on path and return its address. The child gets its
+ * own process group (a terminal's Ctrl-C reaches memtided, which then stops it) and an empty
+ * signal mask (memtided blocks the signals sd-event handles). */
+static int private_bus_spawn(const char *path, pid_t *ret_pid, char *ret_address, size_t size) {
+        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        char listen[4200];
+        sigset_t none;
+        pid_t pid;
+        int fds[2], r;
+
+        if (snprintf(listen, sizeof(listen), "--address=unix:path=%s", path) >= (int) sizeof(listen))
+                return -ENAMETOOLONG;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        rfd = fds[0];
+        wfd = fds[1];
+        (void) unlink(path);
+
+        char *argv[] = { (char *) "dbus-daemon", (char *) "--session", (char *) "--nofork", (char *) "--nopidfile",
+                         listen, (char *) "--print-address=3", NULL };
+        sigemptyset(&none);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, wfd, 3); /* dup2 clears O_CLOEXEC on fd 3 */
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+        posix_spawnattr_setpgroup(&attr, 0);
+        posix_spawnattr_setsigmask(&attr, &none);
+        r = posix_spawnp(&pid, "dbus-daemon", &fa, &attr, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        if (r != 0)
+                return -r;
+        wfd = safe_close(wfd);
+
+        /* One line: the address, then the daemon is ready. */
+        size_t n = 0;
+        struct pollfd p = { .fd = rfd, .events = POLLIN };
+        while (n + 1 < size) {
+                r = poll(&p, 1, (int) (MANAGER_BUS_PRIVATE_START_USEC / USEC_PER_MSEC));
+                if (r <= 0)
+                        break;
+                ssize_t k = read(rfd, ret_address + n, size - 1 - n);
+                if (k <= 0)
+                        break;
+                n += (size_t) k;
+                if (memchr(ret_address, '\n', n))
+                        break;
+        }
+        ret_address[n] = 0;
+        char *nl = strchr(ret_address, '\n');
+        if (!nl) {
+                (void) kill(pid, SIGTERM);
+                (void) waitpid(pid, NULL, 0);
+                return -ETIMEDOUT;
+        }
+        *nl = 0;
+        *ret_pid = pid;
+        return 0;
+}
+
+static int bus_open(Manager *m, const char *spec, sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        char address[4300];
         int r;
+
+        if (spec && streq(spec, "private")) {
+                ManagerBus *b = BUS(m);
+                if (m->run_dir_fd < 0)
+                        return -ENOTDIR;
+                if (strlen(m->run_dir) + strlen("/bus") >= sizeof(b->private_bus_path))
+                        return -ENAMETOOLONG;
+                stpcpy(stpcpy(b->private_bus_path, m->run_dir), "/bus");
+                r = private_bus_spawn(b->private_bus_path, &b->private_bus_pid, address, sizeof(address));
+                if (r < 0)
+                        return log_error_errno(r, "Cannot start a private dbus-daemon on %s: %m", b->private_bus_path);
+                log_info("No system bus: serving on a private bus at %s (memtidectl finds it there)", address);
+                spec = address;
+        }
 
         if (!spec || streq(spec, "system"))
                 r = sd_bus_open_system_with_description(&bus, "memtided");
@@ -1374,10 +1478,11 @@ int manager_bus_setup(Manager *m, const char *spec) {
         if (m->opt.record_path)
                 snprintf(b->recording_path, sizeof(b->recording_path), "%s", m->opt.record_path);
 
-        r = bus_open(spec, &m->bus);
+        r = bus_open(m, spec, &m->bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the %s bus: %m",
-                                       !spec ? "system" : streq(spec, "system") || streq(spec, "session") ? spec : "given");
+                                       !spec ? "system" :
+                                       streq(spec, "system") || streq(spec, "session") || streq(spec, "private") ? spec : "given");
 
         r = sd_bus_add_filter(m->bus, &b->filter_slot, bus_filter, m);
         if (r < 0)
@@ -1400,6 +1505,16 @@ int manager_bus_setup(Manager *m, const char *spec) {
 void manager_bus_done(Manager *m) {
         ManagerBus *b = BUS(m);
 
+        if (m->bus) {
+                (void) sd_bus_detach_event(m->bus);
+                m->bus = sd_bus_flush_close_unref(m->bus);
+        }
+        if (b && b->private_bus_pid > 0) {
+                (void) kill(b->private_bus_pid, SIGTERM);
+                (void) waitpid(b->private_bus_pid, NULL, 0);
+                (void) unlink(b->private_bus_path);
+                b->private_bus_pid = 0;
+        }
         if (b) {
                 sd_bus_slot_unref(b->vtable_slot);
                 sd_bus_slot_unref(b->filter_slot);
@@ -1407,10 +1522,6 @@ void manager_bus_done(Manager *m) {
                 free(b->cgroup_fc);
                 free(b);
                 m->bus_state = NULL;
-        }
-        if (m->bus) {
-                (void) sd_bus_detach_event(m->bus);
-                m->bus = sd_bus_flush_close_unref(m->bus);
         }
 }
 

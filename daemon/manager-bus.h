@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "action.h"
@@ -122,9 +123,19 @@ typedef struct ManagerBus {
         size_t n_cgroup_fc;
         VmTunables tunables;             /* last read (the manager reads them every few samples) */
         bool have_tunables;
+        pid_t private_bus_pid;           /* our own dbus-daemon (--bus=private), 0 if none */
+        char private_bus_path[4096];     /* its socket, unlinked on exit */
 } ManagerBus;
 
+/* Without a system bus (a container, a minimal install) memtided can serve on a private
+ * dbus-daemon that it starts itself, listening on RUN_DIR/bus; memtidectl looks there when
+ * the system bus is absent. MEMTIDE_PRIVATE_BUS_SOCKET is that socket for the default run dir. */
+#define MEMTIDE_PRIVATE_BUS_SOCKET MEMTIDE_RUNDIR "/bus"
+/* How long the private dbus-daemon may take to print its address. */
+#define MANAGER_BUS_PRIVATE_START_USEC (5 * USEC_PER_SEC)
+
 /* Connect according to `spec`: NULL or "system" the system bus, "session" the user bus,
+ * "private" a dbus-daemon of our own on RUN_DIR/bus (stopped again by manager_bus_done()),
  * "none" no bus, anything else a D-Bus address ("unix:path=/run/x"). Registers the object,
  * attaches to the manager's event loop and takes the name. Returns 0 (also for "none"),
  * or -errno (cannot connect, name taken, out of memory), logged. */

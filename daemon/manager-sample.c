@@ -59,7 +59,7 @@
 
 /* ---- PSI ---------------------------------------------------------------------------------- */
 
-static void manager_wake_now(Manager *m) {
+void manager_wake_now(Manager *m) {
         uint64_t now, at;
 
         if (!m->sample_timer || sd_event_now(m->event, CLOCK_MONOTONIC, &now) < 0)
@@ -278,17 +278,25 @@ static void move_cgroups(Snapshot *to, Snapshot *from) {
 
 /* ---- the sample --------------------------------------------------------------------------- */
 
+static const char *source_name(unsigned bit) {
+        static const char *const names[] = {
+                "proc/meminfo", "proc/vmstat", "proc/buddyinfo", "proc/pagetypeinfo", "proc/zoneinfo",
+                "proc/slabinfo", "proc/pressure/memory", "proc/pressure/io", "proc/pressure/cpu", "proc/sys/vm/*",
+        };
+        return bit < ELEMENTSOF(names) ? names[bit] : "?";
+}
+
 static void log_source_errors(Manager *m, const int *errors, uint32_t what) {
         for (unsigned bit = 0; bit < 32; bit++) {
                 uint32_t b = 1u << bit;
                 if (!(what & b))
                         continue;
                 if (errors[bit] < 0 && !(m->source_errors_logged & (int) b)) {
-                        log_warning_errno(errors[bit], "Source %u below %s cannot be read, continuing without it: %m", bit,
-                                          m->opt.root);
+                        log_warning_errno(errors[bit], "%s below %s cannot be read, continuing without it: %m",
+                                          source_name(bit), m->opt.root);
                         m->source_errors_logged |= (int) b;
                 } else if (errors[bit] == 0 && (m->source_errors_logged & (int) b)) {
-                        log_info("Source %u below %s readable again", bit, m->opt.root);
+                        log_info("%s below %s readable again", source_name(bit), m->opt.root);
                         m->source_errors_logged &= ~(int) b;
                 }
         }
@@ -320,7 +328,6 @@ int manager_sample(Manager *m, uint64_t now) {
                 log_info("Reading %s/proc works again", m->host ? "" : m->opt.root);
         m->sample_failed_logged = false;
         log_source_errors(m, errors, what & ~(uint32_t) SOURCE_SLABINFO);
-
 
         /* cgroups: the list and the last readings come along; read again when due. Between
          * reads a calm daemon does not feed the same readings to the forecaster again (its

@@ -47,6 +47,7 @@ void manager_options_defaults(ManagerOptions *ret) {
                 .max_cgroups = MANAGER_MAX_CGROUPS_DEFAULT,
                 .rewalk_every = MANAGER_REWALK_EVERY_DEFAULT,
                 .mlock = true,
+                .bpf = true,
         };
 }
 
@@ -104,6 +105,7 @@ int manager_reload(Manager *m) {
         policy_config_free(m->config);
         m->config = c;
         m->mode = manager_effective_mode(m);
+        m->config->global.mode = m->mode;
         m->actions.config = m->config;
         m->actions.mode = m->mode;
         m->walk_now = true;      /* policy globs may have changed: match again */
@@ -216,6 +218,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         manager_bus_done(m);
         manager_record_close(m);
+        manager_bpf_done(m);
         manager_psi_done(m);
         if (m->actions_ready)
                 action_context_done(&m->actions);
@@ -226,6 +229,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sig_hup);
         sd_event_unref(m->event);
         forecast_free(m->forecaster);
+        policy_state_free(m->policy);
         snapshot_free(m->snap[0]);
         snapshot_free(m->snap[1]);
         read_buffer_done(&m->buf);
@@ -285,6 +289,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 FAIL(EXIT_MEMTIDE_CONFIG, log_error_errno(r, "Invalid configuration %s, refusing to start: %m",
                                                           m->config_file ?: CONFIG_MAIN_FILE));
         m->mode = manager_effective_mode(m);
+        m->config->global.mode = m->mode;        /* the policy reads the mode from here */
 
         /* 2. root, run directory, lock */
         m->root_fd = open(opt->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -350,6 +355,9 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         m->cgroup_watches = calloc(opt->max_cgroups ?: 1, sizeof(*m->cgroup_watches));
         if (!m->snap[0] || !m->snap[1] || !m->cgroup_watches)
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory allocating the sample buffers"));
+        r = policy_state_new(&m->policy);
+        if (r < 0)
+                FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot allocate the policy state: %m"));
         r = forecast_new(opt->max_cgroups, NULL, &m->forecaster);
         if (r < 0)
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot allocate the forecaster: %m"));
@@ -380,13 +388,15 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event signal setup: %m"));
 
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        ladder_state_init(&m->ladder, now);
+        m->ladder = (LadderState) { .rung = RUNG_OBSERVE, .entered_usec = now };
         m->interval_usec = opt->fixed_interval_usec ?: m->config->global.sample_interval_max_usec;
         m->walk_now = true;
 
         r = manager_psi_setup(m);
         if (r < 0)
                 log_warning_errno(r, "PSI watches unavailable, continuing without early pressure wakeups: %m");
+
+        (void) manager_bpf_setup(m);
 
         r = manager_sample(m, now);
         if (r < 0)
@@ -414,9 +424,15 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         /* D-Bus: an explicit --bus must work; the default system bus may be absent (early
          * boot, containers) and memory protection does not depend on it. */
         r = manager_bus_setup(m, opt->bus ?: (m->host ? "system" : "none"));
+        if (r < 0 && opt->bus)
+                FAIL(EXIT_MEMTIDE_BUS, r);
         if (r < 0) {
-                if (opt->bus)
-                        FAIL(EXIT_MEMTIDE_BUS, r);
+                /* No system bus on this host (a container, a minimal install): serve on a
+                 * private bus of our own so that memtidectl still reaches us. */
+                manager_bus_done(m);
+                r = manager_bus_setup(m, "private");
+        }
+        if (r < 0) {
                 log_warning_errno(r, "Continuing without the D-Bus interface: %m");
                 manager_bus_done(m);
         }

@@ -13,7 +13,8 @@
  *                      forecast, the adaptive interval, the --live view
  *   manager-act.c      decision → ActionRequests → action_run(), journal level changes
  *   manager-record.c   the --record trace writer (TRACE-FORMAT.md, with action events)
- *   ladder.c           the minimal rung decision used until libmemcore's policy lands
+ *   manager-bpf.c      optional BPF events (reclaim stalls wake the sampler, OOM kills logged
+ *                      and recorded)
  *
  * The hot path (timer → sample → forecast → decision) allocates nothing: both Snapshots, the
  * forecaster, the read buffer and the per-cgroup PSI table are sized at startup for
@@ -31,7 +32,7 @@
 #include "cgroup.h"
 #include "forecast.h"
 #include "inspect.h"
-#include "ladder.h"
+#include "policy.h"
 #include "policy-config.h"
 #include "psi.h"
 #include "snapshot.h"
@@ -88,6 +89,28 @@ enum {
  * kernel OOM killer can still take us as the very last resort. */
 #define MANAGER_OOM_SCORE_ADJ_DEFAULT (-900)
 
+/* The rung in force, as the manager reports it (status, journal, bus). */
+typedef struct LadderState {
+        Rung rung;                       /* rung in effect */
+        uint64_t entered_usec;           /* when it was entered */
+} LadderState;
+
+/* The last decision of libmemcore's policy (policy.h), summarised for status and the bus. */
+typedef struct LadderDecision {
+        Rung rung;                       /* rung after this sample */
+        Rung previous_rung;
+        bool changed;                    /* rung != previous_rung */
+        bool act;                        /* an action was proposed */
+        bool machine;                    /* the crossing is machine-wide (MemAvailable, pageblocks) */
+        int zone_index;                  /* pageblock crossing: index into the Forecast's zones[] */
+        int cgroup_index;                /* target: index into the Snapshot's cgroups[], -1 none */
+        uint64_t eta_usec;               /* compared forecast (USEC_INFINITY: no crossing) */
+        uint64_t horizon_usec;           /* the horizon it was compared with */
+        int64_t growth_bytes_per_sec;    /* the target's growth */
+        uint32_t confidence_permyriad;
+        char reason[POLICY_EXPLAIN_MAX]; /* the policy's explanation with its numbers */
+} LadderDecision;
+
 typedef struct ManagerOptions {
         const char *root;                /* "/" or a fixture tree */
         const char *config_file;         /* NULL: CONFIG_MAIN_FILE */
@@ -103,6 +126,7 @@ typedef struct ManagerOptions {
         size_t max_cgroups;
         unsigned rewalk_every;
         bool mlock;                      /* mlockall() at startup */
+        bool bpf;                        /* BPF events on the real root (not under --root) */
         const char *bus;                 /* --bus: NULL = system bus on the host, none under
                                           * --root; "system", "session", "none" or an address */
 } ManagerOptions;
@@ -161,7 +185,8 @@ struct Manager {
         bool psi_reported;
         uint64_t pressure_until_usec;    /* sample fast until then (a PSI event fired) */
 
-        /* ladder */
+        /* decisions: libmemcore's policy; its state, and the summary of the last one */
+        PolicyState *policy;
         LadderState ladder;
         LadderDecision decision;         /* of the last sample */
         uint64_t interval_usec;          /* current sampling interval */
@@ -175,6 +200,12 @@ struct Manager {
         uint32_t tuned_mask;             /* VmSysctl bits the ladder raised */
         uint64_t throttled_since_usec;   /* last memory.high step */
         unsigned n_actions;              /* actions run (any status but rate-limited) */
+
+        /* BPF events (manager-bpf.c), NULL without */
+        struct BpfEvents *bpf;
+        sd_event_source *bpf_source;
+        bool bpf_error_logged;
+        struct ManagerBpf *bpf_state;    /* manager-bpf.h: event window, Features text */
 
         /* recorder */
         TraceWriter *recorder;
@@ -212,6 +243,12 @@ int manager_psi_setup(Manager *m);
 void manager_psi_done(Manager *m);
 int manager_reschedule(Manager *m, uint64_t now_usec);
 int manager_live_print(Manager *m, const Snapshot *cur, const Snapshot *prev, const Forecast *fc);
+/* Sample as soon as the fastest configured interval allows (PSI or BPF saw pressure). */
+void manager_wake_now(Manager *m);
+
+/* manager-bpf.c: optional; logs why when unavailable and returns 0 */
+int manager_bpf_setup(Manager *m);
+void manager_bpf_done(Manager *m);
 
 /* manager-act.c */
 int manager_act(Manager *m, const Snapshot *s, const Forecast *fc, uint64_t now_usec);

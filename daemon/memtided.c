@@ -45,9 +45,12 @@ static void help(void) {
                "     --oom-score-adj=N    Own oom_score_adj (default %d; not written under --root)\n"
                "     --max-cgroups=N      Cgroups sampled at most (default %d)\n"
                "     --no-mlock           Do not mlockall()\n"
+               "     --no-bpf             Do not load the BPF event sources (never loaded under --root)\n"
                "     --foreground         Accepted for compatibility: memtided never forks\n"
-               "     --bus=BUS            D-Bus: system (default on the host), session, none (default\n"
-               "                          under --root) or an address such as unix:path=/run/x\n"
+               "     --bus=BUS            D-Bus: system (default on the host; private when there is\n"
+               "                          none), session, private (our own dbus-daemon on\n"
+               "                          RUNDIR/bus), none (default under --root) or an address\n"
+               "                          such as unix:path=/run/x\n"
                "     --bus-introspect     Print the D-Bus interface (introspection XML) and exit\n"
                "  -v --verbose            Log debug messages\n",
                MANAGER_OOM_SCORE_ADJ_DEFAULT, MANAGER_MAX_CGROUPS_DEFAULT);
@@ -85,6 +88,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_OOM_SCORE_ADJ,
                 ARG_MAX_CGROUPS,
                 ARG_NO_MLOCK,
+                ARG_NO_BPF,
                 ARG_FOREGROUND,
                 ARG_BUS,
                 ARG_BUS_INTROSPECT,
@@ -107,6 +111,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "oom-score-adj", required_argument, NULL, ARG_OOM_SCORE_ADJ },
                 { "max-cgroups", required_argument, NULL, ARG_MAX_CGROUPS },
                 { "no-mlock", no_argument, NULL, ARG_NO_MLOCK },
+                { "no-bpf", no_argument, NULL, ARG_NO_BPF },
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
                 { "bus", required_argument, NULL, ARG_BUS },
                 { "bus-introspect", no_argument, NULL, ARG_BUS_INTROSPECT },
@@ -203,11 +208,14 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_NO_MLOCK:
                         arg_opt.mlock = false;
                         break;
+                case ARG_NO_BPF:
+                        arg_opt.bpf = false;
+                        break;
                 case ARG_FOREGROUND:
                         break;
                 case ARG_BUS:
                         if (!optarg[0]) {
-                                fprintf(stderr, "memtided: --bus needs system, session, none or an address\n");
+                                fprintf(stderr, "memtided: --bus needs system, session, private, none or an address\n");
                                 return -EINVAL;
                         }
                         arg_opt.bus = optarg;

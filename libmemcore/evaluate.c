@@ -23,6 +23,20 @@ static const char *const episode_table[_EPISODE_KIND_MAX] = {
         [EPISODE_HUGEPAGE] = "hugepage",
 };
 
+double evaluate_objective(const EvalScore *sc, double lead_cap_s) {
+        double v = 0;
+        if (!sc)
+                return -INFINITY;
+        if (sc->recall == sc->recall)
+                v += 2 * sc->recall;
+        if (sc->precision == sc->precision)
+                v += 2 * sc->precision;
+        v -= (double) sc->false_runs_benign;
+        if (sc->lead_median_s == sc->lead_median_s && lead_cap_s > 0)
+                v += MC_MIN(sc->lead_median_s, lead_cap_s) / lead_cap_s;
+        return v;
+}
+
 const char *episode_kind_to_string(EpisodeKind k) {
         if (k < 0 || k >= _EPISODE_KIND_MAX)
                 return NULL;
@@ -256,6 +270,74 @@ static bool in_recovery(const EvalTrace *t, uint64_t when) {
         return false;
 }
 
+/* Runs and recalled episodes of one predictor on one trace; adds the runs to sc. */
+static void score_trace(const EvalTrace *t, PredictorKind predictor, uint64_t horizon_usec, EvalScore *sc,
+                        bool recalled[static EVALUATE_EPISODES_MAX], uint64_t first_lead[static EVALUATE_EPISODES_MAX]) {
+        bool in_run = false;
+        uint64_t run_a = 0, run_b = 0;
+
+        for (size_t e = 0; e < EVALUATE_EPISODES_MAX; e++) {
+                recalled[e] = false;
+                first_lead[e] = 0;
+        }
+
+        for (size_t i = 0; i <= t->n_samples; i++) {
+                bool alarm = false;
+                uint64_t when = i < t->n_samples ? t->t_usec[i] : UINT64_MAX;
+                if (i < t->n_samples && !in_recovery(t, when))
+                        alarm = t->eta_usec[predictor][i] <= horizon_usec;
+                bool close_run = in_run && (i == t->n_samples || (alarm && when - run_b > EVALUATE_RUN_GAP_USEC) ||
+                                            (!alarm && when != UINT64_MAX && when - run_b > EVALUATE_RUN_GAP_USEC) ||
+                                            (i < t->n_samples && in_recovery(t, when)));
+                if (close_run) {
+                        bool is_true = false;
+                        for (size_t e = 0; e < t->n_episodes; e++) {
+                                uint64_t F = t->episodes[e].t_usec;
+                                if (F > run_a && F <= sat_add_u64(run_b, horizon_usec)) {
+                                        is_true = true;
+                                        if (!recalled[e]) {
+                                                recalled[e] = true;
+                                                first_lead[e] = F - run_a;
+                                        }
+                                }
+                        }
+                        sc->runs++;
+                        if (is_true)
+                                sc->true_runs++;
+                        else {
+                                sc->false_runs++;
+                                if (t->n_episodes == 0)
+                                        sc->false_runs_benign++;
+                        }
+                        in_run = false;
+                }
+                if (alarm && i + 1 < t->n_samples)
+                        sc->alarm_share += (double) MC_MIN(t->t_usec[i + 1] - when, (uint64_t) EVALUATE_RUN_GAP_USEC);
+                if (alarm) {
+                        if (!in_run) {
+                                in_run = true;
+                                run_a = when;
+                        }
+                        run_b = when;
+                }
+        }
+}
+
+int evaluate_episode_leads(const EvalTrace *t, PredictorKind predictor, uint64_t horizon_usec, double *ret_lead_s,
+                           size_t *ret_false_alarms) {
+        bool recalled[EVALUATE_EPISODES_MAX];
+        uint64_t first_lead[EVALUATE_EPISODES_MAX];
+        EvalScore sc = {};
+
+        if (!t || !ret_lead_s || !ret_false_alarms || predictor < 0 || predictor >= _PREDICTOR_KIND_MAX)
+                return -EINVAL;
+        score_trace(t, predictor, horizon_usec, &sc, recalled, first_lead);
+        for (size_t e = 0; e < t->n_episodes; e++)
+                ret_lead_s[e] = recalled[e] ? (double) first_lead[e] / 1e6 : NAN;
+        *ret_false_alarms = sc.false_runs;
+        return 0;
+}
+
 int evaluate_score(EvalTrace *const *traces, size_t n, PredictorKind predictor, uint64_t horizon_usec,
                    EvalScore *ret) {
         double leads[1024];
@@ -267,52 +349,12 @@ int evaluate_score(EvalTrace *const *traces, size_t n, PredictorKind predictor, 
 
         for (size_t ti = 0; ti < n; ti++) {
                 const EvalTrace *t = traces[ti];
+                bool recalled[EVALUATE_EPISODES_MAX];
                 uint64_t first_lead[EVALUATE_EPISODES_MAX];
-                bool recalled[EVALUATE_EPISODES_MAX] = {};
-                bool in_run = false;
-                uint64_t run_a = 0, run_b = 0;
 
                 sc.hours += (double) (t->end_usec - t->start_usec) / 3600e6;
                 sc.episodes += t->n_episodes;
-
-                for (size_t i = 0; i <= t->n_samples; i++) {
-                        bool alarm = false;
-                        uint64_t when = i < t->n_samples ? t->t_usec[i] : UINT64_MAX;
-                        if (i < t->n_samples && !in_recovery(t, when))
-                                alarm = t->eta_usec[predictor][i] <= horizon_usec;
-                        bool close_run = in_run && (i == t->n_samples || (alarm && when - run_b > EVALUATE_RUN_GAP_USEC) ||
-                                                    (!alarm && when != UINT64_MAX && when - run_b > EVALUATE_RUN_GAP_USEC) ||
-                                                    (i < t->n_samples && in_recovery(t, when)));
-                        if (close_run) {
-                                bool is_true = false;
-                                for (size_t e = 0; e < t->n_episodes; e++) {
-                                        uint64_t F = t->episodes[e].t_usec;
-                                        if (F > run_a && F <= sat_add_u64(run_b, horizon_usec)) {
-                                                is_true = true;
-                                                if (!recalled[e]) {
-                                                        recalled[e] = true;
-                                                        first_lead[e] = F - run_a;
-                                                }
-                                        }
-                                }
-                                sc.runs++;
-                                if (is_true)
-                                        sc.true_runs++;
-                                else {
-                                        sc.false_runs++;
-                                        if (t->n_episodes == 0)
-                                                sc.false_runs_benign++;
-                                }
-                                in_run = false;
-                        }
-                        if (alarm) {
-                                if (!in_run) {
-                                        in_run = true;
-                                        run_a = when;
-                                }
-                                run_b = when;
-                        }
-                }
+                score_trace(t, predictor, horizon_usec, &sc, recalled, first_lead);
                 for (size_t e = 0; e < t->n_episodes; e++)
                         if (recalled[e]) {
                                 sc.recalled++;
@@ -328,6 +370,7 @@ int evaluate_score(EvalTrace *const *traces, size_t n, PredictorKind predictor, 
         sc.lead_p10_s = percentile(leads, n_leads, 0.1);
         sc.lead_p90_s = percentile(leads, n_leads, 0.9);
         sc.false_alarms_per_hour = sc.hours > 0 ? (double) sc.false_runs / sc.hours : 0;
+        sc.alarm_share = sc.hours > 0 ? sc.alarm_share / (sc.hours * 3600e6) : 0;
         *ret = sc;
         return 0;
 }

@@ -68,6 +68,9 @@ typedef struct EvalScore {
         double precision, recall;          /* NaN when undefined (no runs / no episodes) */
         double lead_median_s, lead_p10_s, lead_p90_s; /* NaN without a recalled episode */
         double false_alarms_per_hour;
+        double alarm_share;                /* share of the traces' time spent in alarm (a sample
+                                            * in alarm counts until the next sample, at most
+                                            * EVALUATE_RUN_GAP_USEC): 1 = always alarming */
 } EvalScore;
 
 /* Replay one trace through every predictor and extract its episodes. Returns 0; the
@@ -84,5 +87,17 @@ static inline void eval_trace_freep(EvalTrace **t) {
 /* Score one predictor at one horizon over n traces. Returns 0 or -EINVAL. */
 int evaluate_score(EvalTrace *const *traces, size_t n, PredictorKind predictor, uint64_t horizon_usec,
                    EvalScore *ret);
+
+/* Per episode of one trace: the lead in seconds of the predictor at the horizon (NaN when the
+ * episode is missed; ret_lead_s has t->n_episodes entries), and the trace's false alarms.
+ * Returns 0 or -EINVAL. */
+int evaluate_episode_leads(const EvalTrace *t, PredictorKind predictor, uint64_t horizon_usec, double *ret_lead_s,
+                           size_t *ret_false_alarms);
+
+/* The objective the leave-one-out procedure maximises when it chooses parameters (simulate
+ * --loo): 2·recall + 2·precision − (false alarms on benign traces) + min(lead median, cap)/cap,
+ * undefined parts counted as 0; lead_cap_s <= 0 leaves the lead out. Higher is better.
+ * Returns -INFINITY for NULL. */
+double evaluate_objective(const EvalScore *sc, double lead_cap_s);
 
 const char *episode_kind_to_string(EpisodeKind k);

@@ -44,9 +44,33 @@
  * The stall figure is the PSI "full" share (Δtotal / Δt) against a threshold; it is reported,
  * not part of the summary (page-cache churn stalls without exhausting anything).
  *
- * k = 4 and the 1 s grace were chosen on the recordings of tests/traces: the only bursts
- * there that a smaller k fires on are allocations of 0.5–1 GiB within 3–8 s that stop at
- * 13–19 % of RAM; no parameter reads a trace name or its ground truth.
+ * Commitment bound (the available figure only). A trend cannot tell a leak from a program
+ * that maps a large buffer and then fills it; the kernel's overcommit accounting can.
+ * Committed_AS (vm_committed_as, mm/util.c: every private writable mapping is charged when it
+ * is created, not when it is touched) minus what is resident of it (AnonPages + Shmem + swap
+ * in use) is the memory reserved but not yet touched, U. Its lowest level before the current
+ * decline began (less one grace, since the mmap precedes the first touch) is the baseline; U
+ * above it is a reservation made for this decline, the pool P. With a the fitted growth of
+ * the resident part and c that of Committed_AS over the trend, a growth with a > c draws on
+ * the pool, which is gone after P / (a − c) seconds; after that the decline can go on only at
+ * the rate not covered by commitments, max(0, r − a) + c (r: the decline of MemAvailable).
+ * If the pool runs out before the headroom does, the eta is the time to cross at that lower
+ * rate (infinite if it is ~0), and the confidence is recomputed for the longer eta. The bound
+ * applies only when the largest pool seen during the trend reached
+ * commit_pool_min_permyriad of MemTotal (0.5 %): growth that is charged as it goes (a leak:
+ * c ≈ a, the bound changes nothing), growth without any charge (MAP_NORESERVE, kernel
+ * memory: no pool, no bound) and a reservation larger than the headroom (the pool alone
+ * crosses) keep the plain trend. The bound has no tuned parameter; 0.5 % is a noise floor
+ * above the few MiB that a malloc arena reserves ahead of use.
+ * Limits: a reservation touched in over longer than the ring (≥ 25 s) loses its baseline and
+ * falls back to the plain trend; file-backed shared mappings and hugetlb are not charged to
+ * Committed_AS and are never bounded.
+ *
+ * k = 4 (persistence) and the 50 % confidence threshold were chosen on the recordings of
+ * tests/traces and checked by leave-one-trace-out (docs/forecast.md): the bursts that a
+ * smaller k fires on are allocations of 0.8–0.9 GiB within 2–8 s that stop at 14–23 % of RAM
+ * and are charged as they grow (so the commitment bound cannot see them); no parameter reads
+ * a trace name, a phase event or the ground truth.
  *
  * Counters are accumulated through counter_delta(), so a reset or wrap adds 0 instead of a
  * huge jump. Gauges (MemAvailable) need nothing. NaN and infinity cannot leave: every
@@ -83,6 +107,7 @@ typedef struct Series {
         unsigned n;                        /* points stored */
         bool trend_active;                 /* a decline is under way (set by the last estimate) */
         double trend_start;                /* time the current decline started */
+        double last_r2;                    /* R² of the last trend fit (for re-scoring an eta) */
 } Series;
 
 typedef struct Counter {
@@ -123,6 +148,9 @@ struct Forecaster {
         uint64_t last_usec;
 
         Series avail;                      /* MemAvailable − floor, bytes */
+        Series committed;                  /* Committed_AS, bytes */
+        Series resident;                   /* AnonPages + Shmem + swap in use, bytes */
+        Series untouched;                  /* committed − resident, bytes */
         Series pb_total;                   /* Σ non-DMA free pageblocks − unmet demand */
         Series stall_share;                /* threshold − full share */
         Series c_series[_CNT_MAX];         /* cumulative counters over time, for rates */
@@ -168,6 +196,7 @@ void forecast_params_defaults(ForecastParams *ret) {
                 .rate_window_usec = 10 * USEC_PER_SEC,
                 .stall_threshold_permyriad = 6000,
                 .confident_permyriad = 5000,
+                .commit_pool_min_permyriad = 50,
         };
 }
 
@@ -177,6 +206,7 @@ static void series_reset(Series *s) {
         s->head = s->n = 0;
         s->trend_active = false;
         s->trend_start = 0;
+        s->last_r2 = 0;
 }
 
 static unsigned series_idx(const Series *s, unsigned i) {
@@ -292,6 +322,16 @@ static double series_trend_start(const Series *s, double grace, double eps) {
         return s->t[series_idx(s, 0)];
 }
 
+/* R² × D / (D + k·eta) × min(1, D / trend_min): see the essay at the top. */
+static double trend_confidence(const ForecastParams *p, double r2, double d, double eta) {
+        double k = p->persistence_permille / 1000.0;
+        double dmin = SEC(p->trend_min_usec);
+        double persist = d + k * eta > 0 ? d / (d + k * eta) : 0;
+        double ramp = dmin > 0 ? MC_MIN(1.0, d / dmin) : 1.0;
+        double conf = r2 * persist * ramp;
+        return isfinite(conf) ? clampd(conf, 0.0, 1.0) : 0;
+}
+
 /* Update the phase of s at `now` and produce the figure for the headroom `h` (in the series'
  * unit; the series itself may be offset from h). eps: decline rate below which it is flat. */
 static void series_estimate_ex(Series *s, const ForecastParams *p, double now, double h, double eps,
@@ -359,15 +399,8 @@ static void series_estimate_ex(Series *s, const ForecastParams *p, double now, d
         }
 
         /* 3. confidence */
-        {
-                double k = p->persistence_permille / 1000.0;
-                double dmin = SEC(p->trend_min_usec);
-                double persist = d + k * eta > 0 ? d / (d + k * eta) : 0;
-                double ramp = dmin > 0 ? MC_MIN(1.0, d / dmin) : 1.0;
-                conf = r2 * persist * ramp;
-                if (!isfinite(conf))
-                        conf = 0;
-        }
+        s->last_r2 = r2;
+        conf = trend_confidence(p, r2, d, eta);
         ret->state = FORECAST_APPROACHING;
         ret->eta_usec = sec_to_usec(eta);
         ret->confidence_permyriad = (uint32_t) clampd(conf * 10000.0, 0.0, 10000.0);
@@ -391,6 +424,76 @@ static double series_delta(const Series *s, double now, double window, double *r
         return series_last(s) - s->y[firstk];
 }
 
+/* Lowest value among the points older than `before`; NaN if there is none. */
+static double series_min_before(const Series *s, double before) {
+        double m = INFINITY;
+        for (unsigned i = 0; i < s->n; i++)
+                if (s->t[series_idx(s, i)] < before)
+                        m = MC_MIN(m, s->y[series_idx(s, i)]);
+        return isfinite(m) ? m : NAN;
+}
+
+static double series_max_since(const Series *s, double from) {
+        double m = -INFINITY;
+        for (unsigned i = 0; i < s->n; i++)
+                if (s->t[series_idx(s, i)] >= from)
+                        m = MC_MAX(m, s->y[series_idx(s, i)]);
+        return isfinite(m) ? m : series_last(s);
+}
+
+/* The commitment bound (see the essay at the top). fig is the available figure just estimated
+ * from f->avail, h its headroom in bytes. Fills the commitment fields of f->out and lengthens
+ * fig's eta when the decline is the touching-in of a reservation too small to fill h. */
+static void commit_bound(Forecaster *f, double now, double h, double mem_total, double eps, ForecastFigure *fig) {
+        const ForecastParams *p = &f->p;
+        Forecast *o = &f->out;
+        double slope_c, slope_r, r2, first, from, base, pool, pool_seen, r, a, c, tau1, r_after, eta, d;
+
+        if (p->commit_pool_min_permyriad == 0 || f->untouched.n < FORECAST_POINTS_MIN)
+                return;
+        /* the untouched level before the current decline (the mmap comes just before the first
+         * touch, hence the grace) is the baseline; without a decline, before the last grace */
+        from = f->avail.trend_active ? MC_MAX(f->avail.trend_start, now - SEC(p->window_usec)) : now;
+        base = series_min_before(&f->untouched, from - SEC(p->trend_grace_usec));
+        if (isnan(base))
+                return;                    /* no history from before the decline: no baseline */
+        pool = MC_MAX(0.0, series_last(&f->untouched) - base);
+        o->committed_pending_bytes = (uint64_t) MC_MIN(pool, 1.8e19);
+        if (fig->state != FORECAST_APPROACHING)
+                return;
+        /* the largest reservation seen since then: when it has been drawn down to nothing, the
+         * growth it financed ends with it */
+        pool_seen = series_max_since(&f->untouched, from - SEC(p->trend_grace_usec)) - base;
+        (void) series_fit(&f->committed, from, 3, &slope_c, &r2, &first);
+        (void) series_fit(&f->resident, from, 3, &slope_r, &r2, &first);
+        o->committed_bytes_per_sec = clamp_rate(slope_c);
+        o->resident_bytes_per_sec = clamp_rate(slope_r);
+        if (pool_seen < mem_total * p->commit_pool_min_permyriad / 10000.0)
+                return;                    /* no reservation seen: the growth is open-ended */
+        r = -(double) fig->rate_per_sec;   /* decline of MemAvailable, bytes/s */
+        a = slope_r;                       /* growth of commit-accounted resident memory */
+        c = MC_MAX(0.0, slope_c);          /* new commitments */
+        if (!(r > 0) || !(a > c))
+                return;                    /* growth backed by new commitments: a leak's pattern */
+        tau1 = pool / (a - c);             /* the reservation is touched in by then */
+        if (!isfinite(tau1) || h <= r * tau1)
+                return;                    /* the reservation alone fills the headroom */
+        /* after the pool is drawn, the decline continues at what is not commit-accounted
+         * (kernel memory, page cache that cannot be reclaimed) plus the new commitments */
+        r_after = MC_MAX(0.0, r - a) + c;
+        d = MC_MAX(now - f->avail.trend_start, 0.0);
+        o->commit_bounded = true;
+        eta = r_after > eps * 0.5 ? tau1 + (h - r * tau1) / r_after : INFINITY;
+        if (!isfinite(eta) || eta >= ETA_MAX_SEC) {
+                fig->state = FORECAST_STABLE;
+                fig->eta_usec = USEC_INFINITY;
+                fig->confidence_permyriad = 0;
+                return;
+        }
+        fig->eta_usec = sec_to_usec(eta);
+        fig->confidence_permyriad = (uint32_t) clampd(trend_confidence(p, f->avail.last_r2, d, eta) * 10000.0, 0.0, 10000.0);
+}
+
 static void counter_feed(Counter *c, uint64_t v) {
         if (c->have)
                 c->acc += (double) counter_delta(v, c->last);
@@ -411,6 +514,9 @@ void forecast_reset(Forecaster *f) {
         f->have_origin = false;
         f->last_usec = 0;
         series_reset(&f->avail);
+        series_reset(&f->committed);
+        series_reset(&f->resident);
+        series_reset(&f->untouched);
         series_reset(&f->pb_total);
         series_reset(&f->stall_share);
         series_reset(&f->psi_full_s);
@@ -736,11 +842,23 @@ int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret) {
                 o->floor_bytes = sat_mul_u64(hi, s->page_size ? s->page_size : 4096);
         } else if (have_mi)
                 o->floor_bytes = (uint64_t) (mem_total / 100.0);
+        o->committed_pending_bytes = 0;
+        o->committed_bytes_per_sec = o->resident_bytes_per_sec = 0;
+        o->commit_bounded = false;
+        if (have_mi && meminfo_has(&s->meminfo, MEMINFO_COMMITTED_AS) && meminfo_has(&s->meminfo, MEMINFO_ANON_PAGES)) {
+                double committed = meminfo_bytes(s, MEMINFO_COMMITTED_AS);
+                double resident = meminfo_bytes(s, MEMINFO_ANON_PAGES) + meminfo_bytes(s, MEMINFO_SHMEM) +
+                                  MC_MAX(0.0, meminfo_bytes(s, MEMINFO_SWAP_TOTAL) - meminfo_bytes(s, MEMINFO_SWAP_FREE));
+                series_push(&f->committed, now, committed, dt_min);
+                series_push(&f->resident, now, resident, dt_min);
+                series_push(&f->untouched, now, committed - resident, dt_min);
+        }
         if (have_mi && meminfo_has(&s->meminfo, MEMINFO_MEM_AVAILABLE)) {
                 double av = meminfo_bytes(s, MEMINFO_MEM_AVAILABLE);
                 o->available_bytes = (uint64_t) av;
                 series_push(&f->avail, now, av, dt_min);
                 series_estimate(&f->avail, p, now, av - (double) o->floor_bytes, eps_mem, &o->to_available_exhausted);
+                commit_bound(f, now, av - (double) o->floor_bytes, mem_total, eps_mem, &o->to_available_exhausted);
         } else
                 o->to_available_exhausted = (ForecastFigure) { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY };
 

@@ -79,7 +79,7 @@ typedef struct Forecast {
         uint64_t timestamp_usec;           /* of the snapshot */
         uint64_t available_bytes;          /* MemAvailable */
         uint64_t floor_bytes;              /* "gone" means available <= floor (Σ high wmarks) */
-        ForecastFigure to_available_exhausted;
+        ForecastFigure to_available_exhausted; /* bounded by the commitment bound (see below) */
         uint64_t reclaim_bytes_per_sec;    /* pgsteal rate (kswapd + direct) over ~10 s */
         uint64_t reclaimable_bytes;        /* reclaim model: clean file + slab + anon with swap */
         uint64_t allocstall_per_ksec;      /* allocstall rate ×1000 over ~10 s */
@@ -93,6 +93,13 @@ typedef struct Forecast {
         ForecastFigure soonest;
         int soonest_cgroup;                /* index into cgroups[] if a cgroup gave it, else -1 */
         int soonest_zone;                  /* index into zones[] if a pageblock figure gave it */
+        /* The commitment bound on the available figure (forecast.c, Committed_AS): */
+        uint64_t committed_pending_bytes;  /* Committed_AS − resident (anon + shmem + swap used)
+                                            * above its lowest recent level: reserved, not touched */
+        int64_t committed_bytes_per_sec;   /* fitted growth of Committed_AS over the available trend */
+        int64_t resident_bytes_per_sec;    /* fitted growth of anon + shmem + swap used, same window */
+        bool commit_bounded;               /* the available eta was lengthened: the decline is a
+                                            * reservation being touched in that cannot fill the headroom */
 } Forecast;
 
 typedef struct ForecastParams {
@@ -109,6 +116,9 @@ typedef struct ForecastParams {
         uint64_t rate_window_usec;         /* window of counter rates (10 s) */
         uint32_t stall_threshold_permyriad; /* full share counted as a stall (6000 = 60 %) */
         uint32_t confident_permyriad;      /* a figure counts for `soonest` at or above (5000) */
+        uint32_t commit_pool_min_permyriad; /* commitment bound: applies when the untouched
+                                            * reservation is at least this share of MemTotal
+                                            * (50 = 0.5 %); 0 turns the bound off */
 } ForecastParams;
 
 typedef struct Forecaster Forecaster;

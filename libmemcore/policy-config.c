@@ -24,7 +24,7 @@
 #include "policy-config.h"
 
 /* Sampling: 20 Hz near a crossing is fast enough to see a leak of 1 GiB/s in 50 MiB steps;
- * 1 Hz far from one costs nothing measurable (the issue's bounds). */
+ * 1 Hz far from one costs nothing measurable. */
 #define DEFAULT_SAMPLE_INTERVAL_MIN_USEC (50 * USEC_PER_MSEC)
 #define DEFAULT_SAMPLE_INTERVAL_MAX_USEC (1 * USEC_PER_SEC)
 

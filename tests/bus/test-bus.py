@@ -25,6 +25,15 @@ sys.path.insert(0, os.path.join(os.environ.get("MEMTIDE_SOURCE_ROOT", os.path.jo
                                 "tests", "fixture-daemon"))
 from memtide_fixture import MIB, Daemon, FixtureRoot, expect, skip, wait_for, write_atomic  # noqa: E402
 
+try:
+    from memtide_fixture import valgrind_prefix  # noqa: E402
+except ImportError:
+    def valgrind_prefix():
+        return []
+
+# under `meson test --setup=valgrind` memtidectl runs under valgrind as well, timings relax
+VALGRIND = valgrind_prefix()
+
 GIB = 1024 * MIB
 NOBODY = 65534
 
@@ -109,8 +118,8 @@ class Bus:
             self.proc.wait()
 
 
-def ctl(bus, *args, user=None, check=None, timeout=30):
-    argv = [CTL, f"--bus={bus.address}", "--no-pager", *args]
+def ctl(bus, *args, user=None, check=None, timeout=60):
+    argv = [*VALGRIND, CTL, f"--bus={bus.address}", "--no-pager", *args]
     if user is not None:
         argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
     p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
@@ -229,6 +238,8 @@ def scenario_verbs(s):
     expect("CGROUP" not in p.stdout and "listed" not in p.stdout and "leaky.service" in p.stdout,
            "cgroups --no-legend: rows only")
 
+    check_completion(b)
+
     # mutating verbs (root)
     mon = Monitor(b, s.root.tmp)
     time.sleep(0.5)
@@ -239,8 +250,14 @@ def scenario_verbs(s):
     expect(res["status"] == "dry-run" and res["kind"] == "reclaim" and res["new_value"] > 0,
            f"action reclaim --dry-run: {res['status']}, {res['new_value']} bytes")
     expect(s.leaky.control("memory.reclaim") == "", "dry run wrote nothing to memory.reclaim")
-    res = ctl_json(b, "action", "sysctl", "watermark_scale_factor=20", "--dry-run")
-    expect(res["status"] in ("dry-run", "refused", "noop") or True, f"action sysctl --dry-run: {res['status']}")
+    wsf = s.root.sysctl("watermark_scale_factor")
+    res = ctl_json(b, "action", "sysctl", f"watermark_scale_factor={wsf + 10}", "--dry-run")
+    expect(res["status"] == "dry-run" and res["old_value"] == wsf and res["new_value"] == wsf + 10,
+           f"action sysctl --dry-run: {res['detail']}")
+    expect(s.root.sysctl("watermark_scale_factor") == wsf, "dry run left vm.watermark_scale_factor alone")
+    p = ctl(b, "action", "sysctl", f"watermark_scale_factor={wsf + 20}", "--dry-run")
+    expect(p.returncode == EXIT_REFUSED and "RateLimited" in p.stderr,
+           "a second sysctl action within RateLimitSysctl: RateLimited, exit 7 (dry runs book the limiter too)")
     h = ctl_json(b, "history")
     expect(len(h) >= 1 and h[0]["origin"] == "bus" and h[0]["kind"] == "reclaim" and h[0]["status"] == "dry-run",
            "history --json: the manual action, origin bus")
@@ -260,6 +277,19 @@ def scenario_verbs(s):
     p = ctl(b, "record", "stop")
     expect(p.returncode == EXIT_REFUSED and "NotRecording" in p.stderr, "record stop twice: NotRecording, exit 7")
 
+    # enforce: a sysctl really written, shown in Tunables (current vs original), then reset
+    ctl_json(b, "mode", "enforce")
+    sw = s.root.sysctl("swappiness")
+    res = ctl_json(b, "action", "sysctl", f"swappiness={sw - 20}")
+    expect(res["status"] == "done" and s.root.sysctl("swappiness") == sw - 20, f"action sysctl in enforce: {res['detail']}")
+    expect(wait_for(lambda: ctl_json(b, "status")["tunables"]["vm.swappiness"] ==
+                    {"current": sw - 20, "original": sw, "changed": True}, 5, step=0.2),
+           "Tunables shows vm.swappiness changed, with its original")
+    expect(ctl_json(b, "reset")["reset"] is True and s.root.sysctl("swappiness") == sw, "reset restored vm.swappiness")
+    expect(wait_for(lambda: ctl_json(b, "status")["tunables"]["vm.swappiness"]["changed"] is False, 5, step=0.2),
+           "Tunables shows it unchanged again")
+    ctl_json(b, "mode", "dry-run")
+
     expect(ctl_json(b, "reload")["reloaded"] is True, "reload --json")
     expect(ctl_json(b, "reset")["reset"] is True, "reset --json")
     # a reload with a broken file is refused and the running configuration kept
@@ -274,6 +304,10 @@ def scenario_verbs(s):
     expect(rc == 0, "monitor exits 0 on SIGTERM")
     modes = mon.changed("Mode")
     expect("observe" in modes and "dry-run" in modes, f"PropertiesChanged Mode seen: {modes}")
+    tun = mon.changed("Tunables")
+    expect(any(any(t[0] == "vm.swappiness" and t[3] for t in x) for x in tun) and
+           any(any(t[0] == "vm.swappiness" and not t[3] for t in x) for x in tun),
+           "PropertiesChanged(Tunables) when vm.swappiness changed and when it was restored")
     acts = mon.signals("ActionTaken")
     expect(any(a["data"]["kind"] == "reclaim" and a["data"]["status"] == "dry-run" for a in acts),
            "ActionTaken signal for the manual reclaim")
@@ -283,6 +317,40 @@ def scenario_verbs(s):
                        timeout=20)
     expect(p.returncode == 0 and len([l for l in p.stdout.splitlines() if l.startswith("status ")]) == 2,
            "monitor piped: plain status lines, -n 2 stops")
+    if shutil.which("script"):
+        # on a terminal: redrawn in place (home + clear) with sparklines
+        p = subprocess.run(["script", "-qec", f"{CTL} --bus={b.address} monitor -n 3 --interval=0.1", "/dev/null"],
+                           capture_output=True, text=True, timeout=30)
+        expect(p.returncode == 0 and p.stdout.count("\033[H\033[2J") >= 3 and "▁" in p.stdout and "MemAvailable" in p.stdout,
+               "monitor on a terminal: redrawn in place, sparklines of PSI and MemAvailable")
+        p = subprocess.run(["script", "-qec", f"{CTL} --bus={b.address} status", "/dev/null"],
+                           capture_output=True, text=True, timeout=30, env=dict(os.environ, PAGER="cat"))
+        expect(p.returncode == 0 and "Mode:" in p.stdout, "status on a terminal (PAGER=cat)")
+
+
+def check_completion(b):
+    """The bash completion offers the verbs, modes, action kinds and the daemon's cgroups."""
+    if not shutil.which("bash"):
+        return
+    script = source("cli", "memtidectl.bash-completion")
+    ctl_dir = os.path.dirname(CTL)
+    snippet = f"""
+source {script}
+t() {{ COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); COMPREPLY=(); _memtidectl; echo "${{COMPREPLY[*]}}"; }}
+t memtidectl mo
+t memtidectl mode ''
+t memtidectl action ''
+t memtidectl --bus={b.address} action kill app
+"""
+    p = subprocess.run(["bash", "-c", snippet], capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, PATH=f"{ctl_dir}:{os.environ.get('PATH', '')}"))
+    lines = p.stdout.splitlines()
+    expect(len(lines) == 4 and lines[0].split() == ["monitor", "mode"], f"completion of 'mo': {lines[:1]}")
+    expect({"observe", "dry-run", "enforce"} <= set(lines[1].split()), "completion of mode arguments")
+    expect(set(lines[2].split()) == {"sysctl", "compact", "drop-caches", "reclaim", "throttle", "kill"},
+           "completion of action kinds")
+    expect(lines[3].split() == ["app.slice/leaky.service"] or "app.slice/leaky.service" in lines[3].split(),
+           f"completion of cgroups from the daemon: {lines[3]}")
 
 
 def scenario_signals(s):
@@ -369,6 +437,10 @@ def scenario_bad_input(s):
         (("action", "drop-caches", "7", "--dry-run"), EXIT_INVALID, "InvalidArgument"),
         (("action", "compact", "node99", "--dry-run"), EXIT_INVALID, "NoSuchTarget"),
         (("record", "start", "/nonexistent-dir/x.trace"), EXIT_DAEMON_FAILED, "RecordingFailed"),
+        (("record", "start", "relative/../x.trace"), EXIT_DAEMON_FAILED, "RecordingFailed"),
+        (("action", "sysctl", "min_free_kbytes=999999999", "--dry-run"), EXIT_REFUSED, "ActionRefused"),
+        (("action", "sysctl", "overcommit_memory=1", "--dry-run"), EXIT_REFUSED, "ActionRefused"),
+        (("action", "drop-caches", "--dry-run"), EXIT_REFUSED, "ActionRefused"),
     ]
     for args, code, name in cases:
         p = ctl(b, *args)
@@ -414,8 +486,11 @@ def scenario_flood(s):
     expected = elapsed_usec / 100000
     print(f"info: {samples} samples in {elapsed_usec / 1e6:.2f} s of daemon time ({t1 - t0:.2f} s wall) during the flood, "
           f"{expected:.1f} expected at 10/s")
-    expect(elapsed_usec >= 3_000_000 and samples >= 0.8 * expected,
-           "sampling stayed on time (≥ 80 % of the samples) during the flood", s.daemon)
+    if VALGRIND:
+        print("info: under valgrind the daemon is too slow for the timing check; counted only")
+    else:
+        expect(elapsed_usec >= 3_000_000 and samples >= 0.8 * expected,
+               "sampling stayed on time (≥ 80 % of the samples) during the flood", s.daemon)
     # a client that sends and disconnects without reading its replies
     for _ in range(3):
         p = subprocess.run([flood, b.address, "300", "--disconnect"], capture_output=True, text=True, timeout=60)
@@ -471,7 +546,13 @@ def scenario_policy(s):
     p = ctl(b, "mode", user=NOBODY)
     expect(p.returncode == 0, "system-like bus: Properties.Get allowed for nobody")
     p = ctl(b, "mode", "enforce", user=NOBODY)
-    expect(p.returncode == EXIT_ACCESS_DENIED, "system-like bus: SetMode as nobody denied (by the bus policy)")
+    expect(p.returncode == EXIT_ACCESS_DENIED and "Rejected send message" in p.stderr,
+           "system-like bus: SetMode as nobody denied by the bus policy itself")
+    for member in ("Reload", "ResetTunables", "StopRecording"):
+        r = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "busctl",
+                            f"--address={b.address}", "call", "org.memtide1", "/org/memtide1", "org.memtide1.Manager", member],
+                           capture_output=True, text=True, timeout=20)
+        expect(r.returncode != 0 and "Access denied" in r.stderr, f"system-like bus: {member} as nobody denied")
     p = ctl(b, "mode", "observe")
     expect(p.returncode == 0, "system-like bus: SetMode as root allowed")
     expect(ctl_json(b, "status")["mode"] == "observe", "and took effect")
@@ -486,7 +567,8 @@ def scenario_no_daemon(s):
             p = subprocess.run([build("daemon", "memtided"), "--root", r2.dir, "--config", "/dev/null", "--run-dir",
                                 r2.run_dir, "--no-mlock", f"--bus={addr}", "--interval=0.1"],
                                capture_output=True, text=True, timeout=30)
-            expect(p.returncode == 12 and why in p.stderr, f"memtided --bus={addr}: exit 12 ({p.stderr.strip()[-120:]})")
+            last = [l for l in p.stderr.splitlines() if "bus" in l.lower()][-1:]
+            expect(p.returncode == 12 and why in p.stderr, f"memtided --bus={addr}: exit 12 ({' '.join(last)})")
     finally:
         r2.cleanup()
     rc = s.daemon.stop()

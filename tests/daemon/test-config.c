@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "daemon/config.h" /* not "config.h": that is the generated build config */
+#include "config.h"
 #include "fixture-util.h"
 
 static Fixture fx;

@@ -129,9 +129,15 @@ class FixtureRoot:
         write_atomic(os.path.join(self.cgroup_dir, "cgroup.subtree_control"), "memory\n")
         self.run_dir = os.path.join(self.tmp, "run")
         self.services = {}
+        self.daemons = []
         self.base = self._read_base()
 
     def cleanup(self):
+        # a failed scenario leaves its daemons running: end them (only the ones we started)
+        for d in self.daemons:
+            if d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait()
         if os.environ.get("MEMTIDE_KEEP_FIXTURE"):
             print(f"info: fixture kept in {self.tmp}")
             return
@@ -226,7 +232,7 @@ class Daemon:
     """memtided --root DIR running in the background, stderr captured to a file, READY=1
     received over a private NOTIFY_SOCKET."""
 
-    def __init__(self, root, config_text=None, args=(), config_path=None, mlock=False):
+    def __init__(self, root, config_text=None, args=(), config_path=None, mlock=False, extra_env=None):
         self.root = root
         self.exe = memtided_path()
         if config_path is None:
@@ -241,10 +247,13 @@ class Daemon:
         self.notices = []
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         env.pop("WATCHDOG_USEC", None)
+        env.pop("WATCHDOG_PID", None)
+        env.update(extra_env or {})
         self.log = open(self.log_path, "w")
         self.argv = [self.exe, "--root", root.dir, "--config", config_path, "--run-dir", root.run_dir,
                      *([] if mlock else ["--no-mlock"]), *args]
         self.proc = subprocess.Popen(valgrind_prefix() + self.argv, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
+        root.daemons.append(self)
 
     def poll_notify(self):
         while True:

@@ -30,7 +30,7 @@ fixtures=$src/tests/fixtures
 dict=$src/tests/fuzz/procfs.dict
 workdir=${FUZZ_WORKDIR:-$(mktemp -d /tmp/memtide-fuzz-XXXXXX)}
 corpora=${FUZZ_CORPUS_DIR:-$workdir/corpus}
-all="meminfo vmstat buddyinfo pagetypeinfo zoneinfo slabinfo psi u64 cgroup-limit cgroup-stat cgroup-events cgroup-procs"
+all="meminfo vmstat buddyinfo pagetypeinfo zoneinfo slabinfo psi u64 cgroup-limit cgroup-stat cgroup-events cgroup-procs trace"
 fuzzers=${FUZZERS:-$all}
 
 # The fixture files each fuzzer starts from (find -path patterns below tests/fixtures).
@@ -48,6 +48,7 @@ seeds_for() {
                 cgroup-stat)    echo "*/memory.stat" ;;
                 cgroup-events)  echo "*/memory.events" ;;
                 cgroup-procs)   echo "*/cgroup.procs" ;;
+                trace)          ;;              # seeded from tests/fuzz/seeds/trace below
         esac
 }
 
@@ -69,6 +70,12 @@ for f in $fuzzers; do
                         n=$((n + 1))
                 done < <(find "$fixtures" -type f -path "$pat" -print0)
         done
+        if [ "$f" = trace ]; then
+                for file in "$src"/tests/fuzz/seeds/trace/*; do
+                        cp "$file" "$corpus/seed-$(basename "$file")"
+                        n=$((n + 1))
+                done
+        fi
         if [ "$f" = cgroup-procs ]; then
                 printf '1\n' > "$corpus/seed-one"
                 printf '1\n2\n300\n' > "$corpus/seed-three"

@@ -4,10 +4,12 @@
  * Forecaster on synthetic snapshot streams: empty history is unknown, linear declines give the
  * right eta under jitter and missed samples, flat and rising series are stable, a crossing is
  * measured, phases restart the trend, short bursts are not trusted, counter resets do no harm,
- * cgroup memory.max and pageblock figures, and no NaN/inf ever leaves.
+ * cgroup memory.max and pageblock figures, the Committed_AS bound on reservations being touched
+ * in, and no NaN/inf ever leaves.
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -275,6 +277,76 @@ static void test_burst_vs_leak(void **state) {
         }
 }
 
+/* The commitment bound: anonymous growth that touches in a reservation made before it
+ * (Committed_AS jumped, then stays flat) ends when the reservation is used up; growth backed by
+ * new commitments (a leak) or by none at all (MAP_NORESERVE) is open-ended. Each case: 100 MiB/s
+ * of anonymous growth from 1300 MiB available, `grow_mib` in all, then flat. */
+static void test_commit_bound(void **state) {
+        static const struct {
+                const char *name;
+                double reserve_mib;        /* committed up front, just before the growth */
+                bool commit_as_you_go;     /* committed grows with the anon pages */
+                double grow_mib;
+                bool bound_on;
+                bool expect_alarm;
+                bool expect_bounded;
+        } cases[] = {
+                { "reservation smaller than the headroom", 1150, false, 1150, true, false, true },
+                { "same, bound off", 1150, false, 1150, false, true, false },
+                { "leak committing as it goes", 0, true, 1150, true, true, false },
+                { "growth without commitment (NORESERVE)", 0, false, 1150, true, true, false },
+                { "reservation larger than the headroom", 3000, false, 1400, true, true, false },
+        };
+
+        for (size_t ci = 0; ci < ELEMENTSOF(cases); ci++) {
+                Forecaster *fc = NULL;
+                Snapshot *s = snapshot_new(0, 1);
+                const Forecast *f = NULL;
+                ForecastParams params;
+                uint64_t t = USEC_PER_SEC;
+                double grown = 0, committed = 60, anon = 40;
+                bool alarm = false, bounded = false;
+                uint64_t pending_max = 0;
+
+                forecast_params_defaults(&params);
+                if (!cases[ci].bound_on)
+                        params.commit_pool_min_permyriad = 0;
+                assert_int_equal(forecast_new(4, &params, &fc), 0);
+                for (int i = 0; i < 120; i++, t += 250000) {
+                        if (i == 20)
+                                committed += cases[ci].reserve_mib;
+                        if (i > 20 && grown < cases[ci].grow_mib) {
+                                double d = MC_MIN(25.0, cases[ci].grow_mib - grown);
+                                grown += d;
+                                anon += d;
+                                if (cases[ci].commit_as_you_go)
+                                        committed += d;
+                        }
+                        Gen g = { .t_usec = t, .avail_mib = MC_MAX(1300 - grown, 2.0), .pageblocks = 100 };
+                        fill(s, &g, false, 0);
+                        s->meminfo.v[MEMINFO_COMMITTED_AS] = (uint64_t) (committed * 1024);
+                        s->meminfo.v[MEMINFO_ANON_PAGES] = (uint64_t) (anon * 1024);
+                        s->meminfo.v[MEMINFO_SHMEM] = 0;
+                        s->meminfo.present |= (UINT64_C(1) << MEMINFO_COMMITTED_AS) | (UINT64_C(1) << MEMINFO_ANON_PAGES) |
+                                              (UINT64_C(1) << MEMINFO_SHMEM);
+                        assert_int_equal(forecast_update(fc, s, &f), 0);
+                        check_sane(f);
+                        if (f->soonest.state == FORECAST_APPROACHING && f->soonest.eta_usec <= 30 * USEC_PER_SEC)
+                                alarm = true;
+                        bounded = bounded || f->commit_bounded;
+                        pending_max = MC_MAX(pending_max, f->committed_pending_bytes);
+                }
+                print_message("%s: alarm %d bounded %d pending max %" PRIu64 " MiB\n", cases[ci].name, alarm, bounded,
+                              pending_max / MIB);
+                assert_int_equal(alarm, cases[ci].expect_alarm);
+                assert_int_equal(bounded, cases[ci].expect_bounded);
+                if (cases[ci].reserve_mib > 0 && cases[ci].bound_on)
+                        assert_true(pending_max >= (uint64_t) (cases[ci].reserve_mib * 0.9) * MIB);
+                forecast_free(fc);
+                snapshot_free(s);
+        }
+}
+
 /* grow, pause, grow again: the second trend is measured from its own start */
 static void test_phases(void **state) {
         Forecaster *fc = NULL;
@@ -400,6 +472,7 @@ int main(void) {
                 cmocka_unit_test(test_flat_rising_crossed),
                 cmocka_unit_test(test_burst_vs_leak),
                 cmocka_unit_test(test_phases),
+                cmocka_unit_test(test_commit_bound),
                 cmocka_unit_test(test_cgroup_max_and_counters),
                 cmocka_unit_test(test_pageblocks),
                 cmocka_unit_test(test_reset_and_params),

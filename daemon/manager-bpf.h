@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The manager's BPF events (manager-bpf.c): the BpfEvents instance on the loop, its records
+ * converted to libmemcore MemEvents and aggregated in an EventsWindow, OOM victims logged and
+ * recorded, and what got attached (or why not) for the bus Features property.
+ *
+ * manager.h declares the two lifetime hooks (manager_bpf_setup(), manager_bpf_done()); this
+ * header adds the accessors for the other parts of the manager.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "events.h"
+
+struct Manager;
+
+/* Reclaim runs this long wake the sampler (shorter ones are only aggregated). */
+#define MANAGER_BPF_WAKE_STALL_USEC 1000
+/* Every reclaim run becomes a record (0 ns threshold), so that the window's stall time is
+ * complete: a memcg at its limit reclaims in runs of 10–50 µs, thousands per second at most;
+ * the ring holds ~10k records between two drains. */
+#define MANAGER_BPF_STALL_THRESHOLD_USEC 0
+#define MANAGER_BPF_RING_BYTES (1u << 20)
+
+/* For the bus Features property ("bpf" entry): returns whether any probe is attached, and in
+ * *ret_detail (never NULL afterwards, owned by the manager, valid until the next reload or
+ * shutdown) what is attached and how (tp_btf or tracepoint), what is missing and why, or why
+ * nothing was loaded. Works before setup and after a failed one. */
+bool manager_bpf_features(struct Manager *m, const char **ret_detail);
+
+/* The event figures over the last window (EventsParams defaults: 10 s in 250 ms buckets) at
+ * now_usec (CLOCK_MONOTONIC), with the top cgroups' paths resolved where possible. NULL when
+ * no BPF events are attached (the callers fall back to vmstat deltas and PSI). The pointer
+ * stays valid until the next call or shutdown. Never allocates except for resolving a cgroup
+ * path not seen before. */
+const EventsSummary *manager_bpf_summary(struct Manager *m, uint64_t now_usec);
+
+/* The aggregator itself (NULL without BPF events), for tests and for replaying events. */
+EventsWindow *manager_bpf_window(struct Manager *m);
