@@ -493,6 +493,7 @@ static const ConfigKey config_keys[] = {
         { "Tunables", "OvercommitRatioMax", p_u32, G(overcommit_ratio_max), 0, 1000 },
         { "Tunables", "DropCaches", p_number_mask, G(drop_caches_allowed_mask), 1, 3 },
         { "Tunables", "Compaction", p_bool, G(compaction_allowed), 0, 0 },
+        { "Tunables", "CompactFragmentation", p_percent, G(compact_fragmentation_permyriad), 0, 0 },
 
         { "Policy", "Rungs", p_rungs, P(allowed_rungs_mask), 0, 0 },
         { "Policy", "KillPreference", p_kill_preference, P(kill_preference), 0, 0 },
@@ -892,6 +893,7 @@ int config_dump(const PolicyConfig *c, FILE *f) {
         fprintf(f, "OvercommitRatioMin=%u\nOvercommitRatioMax=%u\n", g->overcommit_ratio_min, g->overcommit_ratio_max);
         dump_mask(f, "DropCaches", g->drop_caches_allowed_mask, 1, 3);
         fprintf(f, "Compaction=%s\n", g->compaction_allowed ? "yes" : "no");
+        dump_percent(f, "CompactFragmentation", g->compact_fragmentation_permyriad);
 
         for (size_t i = 0; i < c->n_policies; i++) {
                 const CgroupPolicy *p = &c->policies[i];

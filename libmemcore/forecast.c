@@ -12,7 +12,10 @@
  *      stretch of trend_grace_usec (1 s) without a decline faster than a noise floor (0.1 %
  *      of MemTotal per second for memory). A leak that stops and restarts (phases) therefore
  *      starts a new trend, and a pause does not stretch the old one. A series that has not
- *      declined over the last second is stable now, whatever its trend before.
+ *      declined over the last second is stable now, whatever its trend before. The ring
+ *      holds FORECAST_RING points (≥ 25 s at 4 Hz); a decline that reaches back past the
+ *      oldest point keeps the start it had (a slow leak is not young because the ring is
+ *      short; before this the trend age, and so the confidence, was capped by the ring).
  *   2. Rate. Ordinary least squares of y over the current trend (at most window_usec), time
  *      measured from the snapshots' timestamps, so jittered and missed samples (gaps of
  *      seconds) weigh what they should. eta = y / −slope. This is the adaptivemm / Aziz 2019
@@ -352,8 +355,16 @@ static void series_estimate_ex(Series *s, const ForecastParams *p, double now, d
         }
 
         /* 1. phase: where did the current decline start? */
-        if (update_phase)
-                s->trend_start = series_trend_start(s, SEC(p->trend_grace_usec), eps);
+        if (update_phase) {
+                double ts = series_trend_start(s, SEC(p->trend_grace_usec), eps);
+                /* The walk stops at the oldest point kept. When it found no flat stretch there,
+                 * the decline is at least as old as the ring: a trend that was already running
+                 * before the oldest point keeps its start (the ring's length is a memory limit,
+                 * not evidence that the trend is young). */
+                if (ts <= s->t[series_idx(s, 0)] && s->trend_active && s->trend_start < ts)
+                        ts = s->trend_start;
+                s->trend_start = ts;
+        }
         s->trend_active = s->trend_start < now - 1e-9;
 
         if (h <= 0) {

@@ -142,6 +142,11 @@ typedef struct GlobalPolicy {
         uint32_t overcommit_ratio_max;
         uint32_t drop_caches_allowed_mask;          /* DROP_CACHES_MASK(level) bits; 0 = never */
         bool compaction_allowed;                    /* may write compact / compact_memory */
+        uint32_t compact_fragmentation_permyriad;   /* compact a node whose zone keeps more than
+                                                     * this share of its free memory in blocks
+                                                     * below pageblock order (the unusable free
+                                                     * space index at pageblock_order), while no
+                                                     * crossing is forecast; 0 = never */
 } GlobalPolicy;
 
 typedef struct CgroupPolicy {

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "mc-util.h"
 #include "policy.h"
 
@@ -479,6 +480,77 @@ static int pending_escalation(PolicyState *st, const Snapshot *s, const PolicyCo
         return 0;
 }
 
+/* No crossing ahead, but a zone whose free memory is mostly in blocks below pageblock order:
+ * huge page and THP allocations would each pay for direct compaction. Compact that zone's node
+ * now, while the machine has time. Picks the zone with the highest unusable free space index at
+ * pageblock order (mm/vmstat.c) above the configured share; only zones with free memory above
+ * twice their high watermark, where compaction has room to move pages. False if none. */
+static bool plan_defragment(Decision *d, const PolicyConfig *cfg, const Snapshot *s) {
+        const GlobalPolicy *g = &cfg->global;
+        unsigned pbo = s->pagetypeinfo.pageblock_order > 0 ? s->pagetypeinfo.pageblock_order
+                                                         : BUDDY_PAGEBLOCK_ORDER_DEFAULT;
+        int best = -1;
+
+        if (!g->compaction_allowed || g->compact_fragmentation_permyriad == 0 || g->max_rung < RUNG_RECLAIM ||
+            !(s->have & SNAPSHOT_HAVE_BUDDYINFO) || !(s->have & SNAPSHOT_HAVE_ZONEINFO) ||
+            pbo >= s->buddyinfo.n_orders)
+                return false;
+
+        for (size_t i = 0; i < s->buddyinfo.n_zones; i++) {
+                const BuddyinfoZone *bz = &s->buddyinfo.zones[i];
+                const ZoneinfoZone *zz = snapshot_zoneinfo_zone(s, bz->node, bz->zone);
+                BuddyContigInfo info;
+                int index;
+
+                if (!zz || zz->free_pages <= 2 * zz->high_pages)
+                        continue;
+                if (buddy_contig_info(bz->nr_free, s->buddyinfo.n_orders, pbo, &info) < 0 ||
+                    buddy_unusable_index(&info, pbo, &index) < 0)
+                        continue;
+                uint32_t permyriad = (uint32_t) index * 10; /* per mille → 1/10000 */
+                if (permyriad <= g->compact_fragmentation_permyriad || permyriad <= d->fragmentation_permyriad)
+                        continue;
+                d->fragmentation_permyriad = permyriad;
+                d->node = bz->node;
+                best = (int) i;
+        }
+        if (best < 0)
+                return false;
+
+        d->rung = RUNG_RECLAIM;
+        d->act = true;
+        d->action = ACTION_COMPACT;
+        d->reason = "fragmented";
+        d->horizon_usec = g->horizon_usec[RUNG_RECLAIM];
+        (void) snprintf(d->explain, sizeof d->explain,
+                        "rung reclaim: no crossing forecast, but node %d zone %s keeps %u.%02u%% of its free memory "
+                        "in blocks below order %u (threshold %u.%02u%%); compact node %d",
+                        d->node, s->buddyinfo.zones[best].zone, d->fragmentation_permyriad / 100,
+                        d->fragmentation_permyriad % 100, pbo, g->compact_fragmentation_permyriad / 100,
+                        g->compact_fragmentation_permyriad % 100, d->node);
+        return true;
+}
+
+/* Whether a proposed action must wait: post-action delay, rate limit, pending kill, kill
+ * budget. Sets d->act false and the reason when it must. */
+static void hold_back(PolicyState *st, const PolicyConfig *cfg, Decision *d, uint64_t now) {
+        const GlobalPolicy *g = &cfg->global;
+
+        if (st->any_action && now - st->last_action_usec < g->post_action_delay_usec) {
+                d->act = false;
+                d->reason = "post-action-delay";
+        } else if (rate_limited(st, cfg, d->action, hash_path(d->target_cgroup), now)) {
+                d->act = false;
+                d->reason = "rate-limit";
+        } else if (d->action == ACTION_KILL && kill_pending(st, hash_path(d->target_cgroup))) {
+                d->act = false;
+                d->reason = "kill-pending";
+        } else if (d->action == ACTION_KILL && policy_kills_in_window(st, cfg, now) >= g->kill_budget) {
+                d->act = false;
+                d->reason = "kill-budget";
+        }
+}
+
 int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
                   const PolicyContext *ctx, Decision *ret) {
         const GlobalPolicy *g;
@@ -541,6 +613,16 @@ int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, c
         d.horizon_usec = g->horizon_usec[want];
 
         if (want == RUNG_OBSERVE) {
+                /* Nothing ahead: time to repair fragmentation, if any. The rung in force stays
+                 * observe; the decision names the rung the action belongs to. */
+                Decision tmp = d;
+                if (g->mode != MODE_OBSERVE && plan_defragment(&tmp, cfg, s)) {
+                        hold_back(st, cfg, &tmp, now);
+                        if (tmp.act) {
+                                *ret = tmp;
+                                return 0;
+                        }
+                }
                 explain(&d, s, f, NULL);
                 *ret = d;
                 return 0;
@@ -579,19 +661,7 @@ int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, c
         }
 
         /* 4. held back? */
-        if (st->any_action && now - st->last_action_usec < g->post_action_delay_usec) {
-                d.act = false;
-                d.reason = "post-action-delay";
-        } else if (rate_limited(st, cfg, d.action, hash_path(d.target_cgroup), now)) {
-                d.act = false;
-                d.reason = "rate-limit";
-        } else if (d.action == ACTION_KILL && kill_pending(st, hash_path(d.target_cgroup))) {
-                d.act = false;
-                d.reason = "kill-pending";
-        } else if (d.action == ACTION_KILL && policy_kills_in_window(st, cfg, now) >= g->kill_budget) {
-                d.act = false;
-                d.reason = "kill-budget";
-        }
+        hold_back(st, cfg, &d, now);
         explain(&d, s, f, what);
         *ret = d;
         return 0;

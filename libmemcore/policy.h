@@ -83,7 +83,7 @@ typedef struct Decision {
         const char *reason;                /* short code: "crossing", "escalation",
                                             * "post-action-delay", "rate-limit", "kill-budget",
                                             * "no-target", "observe-mode", "stable", "at-bound",
-                                            * "rung-hold", "kill-pending" */
+                                            * "rung-hold", "kill-pending", "fragmented" */
         /* the numbers */
         uint64_t eta_usec;                 /* soonest crossing, USEC_INFINITY for none */
         uint32_t confidence_permyriad;
@@ -92,6 +92,8 @@ typedef struct Decision {
         uint64_t over_protection_bytes;    /* of the target */
         uint32_t psi_full_permyriad;       /* of the target */
         uint32_t score_permyriad;          /* of the target */
+        uint32_t fragmentation_permyriad;  /* "fragmented": the zone's unusable free space
+                                            * index at pageblock order, 1/10000 */
         char explain[POLICY_EXPLAIN_MAX];
 } Decision;
 

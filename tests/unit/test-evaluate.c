@@ -2,8 +2,9 @@
 
 /*
  * Evaluation: scoring on hand-made predictor outputs (runs, leads, false alarms, the recovery
- * window, precision undefined without alarms), predictor rules on synthetic snapshots, and
- * ground truth extracted from a real recording.
+ * window, precision undefined without alarms), per-episode leads, the alarm share and the
+ * leave-one-out objective, predictor rules on synthetic snapshots, and ground truth extracted
+ * from a real recording.
  */
 
 #include <errno.h>
@@ -85,6 +86,59 @@ static void test_score_table(void **state) {
         assert_true(isnan(sc.lead_median_s));
 
         assert_int_equal(evaluate_score(&t, 1, (PredictorKind) 99, S(30), &sc), -EINVAL);
+        eval_trace_free(t);
+}
+
+/* Per-episode leads agree with the pooled score; the alarm share and the leave-one-out
+ * objective follow their definitions (evaluate.h). */
+static void test_episode_leads_objective(void **state) {
+        static const struct {
+                PredictorKind predictor;
+                double horizon_s;
+                double lead_s;                 /* NaN: missed */
+                size_t false_alarms;
+                double alarm_s;                /* time in alarm over the 99 s trace */
+        } cases[] = {
+                { PREDICTOR_MEMTIDE, 30, 20, 1, 21 },
+                { PREDICTOR_MEMTIDE, 5, 5, 1, 6 },
+                { PREDICTOR_EARLYOOM, 30, NAN, 0, 0 },
+        };
+        uint64_t eta[100];
+
+        for (size_t i = 0; i < 100; i++)
+                eta[i] = USEC_INFINITY;
+        for (size_t i = 40; i < 60; i++)
+                eta[i] = S(60 - i);
+        eta[65] = 0;                      /* recovery: ignored */
+        eta[90] = S(3);
+        EvalTrace *t = make_trace(100, 60, eta);
+
+        for (size_t c = 0; c < ELEMENTSOF(cases); c++) {
+                double lead[EVALUATE_EPISODES_MAX];
+                size_t fa = 99;
+                EvalScore sc;
+
+                assert_int_equal(evaluate_episode_leads(t, cases[c].predictor, S(cases[c].horizon_s), lead, &fa), 0);
+                assert_int_equal(fa, cases[c].false_alarms);
+                if (isnan(cases[c].lead_s))
+                        assert_true(isnan(lead[0]));
+                else
+                        assert_true(fabs(lead[0] - cases[c].lead_s) < 1e-9);
+
+                assert_int_equal(evaluate_score(&t, 1, cases[c].predictor, S(cases[c].horizon_s), &sc), 0);
+                assert_int_equal(sc.false_runs, fa);
+                assert_true(fabs(sc.alarm_share - cases[c].alarm_s / 99.0) < 1e-9);
+                if (!isnan(cases[c].lead_s))
+                        assert_true(fabs(sc.lead_median_s - lead[0]) < 1e-9);
+
+                /* objective: 2 recall + 2 precision − benign FA + capped lead share */
+                double expect = 2 * sc.recall + (isnan(sc.precision) ? 0 : 2 * sc.precision) +
+                                (isnan(sc.lead_median_s) ? 0 : fmin(sc.lead_median_s, 10.0) / 10.0);
+                assert_true(fabs(evaluate_objective(&sc, 10) - expect) < 1e-9);
+                assert_true(evaluate_objective(&sc, 0) <= evaluate_objective(&sc, 10));
+        }
+        assert_int_equal(evaluate_episode_leads(NULL, PREDICTOR_MEMTIDE, S(30), (double[1]) { 0 }, &(size_t) { 0 }), -EINVAL);
+        assert_true(isinf(evaluate_objective(NULL, 10)));
         eval_trace_free(t);
 }
 
@@ -217,6 +271,7 @@ static void test_real_trace(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_score_table),
+                cmocka_unit_test(test_episode_leads_objective),
                 cmocka_unit_test(test_benign_false_alarm),
                 cmocka_unit_test(test_baseline_rules),
                 cmocka_unit_test(test_real_trace),

@@ -5,7 +5,7 @@
  * right eta under jitter and missed samples, flat and rising series are stable, a crossing is
  * measured, phases restart the trend, short bursts are not trusted, counter resets do no harm,
  * cgroup memory.max and pageblock figures, the Committed_AS bound on reservations being touched
- * in, and no NaN/inf ever leaves.
+ * in, a trend older than the history ring keeping its age, and no NaN/inf ever leaves.
  */
 
 #include <errno.h>
@@ -347,6 +347,44 @@ static void test_commit_bound(void **state) {
         }
 }
 
+/* A slow decline that lasts longer than the ring holds keeps its age (and so its confidence):
+ * the ring's length is a memory limit, not the trend's start. */
+static void test_trend_older_than_ring(void **state) {
+        static const double minutes[] = { 0.5, 1.0, 2.0 };
+
+        for (size_t c = 0; c < ELEMENTSOF(minutes); c++) {
+                Forecaster *fc = NULL;
+                Snapshot *s = snapshot_new(0, 1);
+                const Forecast *f = NULL;
+                uint64_t t = USEC_PER_SEC;
+                size_t n = (size_t) (minutes[c] * 60 * 4);
+
+                assert_int_equal(forecast_new(4, NULL, &fc), 0);
+                for (size_t i = 0; i < 8; i++, t += 250000) {
+                        Gen g = { .t_usec = t, .avail_mib = 1300, .pageblocks = 100 };
+                        fill(s, &g, false, 0);
+                        assert_int_equal(forecast_update(fc, s, &f), 0);
+                }
+                uint64_t start = t;
+                for (size_t i = 0; i < n; i++, t += 250000) {
+                        /* 8 MiB/s in 4 MiB steps every 0.5 s (the slow leak's pattern) */
+                        Gen g = { .t_usec = t, .avail_mib = 1300 - 4.0 * (double) (i / 2), .pageblocks = 100 };
+                        fill(s, &g, false, 0);
+                        assert_int_equal(forecast_update(fc, s, &f), 0);
+                        check_sane(f);
+                }
+                const ForecastFigure *a = &f->to_available_exhausted;
+                assert_int_equal(a->state, FORECAST_APPROACHING);
+                /* the age covers the whole decline (one grace second of slack), not the ring */
+                assert_true(a->trend_usec + 1500 * USEC_PER_MSEC >= t - 250000 - start);
+                print_message("%.1f min: trend %.2f s, decline %.2f s\n", minutes[c], (double) a->trend_usec / 1e6, (double) (t - start) / 1e6);
+                /* (the walk may place the start on the last flat point still in the ring) */
+                assert_true(a->trend_usec <= t - start + USEC_PER_SEC);
+                forecast_free(fc);
+                snapshot_free(s);
+        }
+}
+
 /* grow, pause, grow again: the second trend is measured from its own start */
 static void test_phases(void **state) {
         Forecaster *fc = NULL;
@@ -473,6 +511,7 @@ int main(void) {
                 cmocka_unit_test(test_burst_vs_leak),
                 cmocka_unit_test(test_phases),
                 cmocka_unit_test(test_commit_bound),
+                cmocka_unit_test(test_trend_older_than_ring),
                 cmocka_unit_test(test_cgroup_max_and_counters),
                 cmocka_unit_test(test_pageblocks),
                 cmocka_unit_test(test_reset_and_params),

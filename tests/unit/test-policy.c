@@ -9,6 +9,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 
 #include "forecast.h"
 #include "policy.h"
+#include "source.h"
 #include "trace.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -402,6 +404,99 @@ static int run_trace(const char *name, TraceRun *ret) {
         return 0;
 }
 
+/* Reads a captured tree's /proc into s; false if the fixture is not there. */
+static bool read_fixture(const char *name, Snapshot *s, uint64_t now_usec) {
+        const char *dir = getenv("MEMTIDE_FIXTURES");
+        char path[4096];
+        ReadBuffer b = {};
+        int fd, r;
+
+        if (!dir)
+                return false;
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        r = source_read_snapshot(s, fd, SOURCE_ALL_PROC & ~SOURCE_SLABINFO, SOURCE_BUDDYINFO | SOURCE_ZONEINFO,
+                                 now_usec, &b, NULL);
+        read_buffer_done(&b);
+        close(fd);
+        assert_int_equal(r, 0);
+        return true;
+}
+
+static void test_defragment(void **state) {
+        _cleanup_(snapshot_freep) Snapshot *s = snapshot_new(0, 0);
+        PolicyConfig *cfg = NULL;
+        PolicyState *st = NULL;
+        Forecast f = { .soonest_cgroup = -1, .soonest_zone = -1,
+                       .soonest = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY } };
+        Decision d;
+
+        assert_non_null(s);
+        assert_int_equal(policy_config_defaults(&cfg), 0);
+        cfg->global.mode = MODE_ENFORCE;
+        assert_int_equal(policy_state_new(&st), 0);
+
+        /* Checkerboarded 6.18 host: Normal keeps 97.9 % of its free memory below order 9
+         * (debugfs unusable_index prints 0.979 for it): compact node 0. */
+        if (!read_fixture("host-6.18-checkerboard", s, 100 * USEC_PER_SEC)) {
+                policy_config_free(cfg);
+                policy_state_free(st);
+                skip();
+        }
+        f.timestamp_usec = s->timestamp_usec;
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_COMPACT);
+        assert_int_equal(d.rung, RUNG_RECLAIM);
+        assert_int_equal(d.node, 0);
+        assert_string_equal(d.reason, "fragmented");
+        assert_int_equal(d.fragmentation_permyriad, 9790);
+        assert_non_null(strstr(d.explain, "97.90%"));
+        assert_non_null(strstr(d.explain, "Normal"));
+
+        /* Once compacted, the rate limit holds the next one back for its interval. */
+        assert_int_equal(policy_record_action(st, cfg, &d, 100 * USEC_PER_SEC), 0);
+        s->timestamp_usec = 110 * USEC_PER_SEC;
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_false(d.act);
+        s->timestamp_usec = 100 * USEC_PER_SEC + cfg->global.action_min_interval_usec[ACTION_COMPACT] +
+                            cfg->global.post_action_delay_usec + 1;
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_true(d.act);
+
+        /* Not where compaction is not allowed, the share is off, or the mode only observes. */
+        s->timestamp_usec += USEC_PER_SEC;
+        cfg->global.compaction_allowed = false;
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_false(d.act);
+        cfg->global.compaction_allowed = true;
+        cfg->global.compact_fragmentation_permyriad = 0;
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_false(d.act);
+        cfg->global.compact_fragmentation_permyriad = 9000;
+        cfg->global.mode = MODE_OBSERVE;
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_false(d.act);
+        cfg->global.mode = MODE_ENFORCE;
+
+        /* An idle 6.18 host (0.492 below order 9) and one with every other page of 4 GiB freed
+         * among much free memory (0.263): nothing to do. */
+        policy_state_free(st);
+        assert_int_equal(policy_state_new(&st), 0);
+        for (size_t i = 0; i < 2; i++) {
+                static const char *const calm[] = { "host-6.18-idle", "host-6.18-fragmented" };
+                assert_true(read_fixture(calm[i], s, (200 + i) * USEC_PER_SEC));
+                assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+                assert_false(d.act);
+                assert_int_equal(d.rung, RUNG_OBSERVE);
+        }
+
+        policy_config_free(cfg);
+        policy_state_free(st);
+}
+
 static bool under_valgrind(void) {
         return getenv("MEMTIDE_UNDER_VALGRIND") != NULL;
 }
@@ -462,6 +557,7 @@ int main(void) {
                 cmocka_unit_test(test_gone_after_term),
                 cmocka_unit_test(test_rate_limit_and_hysteresis),
                 cmocka_unit_test(test_protected_processes),
+                cmocka_unit_test(test_defragment),
                 cmocka_unit_test(test_trace_leaks),
                 cmocka_unit_test(test_trace_benign),
         };
