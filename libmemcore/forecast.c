@@ -91,6 +91,7 @@
 #include <string.h>
 
 #include "buddy.h"
+#include "events.h"
 #include "forecast.h"
 #include "mc-util.h"
 #include "reclaim.h"
@@ -161,6 +162,13 @@ struct Forecaster {
         Counter psi_full, psi_some;
         Series psi_full_s, psi_some_s;
 
+        bool have_events;                  /* forecast_feed_events() gave figures */
+        uint64_t events_usec;              /* their time */
+        uint32_t events_direct_stall_permyriad;
+        double polluted_pageblocks;        /* Σ pollution kept, from the event windows */
+        uint64_t pollution_seen;           /* the window's pollution_kept counted so far */
+        uint64_t pollution_window_usec;    /* end of the window it was counted in */
+
         size_t n_zone_slots;
         ZoneSlot zone_slots[MC_ZONES_MAX];
 
@@ -179,6 +187,28 @@ static const char *const state_table[_FORECAST_STATE_MAX] = {
         [FORECAST_APPROACHING] = "approaching",
         [FORECAST_CROSSED] = "crossed",
 };
+
+int forecast_feed_events(Forecaster *f, const EventsSummary *es) {
+        if (!f)
+                return -EINVAL;
+        if (!es) {
+                f->have_events = false;
+                return 0;
+        }
+        f->have_events = true;
+        f->events_usec = es->now_usec;
+        f->events_direct_stall_permyriad =
+                (uint32_t) MC_MIN(es->stall[MEM_STALL_DIRECT].stall_usec_per_sec / 100, (uint64_t) 10000);
+        /* The window slides: count only what it added since the last call. A window that lost
+         * what was counted (it moved on entirely) starts over. */
+        if (es->pollution_kept >= f->pollution_seen && es->now_usec - f->pollution_window_usec < es->span_usec)
+                f->polluted_pageblocks += (double) (es->pollution_kept - f->pollution_seen);
+        else
+                f->polluted_pageblocks += (double) es->pollution_kept;
+        f->pollution_seen = es->pollution_kept;
+        f->pollution_window_usec = es->now_usec;
+        return 0;
+}
 
 const char *forecast_state_to_string(ForecastState s) {
         if (s < 0 || s >= _FORECAST_STATE_MAX)
@@ -537,6 +567,10 @@ void forecast_reset(Forecaster *f) {
                 f->c[i] = (Counter) {};
         }
         f->psi_full = f->psi_some = (Counter) {};
+        f->have_events = false;
+        f->polluted_pageblocks = 0;
+        f->pollution_seen = 0;
+        f->pollution_window_usec = 0;
         f->n_zone_slots = 0;
         slots_reset(f);
 }
@@ -831,7 +865,7 @@ int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret) {
         }
         ForecastFigure pb_fig = { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY };
         if (have_pb) {
-                series_push(&f->pb_total, now, pb_sum - f->c[CNT_UNMET].acc, dt_min);
+                series_push(&f->pb_total, now, pb_sum - f->c[CNT_UNMET].acc - f->polluted_pageblocks, dt_min);
                 double span, unmet_recent = series_delta(&f->c_series[CNT_UNMET], now, rw, &span);
                 double success_recent = series_delta(&f->c_series[CNT_COMPACT_SUCCESS], now, rw, &span);
                 series_estimate(&f->pb_total, p, now, pb_sum, MC_MAX(1.0, pb_total_eps), &pb_fig);
@@ -887,6 +921,12 @@ int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret) {
                 double some = span > 0 ? clampd(d / 1e6 / span, 0.0, 1.0) : 0;
                 o->stall.full_share_permyriad = (uint32_t) (full * 10000.0);
                 o->stall.some_share_permyriad = (uint32_t) (some * 10000.0);
+                if (f->have_events && s->timestamp_usec >= f->events_usec &&
+                    s->timestamp_usec - f->events_usec <= p->rate_window_usec) {
+                        o->stall.have_events = true;
+                        o->stall.direct_reclaim_permyriad = f->events_direct_stall_permyriad;
+                        full = MC_MAX(full, f->events_direct_stall_permyriad / 10000.0);
+                }
                 double thr = p->stall_threshold_permyriad / 10000.0;
                 series_push(&f->stall_share, now, thr - full, dt_min);
                 series_estimate(&f->stall_share, p, now, thr - full, 0.01, &o->stall.to_full_threshold);

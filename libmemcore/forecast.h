@@ -72,6 +72,11 @@ typedef struct CgroupForecast {
 typedef struct StallForecast {
         uint32_t some_share_permyriad;     /* Δsome_total / Δt over the last ~10 s */
         uint32_t full_share_permyriad;     /* Δfull_total / Δt over the last ~10 s */
+        uint32_t direct_reclaim_permyriad; /* direct reclaim stall time per second from the BPF
+                                            * events (forecast_feed_events()), 0 without them;
+                                            * the stall series follows the larger of this and
+                                            * full_share: sub-second where PSI averages lag */
+        bool have_events;                  /* the figure above comes from a recent event window */
         ForecastFigure to_full_threshold;  /* until the full share reaches the threshold */
 } StallForecast;
 
@@ -141,6 +146,15 @@ void forecast_reset(Forecaster *f);
  * Returns 0; -EINVAL on NULL; -ETIME if s is older than the previous snapshot (the history is
  * kept; equal timestamps are accepted and replace nothing). No NaN or infinity ever leaves. */
 int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret);
+
+/* Event figures (events.h, from the daemon's BPF sources) for the next forecast_update():
+ * direct reclaim stall time feeds the stall figure; unmovable allocations that fell back into
+ * movable pageblocks and stayed there ("pollution kept") are pageblocks compaction can no
+ * longer free, counted against the pageblock figure like unmet high-order demand. es NULL
+ * forgets them (no BPF). Figures older than ForecastParams.rate_window_usec at the time of the
+ * next update are ignored. Returns 0; never allocates. */
+struct EventsSummary;
+int forecast_feed_events(Forecaster *f, const struct EventsSummary *es);
 
 const char *forecast_state_to_string(ForecastState s);
 

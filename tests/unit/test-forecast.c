@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "events.h"
 #include "forecast.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -487,6 +488,75 @@ static void test_pageblocks(void **state) {
         }
 }
 
+/* Event figures (the daemon's BPF window) feed the stall and pageblock figures. */
+static void test_events(void **state) {
+        Forecaster *fc = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *f = NULL;
+        uint64_t t = USEC_PER_SEC;
+
+        assert_int_equal(forecast_feed_events(NULL, NULL), -EINVAL);
+
+        /* PSI shows nothing (its averages lag), the events show tasks stalled in direct
+         * reclaim 70 % of the time: the stall figure is past its 60 % line. */
+        assert_int_equal(forecast_new(4, NULL, &fc), 0);
+        for (int i = 0; i < 40; i++, t += 250000) {
+                Gen g = { .t_usec = t, .avail_mib = 800, .pageblocks = 60 };
+                fill(s, &g, false, 0);
+                if (i >= 10) {
+                        EventsSummary es = { .now_usec = t, .span_usec = 10 * USEC_PER_SEC };
+                        es.stall[MEM_STALL_DIRECT].stall_usec_per_sec = 700000;
+                        assert_int_equal(forecast_feed_events(fc, &es), 0);
+                }
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+                check_sane(f);
+        }
+        assert_true(f->stall.have_events);
+        assert_int_equal(f->stall.direct_reclaim_permyriad, 7000);
+        assert_int_equal(f->stall.full_share_permyriad, 0);
+        assert_int_equal(f->stall.to_full_threshold.state, FORECAST_CROSSED);
+
+        /* Figures older than the rate window are not used; NULL forgets them at once. */
+        t += 11 * USEC_PER_SEC;
+        Gen g = { .t_usec = t, .avail_mib = 800, .pageblocks = 60 };
+        fill(s, &g, false, 0);
+        assert_int_equal(forecast_update(fc, s, &f), 0);
+        assert_false(f->stall.have_events);
+        assert_int_equal(f->stall.direct_reclaim_permyriad, 0);
+        assert_int_equal(forecast_feed_events(fc, NULL), 0);
+        forecast_free(fc);
+
+        /* Unmovable pages kept in movable pageblocks take those blocks away from compaction:
+         * with the same unmet high-order demand, the pageblock crossing comes sooner. */
+        uint64_t eta[2] = { USEC_INFINITY, USEC_INFINITY };
+        for (int polluting = 0; polluting < 2; polluting++) {
+                uint64_t fails = 0, kept = 0;
+                t = USEC_PER_SEC;
+                assert_int_equal(forecast_new(4, NULL, &fc), 0);
+                for (int i = 0; i < 120; i++, t += 250000) {
+                        if (i > 40)
+                                fails += 4;
+                        Gen gp = { .t_usec = t, .avail_mib = 800, .pageblocks = 60, .compact_fail = fails };
+                        fill(s, &gp, false, 0);
+                        if (polluting) {
+                                if (i > 40)
+                                        kept += 4;
+                                EventsSummary es = { .now_usec = t, .span_usec = 10 * USEC_PER_SEC, .pollution_kept = kept };
+                                assert_int_equal(forecast_feed_events(fc, &es), 0);
+                        }
+                        assert_int_equal(forecast_update(fc, s, &f), 0);
+                        check_sane(f);
+                }
+                assert_true(f->soonest_zone >= 0);
+                eta[polluting] = f->soonest.eta_usec;
+                forecast_free(fc);
+        }
+        print_message("pageblock crossing in %.1f s without pollution, %.1f s with\n", (double) eta[0] / 1e6,
+                      (double) eta[1] / 1e6);
+        assert_true(eta[1] < eta[0]);
+        snapshot_free(s);
+}
+
 static void test_reset_and_params(void **state) {
         Forecaster *fc = NULL;
         ForecastParams p;
@@ -514,6 +584,7 @@ int main(void) {
                 cmocka_unit_test(test_trend_older_than_ring),
                 cmocka_unit_test(test_cgroup_max_and_counters),
                 cmocka_unit_test(test_pageblocks),
+                cmocka_unit_test(test_events),
                 cmocka_unit_test(test_reset_and_params),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
