@@ -480,11 +480,17 @@ static int pending_escalation(PolicyState *st, const Snapshot *s, const PolicyCo
         return 0;
 }
 
+/* Free memory a zone must hold for fragmentation repair to be worth a compaction run: 32
+ * pageblocks (64 MiB with 2 MiB pageblocks). Below that there is little to gain, and the
+ * 16 MiB DMA zone, which no huge page comes from, never qualifies. */
+#define POLICY_DEFRAG_MIN_FREE_PAGEBLOCKS 32
+
 /* No crossing ahead, but a zone whose free memory is mostly in blocks below pageblock order:
  * huge page and THP allocations would each pay for direct compaction. Compact that zone's node
  * now, while the machine has time. Picks the zone with the highest unusable free space index at
  * pageblock order (mm/vmstat.c) above the configured share; only zones with free memory above
- * twice their high watermark, where compaction has room to move pages. False if none. */
+ * twice their high watermark and above POLICY_DEFRAG_MIN_FREE_PAGEBLOCKS pageblocks, where
+ * compaction has room to move pages and something to gain. False if none. */
 static bool plan_defragment(Decision *d, const PolicyConfig *cfg, const Snapshot *s) {
         const GlobalPolicy *g = &cfg->global;
         unsigned pbo = s->pagetypeinfo.pageblock_order > 0 ? s->pagetypeinfo.pageblock_order
@@ -502,7 +508,8 @@ static bool plan_defragment(Decision *d, const PolicyConfig *cfg, const Snapshot
                 BuddyContigInfo info;
                 int index;
 
-                if (!zz || zz->free_pages <= 2 * zz->high_pages)
+                if (!zz || zz->free_pages <= 2 * zz->high_pages ||
+                    zz->free_pages < (uint64_t) POLICY_DEFRAG_MIN_FREE_PAGEBLOCKS << pbo)
                         continue;
                 if (buddy_contig_info(bz->nr_free, s->buddyinfo.n_orders, pbo, &info) < 0 ||
                     buddy_unusable_index(&info, pbo, &index) < 0)

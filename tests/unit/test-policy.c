@@ -481,6 +481,23 @@ static void test_defragment(void **state) {
         assert_false(d.act);
         cfg->global.mode = MODE_ENFORCE;
 
+        /* A small zone (DMA, 3840 free pages) entirely in single pages does not count: too
+         * little free memory to gain a huge page from. Normal made whole again: nothing to do. */
+        for (size_t i = 0; i < s->buddyinfo.n_zones; i++) {
+                BuddyinfoZone *bz = &s->buddyinfo.zones[i];
+                uint64_t pages = 0;
+                for (unsigned o = 0; o < s->buddyinfo.n_orders; o++)
+                        pages += bz->nr_free[o] << o;
+                memset(bz->nr_free, 0, sizeof bz->nr_free);
+                if (strcmp(bz->zone, "DMA") == 0)
+                        bz->nr_free[0] = pages;
+                else
+                        bz->nr_free[10] = pages >> 10;
+        }
+        s->timestamp_usec += 100 * USEC_PER_SEC;
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_false(d.act);
+
         /* An idle 6.18 host (0.492 below order 9) and one with every other page of 4 GiB freed
          * among much free memory (0.263): nothing to do. */
         policy_state_free(st);
