@@ -1617,6 +1617,7 @@ static const char *const *signal_arg_names(const char *member) {
         static const char *const warning[] = { "grade", "eta_usec", "confidence_permyriad", "subject", "level", NULL };
         static const char *const action[] = { "rung", "kind", "target", "status", "reason", "observed", "threshold",
                                               "old_value", "new_value", "pid", "detail", NULL };
+        static const char *const oom[] = { "pid", "comm", "cgroup", "rss_bytes", NULL };
         static const char *const props[] = { "interface", "changed", "invalidated", NULL };
         static const char *const owner[] = { "name", "old_owner", "new_owner", NULL };
 
@@ -1626,6 +1627,8 @@ static const char *const *signal_arg_names(const char *member) {
                 return warning;
         if (streq(member, "ActionTaken"))
                 return action;
+        if (streq(member, "KernelOomKill"))
+                return oom;
         if (streq(member, "PropertiesChanged"))
                 return props;
         if (streq(member, "NameOwnerChanged"))
@@ -1723,7 +1726,7 @@ static int verb_monitor(int argc, char *argv[]) {
         int n, r;
 
         PARSE_OR_RETURN("memtidectl monitor [--interval=SECONDS] [-n COUNT] [--json]\n\n"
-                        "Follow the daemon: its signals (LevelChanged, Warning, ActionTaken,\n"
+                        "Follow the daemon: its signals (LevelChanged, Warning, ActionTaken, KernelOomKill,\n"
                         "PropertiesChanged) as they come, and its status every --interval seconds\n"
                         "(default 1). On a terminal a live view with sparklines of PSI and available\n"
                         "memory, redrawn in place; piped, one plain line per event (or one JSON object\n"

@@ -34,6 +34,7 @@
 #include "bpf-events.h"
 #include "log.h"
 #include "manager-bpf.h"
+#include "manager-bus.h"
 #include "manager.h"
 
 /* Cgroup paths remembered (id → path): the top stalling cgroups and OOM victims' cgroups. */
@@ -238,6 +239,7 @@ static void manager_bpf_oom(Manager *m, const BpfEvent *ev, const MemEvent *me) 
         log_warning("Kernel OOM killer chose pid %d (%s) in cgroup %s, RSS %" PRIu64 " KiB; %s; "
                     "memtide acted too late or was not allowed to",
                     ev->tgid, comm, cg[0] ? cg : "?", me->oom.rss_kb, before);
+        manager_bus_kernel_oom_kill(m, ev->tgid, comm, cg, me->oom.rss_kb * 1024);
 
         if (!m->recorder)
                 return;

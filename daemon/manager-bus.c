@@ -486,6 +486,13 @@ static void fill_status(Manager *m, Dict *d) {
         d_t(d, "now_realtime_usec", now_realtime());
         d_t(d, "actions", m->n_actions);
         d_t(d, "last_action_usec", m->last_action_usec);
+        d_t(d, "kernel_oom_kills", BUS(m)->kernel_oom_kills);
+        if (BUS(m)->kernel_oom_kills > 0) {
+                d_t(d, "last_kernel_oom_kill_realtime_usec", BUS(m)->last_oom_realtime_usec);
+                d_u(d, "last_kernel_oom_kill_pid", (uint32_t) MC_MAX(BUS(m)->last_oom_pid, 0));
+                d_s(d, "last_kernel_oom_kill_comm", BUS(m)->last_oom_comm);
+                d_s(d, "last_kernel_oom_kill_cgroup", BUS(m)->last_oom_cgroup);
+        }
         d_t(d, "calls_refused", BUS(m)->calls_refused);
         d_s(d, "psi_mode", w ? psi_mode_to_string(psi_watch_mode(w)) : "off");
         d_b(d, "recording", m->recorder != NULL);
@@ -1208,6 +1215,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", grade, "t", eta_usec, "u", confidence_permyriad, "s", subject,
                                             "s", level),
                                 0),
+        SD_BUS_SIGNAL_WITH_ARGS("KernelOomKill",
+                                SD_BUS_ARGS("u", pid, "s", comm, "s", cgroup, "t", rss_bytes),
+                                0),
         SD_BUS_SIGNAL_WITH_ARGS("ActionTaken",
                                 SD_BUS_ARGS("s", rung, "s", kind, "s", target, "s", status, "s", reason,
                                             "t", observed, "t", threshold, "t", old_value, "t", new_value,
@@ -1347,6 +1357,22 @@ void manager_bus_action_taken(Manager *m, const ActionRequest *req, const Action
                                   rung_to_string(e->rung), history_kind(e), e->target, action_status_to_string(e->status),
                                   e->reason, e->observed, e->threshold, e->old_value, e->new_value, (uint32_t) MC_MAX(e->pid, 0),
                                   e->detail);
+}
+
+void manager_bus_kernel_oom_kill(Manager *m, int pid, const char *comm, const char *cgroup, uint64_t rss_bytes) {
+        ManagerBus *b = BUS(m);
+
+        if (!b)
+                return;
+        b->kernel_oom_kills++;
+        b->last_oom_realtime_usec = now_realtime();
+        b->last_oom_pid = pid;
+        snprintf(b->last_oom_comm, sizeof(b->last_oom_comm), "%s", comm ?: "");
+        snprintf(b->last_oom_cgroup, sizeof(b->last_oom_cgroup), "%s", cgroup ?: "");
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_signal(m->bus, MANAGER_BUS_PATH, MANAGER_BUS_INTERFACE, "KernelOomKill", "usst",
+                                  (uint32_t) MC_MAX(pid, 0), b->last_oom_comm, b->last_oom_cgroup, rss_bytes);
 }
 
 /* ---- setup ---------------------------------------------------------------------------------- */

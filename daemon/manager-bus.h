@@ -123,6 +123,11 @@ typedef struct ManagerBus {
         size_t n_cgroup_fc;
         VmTunables tunables;             /* last read (the manager reads them every few samples) */
         bool have_tunables;
+        uint64_t kernel_oom_kills;       /* victims the kernel OOM killer chose, seen by BPF */
+        uint64_t last_oom_realtime_usec; /* when the last one was seen, CLOCK_REALTIME */
+        int last_oom_pid;
+        char last_oom_comm[64];          /* as the kernel named it (≤ 15 bytes) */
+        char last_oom_cgroup[512];       /* its cgroup, "" when unknown */
         pid_t private_bus_pid;           /* our own dbus-daemon (--bus=private), 0 if none */
         char private_bus_path[4096];     /* its socket, unlinked on exit */
 } ManagerBus;
@@ -145,6 +150,9 @@ void manager_bus_done(struct Manager *m);
 void manager_bus_forecast(struct Manager *m, const Forecast *fc);
 void manager_bus_sample_done(struct Manager *m);
 void manager_bus_action_taken(struct Manager *m, const ActionRequest *req, const ActionResult *res, bool manual);
+/* The kernel OOM killer chose a victim (a BPF oom:mark_victim event): KernelOomKill, and the
+ * kernel_oom_kills / last_kernel_oom_kill_* fields of GetStatus. */
+void manager_bus_kernel_oom_kill(struct Manager *m, int pid, const char *comm, const char *cgroup, uint64_t rss_bytes);
 
 /* The introspection XML of the object (what Introspect answers), produced by sd-bus from
  * the vtable over a private socket pair. Returns 0 or -errno. */

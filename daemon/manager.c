@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -213,6 +214,35 @@ static void manager_mlock(Manager *m) {
                 log_warning_errno(errno, "mlockall() failed, continuing unlocked (paging may delay us under pressure): %m");
 }
 
+/* Each managed cgroup holds its directory fd (source_read_cgroup_dir()), on cgroup2 also its
+ * memory.current and memory.pressure, and with kernel triggers a memory.pressure trigger fd:
+ * 4 × max_cgroups plus the daemon's own few dozen. systemd
+ * starts services with a soft limit of 1024 and a far higher hard one; raising the soft limit
+ * up to the hard one is what it recommends for programs that do not use select(). */
+static void manager_raise_nofile(Manager *m) {
+        rlim_t want = (rlim_t) m->opt.max_cgroups * 4 + 128;
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+                return;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_debug_errno(errno, "Cannot raise RLIMIT_NOFILE to %llu: %m", (unsigned long long) want);
+        if (rl.rlim_cur < want)
+                log_notice("RLIMIT_NOFILE allows %llu open files, %zu managed cgroups may need %llu: "
+                           "cgroups beyond it are read without keeping their files open",
+                           (unsigned long long) rl.rlim_cur, m->opt.max_cgroups, (unsigned long long) want);
+}
+
+static void cgroup_dirs_free(Manager *m) {
+        if (!m->cgroup_dirs)
+                return;
+        for (size_t i = 0; i < m->opt.max_cgroups; i++)
+                source_cgroup_dir_close(&m->cgroup_dirs[i]);
+        free(m->cgroup_dirs);
+        m->cgroup_dirs = NULL;
+}
+
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
@@ -238,6 +268,8 @@ Manager *manager_free(Manager *m) {
         policy_config_free(m->config);
         free(m->inspection);
         free(m->cgroup_watches);
+        cgroup_dirs_free(m);
+        source_proc_files_close(&m->proc_files);
         free(m->config_file);
         free(m->dropin_dir);
         safe_close(m->lock_fd);
@@ -264,6 +296,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory"));
         m->opt = *opt;
         m->root_fd = m->run_dir_fd = m->lock_fd = -EBADF;
+        source_proc_files_init(&m->proc_files);
         m->cgroups.fd = -EBADF;
         m->exit_code = EXIT_SUCCESS;
 
@@ -347,13 +380,18 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         /* 4. process setup, preallocation */
         manager_set_oom_score_adj(m);
         manager_mlock(m);
+        manager_raise_nofile(m);
 
         /* one cgroups[] array, moved to the snapshot being filled; it starts in the "last
          * good" one (snap[1], as cur starts at 0) */
         m->snap[0] = snapshot_new(MANAGER_SLAB_CACHES_MAX, 0);
         m->snap[1] = snapshot_new(MANAGER_SLAB_CACHES_MAX, opt->max_cgroups);
         m->cgroup_watches = calloc(opt->max_cgroups ?: 1, sizeof(*m->cgroup_watches));
-        if (!m->snap[0] || !m->snap[1] || !m->cgroup_watches)
+        m->cgroup_dirs = malloc((opt->max_cgroups ?: 1) * sizeof(*m->cgroup_dirs));
+        if (m->cgroup_dirs)
+                for (size_t i = 0; i < (opt->max_cgroups ?: 1); i++)
+                        m->cgroup_dirs[i] = SOURCE_CGROUP_DIR_NULL;
+        if (!m->snap[0] || !m->snap[1] || !m->cgroup_watches || !m->cgroup_dirs)
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory allocating the sample buffers"));
         r = policy_state_new(&m->policy);
         if (r < 0)

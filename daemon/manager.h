@@ -75,7 +75,7 @@ enum {
 };
 
 /* Cgroups sampled and forecast at most (the scale target is 200; the rest are skipped,
- * logged once). Each costs two CgroupSamples (~4.9 KiB each) and a forecaster slot. */
+ * logged once). Each costs two CgroupSamples (~1.3 KiB each) and a forecaster slot. */
 #define MANAGER_MAX_CGROUPS_DEFAULT 256
 /* Walk the cgroup tree again every this many samples: between walks the known list is
  * re-read and vanished cgroups dropped; new ones appear at the next walk. */
@@ -168,14 +168,21 @@ struct Manager {
         unsigned cur;
         bool have_good;                  /* snap[!cur] holds a good sample */
         ReadBuffer buf;
+        SourceProcFiles proc_files;      /* the /proc sources kept open (on the real /proc) */
         ReadBuffer record_buf;
-        char path_scratch[MC_CGROUP_PATH_MAX]; /* a cgroup path while its slot is rewritten */
 
         /* cgroup list: the last good snapshot's cgroups[] are the list; a re-walk rebuilds it */
         unsigned samples;
         unsigned since_walk;
         bool walk_now;
+        SourceCgroupDir *cgroup_dirs;    /* max_cgroups: [i] is the kept directory of the
+                                          * list's cgroups[i] (or closed), moved with it */
         bool cgroups_truncated_logged;
+        bool cgroup_path_too_long_logged;
+        size_t walk_old_n;               /* during a walk: the length of the list it replaces */
+        uint32_t walk_what;              /* during a walk: the files to read of known cgroups */
+        unsigned since_full;             /* cgroup readings since the last full one */
+        unsigned full_read_actions;      /* n_actions at the last full cgroup reading */
         int source_errors_logged;        /* SOURCE_* bits whose failure was logged once */
 
         /* PSI */

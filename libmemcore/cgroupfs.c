@@ -16,6 +16,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -166,4 +167,63 @@ int cgroupfs_parse_procs(const char *buf, size_t len, int32_t *pids, size_t max,
         }
         *ret_n = count;
         return 0;
+}
+
+#define CGF(n, b, k, f) { n, b, k, offsetof(CgroupSample, f), sizeof(((CgroupSample *) NULL)->f) }
+const CgroupfsFile cgroupfs_files[] = {
+        CGF("memory.current", CGROUP_HAVE_CURRENT, CGROUPFS_LIMIT, current_bytes),
+        CGF("memory.max", CGROUP_HAVE_MAX, CGROUPFS_LIMIT, max_bytes),
+        CGF("memory.high", CGROUP_HAVE_HIGH, CGROUPFS_LIMIT, high_bytes),
+        CGF("memory.low", CGROUP_HAVE_LOW, CGROUPFS_LIMIT, low_bytes),
+        CGF("memory.min", CGROUP_HAVE_MIN, CGROUPFS_LIMIT, min_bytes),
+        CGF("memory.swap.current", CGROUP_HAVE_SWAP_CURRENT, CGROUPFS_LIMIT, swap_current_bytes),
+        CGF("memory.stat", CGROUP_HAVE_STAT, CGROUPFS_STAT, stat),
+        CGF("memory.events", CGROUP_HAVE_EVENTS, CGROUPFS_EVENTS, events),
+        CGF("memory.pressure", CGROUP_HAVE_PRESSURE, CGROUPFS_PRESSURE, pressure),
+        CGF("cgroup.procs", CGROUP_HAVE_PROCS, CGROUPFS_PROCS, nr_procs),
+};
+#undef CGF
+const size_t cgroupfs_n_files = ELEMENTSOF(cgroupfs_files);
+
+int cgroupfs_parse_file(const char *name, size_t name_len, const char *buf, size_t len, CgroupSample *c) {
+        if (!name || !c)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(cgroupfs_files); i++) {
+                const CgroupfsFile *file = &cgroupfs_files[i];
+                const char *n = file->name;
+                void *field;
+                int r;
+
+                if (strlen(n) != name_len || memcmp(n, name, name_len) != 0)
+                        continue;
+                field = (char *) c + file->offset;
+                memset(field, 0, file->size);
+                c->have &= ~file->have;
+                switch (file->kind) {
+                case CGROUPFS_LIMIT:
+                        r = cgroupfs_parse_limit(buf, len, field);
+                        break;
+                case CGROUPFS_STAT:
+                        r = cgroupfs_parse_memory_stat(buf, len, field);
+                        break;
+                case CGROUPFS_EVENTS:
+                        r = cgroupfs_parse_memory_events(buf, len, field);
+                        break;
+                case CGROUPFS_PRESSURE:
+                        r = procfs_parse_psi(buf, len, field);
+                        break;
+                default: {
+                        size_t np = 0;
+                        r = cgroupfs_parse_procs(buf, len, NULL, 0, &np);
+                        if (r >= 0)
+                                c->nr_procs = np;
+                        break;
+                }
+                }
+                if (r < 0)
+                        return r;
+                c->have |= file->have;
+                return 0;
+        }
+        return -ENOENT;
 }

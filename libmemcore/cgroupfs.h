@@ -22,3 +22,32 @@ int cgroupfs_parse_memory_events(const char *buf, size_t len, CgroupMemoryEvents
  * 1..INT32_MAX is -EINVAL (out-of-range numbers too). An empty file is valid: 0, *ret_n = 0.
  * Nothing is written on failure. */
 int cgroupfs_parse_procs(const char *buf, size_t len, int32_t *pids, size_t max, size_t *ret_n);
+
+/* The cgroup files a CgroupSample holds, in the order they are read, with their CGROUP_HAVE_*
+ * bits: memory.current, .max, .high, .low, .min, .swap.current, .stat, .events, .pressure,
+ * cgroup.procs. */
+typedef enum CgroupfsKind {
+        CGROUPFS_LIMIT,                    /* a byte count or "max": cgroupfs_parse_limit() */
+        CGROUPFS_STAT,                     /* memory.stat */
+        CGROUPFS_EVENTS,                   /* memory.events */
+        CGROUPFS_PRESSURE,                 /* memory.pressure: procfs_parse_psi() */
+        CGROUPFS_PROCS,                    /* cgroup.procs: counted into nr_procs */
+        _CGROUPFS_KIND_MAX,
+        _CGROUPFS_KIND_INVALID = -22,
+} CgroupfsKind;
+
+typedef struct CgroupfsFile {
+        const char *name;                  /* "memory.current" */
+        uint32_t have;                     /* CGROUP_HAVE_* */
+        CgroupfsKind kind;
+        size_t offset;                     /* of its field in CgroupSample */
+        size_t size;                       /* of that field */
+} CgroupfsFile;
+extern const CgroupfsFile cgroupfs_files[];
+extern const size_t cgroupfs_n_files;
+
+/* Parse one of those files, named by name[0..name_len), into its field of *c and set its
+ * CGROUP_HAVE_* bit; cgroup.procs sets nr_procs. The one dispatch the readers and the trace
+ * replay share. Returns 0; -ENOENT for a name not in cgroupfs_files (c untouched); the parser's
+ * error otherwise, with that file's field reset and its bit clear. */
+int cgroupfs_parse_file(const char *name, size_t name_len, const char *buf, size_t len, CgroupSample *c);

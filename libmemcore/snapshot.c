@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mc-util.h"
+#include "procfs.h"
 #include "snapshot.h"
 
 Snapshot *snapshot_new(size_t max_slab_caches, size_t max_cgroups) {
@@ -217,4 +218,42 @@ const char *cgroup_stat_field_to_string(CgroupStatField f) {
 }
 CgroupStatField cgroup_stat_field_from_string(const char *s) {
         return (CgroupStatField) table_from_string(cgroup_stat_field_table, ELEMENTSOF(cgroup_stat_field_table), s);
+}
+
+const SnapshotFile snapshot_files[] = {
+        { "proc/meminfo", SNAPSHOT_HAVE_MEMINFO },
+        { "proc/vmstat", SNAPSHOT_HAVE_VMSTAT },
+        { "proc/buddyinfo", SNAPSHOT_HAVE_BUDDYINFO },
+        { "proc/pagetypeinfo", SNAPSHOT_HAVE_PAGETYPEINFO },
+        { "proc/zoneinfo", SNAPSHOT_HAVE_ZONEINFO },
+        { "proc/slabinfo", SNAPSHOT_HAVE_SLABINFO },
+        { "proc/pressure/memory", SNAPSHOT_HAVE_PSI_MEMORY },
+        { "proc/pressure/io", SNAPSHOT_HAVE_PSI_IO },
+        { "proc/pressure/cpu", SNAPSHOT_HAVE_PSI_CPU },
+};
+const size_t snapshot_n_files = ELEMENTSOF(snapshot_files);
+
+int snapshot_parse_file(Snapshot *s, size_t index, const char *buf, size_t len) {
+        if (!s || index >= ELEMENTSOF(snapshot_files))
+                return -EINVAL;
+        switch (snapshot_files[index].have) {
+        case SNAPSHOT_HAVE_MEMINFO:
+                return procfs_parse_meminfo(buf, len, &s->meminfo);
+        case SNAPSHOT_HAVE_VMSTAT:
+                return procfs_parse_vmstat(buf, len, &s->vmstat);
+        case SNAPSHOT_HAVE_BUDDYINFO:
+                return procfs_parse_buddyinfo(buf, len, &s->buddyinfo);
+        case SNAPSHOT_HAVE_PAGETYPEINFO:
+                return procfs_parse_pagetypeinfo(buf, len, &s->pagetypeinfo);
+        case SNAPSHOT_HAVE_ZONEINFO:
+                return procfs_parse_zoneinfo(buf, len, &s->zoneinfo);
+        case SNAPSHOT_HAVE_SLABINFO:
+                return procfs_parse_slabinfo(buf, len, &s->slabinfo);
+        case SNAPSHOT_HAVE_PSI_MEMORY:
+                return procfs_parse_psi(buf, len, &s->psi_memory);
+        case SNAPSHOT_HAVE_PSI_IO:
+                return procfs_parse_psi(buf, len, &s->psi_io);
+        default:
+                return procfs_parse_psi(buf, len, &s->psi_cpu);
+        }
 }

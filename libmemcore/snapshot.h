@@ -32,8 +32,13 @@
 #define MC_ZONE_NAME_MAX 16
 /* Longest slab cache name the kernel prints is well under 64 bytes (kmem_cache names). */
 #define MC_SLAB_NAME_MAX 64
-/* Relative cgroup path, e.g. "system.slice/foo.service". PATH_MAX-bounded. */
-#define MC_CGROUP_PATH_MAX 4096
+/* Relative cgroup path, e.g. "system.slice/foo.service", with its NUL. Below the kernel's
+ * PATH_MAX on purpose: every CgroupSample carries one, the daemon keeps two per managed cgroup
+ * and touches them at every cgroup reading (4096 made the path buffers ~2 MiB of its RSS with
+ * 200 cgroups). systemd's deepest units are ~150 bytes; a longer cgroup is refused by
+ * source_read_cgroup() (-ENAMETOOLONG), skipped by the daemon (logged once) and refused in a
+ * trace. */
+#define MC_CGROUP_PATH_MAX 2048
 
 /* ---- /proc/meminfo ---------------------------------------------------------------------- */
 
@@ -481,6 +486,20 @@ const BuddyinfoZone *snapshot_buddyinfo_zone(const Snapshot *s, int node, const 
 const PagetypeinfoZone *snapshot_pagetypeinfo_zone(const Snapshot *s, int node, const char *zone);
 const ZoneinfoZone *snapshot_zoneinfo_zone(const Snapshot *s, int node, const char *zone);
 const CgroupSample *snapshot_cgroup(const Snapshot *s, const char *path);
+
+/* The /proc files a Snapshot holds, by path below the root ("proc/meminfo"), with their
+ * SNAPSHOT_HAVE_* bits, in the order the readers read them. */
+typedef struct SnapshotFile {
+        const char *path;                  /* "proc/meminfo", no leading '/' */
+        uint32_t have;                     /* SNAPSHOT_HAVE_* */
+} SnapshotFile;
+extern const SnapshotFile snapshot_files[];
+extern const size_t snapshot_n_files;
+
+/* Parse the content of snapshot_files[index] into its part of s with the procfs.h parser for it
+ * (the one dispatch the readers and the trace replay share); does not touch s->have. Returns 0,
+ * -EINVAL for a bad index, or the parser's error. */
+int snapshot_parse_file(Snapshot *s, size_t index, const char *buf, size_t len);
 
 const char *meminfo_field_to_string(MeminfoField f);
 const char *vmstat_field_to_string(VmstatField f);

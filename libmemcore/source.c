@@ -25,7 +25,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "cgroupfs.h"
@@ -59,7 +61,9 @@ static int read_buffer_grow(ReadBuffer *b) {
         return 0;
 }
 
-static int read_fd_whole(int fd, ReadBuffer *b, size_t *ret_len) {
+/* Read fd to EOF into b. positional: with pread() from offset 0 (a kept-open kernfs or proc
+ * file, read again at every sample), else with read() from the current offset. */
+static int read_fd_whole_ex(int fd, bool positional, ReadBuffer *b, size_t *ret_len) {
         size_t len = 0;
         int r;
 
@@ -72,7 +76,7 @@ static int read_fd_whole(int fd, ReadBuffer *b, size_t *ret_len) {
 
                                 /* Full at the cap: is there more? */
                                 do
-                                        k = read(fd, &c, 1);
+                                        k = positional ? pread(fd, &c, 1, (off_t) len) : read(fd, &c, 1);
                                 while (k < 0 && errno == EINTR);
                                 if (k < 0)
                                         return -errno;
@@ -84,7 +88,8 @@ static int read_fd_whole(int fd, ReadBuffer *b, size_t *ret_len) {
                         if (r < 0)
                                 return r;
                 }
-                k = read(fd, b->data + len, b->size - len);
+                k = positional ? pread(fd, b->data + len, b->size - len, (off_t) len)
+                               : read(fd, b->data + len, b->size - len);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -96,6 +101,10 @@ static int read_fd_whole(int fd, ReadBuffer *b, size_t *ret_len) {
         }
         *ret_len = len;
         return 0;
+}
+
+static int read_fd_whole(int fd, ReadBuffer *b, size_t *ret_len) {
+        return read_fd_whole_ex(fd, false, b, ret_len);
 }
 
 int source_read_file(int root_fd, const char *path, ReadBuffer *b, size_t *ret_len) {
@@ -129,27 +138,53 @@ static int read_parse(int root_fd, const char *path, ReadBuffer *b, ParseFn pars
         return parse(b->data, len, ret);
 }
 
-static int parse_meminfo(const char *buf, size_t len, void *ret) {
-        return procfs_parse_meminfo(buf, len, ret);
+/* Read root_fd/path, through *kept when given: a procfs file stays open there after its first
+ * reading and is read again with pread() from offset 0 (seq_file starts over when the offset
+ * moves back); a file of another file system (a fixture tree, whose files are replaced by
+ * rename()) is marked SOURCE_PROC_NOT_KEPT and opened by name every time. A kept fd that
+ * fails is closed and the file opened by name once more. */
+static int read_kept(int root_fd, const char *path, int *kept, ReadBuffer *b, size_t *ret_len) {
+        _cleanup_close_ int fd = -EBADF;
+        struct statfs sfs;
+        int r;
+
+        if (!kept || *kept == SOURCE_PROC_NOT_KEPT)
+                return source_read_file(root_fd, path, b, ret_len);
+        if (*kept >= 0) {
+                r = read_fd_whole_ex(*kept, true, b, ret_len);
+                if (r >= 0 || r == -EFBIG || r == -ENOMEM)
+                        return r;
+                (void) close(*kept);
+                *kept = -EBADF;
+        }
+        fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        r = read_fd_whole_ex(fd, true, b, ret_len);
+        if (r < 0)
+                return r;
+        if (fstatfs(fd, &sfs) == 0 && (uint64_t) sfs.f_type == PROC_SUPER_MAGIC)
+                *kept = TAKE_FD(fd);
+        else
+                *kept = SOURCE_PROC_NOT_KEPT;
+        return 0;
 }
-static int parse_vmstat(const char *buf, size_t len, void *ret) {
-        return procfs_parse_vmstat(buf, len, ret);
+
+void source_proc_files_close(SourceProcFiles *f) {
+        if (!f)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(f->fd); i++) {
+                if (f->fd[i] >= 0)
+                        (void) close(f->fd[i]);
+                f->fd[i] = -EBADF;
+        }
 }
-static int parse_buddyinfo(const char *buf, size_t len, void *ret) {
-        return procfs_parse_buddyinfo(buf, len, ret);
+
+void source_proc_files_init(SourceProcFiles *f) {
+        for (size_t i = 0; i < ELEMENTSOF(f->fd); i++)
+                f->fd[i] = -EBADF;
 }
-static int parse_pagetypeinfo(const char *buf, size_t len, void *ret) {
-        return procfs_parse_pagetypeinfo(buf, len, ret);
-}
-static int parse_zoneinfo(const char *buf, size_t len, void *ret) {
-        return procfs_parse_zoneinfo(buf, len, ret);
-}
-static int parse_slabinfo(const char *buf, size_t len, void *ret) {
-        return procfs_parse_slabinfo(buf, len, ret);
-}
-static int parse_psi(const char *buf, size_t len, void *ret) {
-        return procfs_parse_psi(buf, len, ret);
-}
+
 static int parse_u64(const char *buf, size_t len, void *ret) {
         return procfs_parse_u64(buf, len, ret);
 }
@@ -191,43 +226,39 @@ static int read_tunables(int root_fd, ReadBuffer *b, VmTunables *ret) {
 
 int source_read_snapshot(Snapshot *s, int root_fd, uint32_t what, uint32_t required,
                          uint64_t now_usec, ReadBuffer *b, int *ret_errors) {
-        static const struct {
-                uint32_t bit;
-                const char *path;
-                ParseFn parse;
-                size_t offset;
-        } table[] = {
-                { SOURCE_MEMINFO, "proc/meminfo", parse_meminfo, offsetof(Snapshot, meminfo) },
-                { SOURCE_VMSTAT, "proc/vmstat", parse_vmstat, offsetof(Snapshot, vmstat) },
-                { SOURCE_BUDDYINFO, "proc/buddyinfo", parse_buddyinfo, offsetof(Snapshot, buddyinfo) },
-                { SOURCE_PAGETYPEINFO, "proc/pagetypeinfo", parse_pagetypeinfo, offsetof(Snapshot, pagetypeinfo) },
-                { SOURCE_ZONEINFO, "proc/zoneinfo", parse_zoneinfo, offsetof(Snapshot, zoneinfo) },
-                { SOURCE_SLABINFO, "proc/slabinfo", parse_slabinfo, offsetof(Snapshot, slabinfo) },
-                { SOURCE_PSI_MEMORY, "proc/pressure/memory", parse_psi, offsetof(Snapshot, psi_memory) },
-                { SOURCE_PSI_IO, "proc/pressure/io", parse_psi, offsetof(Snapshot, psi_io) },
-                { SOURCE_PSI_CPU, "proc/pressure/cpu", parse_psi, offsetof(Snapshot, psi_cpu) },
-        };
+        return source_read_snapshot_kept(s, root_fd, what, required, now_usec, b, NULL, ret_errors);
+}
+
+int source_read_snapshot_kept(Snapshot *s, int root_fd, uint32_t what, uint32_t required,
+                              uint64_t now_usec, ReadBuffer *b, SourceProcFiles *kept, int *ret_errors) {
         uint32_t have = 0;
         int required_error = 0;
         int r;
 
         if (!s || !b || (root_fd < 0 && root_fd != AT_FDCWD))
                 return -EINVAL;
+        if (snapshot_n_files != ELEMENTSOF(kept->fd))
+                return -EINVAL; /* one kept fd per /proc source (snapshot_files) */
         if (ret_errors)
                 memset(ret_errors, 0, 32 * sizeof(int));
 
-        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                if (!(what & table[i].bit))
+        for (size_t i = 0; i < snapshot_n_files; i++) {
+                uint32_t bit = snapshot_files[i].have; /* SOURCE_* bits are SNAPSHOT_HAVE_* bits */
+                size_t len = 0;
+
+                if (!(what & bit))
                         continue;
-                r = read_parse(root_fd, table[i].path, b, table[i].parse, (char *) s + table[i].offset);
+                r = read_kept(root_fd, snapshot_files[i].path, kept ? &kept->fd[i] : NULL, b, &len);
+                if (r >= 0)
+                        r = snapshot_parse_file(s, i, b->data, len);
                 if (r < 0) {
                         if (ret_errors)
-                                ret_errors[__builtin_ctz(table[i].bit)] = r;
-                        if ((required & table[i].bit) && required_error == 0)
+                                ret_errors[__builtin_ctz(bit)] = r;
+                        if ((required & bit) && required_error == 0)
                                 required_error = r;
                         continue;
                 }
-                have |= table[i].bit;
+                have |= bit;
         }
         if (what & SOURCE_TUNABLES) {
                 r = read_tunables(root_fd, b, &s->tunables);
@@ -274,55 +305,66 @@ static bool cgroup_vanished(int cgroup_root_fd, const char *path, int dir_fd) {
         return a.st_dev != c.st_dev || a.st_ino != c.st_ino;
 }
 
-int source_read_cgroup(int cgroup_root_fd, const char *path, CgroupSample *ret, ReadBuffer *b) {
-        enum { F_LIMIT, F_STAT, F_EVENTS, F_PSI, F_PROCS };
-        static const struct {
-                const char *name;
-                uint32_t bit;
-                int kind;
-                size_t offset;
-        } files[] = {
-                { "memory.current", CGROUP_HAVE_CURRENT, F_LIMIT, offsetof(CgroupSample, current_bytes) },
-                { "memory.max", CGROUP_HAVE_MAX, F_LIMIT, offsetof(CgroupSample, max_bytes) },
-                { "memory.high", CGROUP_HAVE_HIGH, F_LIMIT, offsetof(CgroupSample, high_bytes) },
-                { "memory.low", CGROUP_HAVE_LOW, F_LIMIT, offsetof(CgroupSample, low_bytes) },
-                { "memory.min", CGROUP_HAVE_MIN, F_LIMIT, offsetof(CgroupSample, min_bytes) },
-                { "memory.swap.current", CGROUP_HAVE_SWAP_CURRENT, F_LIMIT, offsetof(CgroupSample, swap_current_bytes) },
-                { "memory.stat", CGROUP_HAVE_STAT, F_STAT, offsetof(CgroupSample, stat) },
-                { "memory.events", CGROUP_HAVE_EVENTS, F_EVENTS, offsetof(CgroupSample, events) },
-                { "memory.pressure", CGROUP_HAVE_PRESSURE, F_PSI, offsetof(CgroupSample, pressure) },
-                { "cgroup.procs", CGROUP_HAVE_PROCS, F_PROCS, offsetof(CgroupSample, nr_procs) },
-        };
-        _cleanup_close_ int dir_fd = -EBADF;
-        CgroupSample scratch, *c = &scratch;
-        const char *open_path;
-        size_t plen;
+/* The files of one cgroup are cgroupfs_files[] (cgroupfs.h), in reading order; their
+ * CGROUP_HAVE_* bit is also the selector of source_read_cgroup_files(). */
+
+/* Copy everything but the path from src to dst. */
+static void cgroup_copy_fields(CgroupSample *dst, const CgroupSample *src) {
+        const size_t tail = offsetof(CgroupSample, path) + sizeof(src->path);
+
+        memcpy(dst, src, offsetof(CgroupSample, path));
+        memcpy((char *) dst + tail, (const char *) src + tail, sizeof(*src) - tail);
+}
+
+/* The files a SourceCgroupDir keeps open on cgroup2: the ones read at every reading. */
+static int kept_slot(size_t file_index) {
+        switch (cgroupfs_files[file_index].have) {
+        case CGROUP_HAVE_CURRENT:
+                return 0;
+        case CGROUP_HAVE_PRESSURE:
+                return 1;
+        default:
+                return -1;
+        }
+}
+
+/* Read cgroup file file_index below dir_fd: on cgroup2 through keep's kept fd (opened on first
+ * use, then re-read in place with pread(): no path lookup, no open, no close), else by name. */
+static int cgroup_read_file(int dir_fd, SourceCgroupDir *keep, size_t file_index, ReadBuffer *b, size_t *ret_len) {
+        int slot = keep && keep->kernfs ? kept_slot(file_index) : -1;
+
+        if (slot < 0)
+                return source_read_file(dir_fd, cgroupfs_files[file_index].name, b, ret_len);
+        if (keep->file_fd[slot] < 0) {
+                int fd = openat(dir_fd, cgroupfs_files[file_index].name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0) {
+                        if (errno == EMFILE || errno == ENFILE)  /* no fd to keep: by name */
+                                return source_read_file(dir_fd, cgroupfs_files[file_index].name, b, ret_len);
+                        return -errno;
+                }
+                keep->file_fd[slot] = fd;
+        }
+        return read_fd_whole_ex(keep->file_fd[slot], true, b, ret_len);
+}
+
+/* Read the files selected by `what` relative to the open cgroup directory dir_fd into c (whose
+ * other fields are kept); c->path is not touched. On failure c holds a partial result: the
+ * callers parse into a scratch copy. */
+static int cgroup_read_files_at(int cgroup_root_fd, const char *open_path, int dir_fd, SourceCgroupDir *keep,
+                                uint32_t what, CgroupSample *c, ReadBuffer *b) {
         int r;
 
-        if ((cgroup_root_fd < 0 && cgroup_root_fd != AT_FDCWD) || !path || !ret || !b)
-                return -EINVAL;
-        if (path[0] == '/')
-                return -EINVAL;
-        plen = strlen(path);
-        if (plen >= MC_CGROUP_PATH_MAX)
-                return -ENAMETOOLONG;
-        open_path = plen == 0 ? "." : path;
-
-        dir_fd = openat(cgroup_root_fd, open_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0)
-                return errno == ENODEV ? -ENOENT : -errno;
-
-        /* Parse into a scratch sample (~4.8 KiB, on the stack: no allocation per cgroup), so
-         * that *ret is untouched unless every file read and parsed. The path is copied last. */
-        memset(c, 0, offsetof(CgroupSample, path));
-        memset((char *) c + offsetof(CgroupSample, path) + sizeof(c->path), 0,
-               sizeof(*c) - offsetof(CgroupSample, path) - sizeof(c->path));
-
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                void *field = (char *) c + files[i].offset;
+        for (size_t i = 0; i < cgroupfs_n_files; i++) {
+                const CgroupfsFile *file = &cgroupfs_files[i];
                 size_t len;
 
-                r = source_read_file(dir_fd, files[i].name, b, &len);
+                if (!(what & file->have))
+                        continue;
+                /* a file absent this time reads as absent, not as its last value */
+                memset((char *) c + file->offset, 0, file->size);
+                c->have &= ~file->have;
+
+                r = cgroup_read_file(dir_fd, keep, i, b, &len);
                 if (r == -ENODEV)
                         return -ENOENT;
                 if (r == -ENOENT) {
@@ -332,37 +374,195 @@ int source_read_cgroup(int cgroup_root_fd, const char *path, CgroupSample *ret, 
                 }
                 if (r < 0)
                         return r;
-
-                switch (files[i].kind) {
-                case F_LIMIT:
-                        r = cgroupfs_parse_limit(b->data, len, field);
-                        break;
-                case F_STAT:
-                        r = cgroupfs_parse_memory_stat(b->data, len, field);
-                        break;
-                case F_EVENTS:
-                        r = cgroupfs_parse_memory_events(b->data, len, field);
-                        break;
-                case F_PSI:
-                        r = procfs_parse_psi(b->data, len, field);
-                        break;
-                default: {
-                        size_t n;
-                        r = cgroupfs_parse_procs(b->data, len, NULL, 0, &n);
-                        if (r >= 0)
-                                c->nr_procs = n;
-                        break;
-                }
-                }
+                r = cgroupfs_parse_file(file->name, strlen(file->name), b->data, len, c);
                 if (r < 0)
                         return r;
-                c->have |= files[i].bit;
+        }
+        return 0;
+}
+
+static int cgroup_read_into(int cgroup_root_fd, const char *open_path, uint32_t what, CgroupSample *c,
+                            ReadBuffer *b) {
+        _cleanup_close_ int dir_fd = -EBADF;
+
+        dir_fd = openat(cgroup_root_fd, open_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return errno == ENODEV ? -ENOENT : -errno;
+        return cgroup_read_files_at(cgroup_root_fd, open_path, dir_fd, NULL, what, c, b);
+}
+
+static int cgroup_check_args(int cgroup_root_fd, const char *path, const void *ret, const ReadBuffer *b,
+                             size_t *ret_len) {
+        size_t plen;
+
+        if ((cgroup_root_fd < 0 && cgroup_root_fd != AT_FDCWD) || !path || !ret || !b)
+                return -EINVAL;
+        if (path[0] == '/')
+                return -EINVAL;
+        plen = strlen(path);
+        if (plen >= MC_CGROUP_PATH_MAX)
+                return -ENAMETOOLONG;
+        *ret_len = plen;
+        return 0;
+}
+
+int source_read_cgroup(int cgroup_root_fd, const char *path, CgroupSample *ret, ReadBuffer *b) {
+        CgroupSample scratch;
+        size_t plen;
+        int r;
+
+        r = cgroup_check_args(cgroup_root_fd, path, ret, b, &plen);
+        if (r < 0)
+                return r;
+
+        /* Parse into a scratch sample (on the stack: no allocation per cgroup), so that *ret
+         * is untouched unless every file read and parsed. The path is copied last, and only
+         * as far as its NUL (the rest of the buffer is never read). */
+        memset(&scratch, 0, offsetof(CgroupSample, path));
+        memset((char *) &scratch + offsetof(CgroupSample, path) + sizeof(scratch.path), 0,
+               sizeof(scratch) - offsetof(CgroupSample, path) - sizeof(scratch.path));
+        r = cgroup_read_into(cgroup_root_fd, plen == 0 ? "." : path, SOURCE_CGROUP_ALL, &scratch, b);
+        if (r < 0)
+                return r;
+
+        cgroup_copy_fields(ret, &scratch);
+        memmove(ret->path, path, plen + 1);
+        return 0;
+}
+
+int source_read_cgroup_files(int cgroup_root_fd, const char *path, uint32_t what, CgroupSample *inout,
+                             ReadBuffer *b) {
+        CgroupSample scratch;
+        size_t plen;
+        int r;
+
+        r = cgroup_check_args(cgroup_root_fd, path, inout, b, &plen);
+        if (r < 0)
+                return r;
+        if (what & ~(uint32_t) SOURCE_CGROUP_ALL)
+                return -EINVAL;
+
+        cgroup_copy_fields(&scratch, inout);
+        r = cgroup_read_into(cgroup_root_fd, plen == 0 ? "." : path, what, &scratch, b);
+        if (r < 0)
+                return r;
+
+        cgroup_copy_fields(inout, &scratch);
+        if (path != inout->path)
+                memmove(inout->path, path, plen + 1);
+        return 0;
+}
+
+/* ---- cgroups through a kept directory fd ------------------------------------------------- */
+
+void source_cgroup_dir_close(SourceCgroupDir *d) {
+        if (!d)
+                return;
+        if (d->fd >= 0)
+                (void) close(d->fd);
+        for (size_t i = 0; i < ELEMENTSOF(d->file_fd); i++)
+                if (d->file_fd[i] >= 0)
+                        (void) close(d->file_fd[i]);
+        *d = SOURCE_CGROUP_DIR_NULL;
+}
+
+/* Open path as an O_PATH directory fd and fill a SourceCgroupDir for it. */
+static int cgroup_dir_open(int cgroup_root_fd, const char *open_path, SourceCgroupDir *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        struct statfs sfs;
+        struct stat st;
+
+        fd = openat(cgroup_root_fd, open_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENODEV ? -ENOENT : -errno;
+        if (fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0)
+                return -errno;
+        *ret = SOURCE_CGROUP_DIR_NULL;
+        ret->dev = (uint64_t) st.st_dev;
+        ret->ino = (uint64_t) st.st_ino;
+        /* kernfs files are never replaced under an open fd and re-read from offset 0; a
+         * fixture tree's are replaced by rename(), so those are opened by name every time */
+        ret->kernfs = (uint64_t) sfs.f_type == CGROUP2_SUPER_MAGIC;
+        ret->fd = TAKE_FD(fd);
+        return 0;
+}
+
+int source_read_cgroup_dir(int cgroup_root_fd, const char *path, SourceCgroupDir *dir, uint32_t what,
+                           CgroupSample *inout, ReadBuffer *b, bool *ret_replaced) {
+        SourceCgroupDir fresh = SOURCE_CGROUP_DIR_NULL;
+        CgroupSample scratch;
+        const char *open_path;
+        bool replaced = false, retried = false;
+        size_t plen;
+        int r;
+
+        r = cgroup_check_args(cgroup_root_fd, path, inout, b, &plen);
+        if (r < 0)
+                return r;
+        if (!dir || (what & ~(uint32_t) SOURCE_CGROUP_ALL))
+                return -EINVAL;
+        open_path = plen == 0 ? "." : path;
+
+        if (dir->fd < 0) {
+                r = cgroup_dir_open(cgroup_root_fd, open_path, &fresh);
+                if (r < 0)
+                        return r;
         }
 
-        memcpy(c->path, path, plen + 1);
-        memcpy(ret, c, offsetof(CgroupSample, path) + plen + 1);
-        memcpy((char *) ret + offsetof(CgroupSample, path) + sizeof(c->path),
-               (char *) c + offsetof(CgroupSample, path) + sizeof(c->path),
-               sizeof(*c) - offsetof(CgroupSample, path) - sizeof(c->path));
+        for (;;) {
+                SourceCgroupDir *use = fresh.fd >= 0 ? &fresh : dir;
+
+                cgroup_copy_fields(&scratch, inout);
+                if (replaced) {
+                        /* nothing of the old cgroup may leak into the new one's reading */
+                        memset(&scratch, 0, offsetof(CgroupSample, path));
+                        memset((char *) &scratch + offsetof(CgroupSample, path) + sizeof(scratch.path), 0,
+                               sizeof(scratch) - offsetof(CgroupSample, path) - sizeof(scratch.path));
+                }
+                r = cgroup_read_files_at(cgroup_root_fd, open_path, use->fd, use,
+                                         replaced ? SOURCE_CGROUP_ALL : what, &scratch, b);
+                if (r != -ENOENT || use != dir)
+                        break;
+
+                /* The kept directory is gone (its files with it). Is there a new cgroup of the
+                 * same name? Then read that one, all of it. */
+                r = cgroup_dir_open(cgroup_root_fd, open_path, &fresh);
+                if (r < 0)
+                        break;
+                if (fresh.ino == dir->ino && fresh.dev == dir->dev) {
+                        /* Still the same directory: a kept file went away under it (its
+                         * controller switched off, maybe on again since). Open the kept
+                         * files again and read once more; gone twice means gone. */
+                        source_cgroup_dir_close(&fresh);
+                        r = -ENOENT;
+                        if (retried)
+                                break;
+                        for (size_t i = 0; i < ELEMENTSOF(dir->file_fd); i++)
+                                if (dir->file_fd[i] >= 0) {
+                                        (void) close(dir->file_fd[i]);
+                                        dir->file_fd[i] = -EBADF;
+                                }
+                        retried = true;
+                        continue;
+                }
+                replaced = true;
+        }
+        if (r < 0) {
+                /* *dir stays as it was: if it was the vanished directory, holding it keeps its
+                 * inode (and number) alive, so that a later cgroup of the same name cannot
+                 * come back with the same (st_dev, st_ino) and pass for the old one */
+                source_cgroup_dir_close(&fresh);
+                return r;
+        }
+
+        if (fresh.fd >= 0) {
+                source_cgroup_dir_close(dir);
+                *dir = fresh;
+        }
+        cgroup_copy_fields(inout, &scratch);
+        if (path != inout->path)
+                memmove(inout->path, path, plen + 1);
+        if (ret_replaced)
+                *ret_replaced = replaced;
         return 0;
 }

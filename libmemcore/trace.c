@@ -809,115 +809,9 @@ int trace_reader_count_cgroups_max(TraceReader *r) {
 
 /* ---- replay ----------------------------------------------------------------------------- */
 
-typedef enum ProcFile {
-        PROC_MEMINFO,
-        PROC_VMSTAT,
-        PROC_BUDDYINFO,
-        PROC_PAGETYPEINFO,
-        PROC_ZONEINFO,
-        PROC_SLABINFO,
-        PROC_PSI_MEMORY,
-        PROC_PSI_IO,
-        PROC_PSI_CPU,
-        _PROC_FILE_MAX,
-} ProcFile;
-
-static const struct {
-        const char *path;
-        uint32_t bit;
-} proc_files[_PROC_FILE_MAX] = {
-        [PROC_MEMINFO] = { "/proc/meminfo", SNAPSHOT_HAVE_MEMINFO },
-        [PROC_VMSTAT] = { "/proc/vmstat", SNAPSHOT_HAVE_VMSTAT },
-        [PROC_BUDDYINFO] = { "/proc/buddyinfo", SNAPSHOT_HAVE_BUDDYINFO },
-        [PROC_PAGETYPEINFO] = { "/proc/pagetypeinfo", SNAPSHOT_HAVE_PAGETYPEINFO },
-        [PROC_ZONEINFO] = { "/proc/zoneinfo", SNAPSHOT_HAVE_ZONEINFO },
-        [PROC_SLABINFO] = { "/proc/slabinfo", SNAPSHOT_HAVE_SLABINFO },
-        [PROC_PSI_MEMORY] = { "/proc/pressure/memory", SNAPSHOT_HAVE_PSI_MEMORY },
-        [PROC_PSI_IO] = { "/proc/pressure/io", SNAPSHOT_HAVE_PSI_IO },
-        [PROC_PSI_CPU] = { "/proc/pressure/cpu", SNAPSHOT_HAVE_PSI_CPU },
-};
-
-static int parse_proc(ProcFile f, const char *d, size_t n, Snapshot *s) {
-        switch (f) {
-        case PROC_MEMINFO:
-                return procfs_parse_meminfo(d, n, &s->meminfo);
-        case PROC_VMSTAT:
-                return procfs_parse_vmstat(d, n, &s->vmstat);
-        case PROC_BUDDYINFO:
-                return procfs_parse_buddyinfo(d, n, &s->buddyinfo);
-        case PROC_PAGETYPEINFO:
-                return procfs_parse_pagetypeinfo(d, n, &s->pagetypeinfo);
-        case PROC_ZONEINFO:
-                return procfs_parse_zoneinfo(d, n, &s->zoneinfo);
-        case PROC_SLABINFO:
-                return procfs_parse_slabinfo(d, n, &s->slabinfo);
-        case PROC_PSI_MEMORY:
-                return procfs_parse_psi(d, n, &s->psi_memory);
-        case PROC_PSI_IO:
-                return procfs_parse_psi(d, n, &s->psi_io);
-        case PROC_PSI_CPU:
-                return procfs_parse_psi(d, n, &s->psi_cpu);
-        default:
-                return -EINVAL;
-        }
-}
-
 static const TracePath *find_path(const TraceReader *r, const char *p) {
         size_t n = strlen(p);
         return paths_find(r, p, n, fnv1a(p, n));
-}
-
-/* Parse one cgroup file (name after the cgroup dir) into c. */
-static int parse_cgroup_file(const char *name, size_t nl, const char *d, size_t n, CgroupSample *c) {
-        int k;
-#define NAME(s) (nl == strlen(s) && memcmp(name, s, nl) == 0)
-        if (NAME("memory.current")) {
-                k = cgroupfs_parse_limit(d, n, &c->current_bytes);
-                if (k >= 0)
-                        c->have |= CGROUP_HAVE_CURRENT;
-        } else if (NAME("memory.max")) {
-                k = cgroupfs_parse_limit(d, n, &c->max_bytes);
-                if (k >= 0)
-                        c->have |= CGROUP_HAVE_MAX;
-        } else if (NAME("memory.high")) {
-                k = cgroupfs_parse_limit(d, n, &c->high_bytes);
-                if (k >= 0)
-                        c->have |= CGROUP_HAVE_HIGH;
-        } else if (NAME("memory.low")) {
-                k = cgroupfs_parse_limit(d, n, &c->low_bytes);
-                if (k >= 0)
-                        c->have |= CGROUP_HAVE_LOW;
-        } else if (NAME("memory.min")) {
-                k = cgroupfs_parse_limit(d, n, &c->min_bytes);
-                if (k >= 0)
-                        c->have |= CGROUP_HAVE_MIN;
-        } else if (NAME("memory.swap.current")) {
-                k = cgroupfs_parse_limit(d, n, &c->swap_current_bytes);
-                if (k >= 0)
-                        c->have |= CGROUP_HAVE_SWAP_CURRENT;
-        } else if (NAME("memory.stat")) {
-                k = cgroupfs_parse_memory_stat(d, n, &c->stat);
-                if (k >= 0)
-                        c->have |= CGROUP_HAVE_STAT;
-        } else if (NAME("memory.events")) {
-                k = cgroupfs_parse_memory_events(d, n, &c->events);
-                if (k >= 0)
-                        c->have |= CGROUP_HAVE_EVENTS;
-        } else if (NAME("memory.pressure")) {
-                k = procfs_parse_psi(d, n, &c->pressure);
-                if (k >= 0)
-                        c->have |= CGROUP_HAVE_PRESSURE;
-        } else if (NAME("cgroup.procs")) {
-                size_t np = 0;
-                k = cgroupfs_parse_procs(d, n, NULL, 0, &np);
-                if (k >= 0) {
-                        c->nr_procs = np;
-                        c->have |= CGROUP_HAVE_PROCS;
-                }
-        } else
-                k = 0;
-#undef NAME
-        return k;
 }
 
 int trace_reader_fill_snapshot(TraceReader *r, Snapshot *s) {
@@ -938,23 +832,28 @@ int trace_reader_fill_snapshot(TraceReader *r, Snapshot *s) {
                 s->page_size = ps && parse_u64_token(ps, strlen(ps), &v) >= 0 && v > 0 ? v : 4096;
         }
 
-        for (ProcFile f = 0; f < _PROC_FILE_MAX; f++) {
-                const TracePath *p = find_path(r, proc_files[f].path);
+        for (size_t f = 0; f < snapshot_n_files; f++) {
+                const SnapshotFile *sf = &snapshot_files[f];
+                char path[64];
+
+                /* traces name files by their absolute path */
+                snprintf(path, sizeof path, "/%s", sf->path);
+                const TracePath *p = find_path(r, path);
                 if (!p || !p->data) {
-                        s->have &= ~proc_files[f].bit;
+                        s->have &= ~sf->have;
                         continue;
                 }
-                if (incremental && p->seq <= r->filled_seq && (s->have & proc_files[f].bit))
+                if (incremental && p->seq <= r->filled_seq && (s->have & sf->have))
                         continue;
-                k = parse_proc(f, p->data, p->len, s);
+                k = snapshot_parse_file(s, f, p->data, p->len);
                 if (k < 0) {
-                        s->have &= ~proc_files[f].bit;
-                        if (f == PROC_SLABINFO && k == -ENOBUFS)
+                        s->have &= ~sf->have;
+                        if (sf->have == SNAPSHOT_HAVE_SLABINFO && k == -ENOBUFS)
                                 continue;
                         r->filled = NULL;
-                        return reader_fail(r, k, "replay: %s does not parse: %s", proc_files[f].path, strerror(-k));
+                        return reader_fail(r, k, "replay: %s does not parse: %s", path, strerror(-k));
                 }
-                s->have |= proc_files[f].bit;
+                s->have |= sf->have;
         }
 
         /* /proc/sys/vm tunables */
@@ -1016,7 +915,9 @@ int trace_reader_fill_snapshot(TraceReader *r, Snapshot *s) {
                         CgroupSample *c = &s->cgroups[r->cgroups[p->cgroup].snap_index];
                         const char *name = memrchr(p->path, '/', p->path_len) + 1;
                         size_t nl = p->path_len - (size_t) (name - p->path);
-                        k = parse_cgroup_file(name, nl, p->data, p->len, c);
+                        k = cgroupfs_parse_file(name, nl, p->data, p->len, c);
+                        if (k == -ENOENT)
+                                k = 0; /* a file the sample does not hold */
                         if (k < 0) {
                                 r->filled = NULL;
                                 return reader_fail(r, k, "replay: %.*s does not parse: %s",

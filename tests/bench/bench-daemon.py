@@ -8,7 +8,8 @@ full set of memory files and a slowly changing memory.current), sampling at 10 H
 (--interval 0.1) in dry-run, mlockall() on as in production, for MEMTIDE_BENCH_SECONDS
 (default 60; MEMTIDE_BENCH_CGROUPS changes the 200). Then:
   RSS       VmHWM from /proc/PID/status (target <= 4 MiB)
-  CPU       utime + stime from /proc/PID/stat over the run, scaled to an hour, as % of one
+  CPU       time on CPU from /proc/PID/schedstat (utime + stime from /proc/PID/stat where
+            that is missing) over the run, scaled to an hour, as % of one
             core (target <= 0.1 %)
   where     the RSS by mapping from /proc/PID/smaps (anonymous allocations of 128 KiB and
             more are their own mappings, so the big preallocated tables show by size), and
@@ -46,7 +47,12 @@ def cpu_split(pid):
 
 
 def cpu_seconds(pid):
-    return sum(cpu_split(pid))
+    """Time on CPU in seconds from /proc/PID/schedstat (ns), which utime + stime (10 ms ticks)
+    are too coarse for at these rates; the ticks where schedstat is missing."""
+    try:
+        return int(read(f"/proc/{pid}/schedstat").split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return sum(cpu_split(pid))
 
 
 def smaps(pid):
@@ -65,6 +71,74 @@ def smaps(pid):
     return maps
 
 
+def mmapped_chunks(pid, lo, hi):
+    """Split an anonymous mapping made of glibc mmap()ed chunks (adjacent ones merge into one
+    VMA) into (start, size) by each chunk's header: size at offset 8, IS_MMAPPED bit 0x2.
+    Where a page does not start such a chunk, that page counts as (start, -4096): not malloc's.
+    Returns [] when /proc/PID/mem is not readable."""
+    chunks = []
+    try:
+        with open(f"/proc/{pid}/mem", "rb") as mem:
+            a = lo
+            while a < hi:
+                mem.seek(a + 8)
+                size = int.from_bytes(mem.read(8), "little")
+                if not size & 2 or (size & ~7) < 4096 or (size & 4095) & ~7 or a + (size & ~7) > hi:
+                    chunks.append((a, -4096))
+                    a += 4096
+                    continue
+                chunks.append((a, size & ~7))
+                a += size & ~7
+    except OSError:
+        return []
+    return chunks
+
+
+KPF_ZERO_PAGE = 1 << 24
+
+
+def resident_kb(pid, lo, hi):
+    """Resident KiB of [lo, hi) as RSS counts it: present pages but the shared zero page (and
+    huge zero page) that read faults on untouched memory map, told by /proc/kpageflags."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    n = 0
+    with open(f"/proc/{pid}/pagemap", "rb") as pm, open("/proc/kpageflags", "rb") as kf:
+        pm.seek(lo // page * 8)
+        data = pm.read((hi - lo) // page * 8)
+        for i in range(0, len(data), 8):
+            e = int.from_bytes(data[i:i + 8], "little")
+            if not e >> 63:
+                continue
+            kf.seek((e & ((1 << 55) - 1)) * 8)
+            if not int.from_bytes(kf.read(8), "little") & KPF_ZERO_PAGE:
+                n += 1
+    return n * page // 1024
+
+
+def print_anon_chunks(pid):
+    """The big preallocated tables: every malloc chunk of >= 128 KiB with its resident part."""
+    rss = {}
+    for name, size, kb in smaps(pid):
+        rss.setdefault((name, size), 0)
+        rss[(name, size)] += kb
+    for line in read(f"/proc/{pid}/maps").splitlines():
+        f = line.split()
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        # smaps' Rss is the authority: a mapping only read so far shows the (huge) zero page
+        # in pagemap but nothing in RSS
+        if len(f) > 5 or hi - lo < 128 * 1024 or rss.get(("[anon]", (hi - lo) // 1024), 0) == 0:
+            continue
+        other = [0, 0]
+        for a, size in mmapped_chunks(pid, lo, hi):
+            if size > 0:
+                print(f"    {resident_kb(pid, a, a + size):6d}  of a {size // 1024} KiB malloc chunk")
+            else:
+                other[0] += resident_kb(pid, a, a - size)
+                other[1] += -size // 1024
+        if other[1]:
+            print(f"    {other[0]:6d}  of {other[1]} KiB in the same mapping that are no malloc chunk")
+
+
 def print_rss_breakdown(pid):
     groups = {}
     for name, size, rss in smaps(pid):
@@ -81,6 +155,9 @@ def print_rss_breakdown(pid):
     for key, (rss, n) in sorted(groups.items(), key=lambda kv: -kv[1][0]):
         if rss > 0:
             print(f"    {rss:6d}  {key}{f' (x{n})' if n > 1 else ''}")
+    if os.geteuid() == 0:
+        print("  anonymous mappings by malloc chunk (resident KiB of the chunk's size):")
+        print_anon_chunks(pid)
 
 
 def strace_counts(pid, seconds):

@@ -522,7 +522,7 @@ def scenario_policy(s):
     xml, methods, signals, props = introspect_members()
     expect(set(methods) >= READ_ONLY | {"SetMode", "Reload", "ResetTunables", "RunAction", "StartRecording", "StopRecording"},
            f"--bus-introspect lists every method: {methods}")
-    expect(set(signals) == {"LevelChanged", "Warning", "ActionTaken"}, f"signals: {signals}")
+    expect(set(signals) == {"LevelChanged", "Warning", "ActionTaken", "KernelOomKill"}, f"signals: {signals}")
     expect(set(props) == {"Version", "Mode", "Level", "Features", "Tunables"}, f"properties: {props}")
     with open(source("units", "org.memtide1.conf")) as f:
         conf = f.read()
