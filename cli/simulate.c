@@ -244,7 +244,7 @@ static void per_trace(EvalTrace *const *traces, size_t n, const uint64_t *horizo
 static const uint32_t loo_persistence[] = { 1000, 2000, 3000, 4000, 5000, 6000, 8000 };
 static const uint32_t loo_confident[] = { 3000, 4000, 5000, 6000, 7000 };
 #define LOO_GRID (ELEMENTSOF(loo_persistence) * ELEMENTSOF(loo_confident))
-#define LOO_HORIZON_USEC (30 * USEC_PER_SEC)  /* the target horizon */
+#define LOO_HORIZON_USEC (30 * USEC_PER_SEC)  /* the horizon the targets are set at */
 
 static void loo_params(size_t g, bool commit_bound, ForecastParams *ret) {
         forecast_params_defaults(ret);

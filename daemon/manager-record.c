@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * The recorder (`memtided --record FILE`): a TRACE-FORMAT.md version 1 trace of what this
+ * The recorder (`memtided --record FILE`): a version 1 trace (docs/trace-format.md) of what this
  * daemon read, through libmemcore's TraceWriter, plus an `action` event for every action
  * taken (and `daemon_kill` for every kill carried out), so that `memtidectl simulate` can
  * replay the very inputs and compare its decisions with the daemon's.

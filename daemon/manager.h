@@ -12,7 +12,7 @@
  *   manager-sample.c   one sample: /proc sources, cgroup list and re-walk, PSI watches, the
  *                      forecast, the adaptive interval, the --live view
  *   manager-act.c      decision → ActionRequests → action_run(), journal level changes
- *   manager-record.c   the --record trace writer (TRACE-FORMAT.md, with action events)
+ *   manager-record.c   the --record trace writer (docs/trace-format.md, with action events)
  *   manager-bpf.c      optional BPF events (reclaim stalls wake the sampler, OOM kills logged
  *                      and recorded)
  *

@@ -47,7 +47,7 @@ typedef enum Mode {
         _MODE_INVALID = -EINVAL,
 } Mode;
 
-/* The response ladder (DESIGN.md). Ordered: a higher rung is a stronger response. */
+/* The response ladder (docs/ARCHITECTURE.md). Ordered: a higher rung is a stronger response. */
 typedef enum Rung {
         RUNG_OBSERVE = 0,
         RUNG_TUNE,               /* move sysctls within bounds */

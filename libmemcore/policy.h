@@ -6,7 +6,7 @@
  * timestamp, nothing is read, logged or allocated after policy_state_new(). The same code runs
  * in the daemon and in `memtidectl simulate`.
  *
- * The ladder (DESIGN.md): the soonest confident crossing of the forecast (Forecast.soonest)
+ * The ladder (docs/ARCHITECTURE.md): the soonest confident crossing of the forecast (Forecast.soonest)
  * is compared with the horizon of each rung; the highest rung whose horizon it falls within is
  * wanted. Hysteresis: a rung is left only when the eta exceeds its horizon by
  * hysteresis_permyriad and the rung was held rung_hold_usec. Every rung acts on one target:

@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * Trace files (docs: TRACE-FORMAT.md, version 1): the raw contents of the kernel files read at
+ * Trace files (docs/trace-format.md, version 1): the raw contents of the kernel files read at
  * each sample, byte-counted, plus the ground-truth events. The daemon's recorder writes them
  * with TraceWriter; `memtidectl simulate`, the evaluation and the tests read them with
  * TraceReader and replay them into Snapshots through the very parsers the daemon uses

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Fixture roots for driving the real memtided binary (tier 2 of DESIGN.md).
+"""Fixture roots for driving the real memtided binary (tier 2 of docs/ARCHITECTURE.md).
 
 A FixtureRoot is a copy of a captured /proc tree (tests/fixtures/host-6.18-idle) plus a fake
 cgroup2 tree below sys/fs/cgroup, whose files the test rewrites over time (leak ramps, cache
