@@ -201,7 +201,7 @@ static int bench_model(const char *fixture_dir) {
         printf("  pageblock availability + watermark check (order 0 and %u), all zones: %.0f ns per pass\n", pbo,
                (double) (t2 - t1) / rounds);
         printf("  node compaction score: %.0f ns\n", (double) (t3 - t2) / rounds);
-        printf("  total (this helper's part): %.0f ns per pass (target for watermarks + indices <= 2000)\n",
+        printf("  total (the buddy model's figures): %.0f ns per pass (target for watermarks + indices <= 2000)\n",
                (double) (t3 - t0) / rounds);
         return 0;
 }
