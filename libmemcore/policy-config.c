@@ -54,7 +54,7 @@
  * captures in tests/fixtures show 0.26–0.49 on idle, loaded and page-cache-heavy 6.18 hosts and
  * 0.98 on checkerboarded ones; 90 is also where the kernel's own proactive compaction starts at
  * its default compaction_proactiveness of 20. */
-#define DEFAULT_COMPACT_FRAGMENTATION_PERMYRIAD 9000
+#define DEFAULT_COMPACT_FRAGMENTATION_PERMYRIAD 5000
 #define DEFAULT_MIN_INTERVAL_DROP_CACHES_USEC (300 * USEC_PER_SEC)
 #define DEFAULT_MIN_INTERVAL_RECLAIM_USEC (1 * USEC_PER_SEC)
 #define DEFAULT_MIN_INTERVAL_THROTTLE_USEC (5 * USEC_PER_SEC)

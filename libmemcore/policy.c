@@ -68,6 +68,14 @@ struct PolicyState {
         uint64_t kills_usec[POLICY_KILLS_MAX];
         unsigned kills_next, kills_n;
         PendingKill pending[POLICY_PENDING_MAX];
+        /* fragmentation repair: the last compaction for "fragmented", judged by the first
+         * decision after it (a node's compaction is done when its write returns) */
+        bool defrag_judge;                 /* the last one is still to be judged */
+        int defrag_node;                   /* its node */
+        uint64_t defrag_usable_pages;      /* free pages in blocks >= pageblock order there, before */
+        uint64_t defrag_unusable_pages;    /* free pages in smaller blocks there, before */
+        uint64_t defrag_usec;              /* when it ran */
+        uint64_t defrag_backoff_usec;      /* the wait after a fruitless one; 0 after one that helped */
 };
 
 int policy_state_new(PolicyState **ret) {
@@ -154,6 +162,13 @@ int policy_record_action(PolicyState *st, const PolicyConfig *cfg, const Decisio
                                                 break;
                                         }
                 }
+        }
+        if (d->action == ACTION_COMPACT && d->reason && streq(d->reason, "fragmented")) {
+                st->defrag_judge = true;
+                st->defrag_node = d->node;
+                st->defrag_usable_pages = d->defrag_usable_pages;
+                st->defrag_unusable_pages = d->defrag_unusable_pages;
+                st->defrag_usec = now_usec;
         }
         return 0;
 }
@@ -480,61 +495,128 @@ static int pending_escalation(PolicyState *st, const Snapshot *s, const PolicyCo
         return 0;
 }
 
-/* Free memory a zone must hold for fragmentation repair to be worth a compaction run: 32
- * pageblocks (64 MiB with 2 MiB pageblocks). Below that there is little to gain, and the
- * 16 MiB DMA zone, which no huge page comes from, never qualifies. */
-#define POLICY_DEFRAG_MIN_FREE_PAGEBLOCKS 32
+/* Free memory below pageblock order a zone must hold for fragmentation repair to be worth a
+ * compaction run: 32 pageblocks (64 MiB with 2 MiB pageblocks). Below that there is little to
+ * gain, and the 16 MiB DMA zone, which no huge page comes from, never qualifies. */
+#define POLICY_DEFRAG_MIN_UNUSABLE_PAGEBLOCKS 32
+/* A repair counts as fruitful when the node's free memory in whole pageblocks grew by at least
+ * this share of what was below pageblock order before (1/8). */
+#define POLICY_DEFRAG_FRUITFUL_SHIFT 3
+/* After a fruitless repair the next waits this many rate-limit intervals, doubling with each
+ * further fruitless one, up to POLICY_DEFRAG_BACKOFF_MAX_USEC. */
+#define POLICY_DEFRAG_BACKOFF_FIRST 4
+#define POLICY_DEFRAG_BACKOFF_MAX_USEC (3600 * USEC_PER_SEC)
 
-/* No crossing ahead, but a zone whose free memory is mostly in blocks below pageblock order:
- * huge page and THP allocations would each pay for direct compaction. Compact that zone's node
- * now, while the machine has time. Picks the zone with the highest unusable free space index at
- * pageblock order (mm/vmstat.c) above the configured share; only zones with free memory above
- * twice their high watermark and above POLICY_DEFRAG_MIN_FREE_PAGEBLOCKS pageblocks, where
- * compaction has room to move pages and something to gain. False if none. */
-static bool plan_defragment(Decision *d, const PolicyConfig *cfg, const Snapshot *s) {
+/* A node's free pages in blocks of pageblock order and above, and below it, from buddyinfo,
+ * over the zones where compaction has room to work: free memory above twice the high
+ * watermark (the DMA zone and a zone at its watermarks do not count). */
+static void defrag_node_pages(const Snapshot *s, int node, unsigned pbo, uint64_t *ret_usable, uint64_t *ret_unusable) {
+        uint64_t usable = 0, unusable = 0;
+
+        for (size_t i = 0; i < s->buddyinfo.n_zones; i++) {
+                const BuddyinfoZone *bz = &s->buddyinfo.zones[i];
+                const ZoneinfoZone *zz;
+
+                if (bz->node != node)
+                        continue;
+                zz = snapshot_zoneinfo_zone(s, bz->node, bz->zone);
+                if (!zz || zz->free_pages <= 2 * zz->high_pages)
+                        continue;
+                for (unsigned o = 0; o < s->buddyinfo.n_orders; o++) {
+                        uint64_t pages = bz->nr_free[o] << o;
+                        if (o >= pbo)
+                                usable += pages;
+                        else
+                                unusable += pages;
+                }
+        }
+        *ret_usable = usable;
+        *ret_unusable = unusable;
+}
+
+/* Judges the last repair on the first snapshot after it: fruitful (whole pageblocks grew by at
+ * least 1/8 of the memory that was below pageblock order) clears the back-off; fruitless (the
+ * pages in the way are pinned or unmovable, or the memory was used up meanwhile) starts or
+ * doubles it, so that a node compaction cannot help is not compacted every interval. */
+static void defrag_judge(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, unsigned pbo) {
+        uint64_t usable, unusable, interval, gain;
+
+        if (!st->defrag_judge || s->timestamp_usec <= st->defrag_usec)
+                return;
+        st->defrag_judge = false;
+        defrag_node_pages(s, st->defrag_node, pbo, &usable, &unusable);
+        gain = usable > st->defrag_usable_pages ? usable - st->defrag_usable_pages : 0;
+        if (gain > 0 && gain >= st->defrag_unusable_pages >> POLICY_DEFRAG_FRUITFUL_SHIFT) {
+                st->defrag_backoff_usec = 0;
+                return;
+        }
+        interval = umax(cfg->global.action_min_interval_usec[ACTION_COMPACT], USEC_PER_SEC);
+        st->defrag_backoff_usec = st->defrag_backoff_usec == 0 ? interval * POLICY_DEFRAG_BACKOFF_FIRST
+                                                               : umin(st->defrag_backoff_usec * 2, POLICY_DEFRAG_BACKOFF_MAX_USEC);
+}
+
+/* No crossing ahead, but a node whose free memory is mostly in blocks below pageblock order:
+ * huge page and THP allocations would each pay for direct compaction, and THP faults that do
+ * not compact (defrag=madvise, the default) fall back to small pages. Compact that node now,
+ * while the machine has time. Counted per node over its zones with free memory above twice
+ * their high watermark (where compaction has room to move pages): the share of that free memory
+ * below pageblock order (the unusable free space index of mm/vmstat.c, over the node) must
+ * exceed the configured share, and be at least POLICY_DEFRAG_MIN_UNUSABLE_PAGEBLOCKS pageblocks,
+ * something to gain. A node with plenty of whole free pageblocks in one zone and scraps in
+ * another does not qualify. Not while the back-off after a fruitless repair runs. Picks the
+ * node with the highest share. False if none. */
+static bool plan_defragment(Decision *d, PolicyState *st, const PolicyConfig *cfg, const Snapshot *s) {
         const GlobalPolicy *g = &cfg->global;
         unsigned pbo = s->pagetypeinfo.pageblock_order > 0 ? s->pagetypeinfo.pageblock_order
                                                          : BUDDY_PAGEBLOCK_ORDER_DEFAULT;
-        int best = -1;
+        bool found = false;
 
         if (!g->compaction_allowed || g->compact_fragmentation_permyriad == 0 || g->max_rung < RUNG_RECLAIM ||
             !(s->have & SNAPSHOT_HAVE_BUDDYINFO) || !(s->have & SNAPSHOT_HAVE_ZONEINFO) ||
             pbo >= s->buddyinfo.n_orders)
                 return false;
 
-        for (size_t i = 0; i < s->buddyinfo.n_zones; i++) {
-                const BuddyinfoZone *bz = &s->buddyinfo.zones[i];
-                const ZoneinfoZone *zz = snapshot_zoneinfo_zone(s, bz->node, bz->zone);
-                BuddyContigInfo info;
-                int index;
+        defrag_judge(st, cfg, s, pbo);
+        if (st->defrag_backoff_usec > 0 && s->timestamp_usec - st->defrag_usec < st->defrag_backoff_usec)
+                return false;
 
-                if (!zz || zz->free_pages <= 2 * zz->high_pages ||
-                    zz->free_pages < (uint64_t) POLICY_DEFRAG_MIN_FREE_PAGEBLOCKS << pbo)
+        for (size_t i = 0; i < s->buddyinfo.n_zones; i++) {
+                int node = s->buddyinfo.zones[i].node;
+                uint64_t usable, unusable;
+                bool seen = false;
+
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = s->buddyinfo.zones[j].node == node;
+                if (seen)
                         continue;
-                if (buddy_contig_info(bz->nr_free, s->buddyinfo.n_orders, pbo, &info) < 0 ||
-                    buddy_unusable_index(&info, pbo, &index) < 0)
+                defrag_node_pages(s, node, pbo, &usable, &unusable);
+                if (unusable < (uint64_t) POLICY_DEFRAG_MIN_UNUSABLE_PAGEBLOCKS << pbo)
                         continue;
-                uint32_t permyriad = (uint32_t) index * 10; /* per mille → 1/10000 */
+                uint32_t permyriad = (uint32_t) (unusable * 10000 / (usable + unusable));
                 if (permyriad <= g->compact_fragmentation_permyriad || permyriad <= d->fragmentation_permyriad)
                         continue;
                 d->fragmentation_permyriad = permyriad;
-                d->node = bz->node;
-                best = (int) i;
+                d->node = node;
+                d->defrag_usable_pages = usable;
+                d->defrag_unusable_pages = unusable;
+                found = true;
         }
-        if (best < 0)
+        if (!found)
                 return false;
 
+        uint64_t page = s->page_size > 0 ? s->page_size : 4096;
         d->rung = RUNG_RECLAIM;
         d->act = true;
         d->action = ACTION_COMPACT;
         d->reason = "fragmented";
         d->horizon_usec = g->horizon_usec[RUNG_RECLAIM];
         (void) snprintf(d->explain, sizeof d->explain,
-                        "rung reclaim: no crossing forecast, but node %d zone %s keeps %u.%02u%% of its free memory "
-                        "in blocks below order %u (threshold %u.%02u%%); compact node %d",
-                        d->node, s->buddyinfo.zones[best].zone, d->fragmentation_permyriad / 100,
-                        d->fragmentation_permyriad % 100, pbo, g->compact_fragmentation_permyriad / 100,
-                        g->compact_fragmentation_permyriad % 100, d->node);
+                        "rung reclaim: no crossing forecast, but node %d keeps %u.%02u%% of its free memory in blocks "
+                        "below order %u (%" PRIu64 " MiB; %" PRIu64 " MiB in whole pageblocks; threshold %u.%02u%%); "
+                        "compact node %d",
+                        d->node, d->fragmentation_permyriad / 100, d->fragmentation_permyriad % 100, pbo,
+                        d->defrag_unusable_pages * page / (1024 * 1024), d->defrag_usable_pages * page / (1024 * 1024),
+                        g->compact_fragmentation_permyriad / 100, g->compact_fragmentation_permyriad % 100, d->node);
         return true;
 }
 
@@ -623,7 +705,7 @@ int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, c
                 /* Nothing ahead: time to repair fragmentation, if any. The rung in force stays
                  * observe; the decision names the rung the action belongs to. */
                 Decision tmp = d;
-                if (g->mode != MODE_OBSERVE && plan_defragment(&tmp, cfg, s)) {
+                if (g->mode != MODE_OBSERVE && plan_defragment(&tmp, st, cfg, s)) {
                         hold_back(st, cfg, &tmp, now);
                         if (tmp.act) {
                                 *ret = tmp;

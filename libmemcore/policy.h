@@ -24,6 +24,15 @@
  * its TERM→KILL escalation, no eligible target, no confident crossing (a rung held only by
  * hysteresis does not act).
  *
+ * With no crossing ahead (rung observe), fragmentation repair: a node that keeps more than
+ * compact_fragmentation_permyriad of its free memory below pageblock order, and at least 32
+ * pageblocks of it (counted over its zones with free memory above twice the high watermark),
+ * is compacted,
+ * reason "fragmented", at most once per compaction rate-limit interval. The first decision
+ * after it judges it: when whole free pageblocks did not grow by 1/8 of the memory that was
+ * below pageblock order, the next repair waits 4 intervals, then twice as long after each
+ * further fruitless one (at most an hour); one that helps resets the wait.
+ *
  * Victim choice among the leaf cgroups whose policy allows the rung: tiers by kill preference
  * (prefer, then normal, then avoid; protect never), then the largest score, in permyriad:
  *   6000 × share of the positive growth + 3000 × share of usage over protection
@@ -92,8 +101,12 @@ typedef struct Decision {
         uint64_t over_protection_bytes;    /* of the target */
         uint32_t psi_full_permyriad;       /* of the target */
         uint32_t score_permyriad;          /* of the target */
-        uint32_t fragmentation_permyriad;  /* "fragmented": the zone's unusable free space
+        uint32_t fragmentation_permyriad;  /* "fragmented": the node's unusable free space
                                             * index at pageblock order, 1/10000 */
+        uint64_t defrag_usable_pages;      /* "fragmented": the node's free pages in blocks of
+                                            * pageblock order and above (zones with free
+                                            * memory above twice the high watermark) */
+        uint64_t defrag_unusable_pages;    /* "fragmented": its free pages in smaller blocks */
         char explain[POLICY_EXPLAIN_MAX];
 } Decision;
 

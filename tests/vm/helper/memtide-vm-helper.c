@@ -22,8 +22,10 @@
  *       used, which fragments free memory. Holds the rest for HOLD_S seconds (default: until
  *       killed). Prints "checkerboard ready" once done.
  *   thp MIB
- *       Maps MIB of anonymous memory aligned to 2 MiB, without madvise (so the fault path
- *       follows the system's THP defrag setting), touches it and prints
+ *       Maps MIB of anonymous memory aligned to 2 MiB, without MADV_HUGEPAGE (so the fault path
+ *       follows the system's THP defrag setting), populates it in one call where the kernel
+ *       has MADV_POPULATE_WRITE (5.14; else touches every page: the probe should take what is
+ *       there now, not what background compaction makes meanwhile), and prints
  *       "thp_kb=<AnonHugePages> of <MIB*1024>" from /proc/self/smaps_rollup: how much of it the
  *       kernel could back with transparent hugepages, a probe of free 2 MiB blocks.
  *
@@ -266,8 +268,12 @@ static int verb_thp(int argc, char **argv) {
         }
         base = ((uintptr_t) map + huge - 1) & ~(uintptr_t) (huge - 1);
         p = (char *) base;
-        for (off = 0; off < len; off += (size_t) page)
-                p[off] = 1;
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+        if (madvise(p, len, MADV_POPULATE_WRITE) < 0)
+                for (off = 0; off < len; off += (size_t) page)
+                        p[off] = 1;
         r = read_anon_huge_kb(&thp_kb);
         if (r < 0) {
                 printf("smaps_rollup: %s\n", strerror(-r));

@@ -9,21 +9,21 @@
 need_memtide
 
 start_memtided || finish
-cursor=$(journal_cursor)
+sel=$(memtided_match) || fail "memtided has no main PID"
 oom0=$(kernel_oom_kills)
 cache_churn "${MEMTIDE_VM_CHURN_S:-45}"
 check "the churn service ended successfully (rc $churn_rc)" test "$churn_rc" = 0
 check "no kernel OOM kill" test "$(kernel_oom_kills)" = "$oom0"
 
-kills=$(journal_json "$cursor" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | wc -l)
-throttles=$(journal_json "$cursor" MESSAGE_ID="${MEMTIDE_MESSAGE_ACTION_THROTTLE:-}" | wc -l)
+kills=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | wc -l)
+throttles=$(journal_json "$sel" MESSAGE_ID="${MEMTIDE_MESSAGE_ACTION_THROTTLE:-}" | wc -l)
 value memtide_kill_entries "$kills"
 value memtide_throttle_entries "$throttles"
 check "memtided killed nothing" test "$kills" = 0
 check "memtided throttled nothing" test "$throttles" = 0
 for k in SYSCTL COMPACT DROP_CACHES RECLAIM; do
         id_var=MEMTIDE_MESSAGE_ACTION_$k
-        value "memtide_${k,,}_entries" "$(journal_json "$cursor" MESSAGE_ID="${!id_var:-}" | wc -l)"
+        value "memtide_${k,,}_entries" "$(journal_json "$sel" MESSAGE_ID="${!id_var:-}" | wc -l)"
 done
 check "memtided still runs" systemctl is-active -q memtided.service
 finish

@@ -5,24 +5,29 @@
 # the same guest and with the same workload.
 # Asserts: with memtided clearly more huge pages are obtained than without it (beyond a 10%
 # noise margin), by a transparent-hugepage fault probe (which does not compact synchronously
-# under the default defrag=madvise) or by a hugetlb request (vm.nr_hugepages).
+# under the default defrag=madvise) or by a hugetlb request (vm.nr_hugepages); memtided did it
+# by compacting (journal entries) and killed nothing (the checkerboard's service survives).
 # Prints: THP kB and hugetlb pages obtained with and without, the free 2 MiB blocks after
 # fragmenting and before each request, and memtided's compaction entries.
 . "$(dirname "$0")/lib.sh"
 need_memtide
 
 settle_s=${MEMTIDE_VM_FRAG_SETTLE_S:-30}
-probe_pct=${MEMTIDE_VM_THP_PROBE_PERCENT:-50}
+probe_pct=${MEMTIDE_VM_THP_PROBE_PERCENT:-80}
 
 systemctl stop memtided.service 2>/dev/null
 frag_phase without "$settle_s" "$probe_pct"
-thp_without=$frag_thp_kb huge_without=$frag_hugetlb
+thp_without=$frag_thp_kb huge_without=$frag_hugetlb surv_without=$frag_survived
 
 start_memtided || finish
-cursor=$(journal_cursor)
+sel=$(memtided_match) || fail "memtided has no main PID"
 frag_phase with "$settle_s" "$probe_pct"
-thp_with=$frag_thp_kb huge_with=$frag_hugetlb
-value memtide_compact_entries "$(journal_json "$cursor" MESSAGE_ID="${MEMTIDE_MESSAGE_ACTION_COMPACT:-}" | wc -l)"
+thp_with=$frag_thp_kb huge_with=$frag_hugetlb surv_with=$frag_survived
+compacts=$(journal_json "$sel" MESSAGE_ID="${MEMTIDE_MESSAGE_ACTION_COMPACT:-}" | wc -l)
+kills=$(journal_json "$sel" MESSAGE_ID="${MEMTIDE_MESSAGE_ACTION_KILL:-}" | wc -l)
+value memtide_compact_entries "$compacts"
+value memtide_kill_entries "$kills"
+journalctl --no-pager -q "$sel" >"$RESULTS/memtided-journal.txt" 2>&1
 systemctl stop memtided.service
 
 echo "huge pages obtained: THP $thp_without kB without memtided, $thp_with kB with;" \
@@ -40,5 +45,8 @@ else
         fail "not clearly more huge pages with memtided: THP $thp_with vs $thp_without kB (needs +$thp_margin_kb)," \
                 "hugetlb $huge_with vs $huge_without (needs +$huge_margin)"
 fi
+check "memtided compacted (journal entries with its compaction MESSAGE_ID)" test "$compacts" -gt 0
+check "memtided killed nothing" test "$kills" = 0
+check "the checkerboard survived both phases" test "$surv_without$surv_with" = 11
 check "no kernel OOM kill" test "$(kernel_oom_kills)" = 0
 finish

@@ -127,14 +127,24 @@ if [ -r "$SHARE/extra/message-ids.env" ]; then
         . "$SHARE/extra/message-ids.env"
 fi
 
-# journal_cursor: the journal's current cursor, to look only at what comes after.
-journal_cursor() { journalctl -n 0 --show-cursor -q 2>/dev/null | sed -n 's/^-- cursor: //p'; }
+# memtided_match: a journalctl match for the running memtided's own entries (its _PID; a
+# restarted daemon is another process). Empty, and a failure, when memtided does not run.
+# (A cursor taken before the workload proved unreliable in the guest: journalctl sometimes
+# resolved it to a later entry and the count came out short.)
+memtided_match() {
+        local pid
+        pid=$(systemctl show -p MainPID --value memtided.service 2>/dev/null)
+        [ -n "$pid" ] && [ "$pid" != 0 ] || return 1
+        echo "_PID=$pid"
+}
 
-# journal_json CURSOR MATCH...: entries after CURSOR matching the journalctl MATCHes, as JSON lines.
+# journal_json SELECTOR MATCH...: entries matching SELECTOR (e.g. from memtided_match) and
+# every MATCH, as JSON lines. Refuses (no output, failure) an empty SELECTOR.
 journal_json() {
-        local cursor=$1
+        local sel=$1
         shift
-        journalctl --no-pager -q -o json ${cursor:+--after-cursor="$cursor"} "$@" 2>/dev/null
+        [ -n "$sel" ] || return 1
+        journalctl --no-pager -q -o json "$sel" "$@" 2>/dev/null
 }
 
 # unit_ms UNIT: the transient unit's main process start, in ms since boot (monotonic).
@@ -215,10 +225,12 @@ free_2m_blocks() {
 # compacted), fragment 85% of MemAvailable with a checkerboard held by a service, wait SETTLE_S,
 # then probe: a THP fault probe over PROBE_PERCENT of MemAvailable at that moment (no madvise:
 # no synchronous compaction under defrag=madvise, so it gets what free 2 MiB blocks there are)
-# and a hugetlb request for as many pages as possible. Sets frag_thp_kb and frag_hugetlb.
+# and a hugetlb request for the free memory less 128 MiB in 2 MiB pages (the kernel compacts
+# for it; asking for more would take the memory everything else needs). Sets frag_thp_kb,
+# frag_hugetlb and frag_survived (1 when the checkerboard service was still running at the end).
 frag_phase() {
         local name=$1 settle=$2 probe_pct=$3 unit=memtide-vm-frag-$1 avail_kb frag_mib probe
-        frag_thp_kb=0 frag_hugetlb=0
+        frag_thp_kb=0 frag_hugetlb=0 frag_survived=0
         mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
         echo 0 >/proc/sys/vm/nr_hugepages
         sync
@@ -242,14 +254,32 @@ frag_phase() {
         cat /sys/kernel/debug/extfrag/unusable_index >"$RESULTS/unusable-index-$name.txt" 2>/dev/null
         probe=$(( $(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) * probe_pct / 100 / 1024 ))
         value "thp_probe_mib_$name" "$probe"
+        cp /proc/vmstat "$RESULTS/vmstat-before-probe-$name.txt"
+        cat /proc/sys/vm/min_free_kbytes /sys/kernel/mm/transparent_hugepage/enabled \
+                /sys/kernel/mm/transparent_hugepage/defrag >"$RESULTS/thp-settings-$name.txt" 2>&1
         frag_thp_kb=$(memtide-vm-helper thp "$probe" | sed -n 's/^thp_kb=\([0-9]*\).*/\1/p')
         frag_thp_kb=${frag_thp_kb:-0}
-        echo 100000 >/proc/sys/vm/nr_hugepages
+        cp /proc/vmstat "$RESULTS/vmstat-after-probe-$name.txt"
+        # What the kernel did meanwhile: THP faults served and fallen back, compaction by
+        # kcompactd or in the fault path, kswapd.
+        local k
+        for k in thp_fault_alloc thp_fault_fallback compact_stall compact_success compact_daemon_wake \
+                compact_daemon_migrate_scanned compact_migrate_scanned pgscan_kswapd pgscan_direct \
+                kswapd_high_wmark_hit_quickly kswapd_low_wmark_hit_quickly thp_collapse_alloc; do
+                value "probe_${k}_$name" $(( $(awk -v k="$k" '$1 == k { print $2 }' "$RESULTS/vmstat-after-probe-$name.txt") + 0 -
+                        $(awk -v k="$k" '$1 == k { print $2 }' "$RESULTS/vmstat-before-probe-$name.txt") - 0 ))
+        done
+        local ask=$(( ($(awk '/^MemFree:/ { print $2 }' /proc/meminfo) / 1024 - 128) / 2 ))
+        [ "$ask" -gt 0 ] || ask=0
+        value "hugetlb_asked_$name" "$ask"
+        echo "$ask" >/proc/sys/vm/nr_hugepages
         frag_hugetlb=$(cat /proc/sys/vm/nr_hugepages)
         echo 0 >/proc/sys/vm/nr_hugepages
-        systemctl stop "$unit"
+        systemctl -q is-active "$unit" && frag_survived=1
+        systemctl stop "$unit" 2>/dev/null
         value "thp_kb_$name" "$frag_thp_kb"
         value "hugetlb_pages_$name" "$frag_hugetlb"
+        value "checkerboard_survived_$name" "$frag_survived"
 }
 
 # cache_churn SECONDS: three files of a third of memory each, read over and over by a service

@@ -11,7 +11,7 @@ need_memtide
 action_args=${MEMTIDE_VM_ACTION_ARGS:-compact}
 bus=(org.memtide1 /org/memtide1 org.memtide1.Manager)
 start_memtided || finish
-cursor=$(journal_cursor)
+sel=$(memtided_match) || fail "memtided has no main PID"
 
 out=$(runuser -u nobody -- "$MEMTIDECTL" status 2>&1); rc=$?
 echo "$out" | head -n 20
@@ -51,9 +51,9 @@ case "$out" in
 esac
 
 # Only root's two dry runs may have left action entries.
-entries=$(journal_json "$cursor" SYSLOG_IDENTIFIER=memtided | grep -c '"MEMTIDE_ACTION"' || true)
+entries=$(journal_json "$sel" SYSLOG_IDENTIFIER=memtided | grep -c '"MEMTIDE_ACTION"' || true)
 value action_entries "$entries"
 check "no action entry beyond root's two dry runs" test "$entries" -le 2
-check "nothing carried out (status done)" test -z "$(journal_json "$cursor" SYSLOG_IDENTIFIER=memtided | grep '"MEMTIDE_STATUS":"done"')"
+check "nothing carried out (status done)" test -z "$(journal_json "$sel" SYSLOG_IDENTIFIER=memtided | grep '"MEMTIDE_STATUS":"done"')"
 systemctl stop memtided.service
 finish
