@@ -522,7 +522,7 @@ static void defrag_node_pages(const Snapshot *s, int node, unsigned pbo, uint64_
                 zz = snapshot_zoneinfo_zone(s, bz->node, bz->zone);
                 if (!zz || zz->free_pages <= 2 * zz->high_pages)
                         continue;
-                for (unsigned o = 0; o < s->buddyinfo.n_orders; o++) {
+                for (unsigned o = 0; o < s->buddyinfo.n_orders && o < ELEMENTSOF(bz->nr_free); o++) {
                         uint64_t pages = bz->nr_free[o] << o;
                         if (o >= pbo)
                                 usable += pages;

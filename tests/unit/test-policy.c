@@ -459,7 +459,7 @@ static void test_defragment(void **state) {
         uint64_t usable = 0, unusable = 0;
         for (size_t i = 0; i < s->buddyinfo.n_zones; i++) {
                 const BuddyinfoZone *bz = &s->buddyinfo.zones[i];
-                for (unsigned o = 0; o < s->buddyinfo.n_orders; o++)
+                for (unsigned o = 0; o < s->buddyinfo.n_orders && o < ELEMENTSOF(bz->nr_free); o++)
                         *(o >= 9 ? &usable : &unusable) += bz->nr_free[o] << o;
         }
         assert_int_equal(d.defrag_usable_pages, usable);
@@ -538,7 +538,7 @@ static void test_defragment(void **state) {
         for (size_t i = 0; i < s->buddyinfo.n_zones; i++) {
                 BuddyinfoZone *bz = &s->buddyinfo.zones[i];
                 uint64_t pages = 0;
-                for (unsigned o = 0; o < s->buddyinfo.n_orders; o++)
+                for (unsigned o = 0; o < s->buddyinfo.n_orders && o < ELEMENTSOF(bz->nr_free); o++)
                         pages += bz->nr_free[o] << o;
                 memset(bz->nr_free, 0, sizeof bz->nr_free);
                 if (strcmp(bz->zone, "DMA") == 0)
