@@ -11,7 +11,12 @@
  *   2. Load everything chosen in one go. If that fails (verifier refusal, missing CO-RE type),
  *      load each chosen program alone to find the culprits, try the other flavour for them,
  *      and load the survivors. A probe whose begin or end is missing is dropped whole.
- *   3. Attach; a failed attach drops that probe.
+ *   3. Attach. A tracepoint whose attach fails gets its other flavour if that one has not been
+ *      tried: everything is unloaded and steps 2-3 run again with the new choice (a loaded
+ *      object cannot gain programs). This is what makes extfrag work under Debian's
+ *      kernel.perf_event_paranoid=3, where perf_event_open() -- and so every classic tracepoint
+ *      -- needs CAP_SYS_ADMIN, which memtided.service does not grant; tp_btf needs only
+ *      CAP_BPF and CAP_PERFMON. A tracepoint with no flavour left drops its probe.
  * What happened to every tracepoint is kept for bpf_events_get_description(). libbpf's own
  * printing is muted while loading (it is process-global; the previous printer is restored), so
  * nothing is written to stderr: the caller logs once.
@@ -171,6 +176,26 @@ static const char *tracefs_root(void) {
         /* libbpf looks in debugfs' tracing directory when it exists, else in tracefs. */
         return access("/sys/kernel/debug/tracing", F_OK) >= 0 ? "/sys/kernel/debug/tracing"
                                                                : "/sys/kernel/tracing";
+}
+
+/* Why a classic tracepoint's attach was refused with EACCES, if the sysctl explains it: Debian's
+ * and Ubuntu's kernels add perf_event_paranoid levels above 2 that refuse perf_event_open() to
+ * anything without CAP_SYS_ADMIN (CAP_PERFMON is not enough). "" otherwise. */
+static const char *perf_paranoid_hint(int error) {
+        char buf[32] = "";
+        ssize_t n;
+        int fd;
+
+        if (error != -EACCES)
+                return "";
+        fd = open("/proc/sys/kernel/perf_event_paranoid", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return "";
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0 || atoi(buf) <= 2)
+                return "";
+        return " (kernel.perf_event_paranoid > 2: perf_event_open() needs CAP_SYS_ADMIN)";
 }
 
 /* Does the kernel call trace_<name>() with the arguments the tp_btf program reads? */
@@ -525,6 +550,90 @@ static void log_failure(const BpfEventsOptions *opt, int r, const char *fmt, ...
         opt->log(opt->log_userdata, r, msg);
 }
 
+/* Load every TP_CHOSEN flavour into e->skel; on failure find the culprits one by one, try
+ * their other flavour, and load the survivors. 0, or -errno (-EPERM/-EACCES from the first
+ * try: no privilege at all). */
+static int load_chosen(BpfEvents *e, const BpfEventsOptions *opt, const struct btf *btf,
+                       char *log_buf) {
+        int r;
+
+        r = skel_load(opt, e->tp, NULL, NULL, 0, &e->skel);
+        if (r == -EPERM || r == -EACCES || r >= 0)
+                return r;
+        for (size_t i = 0; i < N_TRACEPOINTS; i++)
+                tracepoint_probe_alone(opt, &e->tp[i], i, btf, log_buf);
+        probes_drop_incomplete(e->tp, TP_CHOSEN);
+        return skel_load(opt, e->tp, NULL, NULL, 0, &e->skel);
+}
+
+/* Attach every loaded flavour. Returns true when some tracepoint failed and now has another
+ * flavour chosen: the caller must unload and go again. */
+static bool attach_chosen(BpfEvents *e, const BpfEventsOptions *opt, const struct btf *btf) {
+        bool again = false;
+
+        for (size_t i = 0; i < N_TRACEPOINTS; i++) {
+                TracepointState *s = &e->tp[i];
+                struct bpf_program *prog;
+                int r;
+
+                if (s->status != TP_CHOSEN)
+                        continue;
+                prog = bpf_object__find_program_by_name(
+                                e->skel->obj, s->flavour == BPF_EVENTS_ATTACH_TP_BTF ? tracepoints[i].prog_btf
+                                                                                    : tracepoints[i].prog_tp);
+                s->link = prog ? bpf_program__attach(prog) : NULL;
+                if (!s->link) {
+                        r = errno > 0 ? -errno : -ENOENT;
+                        why_add(s, "%s: attach failed: %s%s", flavour_name(s->flavour), strerror(-r),
+                                s->flavour == BPF_EVENTS_ATTACH_TRACEPOINT ? perf_paranoid_hint(r) : "");
+                        s->error = r;
+                        if (tracepoint_choose(s, &tracepoints[i], btf, opt->force_tracepoint) >= 0)
+                                again = true;
+                        continue;
+                }
+                s->status = TP_ATTACHED;
+        }
+        return again;
+}
+
+/* Unload everything; what was attached is chosen again, with the same flavour. */
+static void unload_all(BpfEvents *e) {
+        for (size_t i = 0; i < N_TRACEPOINTS; i++) {
+                TracepointState *s = &e->tp[i];
+
+                if (s->link)
+                        s->link = (bpf_link__destroy(s->link), NULL);
+                if (s->status == TP_ATTACHED)
+                        s->status = TP_CHOSEN;
+        }
+        memtide_bpf__destroy(e->skel);
+        e->skel = NULL;
+}
+
+/* Steps 2 and 3 of the choice (see the top of this file), until no attach failure leaves a
+ * flavour to try: each round marks at least one flavour tried, so there are at most
+ * _BPF_EVENTS_ATTACH_MAX rounds. */
+static int load_and_attach(BpfEvents *e, const BpfEventsOptions *opt, const struct btf *btf,
+                           char *log_buf) {
+        for (unsigned round = 0;; round++) {
+                int r;
+
+                probes_drop_incomplete(e->tp, TP_CHOSEN);
+                r = load_chosen(e, opt, btf, log_buf);
+                if (r < 0)
+                        return r;
+                if (!attach_chosen(e, opt, btf) || round + 1 >= _BPF_EVENTS_ATTACH_MAX)
+                        break;
+                unload_all(e);
+        }
+        for (size_t i = 0; i < N_TRACEPOINTS; i++)
+                if (e->tp[i].status == TP_CHOSEN)       /* re-chosen in the last round: not loaded */
+                        e->tp[i].status = TP_FAILED;
+        /* Drops the failed ones' partners (a mixed-flavour pair is fine). */
+        probes_drop_incomplete(e->tp, TP_ATTACHED);
+        return 0;
+}
+
 int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         _cleanup_(libbpf_print_restore) _unused_ libbpf_print_fn_t old_print = libbpf_set_print(libbpf_silent);
         _cleanup_bpf_events_ BpfEvents *e = NULL;
@@ -563,48 +672,21 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         }
         probes_drop_incomplete(e->tp, TP_CHOSEN);
 
-        r = skel_load(&opt, e->tp, NULL, NULL, 0, &e->skel);
+        r = load_and_attach(e, &opt, btf, log_buf);
+        btf__free(btf);
         if (r == -EPERM || r == -EACCES) {
-                btf__free(btf);
+                (void) description_build(e);
                 log_failure(&opt, r, "BPF event sources unavailable: loading needs CAP_BPF and "
-                            "CAP_PERFMON (or root) and no kernel lockdown: %s", strerror(-r));
+                            "CAP_PERFMON (or root) and no kernel lockdown: %s (%s)", strerror(-r),
+                            e->description ?: "");
                 return -EPERM;
         }
-        if (r < 0) {
-                /* Find the culprits one by one, then load the survivors. */
-                for (size_t i = 0; i < N_TRACEPOINTS; i++)
-                        tracepoint_probe_alone(&opt, &e->tp[i], i, btf, log_buf);
-                probes_drop_incomplete(e->tp, TP_CHOSEN);
-                r = skel_load(&opt, e->tp, NULL, NULL, 0, &e->skel);
-        }
-        btf__free(btf);
         if (r < 0) {
                 (void) description_build(e);
                 log_failure(&opt, r, "BPF event sources unavailable: loading failed: %s (%s)",
                             strerror(-r), e->description ?: "");
-                return r == -EPERM || r == -EACCES ? -EPERM : -EOPNOTSUPP;
+                return -EOPNOTSUPP;
         }
-
-        for (size_t i = 0; i < N_TRACEPOINTS; i++) {
-                TracepointState *s = &e->tp[i];
-                struct bpf_program *prog;
-
-                if (s->status != TP_CHOSEN)
-                        continue;
-                prog = bpf_object__find_program_by_name(
-                                e->skel->obj, s->flavour == BPF_EVENTS_ATTACH_TP_BTF ? tracepoints[i].prog_btf
-                                                                                    : tracepoints[i].prog_tp);
-                s->link = prog ? bpf_program__attach(prog) : NULL;
-                if (!s->link) {
-                        r = errno > 0 ? -errno : -ENOENT;
-                        why_add(s, "%s: attach failed: %s", flavour_name(s->flavour), strerror(-r));
-                        s->error = r;
-                        s->status = TP_FAILED;
-                        continue;
-                }
-                s->status = TP_ATTACHED;
-        }
-        probes_drop_incomplete(e->tp, TP_ATTACHED);
 
         for (size_t i = 0; i < N_TRACEPOINTS; i++)
                 if (e->tp[i].status == TP_ATTACHED)

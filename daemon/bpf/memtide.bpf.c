@@ -22,10 +22,14 @@
  * controller (v1 "memory" or the unified one): its kernfs id, which is the directory's inode
  * number on 64-bit kernels.
  *
- * Limits: the victim's RSS comes from the mm's percpu_counter totals (approximate by up to the
- * per-CPU batch, as the kernel's own get_mm_counter()); the tp_btf extfrag program cannot
- * compute the pfn or whether the pageblock changed owner (the kernel computes that inside the
- * tracepoint), so the loader prefers the classic tracepoint for extfrag.
+ * Limits: the victim's RSS comes from the mm's counters as the kernel's own get_mm_counter()
+ * reads them: since 6.2 the percpu_counter totals (approximate by up to the per-CPU batch),
+ * before that the atomic counters of struct mm_rss_stat (approximate by the tasks' unsynced
+ * SPLIT_RSS_COUNTING caches); both layouts are handled by CO-RE (see mm_rss_pages()). The
+ * tp_btf extfrag program cannot compute the pfn or whether the pageblock changed owner (the
+ * kernel computes that inside the tracepoint), so the loader prefers the classic tracepoint for
+ * extfrag and falls back to tp_btf when the classic one cannot be attached (Debian's
+ * perf_event_paranoid=3 refuses perf_event_open() without CAP_SYS_ADMIN).
  */
 
 #include "vmlinux.h"
@@ -175,6 +179,35 @@ static __always_inline __u64 pages_to_kb(__u64 pages) {
         return pages << (page_shift - 10);
 }
 
+/* struct mm_struct up to 6.1: one struct mm_rss_stat of atomic_long_t counters. Since 6.2 (the
+ * kernel's rss counters moved to percpu_counter) vmlinux.h's layout is an array of struct
+ * percpu_counter, whose .count is the folded total. The ___pre62 suffix is a CO-RE flavour:
+ * libbpf matches these against the kernel's struct mm_struct and struct mm_rss_stat by the name
+ * before the suffix, and a field whose kind differs (struct here, array there) does not exist. */
+struct mm_rss_stat___pre62 {
+        atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+        struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+/* One rss counter in pages (idx must be a constant: MM_FILEPAGES 0, MM_ANONPAGES 1,
+ * MM_SWAPENTS 2, MM_SHMEMPAGES 3); a layout neither branch knows reads as 0. The branch not
+ * taken holds relocations that cannot be resolved on this kernel: libbpf poisons them and the
+ * verifier never visits them, because bpf_core_field_exists() is a load-time constant. */
+#define mm_rss_pages(mm, idx)                                                                   \
+        (bpf_core_field_exists(((struct mm_struct___pre62 *) (mm))->rss_stat)                   \
+                 ? (s64) BPF_CORE_READ((struct mm_struct___pre62 *) (mm), rss_stat.count[idx].counter) \
+         : bpf_core_field_exists((mm)->rss_stat)                                                \
+                 ? (s64) BPF_CORE_READ((mm), rss_stat[idx].count)                               \
+                 : (s64) 0)
+
+static __always_inline bool mm_rss_known(struct mm_struct *mm) {
+        return bpf_core_field_exists(((struct mm_struct___pre62 *) mm)->rss_stat) ||
+               bpf_core_field_exists(mm->rss_stat);
+}
+
 SEC("tp_btf/mark_victim")
 int BPF_PROG(tpb_mark_victim, struct task_struct *task, uid_t uid) {
         struct mt_event *e;
@@ -195,10 +228,9 @@ int BPF_PROG(tpb_mark_victim, struct task_struct *task, uid_t uid) {
 
         mm = BPF_CORE_READ(task, mm);
         if (mm) {
-                /* rss_stat[] index: MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3 */
-                s64 file = BPF_CORE_READ(mm, rss_stat[0].count);
-                s64 anon = BPF_CORE_READ(mm, rss_stat[1].count);
-                s64 shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+                s64 file = mm_rss_pages(mm, 0);
+                s64 anon = mm_rss_pages(mm, 1);
+                s64 shmem = mm_rss_pages(mm, 3);
 
                 e->oom.total_vm_kb = pages_to_kb(BPF_CORE_READ(mm, total_vm));
                 e->oom.file_rss_kb = file > 0 ? pages_to_kb(file) : 0;
@@ -206,7 +238,8 @@ int BPF_PROG(tpb_mark_victim, struct task_struct *task, uid_t uid) {
                 e->oom.shmem_rss_kb = shmem > 0 ? pages_to_kb(shmem) : 0;
                 if (bpf_core_field_exists(mm->pgtables_bytes))
                         e->oom.pgtables_kb = BPF_CORE_READ(mm, pgtables_bytes.counter) >> 10;
-                e->flags |= MT_F_RSS;
+                if (mm_rss_known(mm))
+                        e->flags |= MT_F_RSS;
         }
         bpf_ringbuf_submit(e, 0);
         return 0;

@@ -14,6 +14,20 @@
  *     of SIGKILL, an OOM_VICTIM record names its pid (and, via tp_btf, its comm, cgroup inode
  *     and an RSS near the limit), memcg RECLAIM_STALL records and the per-cgroup histogram name
  *     that cgroup. The cgroup is removed afterwards.
+ *   - a kernel that refuses classic tracepoints: a forked child installs a seccomp filter that
+ *     fails perf_event_open() with EACCES, as Debian's kernel.perf_event_paranoid=3 does to a
+ *     process without CAP_SYS_ADMIN (memtided.service). Asserted: extfrag, which prefers the
+ *     classic tracepoint, ends up attached as tp_btf, and every probe the unfiltered load
+ *     attached is attached again; with force_tracepoint nothing attaches and the description
+ *     says "attach failed: Permission denied".
+ *   - other kernels' layouts (optional): MEMTIDE_BPF_TEST_BTF, a colon-separated list of vmlinux
+ *     images or raw BTF files (e.g. Debian 12's 6.1, whose mm_struct still has struct
+ *     mm_rss_stat), is used for the CO-RE relocations instead of the running kernel's. Asserted:
+ *     something attaches, no relocation is left unresolved on a path the verifier visits, and
+ *     the tp_btf mark_victim program loads (its RSS reads relocate) where the BTF says the
+ *     tracepoint has the expected arguments. The programs then run on this kernel with the
+ *     other layout's offsets: harmless (BPF_CORE_READ is a checked probe read), records are
+ *     not looked at. Skipped when unset.
  * Not provoked: global direct reclaim, kswapd and extfrag need host-wide shortage or
  * fragmentation that a shared machine cannot be pushed into safely; for them only attachment is
  * asserted (and any record that happens to arrive is printed).
@@ -32,7 +46,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -172,6 +189,146 @@ static void test_force_tracepoint(void **state) {
         for (BpfEventsProbe p = 0; p < _BPF_EVENTS_PROBE_MAX; p++)
                 if (expected & BPF_EVENTS_FEATURE(p))
                         assert_int_equal(bpf_events_get_attach(e, p), BPF_EVENTS_ATTACH_TRACEPOINT);
+}
+
+/* ---- classic tracepoints refused ----------------------------------------------------------- */
+
+/* Make perf_event_open() fail with EACCES in this process from now on (its threads too). */
+static int refuse_perf_event_open(void) {
+        struct sock_filter filter[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_perf_event_open, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = ELEMENTSOF(filter), .filter = filter };
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+/* In the child: no cmocka asserts (they would longjmp into the child's copy of the runner).
+ * Exit status 0 = as expected, 77 = filter not installable, else the failed check's number. */
+_Noreturn static void refused_child(uint32_t expected) {
+        BpfEventsOptions opt;
+        BpfEvents *e = NULL;
+        char why[1024] = "";
+        const char *d;
+        int r, status = 0;
+
+        if (refuse_perf_event_open() < 0)
+                _exit(77);
+
+        bpf_events_options_init(&opt);
+        opt.log = log_to_buffer;
+        opt.log_userdata = why;
+        r = bpf_events_new(&e, &opt);
+        if (r < 0) {
+                fprintf(stderr, "refused: bpf_events_new: %s: %s\n", strerror(-r), why);
+                _exit(1);
+        }
+        print_description("perf_event_open refused", e);
+        fflush(stdout);         /* _exit() below does not */
+        if (bpf_events_get_features(e) != expected) {
+                fprintf(stderr, "refused: features 0x%x, expected 0x%x\n", bpf_events_get_features(e), expected);
+                status = 2;
+        } else if (bpf_events_get_attach(e, BPF_EVENTS_PROBE_EXTFRAG) != BPF_EVENTS_ATTACH_TP_BTF) {
+                fprintf(stderr, "refused: extfrag not attached as tp_btf\n");
+                status = 3;
+        } else if (bpf_events_get_attach(e, BPF_EVENTS_PROBE_OOM_VICTIM) != BPF_EVENTS_ATTACH_TP_BTF) {
+                fprintf(stderr, "refused: mark_victim not attached as tp_btf\n");
+                status = 4;
+        }
+        bpf_events_free(e);
+        if (status != 0)
+                _exit(status);
+
+        /* Classic tracepoints only: nothing can attach, and the description says why. */
+        bpf_events_options_init(&opt);
+        opt.force_tracepoint = true;
+        opt.log = log_to_buffer;
+        opt.log_userdata = why;
+        why[0] = 0;
+        e = NULL;
+        r = bpf_events_new(&e, &opt);
+        if (r >= 0) {
+                fprintf(stderr, "refused: force_tracepoint attached 0x%x\n", bpf_events_get_features(e));
+                bpf_events_free(e);
+                _exit(5);
+        }
+        d = strstr(why, "kmem:mm_page_alloc_extfrag failed (");
+        if (r != -EPERM || !d || !strstr(d, "attach failed: Permission denied")) {
+                fprintf(stderr, "refused: force_tracepoint: %s: %s\n", strerror(-r), why);
+                _exit(6);
+        }
+        _exit(0);
+}
+
+static void test_tracepoint_refused(void **state) {
+        BpfEventsOptions opt;
+        BpfEvents *e;
+        uint32_t expected;
+        pid_t pid;
+        int status;
+
+        if (access(TRACEFS "/events/kmem/mm_page_alloc_extfrag/id", R_OK) < 0)
+                skip();         /* extfrag would be tp_btf anyway: nothing to fall back from */
+
+        /* What this kernel attaches without the filter is what it must attach with it. */
+        bpf_events_options_init(&opt);
+        e = new_or_fail(&opt);
+        expected = bpf_events_get_features(e);
+        assert_int_equal(bpf_events_get_attach(e, BPF_EVENTS_PROBE_EXTFRAG), BPF_EVENTS_ATTACH_TRACEPOINT);
+        bpf_events_free(e);
+
+        fflush(NULL);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                refused_child(expected);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                skip();
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ---- other kernels' BTF ---------------------------------------------------------------------- */
+
+static void test_foreign_btf(void **state) {
+        const char *env = getenv("MEMTIDE_BPF_TEST_BTF");
+        _cleanup_free_ char *list = NULL;
+        char *saveptr = NULL;
+        unsigned n = 0;
+
+        if (!env || !*env) {
+                printf("# MEMTIDE_BPF_TEST_BTF not set: no foreign BTF checked\n");
+                skip();
+        }
+        list = strdup(env);
+        assert_non_null(list);
+        for (char *path = strtok_r(list, ":", &saveptr); path; path = strtok_r(NULL, ":", &saveptr)) {
+                BpfEventsOptions opt;
+                _cleanup_bpf_events_ BpfEvents *e = NULL;
+                char what[512];
+                const char *d;
+
+                bpf_events_options_init(&opt);
+                opt.btf_path = path;
+                e = new_or_fail(&opt);
+                (void) snprintf(what, sizeof(what), "BTF %s", path);
+                print_description(what, e);
+                d = bpf_events_get_description(e);
+                /* A BTF whose mark_victim has other arguments legitimately falls back. */
+                if (!strstr(d, "kernel passes"))
+                        assert_int_equal(bpf_events_get_attach(e, BPF_EVENTS_PROBE_OOM_VICTIM),
+                                         BPF_EVENTS_ATTACH_TP_BTF);
+                assert_null(strstr(d, "CO-RE relocation"));
+                n++;
+        }
+        assert_true(n > 0);
 }
 
 static void test_disable_mask(void **state) {
@@ -546,6 +703,8 @@ int main(void) {
                 cmocka_unit_test(test_null_and_strings),
                 cmocka_unit_test(test_load_attach),
                 cmocka_unit_test(test_force_tracepoint),
+                cmocka_unit_test(test_tracepoint_refused),
+                cmocka_unit_test(test_foreign_btf),
                 cmocka_unit_test(test_disable_mask),
                 cmocka_unit_test(test_bad_btf),
                 cmocka_unit_test(test_synthetic),
