@@ -173,7 +173,7 @@ json_find_kill_of() { python3 "$(dirname "${BASH_SOURCE[0]}")/json-find-kill.py"
 LEAKER=memtide-vm-leaker
 INNOCENT=memtide-vm-innocent
 leak_with_heartbeat() {
-        local rate=$1 limit=$2 beat=/run/memtide-vm-heartbeat cg t0 t1 end cur_kb peak_kb=0 oom0 gap_us
+        local rate=$1 limit=$2 beat=/run/memtide-vm-heartbeat cg t0 t1 end cur cur_kb peak_kb=0 oom0 gap_us
         oom0=$(kernel_oom_kills)
         rm -f "$beat"
         systemd-run --quiet --unit=$INNOCENT -p MemoryAccounting=yes \
@@ -186,7 +186,12 @@ leak_with_heartbeat() {
         log "leaker in ${cg#/sys/fs/cgroup} at $rate MiB/s"
         end=$(( $(date +%s) + limit ))
         while systemctl is-active -q $LEAKER; do
-                cur_kb=$(( $(cat "$cg/memory.current" 2>/dev/null || echo 0) / 1024 ))
+                # The cgroup may vanish mid-read (cat prints the value, then fails): keep the
+                # first line if it is a number, else 0.
+                cur=$(cat "$cg/memory.current" 2>/dev/null)
+                cur=${cur%%$'\n'*}
+                [[ $cur =~ ^[0-9]+$ ]] || cur=0
+                cur_kb=$((cur / 1024))
                 [ "$cur_kb" -gt "$peak_kb" ] && peak_kb=$cur_kb
                 if [ "$(date +%s)" -ge "$end" ]; then
                         fail "the leaker still runs after $limit s"
