@@ -295,7 +295,7 @@ static bool cgroup_file_available(Manager *m, const char *file, char *detail, si
 static int property_features(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        char detail[2 * MC_CGROUP_PATH_MAX + 128];
+        char detail[4096 + 2 * MC_CGROUP_PATH_MAX + 128]; /* a run dir or cgroup mount path, two cgroup paths */
         PsiWatch *w = m->psi_some ?: m->psi_full;
         bool on;
         int r;

@@ -8,8 +8,11 @@
  *
  * The file contents are read a second time for the recorder, right after the parsers read
  * them (the sources do not hand their raw bytes out); the two reads are microseconds apart,
- * and a recording is a diagnostic, not the daemon's input. Cgroup files are recorded on the
- * samples where the cgroups were read. Files end up gzip-compressed when FILE ends in ".gz".
+ * and a recording is a diagnostic, not the daemon's input. Only what a sample read is written:
+ * /proc sources read at a slower rate (zoneinfo, pagetypeinfo, the sysctls) appear in the
+ * samples that read them, and a cgroup's files in the samples that read that cgroup, only the
+ * files read (memory.current and memory.pressure most of the time, all of them now and then).
+ * Files end up gzip-compressed when FILE ends in ".gz".
  */
 
 #include <errno.h>
@@ -101,13 +104,14 @@ int manager_record_sample(Manager *m, const Snapshot *s, uint32_t what) {
                                 record_file(m, m->root_fd, rel, abs);
                         }
 
-        /* cgroups only on the samples that read them */
-        if (!(s->have & SNAPSHOT_HAVE_CGROUPS) || m->cgroups_read_usec != s->timestamp_usec)
-                return 0;
-        for (size_t i = 0; i < s->n_cgroups; i++) {
+        /* a cgroup's files only in the samples that read them, and only the files read: the
+         * fields a reading kept from an earlier one are not new (a replay uses the last
+         * content seen for each path) */
+        for (size_t i = 0; i < s->n_cgroups && m->cgroup_state; i++) {
                 const CgroupSample *c = &s->cgroups[i];
+                uint32_t read = m->cgroup_state[i].read_what;
                 for (size_t k = 0; k < ELEMENTSOF(record_cgroup_files); k++) {
-                        if (!(c->have & record_cgroup_files[k].bit))
+                        if (!(read & record_cgroup_files[k].bit) || !(c->have & record_cgroup_files[k].bit))
                                 continue;
                         if ((size_t) snprintf(rel, sizeof(rel), "%s/%s", c->path, record_cgroup_files[k].name) >= sizeof(rel) ||
                             (size_t) snprintf(abs, sizeof(abs), "/%s/%s", m->cgroups.path, rel) >= sizeof(abs))

@@ -8,20 +8,28 @@
  * cgroups[] are the list of cgroups to read next. A sample that fails on a required source
  * leaves the last good one in place (logged once until the source recovers).
  *
- * Cgroups are read at most every MANAGER_CGROUP_READ_USEC (the forecaster keeps one cgroup
- * point per 500 ms anyway); on the samples between, the last cgroup readings move to the new
- * snapshot by swapping the two snapshots' cgroups[] arrays (no copy), so every forecast and
- * decision sees the cgroups. The tree is walked again every rewalk_every cgroup reads, or at
- * once after a reload; between walks a cgroup that vanished is dropped silently (normal) and
- * a new one waits for the next walk.
+ * Cgroups are not all read at every sample. A cgroup whose forecast approaches memory.max or
+ * memory.high is "hot" (with its ancestors and descendants) and read every
+ * MANAGER_CGROUP_READ_FAST_USEC (the forecaster keeps one cgroup point per 500 ms anyway); so
+ * is every cgroup while any figure credibly approaches (manager-act.c's soonest_eta_usec), a PSI
+ * event is fresh or the ladder is above observe. The others are
+ * read together, every MANAGER_CGROUP_READ_CALM_USEC: a cgroup far from its limit does
+ * not need 10 Hz, and one that starts to grow turns hot at its next reading. Between readings
+ * a cgroup keeps its last reading in the list (the one cgroups[] array moves to the newest
+ * snapshot, no copy), so the policy always sees every cgroup; the forecaster is fed only the
+ * cgroups read in this sample and the hot ones (forecast_update_some()), never an old reading
+ * at a new time. The tree is walked again every rewalk_every × 0.5 s (busy) or × 6 s (calm),
+ * or at once after a reload; the walk reads only cgroups new to the list. Between walks a
+ * cgroup that vanished is dropped silently (normal) and a new one waits for the next walk.
  *
- * Not every cgroup reading reads every file: the forecaster fits memory.current and the
- * memory.pressure totals at each reading, the rest (limits, protections, memory.stat,
- * memory.events, cgroup.procs) changes rarely and is read in full for a cgroup new to the
- * list, every MANAGER_CGROUP_FULL_EVERY readings, and at the first reading after an action
- * (which may have written memory.high or killed). In between a reading keeps those fields
- * (and their have bits) from the last full one: at most MANAGER_CGROUP_FULL_EVERY × 2 s old
- * when calm, × 0.5 s when busy. The actuators re-read what they act on anyway.
+ * Not every cgroup reading reads every file: memory.current and memory.pressure (only
+ * memory.current where kernel PSI triggers watch the cgroup's stalls) at each reading, the
+ * rest (limits, protections, memory.stat, memory.events, cgroup.procs) changes rarely and is
+ * read when the cgroup is new to the list, when its last full reading is
+ * MANAGER_CGROUP_FULL_FAST_USEC (hot) or MANAGER_CGROUP_FULL_CALM_USEC old, and for every
+ * cgroup at the first sample after an action (which may have written memory.high or killed).
+ * In between a reading keeps those fields (and their have bits) from the last full one; the
+ * actuators re-read what they act on anyway. The recorder writes only the files read.
  *
  * Each listed cgroup keeps its directory open (m->cgroup_dirs[i], source_read_cgroup_dir()),
  * moved along with its slot; a cgroup removed and created again under the same name is
@@ -52,28 +60,60 @@
 #include "manager-bus.h"
 #include "manager.h"
 
-/* Read at every sample: what the forecaster uses. */
-#define MANAGER_SOURCES_FAST                                                             \
-        (SOURCE_MEMINFO | SOURCE_VMSTAT | SOURCE_BUDDYINFO | SOURCE_ZONEINFO | SOURCE_PSI_MEMORY)
-/* Read every MANAGER_SLOW_EVERY samples (and at every sample of the live view, which draws
- * them): pagetypeinfo gives only the pageblock order to the forecaster (fixed at boot), the
- * sysctls change when we change them, io/cpu PSI are for people and recordings. Each file is
- * an open+read+close: at 10 Hz the 17 slow files were 3/4 of the /proc cost. On the real
- * /proc the sources stay open in m->proc_files and are re-read with pread() (no lookup, no
- * open, no close); a fixture tree's files are opened by name. */
-#define MANAGER_SOURCES_SLOW (SOURCE_PAGETYPEINFO | SOURCE_PSI_IO | SOURCE_PSI_CPU | SOURCE_TUNABLES)
+/* Read at every sample: MemAvailable, what a decision turns on. On the real /proc the sources
+ * stay open in m->proc_files and are re-read with pread() (no lookup, no open, no close); a
+ * fixture tree's files are opened by name. At 10 Hz every file read costs ~10-25 µs of CPU
+ * all in on a small VM (cold caches at each wakeup), against a budget of 100 µs a sample. */
+#define MANAGER_SOURCES_FAST SOURCE_MEMINFO
+/* The counters, the free lists and the memory stall totals: at every sample while busy
+ * (sample_busy()); else at most every MANAGER_HALF_RATE_USEC, the forecaster's point spacing
+ * (ForecastParams.point_min_usec): a faster reading would only replace the value of the
+ * series' last point. The polled PSI watches judge a stall over their window (≥ 500 ms) from
+ * these totals, a quarter window of history at least. */
+#define MANAGER_SOURCES_HALF (SOURCE_VMSTAT | SOURCE_BUDDYINFO | SOURCE_PSI_MEMORY)
+#define MANAGER_HALF_RATE_USEC (190 * USEC_PER_MSEC)
+/* zoneinfo gives the watermarks and zone sizes, which change only with sysctls and memory
+ * hotplug; it is the costliest file at every sample (tens of µs on a real kernel): read every
+ * MANAGER_ZONEINFO_EVERY samples, at the first and after a tunable changed (slow_now). */
+#define MANAGER_ZONEINFO_EVERY 10
+/* io/cpu PSI are for people and recordings: every MANAGER_SLOW_EVERY samples; the sysctls
+ * (~15 files) change when we change them (slow_now then): every MANAGER_TUNABLES_EVERY
+ * samples. Both at every sample of the live view, which draws them. */
+#define MANAGER_SOURCES_SLOW (SOURCE_PSI_IO | SOURCE_PSI_CPU | SOURCE_TUNABLES)
 #define MANAGER_SLOW_EVERY 10
+#define MANAGER_TUNABLES_EVERY 100
+/* pagetypeinfo gives the forecaster and the policy only pageblock_order, fixed at boot: read at
+ * the first sample, then only for the live view and recordings (every MANAGER_SLOW_EVERY). */
+/* Sources not read in a sample are carried over from the last reading (their have bits too),
+ * so that the forecaster and the policy always see them; the recorder writes only what the
+ * sample read. */
+#define MANAGER_SOURCES_CARRIED (MANAGER_SOURCES_HALF | SOURCE_ZONEINFO | SOURCE_PAGETYPEINFO | MANAGER_SOURCES_SLOW)
 #define MANAGER_REQUIRED (SOURCE_MEMINFO | SOURCE_VMSTAT | SOURCE_ZONEINFO)
-/* Cgroups are read at most this often while any cgroup figure approaches its line, the
- * ladder is above observe or a PSI event is fresh (the forecaster keeps one cgroup point per
- * 500 ms anyway) ... */
+/* Cgroups at the fast rate: all while a PSI event is fresh or the ladder is above observe,
+ * else the hot ones (their forecast approaches memory.max/high; the forecaster keeps one
+ * cgroup point per 500 ms anyway) ... */
 #define MANAGER_CGROUP_READ_FAST_USEC (500 * USEC_PER_MSEC)
-/* ... and this often when everything is calm: 200 cgroups × 10 files cost ~2 ms of CPU per
- * read (open/read/close dominate), the difference between 2 % and 0.5 % of a core at 10 Hz. */
-#define MANAGER_CGROUP_READ_SLOW_USEC (2 * USEC_PER_SEC)
-/* Read all of a cgroup's files at every this many cgroup readings (and when it is new to the
- * list); the readings between read SOURCE_CGROUP_FAST only. */
-#define MANAGER_CGROUP_FULL_EVERY 10
+/* ... and every other cgroup, all together, this often: a cgroup far from its limit does not
+ * need 10 Hz. With 200 cgroups that is 40 readings a second (mostly one pread of a kept
+ * memory.current each), 4 per sample at 10 Hz, against a budget of ~100 µs for a whole
+ * sample. A calm cgroup that starts to grow is noticed at its next reading and read fast from
+ * then on: 5 s is the longest a cgroup heading for its memory.max goes unseen when nothing
+ * else (machine-wide figures, its PSI trigger) has woken the fast rate; longer would save CPU
+ * and let a fast leak in a limited cgroup reach the kernel's memcg OOM killer first. */
+#define MANAGER_CGROUP_READ_CALM_USEC (5 * USEC_PER_SEC)
+/* ... but the first readings after startup come this often, so that every cgroup has the
+ * points a forecast needs (FORECAST_POINTS_MIN) within seconds, not a minute. */
+#define MANAGER_CGROUP_READ_START_USEC (2 * USEC_PER_SEC)
+/* A reading reads all of a cgroup's files (limits, protections, memory.stat, memory.events,
+ * cgroup.procs: they change rarely) when its last full one is this old, else memory.current
+ * and memory.pressure only (memory.current only, when kernel PSI triggers watch its stalls):
+ * the actuators re-read what they act on anyway. */
+#define MANAGER_CGROUP_FULL_FAST_USEC (5 * USEC_PER_SEC)
+#define MANAGER_CGROUP_FULL_CALM_USEC (120 * USEC_PER_SEC)
+/* The tree is walked again every rewalk_every × this (new cgroups appear then; a walk opens
+ * and lists every directory of the tree). */
+#define MANAGER_CGROUP_WALK_BUSY_UNIT_USEC (500 * USEC_PER_MSEC)
+#define MANAGER_CGROUP_WALK_CALM_UNIT_USEC (6 * USEC_PER_SEC)
 /* Aim for this many samples before a forecast crossing. */
 #define MANAGER_SAMPLES_PER_ETA 20
 
@@ -216,18 +256,38 @@ static void cgroup_watches_sync(Manager *m, const Snapshot *s) {
 /* ---- cgroups ------------------------------------------------------------------------------ */
 
 /* Read cgroup `path` into slot i of the list through its kept directory m->cgroup_dirs[i];
- * without fds to spare (EMFILE) by path, as before the directories were kept. */
-static int read_cgroup_slot(Manager *m, Snapshot *cur, size_t i, const char *path, uint32_t what) {
+ * without fds to spare (EMFILE) by path, as before the directories were kept. Notes what was
+ * read in m->cgroup_state[i]. */
+static int read_cgroup_slot(Manager *m, Snapshot *cur, size_t i, const char *path, uint32_t what, uint64_t now) {
         CgroupSample *c = &cur->cgroups[i];
+        ManagerCgroupState *st = &m->cgroup_state[i];
         bool replaced = false;
         int r;
 
         r = source_read_cgroup_dir(m->cgroups.fd, path, &m->cgroup_dirs[i], what, c, &m->buf, &replaced);
         if (r == -EMFILE || r == -ENFILE)
                 r = source_read_cgroup_files(m->cgroups.fd, path, what, c, &m->buf);
-        else if (r >= 0 && replaced)
+        else if (r >= 0 && replaced) {
                 log_debug("cgroup %s was removed and created again", path);
-        return r;
+                what = SOURCE_CGROUP_ALL;
+        }
+        if (r < 0)
+                return r;
+        st->read_usec = now;
+        st->read_what = what;
+        if (what == SOURCE_CGROUP_ALL)
+                st->full_usec = now;
+        return 0;
+}
+
+/* Move list entry `from` (reading, kept directory, state) down to `to` < from. */
+static void cgroup_slot_move(Manager *m, Snapshot *cur, size_t to, size_t from) {
+        cur->cgroups[to] = cur->cgroups[from];
+        source_cgroup_dir_close(&m->cgroup_dirs[to]);
+        m->cgroup_dirs[to] = m->cgroup_dirs[from];
+        m->cgroup_dirs[from] = SOURCE_CGROUP_DIR_NULL;
+        m->cgroup_state[to] = m->cgroup_state[from];
+        m->cgroup_state[from] = (ManagerCgroupState) {};
 }
 
 static int walk_cb(const char *path, unsigned depth, int policy_index, void *userdata) {
@@ -248,15 +308,22 @@ static int walk_cb(const char *path, unsigned depth, int policy_index, void *use
         }
         /* Slot k still holds the previous list's entry k (the walk writes slots in order) and
          * cgroup_dirs[k] its directory: kept when the walk finds the same cgroup at the same
-         * place (the order is stable), else closed. The walk reads every file. */
+         * place (the order is stable), else closed. A cgroup the list had keeps its reading
+         * and its schedule (the readings below decide when it is read); one new to the list
+         * is read whole now. */
         k = cur->n_cgroups;
         same = k < m->walk_old_n && streq(cur->cgroups[k].path, path);
-        if (!same)
+        if (same) {
+                cur->n_cgroups++;
+                return 0;
+        }
+        source_cgroup_dir_close(&m->cgroup_dirs[k]);
+        m->cgroup_state[k] = (ManagerCgroupState) {};
+        r = read_cgroup_slot(m, cur, k, path, SOURCE_CGROUP_ALL, m->walk_now_usec);
+        if (r < 0) {
                 source_cgroup_dir_close(&m->cgroup_dirs[k]);
-        /* a cgroup new to the list is read whole; one the list had, as the others this time */
-        r = read_cgroup_slot(m, cur, k, path, same ? m->walk_what : SOURCE_CGROUP_ALL);
-        if (r < 0 && k >= m->walk_old_n)
-                source_cgroup_dir_close(&m->cgroup_dirs[k]);
+                m->cgroup_state[k] = (ManagerCgroupState) {};
+        }
         if (r == -ENOENT)
                 return 0;  /* vanished during the walk: normal */
         if (r == -ENAMETOOLONG) {
@@ -274,63 +341,154 @@ static int walk_cb(const char *path, unsigned depth, int policy_index, void *use
         return 0;
 }
 
-static void manager_read_cgroups(Manager *m, Snapshot *cur, uint64_t now) {
-        bool walk = m->walk_now || !m->have_good || m->since_walk >= m->opt.rewalk_every;
-        bool full = m->since_full + 1 >= MANAGER_CGROUP_FULL_EVERY || m->n_actions != m->full_read_actions;
-        uint32_t what = full ? SOURCE_CGROUP_ALL : SOURCE_CGROUP_FAST;
-        size_t n = cur->n_cgroups;
+/* Is b a strict descendant of a ("a/b/c" of "a", not "ab")? */
+static bool path_below(const char *b, const char *a) {
+        size_t n = strlen(a);
+        return n > 0 && strncmp(b, a, n) == 0 && b[n] == '/';
+}
+
+/* After a forecast: which cgroups to read fast. A cgroup heading for memory.max or memory.high
+ * (confident or not: reading it faster costs little and the confidence only grows with
+ * samples) is hot, and so are its descendants (the policy picks its target among them) and
+ * its ancestors (their usage holds its growth). Cgroups not in the forecast keep their mark. */
+static void cgroups_mark_hot(Manager *m, const Snapshot *s, const Forecast *fc) {
+        bool any = false;
+
+        for (size_t i = 0; i < fc->n_cgroups; i++) {
+                const CgroupForecast *cf = &fc->cgroups[i];
+                size_t k = cf->snapshot_index;
+                bool hot = cf->to_max.state == FORECAST_APPROACHING || cf->to_max.state == FORECAST_CROSSED ||
+                           cf->to_high.state == FORECAST_APPROACHING;
+
+                if (k >= s->n_cgroups)
+                        continue;
+                if (hot && !m->cgroup_state[k].hot)
+                        log_debug("cgroup %s approaches its limit: reading it every %" PRIu64 " ms",
+                                  s->cgroups[k].path, MANAGER_CGROUP_READ_FAST_USEC / USEC_PER_MSEC);
+                m->cgroup_state[k].hot = hot;
+                any = any || hot;
+        }
+        if (!any)
+                return;
+        for (size_t i = 0; i < fc->n_cgroups; i++) {
+                const CgroupForecast *cf = &fc->cgroups[i];
+                size_t k = cf->snapshot_index;
+
+                if (k >= s->n_cgroups || !m->cgroup_state[k].hot)
+                        continue;
+                for (size_t j = 0; j < s->n_cgroups; j++)
+                        if (path_below(s->cgroups[j].path, s->cgroups[k].path) ||
+                            path_below(s->cgroups[k].path, s->cgroups[j].path))
+                                m->cgroup_state[j].hot = true;
+        }
+}
+
+/* Read the cgroups that are due; returns true when any was read. Global `busy` (a PSI event is
+ * fresh, the ladder is above observe, the live view): every cgroup at the fast rate. Else a hot
+ * cgroup at the fast rate, and the rest round robin, each every MANAGER_CGROUP_READ_CALM_USEC.
+ * After an action every cgroup is read whole at once. The tree is walked again every
+ * rewalk_every × 0.5 s when busy, × 6 s when calm, and at once after a reload. */
+static bool manager_read_cgroups(Manager *m, Snapshot *cur, uint64_t now, bool busy) {
+        bool after_action = m->n_actions != m->full_read_actions;
+        uint64_t walk_every = (uint64_t) m->opt.rewalk_every * (busy ? MANAGER_CGROUP_WALK_BUSY_UNIT_USEC
+                                                                      : MANAGER_CGROUP_WALK_CALM_UNIT_USEC);
+        bool walk = m->walk_now || !m->have_good || now - m->walk_usec >= walk_every;
+        bool triggers = cgroup_triggers_wanted(m);
+        size_t n = cur->n_cgroups, rr_k = 0, rr_first = m->rr_next, kept = 0;
+        bool any = false;
         int r;
 
-        cur->n_cgroups = 0;
+        for (size_t i = 0; i < n; i++)
+                m->cgroup_state[i].read_what = 0;
         if (walk) {
                 m->walk_old_n = n;
-                m->walk_what = what;
+                m->walk_now_usec = now;
+                cur->n_cgroups = 0;
                 r = cgroup_walk(&m->cgroups, m->config, "", 0, walk_cb, m);
                 if (r < 0 && r != -ENOBUFS)
                         log_debug_errno(r, "cgroup walk failed, keeping what it found: %m");
                 m->walk_old_n = 0;
-                m->since_walk = 0;
+                m->walk_usec = now;
                 m->walk_now = false;
-        } else {
-                /* Re-read the list in place: entry i goes to slot n_cgroups <= i, moved down
-                 * first when an earlier one vanished (the slots below are consumed), so that
-                 * the fields this reading skips come along. */
-                for (size_t i = 0; i < n; i++) {
-                        CgroupSample *dst = &cur->cgroups[cur->n_cgroups];
-
-                        if (dst != &cur->cgroups[i]) {
-                                *dst = cur->cgroups[i];
-                                source_cgroup_dir_close(&m->cgroup_dirs[cur->n_cgroups]);
-                                m->cgroup_dirs[cur->n_cgroups] = m->cgroup_dirs[i];
-                                m->cgroup_dirs[i] = SOURCE_CGROUP_DIR_NULL;
-                        }
-                        r = read_cgroup_slot(m, cur, cur->n_cgroups, dst->path, what);
-                        if (r == -ENOENT) {
-                                log_debug("cgroup %s vanished", dst->path);
-                                continue;
-                        }
-                        if (r < 0) {
-                                log_debug_errno(r, "Reading cgroup %s failed, dropping it until the next walk: %m",
-                                                dst->path);
-                                continue;
-                        }
-                        cur->n_cgroups++;
+                n = cur->n_cgroups;
+                /* the slots past the list hold no cgroup: nor do their directories */
+                for (size_t i = n; i < m->opt.max_cgroups; i++) {
+                        if (m->cgroup_dirs[i].fd >= 0 || m->cgroup_dirs[i].ino != 0)
+                                source_cgroup_dir_close(&m->cgroup_dirs[i]);
+                        m->cgroup_state[i] = (ManagerCgroupState) {};
                 }
-                m->since_walk++;
         }
-        /* the slots past the list hold no cgroup: nor do their directories */
-        for (size_t i = cur->n_cgroups; i < m->opt.max_cgroups; i++)
-                if (m->cgroup_dirs[i].fd >= 0 || m->cgroup_dirs[i].ino != 0)
-                        source_cgroup_dir_close(&m->cgroup_dirs[i]);
-        if (full) {
-                m->since_full = 0;
+
+        /* The calm cgroups: all of them in one sample every MANAGER_CGROUP_READ_CALM_USEC (the
+         * forecast, and the bus's last forecast with cgroups, then hold all of them). */
+        if (m->rr_usec == 0)
+                m->rr_usec = now;                   /* the first walk read them all */
+        else if (now - m->rr_usec >= (m->calm_rounds < FORECAST_POINTS_MIN ? MANAGER_CGROUP_READ_START_USEC
+                                                                           : MANAGER_CGROUP_READ_CALM_USEC)) {
+                rr_k = n;
+                m->rr_usec = now;
+                m->calm_rounds++;
+        }
+        if (rr_first >= n)
+                rr_first = 0;
+
+        /* Read the due entries in place: entry i goes to slot kept <= i, moved down first when
+         * an earlier one vanished, so that the fields a reading skips come along. */
+        for (size_t i = 0; i < n; i++) {
+                ManagerCgroupState *st = &m->cgroup_state[i];
+                bool fast = busy || st->hot;
+                bool in_rr = rr_k > 0 && (i >= rr_first ? i - rr_first < rr_k : i + n - rr_first < rr_k);
+                bool due;
+                uint32_t what;
+                CgroupSample *dst;
+
+                if (st->read_what != 0)
+                        due = false;                        /* new to the list: read by the walk */
+                else if (after_action)
+                        due = true;
+                else if (fast)
+                        due = now - st->read_usec >= MANAGER_CGROUP_READ_FAST_USEC;
+                else
+                        due = in_rr;
+                if (kept != i)
+                        cgroup_slot_move(m, cur, kept, i);
+                st = &m->cgroup_state[kept];
+                dst = &cur->cgroups[kept];
+                if (!due) {
+                        any = any || st->read_what != 0;
+                        kept++;
+                        continue;
+                }
+                if (after_action ||
+                    now - st->full_usec >= (fast ? MANAGER_CGROUP_FULL_FAST_USEC : MANAGER_CGROUP_FULL_CALM_USEC))
+                        what = SOURCE_CGROUP_ALL;
+                else if (fast || !triggers)
+                        what = SOURCE_CGROUP_FAST;
+                else
+                        what = CGROUP_HAVE_CURRENT;         /* kernel triggers watch its stalls */
+                r = read_cgroup_slot(m, cur, kept, dst->path, what, now);
+                if (r == -ENOENT) {
+                        log_debug("cgroup %s vanished", dst->path);
+                        continue;
+                }
+                if (r < 0) {
+                        log_debug_errno(r, "Reading cgroup %s failed, dropping it until the next walk: %m", dst->path);
+                        continue;
+                }
+                any = true;
+                kept++;
+        }
+        for (size_t i = kept; i < n; i++) {
+                source_cgroup_dir_close(&m->cgroup_dirs[i]);
+                m->cgroup_state[i] = (ManagerCgroupState) {};
+        }
+        cur->n_cgroups = kept;
+        m->rr_next = kept > 0 ? (rr_first + rr_k) % kept : 0;
+        if (after_action)
                 m->full_read_actions = m->n_actions;
-        } else
-                m->since_full++;
-        cur->have |= SNAPSHOT_HAVE_CGROUPS;
-        m->cgroups_read_usec = now;
         if (walk)
                 cgroup_watches_sync(m, cur);
+        return any;
 }
 
 /* The one cgroups[] array moves to the snapshot being filled: the previous snapshot's cgroup
@@ -375,22 +533,127 @@ static void log_source_errors(Manager *m, const int *errors, uint32_t what) {
         }
 }
 
+/* Copy source `bit` from the previous snapshot into the current one when this sample did not
+ * read it: only the zones and nodes in use, and only when cur does not hold that reading yet
+ * (after one copy both hold it, and the copies stop until the next reading). */
+static void carry_source(Manager *m, Snapshot *cur, const Snapshot *prev, uint32_t bit) {
+        unsigned b = (unsigned) __builtin_ctz(bit);
+        unsigned *seq_cur = &m->source_seq[m->cur][b], seq_prev = m->source_seq[m->cur ^ 1u][b];
+
+        if (!(prev->have & bit))
+                return;
+        if (*seq_cur != seq_prev) {
+                switch (bit) {
+                case SOURCE_ZONEINFO: {
+                        const Zoneinfo *f = &prev->zoneinfo;
+                        Zoneinfo *t = &cur->zoneinfo;
+                        t->n_zones = f->n_zones;
+                        memcpy(t->zones, f->zones, MC_MIN(f->n_zones, (size_t) MC_ZONES_MAX) * sizeof(f->zones[0]));
+                        t->n_nodes = f->n_nodes;
+                        memcpy(t->nodes, f->nodes, MC_MIN(f->n_nodes, ELEMENTSOF(f->nodes)) * sizeof(f->nodes[0]));
+                        break;
+                }
+                case SOURCE_PAGETYPEINFO: {
+                        const Pagetypeinfo *f = &prev->pagetypeinfo;
+                        Pagetypeinfo *t = &cur->pagetypeinfo;
+                        t->pageblock_order = f->pageblock_order;
+                        t->pages_per_block = f->pages_per_block;
+                        t->n_orders = f->n_orders;
+                        t->n_zones = f->n_zones;
+                        memcpy(t->zones, f->zones, MC_MIN(f->n_zones, (size_t) MC_ZONES_MAX) * sizeof(f->zones[0]));
+                        break;
+                }
+                case SOURCE_VMSTAT:
+                        cur->vmstat = prev->vmstat;
+                        break;
+                case SOURCE_BUDDYINFO: {
+                        const Buddyinfo *f = &prev->buddyinfo;
+                        Buddyinfo *t = &cur->buddyinfo;
+                        t->n_zones = f->n_zones;
+                        t->n_orders = f->n_orders;
+                        memcpy(t->zones, f->zones, MC_MIN(f->n_zones, (size_t) MC_ZONES_MAX) * sizeof(f->zones[0]));
+                        break;
+                }
+                case SOURCE_PSI_MEMORY:
+                        cur->psi_memory = prev->psi_memory;
+                        break;
+                case SOURCE_PSI_IO:
+                        cur->psi_io = prev->psi_io;
+                        break;
+                case SOURCE_PSI_CPU:
+                        cur->psi_cpu = prev->psi_cpu;
+                        break;
+                case SOURCE_TUNABLES:
+                        cur->tunables = prev->tunables;
+                        break;
+                default:
+                        return;
+                }
+                *seq_cur = seq_prev;
+        }
+        cur->have |= bit;
+}
+
+/* Anything that wants every figure fresh at every sample: something credibly approaches a line
+ * (manager-act.c's soonest_eta_usec), a PSI event is fresh, the ladder is above observe, or the
+ * live view draws them. */
+static bool sample_busy(const Manager *m, uint64_t now) {
+        return m->opt.live || now < m->pressure_until_usec || m->ladder.rung > RUNG_OBSERVE ||
+               m->soonest_eta_usec != USEC_INFINITY;
+}
+
+/* The /proc sources this sample reads (SOURCE_* bits); see the rates above. */
+static uint32_t sample_sources(Manager *m, const Snapshot *prev, uint64_t now) {
+        bool slow = m->opt.live || m->samples % MANAGER_SLOW_EVERY == 0 || m->slow_now;
+        bool record = m->opt.live || m->recorder;
+        uint32_t what = MANAGER_SOURCES_FAST;
+
+        if (sample_busy(m, now) || now - m->half_read_usec >= MANAGER_HALF_RATE_USEC ||
+            (prev->have & MANAGER_SOURCES_HALF) != MANAGER_SOURCES_HALF) {
+                what |= MANAGER_SOURCES_HALF;
+                m->half_read_usec = now;
+        }
+        if (slow)
+                what |= MANAGER_SOURCES_SLOW & ~(uint32_t) SOURCE_TUNABLES;
+        if (m->opt.live || m->samples % MANAGER_TUNABLES_EVERY == 0 || m->slow_now)
+                what |= SOURCE_TUNABLES;
+        if (slow || m->samples % MANAGER_ZONEINFO_EVERY == 0 || !(prev->have & SOURCE_ZONEINFO))
+                what |= SOURCE_ZONEINFO;
+        /* pagetypeinfo: until it was read once, then for the live view and recordings */
+        if ((!(prev->have & SOURCE_PAGETYPEINFO) && (m->samples == 0 || slow)) || (slow && record))
+                what |= SOURCE_PAGETYPEINFO;
+        /* slabinfo feeds no forecast and no decision: for the live view and recordings only */
+        if (record && m->samples % MANAGER_SLABINFO_EVERY == 0)
+                what |= SOURCE_SLABINFO;
+        m->slow_now = false;
+        return what;
+}
+
+/* PSI in poll mode, in the samples that read the memory stall totals: the system-wide watches
+ * are on that file (root/proc/pressure/memory), so they get its totals instead of reading it
+ * again (have: it was read and parsed; else they read it themselves, and fail as it did). */
+static void psi_poll(Manager *m, const Snapshot *cur, bool polled, bool have, uint64_t now) {
+        if (!polled)
+                return;
+        if (m->psi_some)
+                (void) (have ? psi_watch_feed(m->psi_some, cur->psi_memory.some.total_usec, now)
+                             : psi_watch_sample(m->psi_some, now));
+        if (m->psi_full)
+                (void) (have ? psi_watch_feed(m->psi_full, cur->psi_memory.full.total_usec, now)
+                             : psi_watch_sample(m->psi_full, now));
+}
+
 int manager_sample(Manager *m, uint64_t now) {
         Snapshot *cur = m->snap[m->cur], *prev = m->snap[m->cur ^ 1u];
-        uint32_t what = MANAGER_SOURCES_FAST;
+        uint32_t what = sample_sources(m, prev, now);
         const Forecast *fc = NULL;
+        bool cgroups_fed = false;
         int errors[32] = {};
         int r;
 
-        if (m->opt.live || m->samples % MANAGER_SLOW_EVERY == 0 || m->slow_now) {
-                what |= MANAGER_SOURCES_SLOW;
-                m->slow_now = false;
-        }
-        if (m->samples % MANAGER_SLABINFO_EVERY == 0)
-                what |= SOURCE_SLABINFO;
-
         r = source_read_snapshot_kept(cur, m->root_fd, what, MANAGER_REQUIRED, now, &m->buf, &m->proc_files, errors);
         if (r < 0) {
+                memset(m->source_seq[m->cur], 0, sizeof(m->source_seq[m->cur]));  /* cur was cleared */
                 if (!m->sample_failed_logged)
                         log_error_errno(r, "Reading %s/proc failed, keeping the last good state: %m",
                                         m->host ? "" : m->opt.root);
@@ -401,37 +664,54 @@ int manager_sample(Manager *m, uint64_t now) {
                 log_info("Reading %s/proc works again", m->host ? "" : m->opt.root);
         m->sample_failed_logged = false;
         log_source_errors(m, errors, what & ~(uint32_t) SOURCE_SLABINFO);
+        for (unsigned b = 0; b < 32; b++) {
+                uint32_t bit = 1u << b;
+                if (!(MANAGER_SOURCES_CARRIED & bit))
+                        continue;
+                if ((what & bit) && (cur->have & bit))
+                        m->source_seq[m->cur][b] = ++m->source_reads[b];
+                else {
+                        if (what & bit)
+                                m->source_seq[m->cur][b] = 0;  /* a failed parse may have written part of it */
+                        carry_source(m, cur, prev, bit);
+                }
+        }
 
-        /* cgroups: the list and the last readings come along; read again when due. Between
-         * reads a calm daemon does not feed the same readings to the forecaster again (its
-         * 200 cgroup fits would be most of a sample's CPU); a busy one does, so that every
-         * decision sees the cgroups. */
+        /* cgroups: the list and the last readings come along; read what is due. Every cgroup
+         * fast while busy (the policy then picks its target among them all). */
         move_cgroups(cur, prev);
         if (m->cgroups.found && m->cgroups.memory_controller) {
-                bool busy = m->cgroups_busy || now < m->pressure_until_usec || m->ladder.rung > RUNG_OBSERVE;
-                uint64_t every = busy ? MANAGER_CGROUP_READ_FAST_USEC : MANAGER_CGROUP_READ_SLOW_USEC;
+                bool busy = sample_busy(m, now);
 
-                if (!m->have_good || m->walk_now || now - m->cgroups_read_usec >= every)
-                        manager_read_cgroups(m, cur, now);
-                else if (!busy && !m->opt.live)
-                        cur->have &= ~(uint32_t) SNAPSHOT_HAVE_CGROUPS;
-        } else
+                (void) manager_read_cgroups(m, cur, now, busy);
+                /* Feed the forecaster the cgroups read now, and the fast ones read within the
+                 * last cgroup point (a reading fed again then replaces its own point: no
+                 * stale point at a new time), so that every decision sees them. */
+                for (size_t i = 0; i < cur->n_cgroups; i++) {
+                        const ManagerCgroupState *st = &m->cgroup_state[i];
+                        bool feed = st->read_what != 0 ||
+                                    ((busy || st->hot) && now - st->read_usec < MANAGER_CGROUP_READ_FAST_USEC);
+                        m->cgroup_feed[i] = feed;
+                        cgroups_fed = cgroups_fed || feed;
+                }
+        }
+        if (cgroups_fed)
+                cur->have |= SNAPSHOT_HAVE_CGROUPS;
+        else
                 cur->have &= ~(uint32_t) SNAPSHOT_HAVE_CGROUPS;
 
-        /* PSI in poll mode */
-        if (m->psi_some)
-                (void) psi_watch_sample(m->psi_some, now);
-        if (m->psi_full)
-                (void) psi_watch_sample(m->psi_full, now);
+        psi_poll(m, cur, what & SOURCE_PSI_MEMORY, errors[__builtin_ctz(SOURCE_PSI_MEMORY)] == 0, now);
 
         /* BPF event figures (direct reclaim stalls, unmovable pollution of movable pageblocks)
          * for this forecast; NULL without BPF */
         (void) forecast_feed_events(m->forecaster, manager_bpf_summary(m, now));
-        r = forecast_update(m->forecaster, cur, &fc);
+        r = forecast_update_some(m->forecaster, cur, m->cgroup_feed, &fc);
         if (r < 0) {
                 log_debug_errno(r, "Forecast update refused the sample: %m");
                 fc = NULL;
         }
+        if (fc && fc->n_cgroups > 0)
+                cgroups_mark_hot(m, cur, fc);
 
         if (m->recorder)
                 (void) manager_record_sample(m, cur, what);

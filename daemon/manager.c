@@ -241,6 +241,10 @@ static void cgroup_dirs_free(Manager *m) {
                 source_cgroup_dir_close(&m->cgroup_dirs[i]);
         free(m->cgroup_dirs);
         m->cgroup_dirs = NULL;
+        free(m->cgroup_state);
+        m->cgroup_state = NULL;
+        free(m->cgroup_feed);
+        m->cgroup_feed = NULL;
 }
 
 Manager *manager_free(Manager *m) {
@@ -388,10 +392,12 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         m->snap[1] = snapshot_new(MANAGER_SLAB_CACHES_MAX, opt->max_cgroups);
         m->cgroup_watches = calloc(opt->max_cgroups ?: 1, sizeof(*m->cgroup_watches));
         m->cgroup_dirs = malloc((opt->max_cgroups ?: 1) * sizeof(*m->cgroup_dirs));
+        m->cgroup_state = calloc(opt->max_cgroups ?: 1, sizeof(*m->cgroup_state));
+        m->cgroup_feed = calloc(opt->max_cgroups ?: 1, sizeof(*m->cgroup_feed));
         if (m->cgroup_dirs)
                 for (size_t i = 0; i < (opt->max_cgroups ?: 1); i++)
                         m->cgroup_dirs[i] = SOURCE_CGROUP_DIR_NULL;
-        if (!m->snap[0] || !m->snap[1] || !m->cgroup_watches || !m->cgroup_dirs)
+        if (!m->snap[0] || !m->snap[1] || !m->cgroup_watches || !m->cgroup_dirs || !m->cgroup_state || !m->cgroup_feed)
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory allocating the sample buffers"));
         r = policy_state_new(&m->policy);
         if (r < 0)

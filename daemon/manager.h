@@ -18,7 +18,7 @@
  *
  * The hot path (timer → sample → forecast → decision) allocates nothing: both Snapshots, the
  * forecaster, the read buffer and the per-cgroup PSI table are sized at startup for
- * ManagerOptions.max_cgroups. The cgroup re-walk (every rewalk_every samples) opens
+ * ManagerOptions.max_cgroups. The cgroup re-walk (every rewalk_every × 0.5 s busy, × 6 s calm) opens
  * directories and may allocate inside libc (opendir); so may the journal on an action.
  */
 
@@ -75,10 +75,12 @@ enum {
 };
 
 /* Cgroups sampled and forecast at most (the scale target is 200; the rest are skipped,
- * logged once). Each costs two CgroupSamples (~1.3 KiB each) and a forecaster slot. */
+ * logged once). Each costs a CgroupSample (~0.9 KiB) and a forecaster history (~3 KiB, only
+ * touched once the cgroup is seen). */
 #define MANAGER_MAX_CGROUPS_DEFAULT 256
-/* Walk the cgroup tree again every this many samples: between walks the known list is
- * re-read and vanished cgroups dropped; new ones appear at the next walk. */
+/* Walk the cgroup tree again every this many units of 0.5 s (while busy) or 6 s (calm): 5 s and
+ * 60 s. Between walks the known list is read as it is due and vanished cgroups are dropped;
+ * new ones appear at the next walk (manager-sample.c). */
 #define MANAGER_REWALK_EVERY_DEFAULT 10
 /* Room for the slab caches of a busy kernel: ~250 on this kind of machine, 1000+ with many
  * per-memcg caches on older kernels. More are -ENOBUFS: the sample goes on without slabinfo. */
@@ -124,7 +126,7 @@ typedef struct ManagerOptions {
         unsigned max_samples;            /* stop after this many samples, 0 = run until signalled */
         uint64_t fixed_interval_usec;    /* --interval: fixed sampling, 0 = adaptive */
         size_t max_cgroups;
-        unsigned rewalk_every;
+        unsigned rewalk_every;           /* walk the tree every this × 0.5 s (busy) or × 6 s (calm) */
         bool mlock;                      /* mlockall() at startup */
         bool bpf;                        /* BPF events on the real root (not under --root) */
         const char *bus;                 /* --bus: NULL = system bus on the host, none under
@@ -141,6 +143,16 @@ typedef struct ManagerCgroupWatch {
         PsiWatch *watch;                 /* NULL when the file could not be watched */
         bool seen;                       /* found by the current re-walk */
 } ManagerCgroupWatch;
+
+/* Per listed cgroup, parallel to the list's cgroups[] and m->cgroup_dirs[] and moved with them:
+ * when it was read and how fast it is read (manager-sample.c). */
+typedef struct ManagerCgroupState {
+        uint64_t read_usec;              /* last reading of any of its files */
+        uint64_t full_usec;              /* last reading of all its files */
+        uint32_t read_what;              /* CGROUP_HAVE_* files read in the current sample, 0: none */
+        bool hot;                        /* its forecast approaches memory.max/high (or an
+                                          * ancestor's does): read at the fast rate */
+} ManagerCgroupState;
 
 struct Manager {
         ManagerOptions opt;
@@ -173,16 +185,24 @@ struct Manager {
 
         /* cgroup list: the last good snapshot's cgroups[] are the list; a re-walk rebuilds it */
         unsigned samples;
-        unsigned since_walk;
         bool walk_now;
         SourceCgroupDir *cgroup_dirs;    /* max_cgroups: [i] is the kept directory of the
                                           * list's cgroups[i] (or closed), moved with it */
+        ManagerCgroupState *cgroup_state; /* max_cgroups: [i] belongs to the list's cgroups[i] */
+        uint8_t *cgroup_feed;            /* max_cgroups: fed to the forecaster in this sample */
+        size_t rr_next;                  /* calm readings: the list index read first */
+        uint64_t rr_usec;                /* time of the last calm reading of all cgroups */
+        unsigned calm_rounds;            /* calm readings of all cgroups so far */
+        uint64_t walk_usec;              /* time of the last walk */
+        unsigned source_seq[2][32];      /* per snapshot, per SOURCE_* bit: which reading it
+                                          * holds (slowly read sources are carried over) */
+        unsigned source_reads[32];       /* readings of each source so far */
+        uint64_t half_read_usec;         /* last reading of vmstat and buddyinfo */
         bool cgroups_truncated_logged;
         bool cgroup_path_too_long_logged;
         size_t walk_old_n;               /* during a walk: the length of the list it replaces */
-        uint32_t walk_what;              /* during a walk: the files to read of known cgroups */
-        unsigned since_full;             /* cgroup readings since the last full one */
-        unsigned full_read_actions;      /* n_actions at the last full cgroup reading */
+        uint64_t walk_now_usec;          /* during a walk: the sample's time */
+        unsigned full_read_actions;      /* n_actions at the last reading of all cgroups whole */
         int source_errors_logged;        /* SOURCE_* bits whose failure was logged once */
 
         /* PSI */
@@ -199,11 +219,11 @@ struct Manager {
         uint64_t interval_usec;          /* current sampling interval */
         uint64_t last_action_usec;
         uint64_t decision_sample_usec;   /* time of the last sample */
-        uint64_t cgroups_read_usec;      /* time the cgroups were last read */
         uint64_t soonest_eta_usec;       /* soonest approaching figure (any confidence) */
         bool sample_failed_logged;
         bool slow_now;                   /* read the slow sources at the next sample */
-        bool cgroups_busy;               /* a cgroup figure approaches: read cgroups fast */
+        bool cgroups_busy;               /* a cgroup figure approaches (manager-act.c; the
+                                          * sampler reads those cgroups fast, the rest calm) */
         uint32_t tuned_mask;             /* VmSysctl bits the ladder raised */
         uint64_t throttled_since_usec;   /* last memory.high step */
         unsigned n_actions;              /* actions run (any status but rate-limited) */

@@ -227,8 +227,7 @@ PsiWatch *psi_watch_free(PsiWatch *w) {
 
 int psi_watch_sample(PsiWatch *w, uint64_t now_usec) {
         char buf[512];
-        uint64_t total, stall, span;
-        unsigned oldest;
+        uint64_t total;
         ssize_t n;
         int r;
 
@@ -251,6 +250,19 @@ int psi_watch_sample(PsiWatch *w, uint64_t now_usec) {
         r = psi_parse_total(buf, (size_t) n, w->kind, &total);
         if (r < 0)
                 return r;
+        return psi_watch_feed(w, total, now_usec);
+}
+
+int psi_watch_feed(PsiWatch *w, uint64_t total, uint64_t now_usec) {
+        uint64_t stall, span;
+        unsigned oldest;
+
+        if (!w)
+                return -EINVAL;
+        if (w->mode == PSI_MODE_TRIGGER)
+                return 0;
+        if (w->mode == PSI_MODE_NONE)
+                return -ENODEV;
 
         /* drop samples that go back in time or whose counter went backwards (a new cgroup
          * under the same name): start over */

@@ -94,6 +94,10 @@ PsiWatch *psi_watch_free(PsiWatch *w);
  * TRIGGER mode), -ENODEV/-ENOENT after the file vanished (the handler got PSI_EVENT_GONE
  * once, mode is NONE), other -errno on read errors. Allocates nothing. */
 int psi_watch_sample(PsiWatch *w, uint64_t now_usec);
+/* psi_watch_sample() with the `total` of the watch's kind already read by the caller (the
+ * daemon reads /proc/pressure/memory for its Snapshot anyway): no read. Same returns, but no
+ * -ENOENT (nothing is read). */
+int psi_watch_feed(PsiWatch *w, uint64_t total_usec, uint64_t now_usec);
 
 PsiMode psi_watch_mode(const PsiWatch *w);
 int psi_watch_fallback_reason(const PsiWatch *w);

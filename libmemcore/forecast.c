@@ -105,8 +105,9 @@ static inline double clampd(double x, double lo, double hi) {
 }
 
 typedef struct Series {
-        double t[FORECAST_RING];           /* seconds since the forecaster's origin */
-        double y[FORECAST_RING];
+        double *t;                         /* cap entries: seconds since the forecaster's origin */
+        double *y;                         /* cap entries */
+        unsigned cap;                      /* ring size (FORECAST_RING, less for rate-only series) */
         unsigned head;                     /* next write slot */
         unsigned n;                        /* points stored */
         bool trend_active;                 /* a decline is under way (set by the last estimate) */
@@ -114,20 +115,39 @@ typedef struct Series {
         double last_r2;                    /* R² of the last trend fit (for re-scoring an eta) */
 } Series;
 
+/* Storage of a full-length series (the system and zone series, a cgroup's growth). */
+typedef struct SeriesRing {
+        double t[FORECAST_RING];
+        double y[FORECAST_RING];
+} SeriesRing;
+
 typedef struct Counter {
         uint64_t last;                     /* last raw value */
         bool have;
         double acc;                        /* accumulated increase (resets add 0) */
 } Counter;
 
+/* The hash table's entry for a cgroup: small, so that the table (2 entries per cgroup) stays a
+ * few KiB; the history it points to lives in a dense pool. */
 typedef struct CgroupSlot {
         uint64_t hash;                     /* 0 = empty */
         size_t len;
         uint64_t last_seen_usec;
+        uint32_t hist;                     /* index of its CgroupHistory in the pool */
+} CgroupSlot;
+
+/* A cgroup's history. Pool entries are handed out lowest index first and never move, so the
+ * pages in use are as many as the cgroups forecast (the pool is reserved for the table's
+ * capacity but only touched as cgroups appear). The two stall series only give rates over
+ * rate_window_usec at ≥ cgroup_point_min_usec between points: their rings hold that many
+ * points and a few more (psi_cap), instead of FORECAST_RING. */
+typedef struct CgroupHistory {
         Series growth;                     /* y = −memory.current, bytes */
         Series psi_full, psi_some;         /* cumulative stall totals, µs */
         Counter full_c, some_c;
-} CgroupSlot;
+        SeriesRing growth_ring;
+        double psi_ring[];                 /* 4 × psi_cap: full t, y, some t, y */
+} CgroupHistory;
 
 typedef struct ZoneSlot {
         int node;
@@ -135,7 +155,12 @@ typedef struct ZoneSlot {
         Series free;                       /* free pages */
         Series pb;                         /* free pageblocks − unmet demand */
         double unmet_at_start;
+        SeriesRing free_ring, pb_ring;
 } ZoneSlot;
+
+enum {
+        _SYS_SERIES_MAX = 12,              /* avail … psi_some_s: see sys_series() */
+};
 
 enum {
         CNT_PGSTEAL,
@@ -161,6 +186,8 @@ struct Forecaster {
         Counter c[_CNT_MAX];
         Counter psi_full, psi_some;
         Series psi_full_s, psi_some_s;
+        SeriesRing rings[_SYS_SERIES_MAX]; /* storage of the series above, in the order of
+                                            * sys_series() */
 
         bool have_events;                  /* forecast_feed_events() gave figures */
         uint64_t events_usec;              /* their time */
@@ -175,7 +202,11 @@ struct Forecaster {
         size_t max_cgroups;
         size_t slots_cap;                  /* power of two ≥ 2·max_cgroups */
         CgroupSlot *slots;
-        size_t *slot_of;                   /* per output cgroup: its slot */
+        unsigned psi_cap;                  /* points of a cgroup's stall series */
+        size_t hist_size;                  /* bytes per CgroupHistory, with its psi rings */
+        void *hist_pool;                   /* slots_cap CgroupHistory entries, hist_size apart */
+        uint32_t *hist_free;               /* stack of free pool indices, lowest on top */
+        size_t n_hist_free;
 
         Forecast out;
 };
@@ -235,6 +266,12 @@ void forecast_params_defaults(ForecastParams *ret) {
 
 /* ---- series ----------------------------------------------------------------------------- */
 
+static void series_init(Series *s, double *t, double *y, unsigned cap) {
+        s->t = t;
+        s->y = y;
+        s->cap = cap;
+}
+
 static void series_reset(Series *s) {
         s->head = s->n = 0;
         s->trend_active = false;
@@ -244,7 +281,7 @@ static void series_reset(Series *s) {
 
 static unsigned series_idx(const Series *s, unsigned i) {
         /* i = 0 is the oldest point */
-        return (s->head + FORECAST_RING - s->n + i) % FORECAST_RING;
+        return (s->head + s->cap - s->n + i) % s->cap;
 }
 
 static void series_push(Series *s, double t, double y, double min_dt) {
@@ -260,8 +297,8 @@ static void series_push(Series *s, double t, double y, double min_dt) {
         }
         s->t[s->head] = t;
         s->y[s->head] = y;
-        s->head = (s->head + 1) % FORECAST_RING;
-        if (s->n < FORECAST_RING)
+        s->head = (s->head + 1) % s->cap;
+        if (s->n < s->cap)
                 s->n++;
 }
 
@@ -452,17 +489,21 @@ static void series_estimate(Series *s, const ForecastParams *p, double now, doub
         series_estimate_ex(s, p, now, h, eps, true, ret);
 }
 
-/* Increase of a cumulative series over the last `window` seconds, and the span it covers. */
+/* Increase of a cumulative series over the last `window` seconds, and the span it covers:
+ * from the oldest point series_fit() would use (t >= now − window, at least the newest two)
+ * to the newest. No fit is needed for that, only the first point. */
 static double series_delta(const Series *s, double now, double window, double *ret_span) {
-        double slope, r2, first;
-        unsigned n = series_fit(s, now - window, 2, &slope, &r2, &first);
+        const double from = now - window;
+        unsigned first = s->n, n;
+
+        while (first > 0 && (s->t[series_idx(s, first - 1)] >= from || s->n - (first - 1) <= 2))
+                first--;
+        n = s->n - first;
         *ret_span = 0;
         if (n < 2)
                 return 0;
-        *ret_span = s->t[series_idx(s, s->n - 1)] - first;
-        /* fit sums computed; the delta is last − first point */
-        unsigned firstk = series_idx(s, s->n - n);
-        return series_last(s) - s->y[firstk];
+        *ret_span = s->t[series_idx(s, s->n - 1)] - s->t[series_idx(s, first)];
+        return series_last(s) - s->y[series_idx(s, first)];
 }
 
 /* Lowest value among the points older than `before`; NaN if there is none. */
@@ -544,13 +585,31 @@ static void counter_feed(Counter *c, uint64_t v) {
 
 /* ---- lifecycle -------------------------------------------------------------------------- */
 
+static CgroupHistory *hist_of(const Forecaster *f, const CgroupSlot *c) {
+        return (CgroupHistory *) ((char *) f->hist_pool + (size_t) c->hist * f->hist_size);
+}
+
+static void hist_release(Forecaster *f, CgroupSlot *c) {
+        f->hist_free[f->n_hist_free++] = c->hist;
+}
+
 static void slots_reset(Forecaster *f) {
-        /* Write only the slots in use: the table comes from calloc(), and touching a slot that
-         * is already empty would make its whole page resident (the table is ~3 MiB for 216
-         * cgroups, mostly never used). */
-        for (size_t i = 0; i < f->slots_cap; i++)
-                if (f->slots[i].hash != 0)
-                        f->slots[i].hash = 0;
+        /* Every pool entry free again, index 0 on top: the pool is used from its start, and
+         * the pages of entries never handed out are never touched. */
+        for (size_t i = 0; i < f->slots_cap; i++) {
+                f->slots[i].hash = 0;
+                f->hist_free[i] = (uint32_t) (f->slots_cap - 1 - i);
+        }
+        f->n_hist_free = f->slots_cap;
+}
+
+/* The system series and their storage, in one table for the lifecycle. */
+static Series *sys_series(Forecaster *f, size_t i) {
+        Series *const table[_SYS_SERIES_MAX] = {
+                &f->avail, &f->committed, &f->resident, &f->untouched, &f->pb_total, &f->stall_share,
+                &f->c_series[0], &f->c_series[1], &f->c_series[2], &f->c_series[3], &f->psi_full_s, &f->psi_some_s,
+        };
+        return table[i];
 }
 
 void forecast_reset(Forecaster *f) {
@@ -558,18 +617,10 @@ void forecast_reset(Forecaster *f) {
                 return;
         f->have_origin = false;
         f->last_usec = 0;
-        series_reset(&f->avail);
-        series_reset(&f->committed);
-        series_reset(&f->resident);
-        series_reset(&f->untouched);
-        series_reset(&f->pb_total);
-        series_reset(&f->stall_share);
-        series_reset(&f->psi_full_s);
-        series_reset(&f->psi_some_s);
-        for (size_t i = 0; i < ELEMENTSOF(f->c_series); i++) {
-                series_reset(&f->c_series[i]);
+        for (size_t i = 0; i < _SYS_SERIES_MAX; i++)
+                series_reset(sys_series(f, i));
+        for (size_t i = 0; i < ELEMENTSOF(f->c); i++)
                 f->c[i] = (Counter) {};
-        }
         f->psi_full = f->psi_some = (Counter) {};
         f->have_events = false;
         f->polluted_pageblocks = 0;
@@ -598,13 +649,25 @@ int forecast_new(size_t max_cgroups, const ForecastParams *params, Forecaster **
                 forecast_params_defaults(&f->p);
         f->max_cgroups = max_cgroups;
         f->slots_cap = cap;
+        /* A stall series only answers series_delta() over rate_window_usec, with points at
+         * least cgroup_point_min_usec apart: at most window / min + 1 points count, and a
+         * ring of that many and two more gives the same deltas as a FORECAST_RING one. */
+        f->psi_cap = FORECAST_RING;
+        if (f->p.cgroup_point_min_usec > 0 && f->p.rate_window_usec / f->p.cgroup_point_min_usec + 3 < FORECAST_RING)
+                f->psi_cap = (unsigned) (f->p.rate_window_usec / f->p.cgroup_point_min_usec + 3);
+        f->hist_size = sizeof(CgroupHistory) + 4 * (size_t) f->psi_cap * sizeof(double);
         f->slots = calloc(cap, sizeof *f->slots);
-        f->slot_of = calloc(MC_MAX(max_cgroups, (size_t) 1), sizeof *f->slot_of);
+        f->hist_free = calloc(cap, sizeof *f->hist_free);
+        f->hist_pool = calloc(cap, f->hist_size);  /* reserved; touched as cgroups appear */
         f->out.cgroups = calloc(MC_MAX(max_cgroups, (size_t) 1), sizeof *f->out.cgroups);
-        if (!f->slots || !f->slot_of || !f->out.cgroups) {
+        if (!f->slots || !f->hist_free || !f->hist_pool || !f->out.cgroups) {
                 forecast_free(f);
                 return -ENOMEM;
         }
+        for (size_t i = 0; i < _SYS_SERIES_MAX; i++)
+                series_init(sys_series(f, i), f->rings[i].t, f->rings[i].y, FORECAST_RING);
+        /* the zone slots' series are set up as zones appear (zone_slot()): the 64 slots are
+         * most of this struct, and a machine has a handful of zones */
         forecast_reset(f);
         *ret = f;
         return 0;
@@ -614,7 +677,8 @@ Forecaster *forecast_free(Forecaster *f) {
         if (!f)
                 return NULL;
         free(f->slots);
-        free(f->slot_of);
+        free(f->hist_free);
+        free(f->hist_pool);
         free(f->out.cgroups);
         free(f);
         return NULL;
@@ -633,13 +697,22 @@ static uint64_t path_hash(const char *s, size_t *ret_len) {
         return h ? h : 1;
 }
 
-static void slot_init(CgroupSlot *c, uint64_t h, size_t len) {
+static void slot_init(Forecaster *f, CgroupSlot *c, uint64_t h, size_t len) {
+        CgroupHistory *hi;
+        double *psi;
+
         c->hash = h;
         c->len = len;
-        series_reset(&c->growth);
-        series_reset(&c->psi_full);
-        series_reset(&c->psi_some);
-        c->full_c = c->some_c = (Counter) {};
+        c->hist = f->hist_free[--f->n_hist_free];  /* never empty: one entry per table slot */
+        hi = hist_of(f, c);
+        psi = hi->psi_ring;
+        series_init(&hi->growth, hi->growth_ring.t, hi->growth_ring.y, FORECAST_RING);
+        series_init(&hi->psi_full, psi, psi + f->psi_cap, f->psi_cap);
+        series_init(&hi->psi_some, psi + 2 * f->psi_cap, psi + 3 * f->psi_cap, f->psi_cap);
+        series_reset(&hi->growth);
+        series_reset(&hi->psi_full);
+        series_reset(&hi->psi_some);
+        hi->full_c = hi->some_c = (Counter) {};
 }
 
 /* Drop slots not seen recently; rehash the rest in place (no allocation: robin through the
@@ -648,8 +721,10 @@ static void slots_compact(Forecaster *f, uint64_t now_usec) {
         size_t live = 0;
         for (size_t i = 0; i < f->slots_cap; i++) {
                 CgroupSlot *c = &f->slots[i];
-                if (c->hash && now_usec - c->last_seen_usec > CGROUP_STALE_USEC)
+                if (c->hash && now_usec - c->last_seen_usec > CGROUP_STALE_USEC) {
+                        hist_release(f, c);
                         c->hash = 0;
+                }
                 else if (c->hash)
                         live++;
         }
@@ -680,7 +755,7 @@ static CgroupSlot *slot_lookup(Forecaster *f, const char *path, uint64_t now_use
         for (;;) {
                 CgroupSlot *c = &f->slots[j];
                 if (!c->hash) {
-                        slot_init(c, h, len);
+                        slot_init(f, c, h, len);
                         c->last_seen_usec = now_usec;
                         *ret_new = true;
                         return c;
@@ -740,6 +815,8 @@ static ZoneSlot *zone_slot(Forecaster *f, int node, const char *zone) {
         ZoneSlot *z = &f->zone_slots[f->n_zone_slots++];
         z->node = node;
         snprintf(z->zone, sizeof z->zone, "%s", zone);
+        series_init(&z->free, z->free_ring.t, z->free_ring.y, FORECAST_RING);
+        series_init(&z->pb, z->pb_ring.t, z->pb_ring.y, FORECAST_RING);
         series_reset(&z->free);
         series_reset(&z->pb);
         z->unmet_at_start = f->c[CNT_UNMET].acc;
@@ -763,6 +840,10 @@ static bool figure_sooner(const ForecastFigure *a, const ForecastFigure *b) {
 }
 
 int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret) {
+        return forecast_update_some(f, s, NULL, ret);
+}
+
+int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, const Forecast **ret) {
         const ForecastParams *p;
         Forecast *o;
         double now, mem_total, eps_mem, dt_min, cdt_min, rw;
@@ -840,7 +921,9 @@ int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret) {
                         double unmet;
 
                         *zf = (ZoneForecast) { .node = bz->node };
-                        snprintf(zf->zone, sizeof zf->zone, "%s", bz->zone);
+                        /* the name as snprintf("%s") would copy it, without the formatting */
+                        for (size_t k = 0; k + 1 < sizeof zf->zone && bz->zone[k]; k++)
+                                zf->zone[k] = bz->zone[k];
                         zf->free_pages = freep;
                         zf->free_pageblocks = pb;
                         if (!zs)
@@ -947,17 +1030,18 @@ int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret) {
                 for (size_t i = 0; i < s->n_cgroups && o->n_cgroups < f->max_cgroups; i++) {
                         const CgroupSample *cs = &s->cgroups[i];
                         bool is_new;
-                        CgroupSlot *c;
+                        CgroupSlot *slot;
+                        CgroupHistory *c;
                         CgroupForecast *cf;
 
-                        if (!(cs->have & CGROUP_HAVE_CURRENT))
+                        if (!(cs->have & CGROUP_HAVE_CURRENT) || (feed && !feed[i]))
                                 continue;
-                        c = slot_lookup(f, cs->path, s->timestamp_usec, &is_new);
-                        if (!c)
+                        slot = slot_lookup(f, cs->path, s->timestamp_usec, &is_new);
+                        if (!slot)
                                 continue;
+                        c = hist_of(f, slot);
                         cf = &o->cgroups[o->n_cgroups];
                         *cf = (CgroupForecast) { .path = cs->path, .snapshot_index = i, .current_bytes = cs->current_bytes };
-                        f->slot_of[o->n_cgroups] = (size_t) (c - f->slots);
                         o->n_cgroups++;
 
                         double cur = (double) cs->current_bytes;

@@ -146,6 +146,12 @@ void forecast_reset(Forecaster *f);
  * Returns 0; -EINVAL on NULL; -ETIME if s is older than the previous snapshot (the history is
  * kept; equal timestamps are accepted and replace nothing). No NaN or infinity ever leaves. */
 int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret);
+/* forecast_update() for a Snapshot whose cgroup readings are not all new (the daemon reads
+ * calm cgroups less often than the rest): only the cgroups i with feed[i] != 0 are fed and
+ * appear in Forecast.cgroups (and in `soonest`); the others' histories are left as they are.
+ * feed NULL feeds every cgroup (forecast_update()); otherwise it has s->n_cgroups entries.
+ * Same return contract as forecast_update(). */
+int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, const Forecast **ret);
 
 /* Event figures (events.h, from the daemon's BPF sources) for the next forecast_update():
  * direct reclaim stall time feeds the stall figure; unmovable allocations that fell back into

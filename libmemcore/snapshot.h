@@ -32,13 +32,13 @@
 #define MC_ZONE_NAME_MAX 16
 /* Longest slab cache name the kernel prints is well under 64 bytes (kmem_cache names). */
 #define MC_SLAB_NAME_MAX 64
-/* Relative cgroup path, e.g. "system.slice/foo.service", with its NUL. Below the kernel's
- * PATH_MAX on purpose: every CgroupSample carries one, the daemon keeps two per managed cgroup
- * and touches them at every cgroup reading (4096 made the path buffers ~2 MiB of its RSS with
- * 200 cgroups). systemd's deepest units are ~150 bytes; a longer cgroup is refused by
- * source_read_cgroup() (-ENAMETOOLONG), skipped by the daemon (logged once) and refused in a
- * trace. */
-#define MC_CGROUP_PATH_MAX 2048
+/* Relative cgroup path, e.g. "system.slice/foo.service", with its NUL. Far below the kernel's
+ * PATH_MAX on purpose: every CgroupSample carries one and the daemon touches the one array of
+ * them at every cgroup reading (4096 made the path buffers ~2 MiB of its RSS with 200 cgroups,
+ * 2048 still ~0.4 MiB). systemd's deepest units are ~150 bytes, Kubernetes' pod and container
+ * scopes ~200; a longer cgroup is refused by source_read_cgroup() (-ENAMETOOLONG), skipped by
+ * the daemon (logged once) and refused in a trace. */
+#define MC_CGROUP_PATH_MAX 512
 
 /* ---- /proc/meminfo ---------------------------------------------------------------------- */
 

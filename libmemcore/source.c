@@ -62,8 +62,11 @@ static int read_buffer_grow(ReadBuffer *b) {
 }
 
 /* Read fd to EOF into b. positional: with pread() from offset 0 (a kept-open kernfs or proc
- * file, read again at every sample), else with read() from the current offset. */
-static int read_fd_whole_ex(int fd, bool positional, ReadBuffer *b, size_t *ret_len) {
+ * file, read again at every sample), else with read() from the current offset. plain: fd is a
+ * file of a disk or memory file system (a fixture tree), where a read shorter than asked is
+ * the end of the file (a proc or kernfs seq_file hands out a page or so per read, so there
+ * only a read of 0 is). */
+static int read_fd_whole_ex(int fd, bool positional, bool plain, ReadBuffer *b, size_t *ret_len) {
         size_t len = 0;
         int r;
 
@@ -98,13 +101,31 @@ static int read_fd_whole_ex(int fd, bool positional, ReadBuffer *b, size_t *ret_
                 if (k == 0)
                         break;
                 len += (size_t) k;
+                if (plain && len < b->size)
+                        break;
         }
         *ret_len = len;
         return 0;
 }
 
 static int read_fd_whole(int fd, ReadBuffer *b, size_t *ret_len) {
-        return read_fd_whole_ex(fd, false, b, ret_len);
+        return read_fd_whole_ex(fd, false, false, b, ret_len);
+}
+
+/* Files of these file systems are plain files: a short read is their end. */
+static bool fs_is_plain(uint64_t f_type) {
+        return f_type == TMPFS_MAGIC || f_type == EXT4_SUPER_MAGIC || f_type == XFS_SUPER_MAGIC ||
+               f_type == BTRFS_SUPER_MAGIC;
+}
+
+/* source_read_file() of a file known to be on a disk or memory file system (see plain above). */
+static int read_plain_file(int dir_fd, const char *path, ReadBuffer *b, size_t *ret_len) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_fd_whole_ex(fd, false, true, b, ret_len);
 }
 
 int source_read_file(int root_fd, const char *path, ReadBuffer *b, size_t *ret_len) {
@@ -148,10 +169,14 @@ static int read_kept(int root_fd, const char *path, int *kept, ReadBuffer *b, si
         struct statfs sfs;
         int r;
 
-        if (!kept || *kept == SOURCE_PROC_NOT_KEPT)
+        if (!kept)
                 return source_read_file(root_fd, path, b, ret_len);
+        if (*kept == SOURCE_PROC_NOT_KEPT)
+                return source_read_file(root_fd, path, b, ret_len);
+        if (*kept == SOURCE_PROC_PLAIN)
+                return read_plain_file(root_fd, path, b, ret_len);
         if (*kept >= 0) {
-                r = read_fd_whole_ex(*kept, true, b, ret_len);
+                r = read_fd_whole_ex(*kept, true, false, b, ret_len);
                 if (r >= 0 || r == -EFBIG || r == -ENOMEM)
                         return r;
                 (void) close(*kept);
@@ -160,11 +185,13 @@ static int read_kept(int root_fd, const char *path, int *kept, ReadBuffer *b, si
         fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        r = read_fd_whole_ex(fd, true, b, ret_len);
+        r = read_fd_whole_ex(fd, true, false, b, ret_len);
         if (r < 0)
                 return r;
         if (fstatfs(fd, &sfs) == 0 && (uint64_t) sfs.f_type == PROC_SUPER_MAGIC)
                 *kept = TAKE_FD(fd);
+        else if (fstatfs(fd, &sfs) == 0 && fs_is_plain((uint64_t) sfs.f_type))
+                *kept = SOURCE_PROC_PLAIN;
         else
                 *kept = SOURCE_PROC_NOT_KEPT;
         return 0;
@@ -334,7 +361,8 @@ static int cgroup_read_file(int dir_fd, SourceCgroupDir *keep, size_t file_index
         int slot = keep && keep->kernfs ? kept_slot(file_index) : -1;
 
         if (slot < 0)
-                return source_read_file(dir_fd, cgroupfs_files[file_index].name, b, ret_len);
+                return keep && keep->plain ? read_plain_file(dir_fd, cgroupfs_files[file_index].name, b, ret_len)
+                                             : source_read_file(dir_fd, cgroupfs_files[file_index].name, b, ret_len);
         if (keep->file_fd[slot] < 0) {
                 int fd = openat(dir_fd, cgroupfs_files[file_index].name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0) {
@@ -344,7 +372,7 @@ static int cgroup_read_file(int dir_fd, SourceCgroupDir *keep, size_t file_index
                 }
                 keep->file_fd[slot] = fd;
         }
-        return read_fd_whole_ex(keep->file_fd[slot], true, b, ret_len);
+        return read_fd_whole_ex(keep->file_fd[slot], true, false, b, ret_len);
 }
 
 /* Read the files selected by `what` relative to the open cgroup directory dir_fd into c (whose
@@ -483,6 +511,7 @@ static int cgroup_dir_open(int cgroup_root_fd, const char *open_path, SourceCgro
         /* kernfs files are never replaced under an open fd and re-read from offset 0; a
          * fixture tree's are replaced by rename(), so those are opened by name every time */
         ret->kernfs = (uint64_t) sfs.f_type == CGROUP2_SUPER_MAGIC;
+        ret->plain = fs_is_plain((uint64_t) sfs.f_type);
         ret->fd = TAKE_FD(fd);
         return 0;
 }

@@ -75,6 +75,8 @@ int source_read_snapshot(Snapshot *s, int root_fd, uint32_t what, uint32_t requi
  * on this kernel). Files on other file systems (a fixture tree) are read by name as before.
  * Owned by the caller: source_proc_files_init() first, source_proc_files_close() last. */
 #define SOURCE_PROC_NOT_KEPT (-2)          /* not procfs: read by name every time */
+#define SOURCE_PROC_PLAIN (-3)             /* not procfs but a disk or memory file system (a
+                                            * fixture tree): by name, and a short read is EOF */
 typedef struct SourceProcFiles {
         int fd[9];                         /* per /proc source (meminfo ... pressure/cpu): the kept
                                             * fd, -EBADF not opened yet, SOURCE_PROC_NOT_KEPT */
@@ -136,6 +138,8 @@ typedef struct SourceCgroupDir {
         uint64_t dev;                      /* st_dev, st_ino of fd: tell a new cgroup of the */
         uint64_t ino;                      /* same name from the old one */
         bool kernfs;                       /* fd is on cgroup2 (not a fixture tree) */
+        bool plain;                        /* fd is on tmpfs/ext4/xfs/btrfs (a fixture tree):
+                                            * a read shorter than asked is the end of a file */
         int file_fd[2];                    /* on cgroup2: memory.current, memory.pressure kept
                                             * open once read and re-read with pread() from 0
                                             * (no trigger is ever written on them); -EBADF */

@@ -15,8 +15,9 @@ full set of memory files and a slowly changing memory.current), sampling at 10 H
             more are their own mappings, so the big preallocated tables show by size), and
             user vs. system CPU
   syscalls  with MEMTIDE_BENCH_STRACE=1 and strace installed: `strace -c` attached for the
-            last 10 s, printed per sample (strace slows the daemon: CPU figures are taken
-            before it attaches)
+            last MEMTIDE_BENCH_STRACE_SECONDS (default 20: the calm cgroup readings come in
+            one sample every 5 s, a window not a multiple of that miscounts them), printed per
+            sample (strace slows the daemon: CPU figures are taken before it attaches)
 """
 
 import os
@@ -197,8 +198,9 @@ def main():
         user, system = cpu_split(pid)
         print_rss_breakdown(pid)
         calls = None
+        strace_s = float(os.environ.get("MEMTIDE_BENCH_STRACE_SECONDS", "20"))
         if os.environ.get("MEMTIDE_BENCH_STRACE") == "1" and shutil.which("strace"):
-            calls = strace_counts(pid, 10.0)
+            calls = strace_counts(pid, strace_s)
         hwm, rss, lck = status_kb(pid, "VmHWM"), status_kb(pid, "VmRSS"), status_kb(pid, "VmLck")
         alive = d.alive()
         rc = d.stop()
@@ -213,8 +215,8 @@ def main():
               f"user {user:.2f} s, system {system:.2f} s")
         if calls is not None:
             total = sum(calls.values())
-            top = ", ".join(f"{k} {v / (10.0 * HZ):.1f}" for k, v in sorted(calls.items(), key=lambda kv: -kv[1])[:8])
-            print(f"  syscalls per sample (strace -c, 10 s): {total / (10.0 * HZ):.1f} ({top})")
+            top = ", ".join(f"{k} {v / (strace_s * HZ):.1f}" for k, v in sorted(calls.items(), key=lambda kv: -kv[1])[:8])
+            print(f"  syscalls per sample (strace -c, {strace_s:.0f} s): {total / (strace_s * HZ):.1f} ({top})")
         if not alive or rc != 0:
             print(f"  memtided ended badly (alive={alive}, rc={rc}):\n{d.stderr()[-2000:]}")
             sys.exit(1)

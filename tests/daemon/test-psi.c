@@ -143,6 +143,42 @@ static void test_poll_mode_on_fixture(void **state) {
         fixture_free(&fx);
 }
 
+/* psi_watch_feed(): the totals given instead of read, the same judgement as
+ * psi_watch_sample() (below the threshold nothing, above it once per window, a counter going
+ * backwards restarts the history), and nothing is read: the file stays garbage meanwhile. */
+static void test_feed(void **state) {
+        Fixture fx;
+        PsiWatch *w = NULL;
+        Fired f = {};
+        uint64_t t = 1000 * USEC_PER_SEC, total = 1000;
+
+        (void) state;
+        assert_int_equal(fixture_new(&fx), 0);
+        write_total(&fx, total);
+        assert_int_equal(psi_watch_new(NULL, fx.fd, "proc/pressure/memory", PSI_SOME, 200000, 2000000, true, on_psi, &f, &w), 0);
+        assert_int_equal(psi_watch_mode(w), PSI_MODE_POLL);
+        assert_int_equal(fixture_write(&fx, "proc/pressure/memory", "some total=zz\n"), 0);
+
+        for (int i = 0; i < 8; i++, t += 500000) {
+                total += 25000;                             /* 5 % */
+                assert_int_equal(psi_watch_feed(w, total, t), 0);
+        }
+        total += 150000;                                    /* 30 % */
+        assert_int_equal(psi_watch_feed(w, total, t), 1);
+        assert_int_equal(f.pressure, 1);
+        assert_true(f.last_stall >= 150000);
+        t += 500000;
+        total += 150000;
+        assert_int_equal(psi_watch_feed(w, total, t), 0);  /* not again within the window */
+        t += 500000;
+        assert_int_equal(psi_watch_feed(w, 10, t), 0);     /* backwards: history restarts */
+        assert_int_equal(f.pressure, 1);
+        assert_int_equal(psi_watch_feed(NULL, 1, t), -EINVAL);
+
+        psi_watch_free(w);
+        fixture_free(&fx);
+}
+
 static void test_host_trigger_or_fallback(void **state) {
         int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         sd_event *e = NULL;
@@ -185,6 +221,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_total),
                 cmocka_unit_test(test_window_round),
                 cmocka_unit_test(test_poll_mode_on_fixture),
+                cmocka_unit_test(test_feed),
                 cmocka_unit_test(test_host_trigger_or_fallback),
         };
         log_set_target_stderr(true);

@@ -209,6 +209,13 @@ def scenario_leak_cgroup():
         expect(text.startswith("memtide-trace 1\n"), "trace header")
         expect("= /proc/meminfo " in text and "= /sys/fs/cgroup/system.slice/leaker.service/memory.current " in text,
                "trace carries /proc and cgroup file contents")
+        # only what each sample read: zoneinfo (every 10th sample) and a cgroup's memory.stat (its full
+        # readings) appear in fewer samples than meminfo (every sample) and its memory.current
+        n_mi, n_zi = text.count("\n= /proc/meminfo "), text.count("\n= /proc/zoneinfo ")
+        cg = "\n= /sys/fs/cgroup/system.slice/innocent.service/"
+        n_cur, n_stat = text.count(cg + "memory.current "), text.count(cg + "memory.stat ")
+        expect(0 < n_zi < n_mi and 0 < n_stat < n_cur,
+               f"trace has what was read: zoneinfo {n_zi} vs meminfo {n_mi}, memory.stat {n_stat} vs memory.current {n_cur}")
         actions = [l for l in text.split("\n") if l.startswith("! ") and " action " in l]
         expect(any("kind=kill" in a and "target=system.slice/leaker.service" in a for a in actions),
                f"trace has the kill action event ({len(actions)} action events)")

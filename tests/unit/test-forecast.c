@@ -557,6 +557,83 @@ static void test_events(void **state) {
         snapshot_free(s);
 }
 
+/* forecast_update_some(): only the cgroups fed appear (in snapshot order, with their
+ * snapshot_index); one fed every other sample still gets its true rate (its points carry
+ * their own times), and its stall share over the 10 s rate window comes out of the shorter
+ * stall ring. Then churn: many more cgroup names over time than the table holds, each seen
+ * once; stale entries are dropped and their pool entries reused, and a new cgroup never
+ * starts with another one's history. */
+static void set_cgroup(CgroupSample *c, const char *path, double cur_mib, uint64_t full_usec) {
+        *c = (CgroupSample) {};
+        snprintf(c->path, sizeof c->path, "%s", path);
+        c->current_bytes = (uint64_t) (cur_mib * MIB);
+        c->max_bytes = 4096 * MIB;
+        c->high_bytes = CGROUP_LIMIT_MAX;
+        c->pressure.full.total_usec = full_usec;
+        c->pressure.some.total_usec = full_usec;
+        c->have = CGROUP_HAVE_CURRENT | CGROUP_HAVE_MAX | CGROUP_HAVE_HIGH | CGROUP_HAVE_PRESSURE;
+}
+
+static void test_feed_some_and_churn(void **state) {
+        static const uint8_t odd[3] = { 1, 0, 1 };
+        Forecaster *fc = NULL;
+        Snapshot *s = snapshot_new(0, 3);
+        const Forecast *f = NULL;
+        uint64_t t = USEC_PER_SEC;
+
+        assert_non_null(s);
+        assert_int_equal(forecast_new(4, NULL, &fc), 0);
+        for (int i = 0; i < 80; i++, t += 500000) {          /* 40 s, b grows 10 MiB/s */
+                Gen g = { .t_usec = t, .avail_mib = 1000, .pageblocks = 100 };
+                fill(s, &g, false, 0);
+                s->n_cgroups = 3;
+                set_cgroup(&s->cgroups[0], "a.service", 100, (uint64_t) i * 50000);  /* 10 % stall */
+                set_cgroup(&s->cgroups[1], "b.service", 100 + 5.0 * i, 0);
+                set_cgroup(&s->cgroups[2], "c.service", 300, 0);
+                s->have |= SNAPSHOT_HAVE_CGROUPS;
+                /* b is fed only at even samples: its odd readings are never seen */
+                assert_int_equal(forecast_update_some(fc, s, i % 2 ? odd : NULL, &f), 0);
+                check_sane(f);
+                if (i % 2) {
+                        assert_int_equal(f->n_cgroups, 2);
+                        assert_int_equal(f->cgroups[0].snapshot_index, 0);
+                        assert_int_equal(f->cgroups[1].snapshot_index, 2);
+                        assert_string_equal(f->cgroups[1].path, "c.service");
+                } else
+                        assert_int_equal(f->n_cgroups, 3);
+        }
+        /* the last sample (i = 79) fed a and c only; feed b once more */
+        assert_int_equal(forecast_update(fc, s, &f), 0);
+        assert_int_equal(f->n_cgroups, 3);
+        assert_true(f->cgroups[1].growth_bytes_per_sec > (int64_t) (9 * MIB));
+        assert_true(f->cgroups[1].growth_bytes_per_sec < (int64_t) (11 * MIB));
+        assert_int_equal(f->cgroups[1].to_max.state, FORECAST_APPROACHING);
+        /* a: 50 ms of stall per 500 ms */
+        assert_true(f->cgroups[0].psi_full_share_permyriad >= 950 && f->cgroups[0].psi_full_share_permyriad <= 1050);
+        assert_int_equal(f->cgroups[2].to_max.state, FORECAST_STABLE);
+
+        /* churn: 200 names, 3 per sample, 50 s apart: a name is stale (120 s) three samples on */
+        for (int i = 0; i < 200; i += 3) {
+                char name[3][32];
+                t += 50 * USEC_PER_SEC;
+                Gen g = { .t_usec = t, .avail_mib = 1000, .pageblocks = 100 };
+                fill(s, &g, false, 0);
+                s->n_cgroups = 3;
+                for (int k = 0; k < 3; k++) {
+                        snprintf(name[k], sizeof name[k], "churn-%d.service", i + k);
+                        set_cgroup(&s->cgroups[k], name[k], 10.0 * (i + k), 0);
+                }
+                s->have |= SNAPSHOT_HAVE_CGROUPS;
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+                check_sane(f);
+                assert_int_equal(f->n_cgroups, 3);
+                for (int k = 0; k < 3; k++)
+                        assert_int_equal(f->cgroups[k].to_max.state, FORECAST_UNKNOWN);  /* one point */
+        }
+        forecast_free(fc);
+        snapshot_free(s);
+}
+
 static void test_reset_and_params(void **state) {
         Forecaster *fc = NULL;
         ForecastParams p;
@@ -586,6 +663,7 @@ int main(void) {
                 cmocka_unit_test(test_pageblocks),
                 cmocka_unit_test(test_events),
                 cmocka_unit_test(test_reset_and_params),
+                cmocka_unit_test(test_feed_some_and_churn),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
