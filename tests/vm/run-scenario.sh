@@ -73,7 +73,10 @@ mkdir -p "$tree"
 if [ "$no_tree" = 1 ]; then
         echo "memtide tree: none (--no-tree)"
 elif [ -n "$build" ] && [ -f "$build/meson-private/coredata.dat" ]; then
-        if ! meson install -C "$build" --destdir "$tree" --no-rebuild --quiet >"$work/install.log" 2>&1; then
+        # Not --no-rebuild: `meson test` builds only what the tests depend on, and the guest needs
+        # everything that installs (the shared libmemcore, man pages, units). The guest tests run
+        # alone (is_parallel: false), so this ninja run has the build directory to itself.
+        if ! meson install -C "$build" --destdir "$tree" --quiet >"$work/install.log" 2>&1; then
                 cat "$work/install.log"
                 echo "FAIL: meson install --destdir of $build failed"
                 exit 1
