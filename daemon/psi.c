@@ -241,10 +241,8 @@ int psi_watch_sample(PsiWatch *w, uint64_t now_usec) {
         n = pread(w->fd, buf, sizeof(buf) - 1, 0);
         if (n < 0) {
                 r = -errno;
-                if (r == -ENODEV || r == -ENOENT) {
+                if (r == -ENODEV || r == -ENOENT)
                         psi_watch_gone(w);
-                        return r;
-                }
                 return r;
         }
         r = psi_parse_total(buf, (size_t) n, w->kind, &total);

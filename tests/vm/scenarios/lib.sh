@@ -267,13 +267,16 @@ frag_phase() {
         cp /proc/vmstat "$RESULTS/vmstat-after-probe-$name.txt"
         # What the kernel did meanwhile: THP faults served and fallen back, compaction by
         # kcompactd or in the fault path, kswapd.
-        local k
-        for k in thp_fault_alloc thp_fault_fallback compact_stall compact_success compact_daemon_wake \
-                compact_daemon_migrate_scanned compact_migrate_scanned pgscan_kswapd pgscan_direct \
-                kswapd_high_wmark_hit_quickly kswapd_low_wmark_hit_quickly thp_collapse_alloc; do
-                value "probe_${k}_$name" $(( $(awk -v k="$k" '$1 == k { print $2 }' "$RESULTS/vmstat-after-probe-$name.txt") + 0 -
-                        $(awk -v k="$k" '$1 == k { print $2 }' "$RESULTS/vmstat-before-probe-$name.txt") - 0 ))
-        done
+        local k d
+        while read -r k d; do
+                value "probe_${k}_$name" "$d"
+        done < <(awk -v keys="thp_fault_alloc thp_fault_fallback compact_stall compact_success compact_daemon_wake
+                        compact_daemon_migrate_scanned compact_migrate_scanned pgscan_kswapd pgscan_direct
+                        kswapd_high_wmark_hit_quickly kswapd_low_wmark_hit_quickly thp_collapse_alloc" '
+                FNR == NR { before[$1] = $2; next }
+                { after[$1] = $2 }
+                END { n = split(keys, k); for (i = 1; i <= n; i++) print k[i], after[k[i]] - before[k[i]] }' \
+                "$RESULTS/vmstat-before-probe-$name.txt" "$RESULTS/vmstat-after-probe-$name.txt")
         local ask=$(( ($(awk '/^MemFree:/ { print $2 }' /proc/meminfo) / 1024 - 128) / 2 ))
         [ "$ask" -gt 0 ] || ask=0
         value "hugetlb_asked_$name" "$ask"
