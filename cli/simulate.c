@@ -145,6 +145,8 @@ static int timeline(const char *path, const char *config_path, bool json, bool a
                 }
                 if (d.act)
                         (void) policy_record_action(st, cfg, &d, s->timestamp_usec);
+                if (d.release_cgroup)      /* as the daemon does once it wrote memory.high back */
+                        policy_throttle_released(st, d.release_cgroup);
                 bool eventful = d.rung != RUNG_OBSERVE || d.act ||
                                 (f->soonest.state == FORECAST_APPROACHING && f->soonest.eta_usec <= 120 * USEC_PER_SEC) ||
                                 f->soonest.state == FORECAST_CROSSED;

@@ -501,6 +501,8 @@ static const ConfigKey config_keys[] = {
         { "Policy", "KillEscalationDelay", p_timespan, P(kill_escalation_usec), 0, 600 * SEC },
         { "Policy", "ReclaimStep", p_size, P(reclaim_step_bytes), 4096, UINT64_C(1) << 40 },
         { "Policy", "MemoryHighFloor", p_size, P(high_floor_bytes), 0, UINT64_MAX },
+        { "Policy", "ThrottleReleaseAfter", p_timespan, P(throttle_release_usec), SEC, 3600 * SEC },
+        { "Policy", "ThrottleKillAfter", p_timespan, P(throttle_kill_usec), 0, 3600 * SEC },
         { "Policy", "PSIBudget", p_percent, P(psi_budget_permyriad), 0, 0 },
         { "Policy", "GrowthBudget", p_size, P(growth_budget_bytes_per_sec), 0, UINT64_MAX },
 };
@@ -913,6 +915,8 @@ int config_dump(const PolicyConfig *c, FILE *f) {
                 dump_timespan(f, "KillEscalationDelay", p->kill_escalation_usec);
                 dump_size(f, "ReclaimStep", p->reclaim_step_bytes);
                 dump_size(f, "MemoryHighFloor", p->high_floor_bytes);
+                dump_timespan(f, "ThrottleReleaseAfter", p->throttle_release_usec);
+                dump_timespan(f, "ThrottleKillAfter", p->throttle_kill_usec);
                 dump_percent(f, "PSIBudget", p->psi_budget_permyriad);
                 dump_size(f, "GrowthBudget", p->growth_budget_bytes_per_sec);
         }

@@ -11,7 +11,9 @@
  *
  *   - the effective mode (--mode overrides Mode=) is the configuration's mode the policy sees;
  *   - a rung change is one journal entry (log_forecast_level) with the compared numbers;
- *   - stepping down to observe restores every sysctl and memory.high memtide changed;
+ *   - stepping down to observe restores every sysctl memtide changed; a lowered memory.high
+ *     goes back when the policy releases it (its cgroup stopped reaching it: release_cgroup),
+ *     or on the step down if the policy does not follow it;
  *   - the actuators' own rate limiter is asked first, so that a request it would refuse does
  *     not become a journal entry at every sample;
  *   - an action that was refused, failed or found its target gone is recorded with the policy
@@ -80,9 +82,78 @@ static int manager_run_decision(Manager *m, const Decision *d, uint64_t now) {
         return r;
 }
 
+static void manager_record_restore(Manager *m, const char *target, int r) {
+        uint64_t now = 0;
+
+        if (!m->recorder)
+                return;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        now = MC_MAX(now, m->decision_sample_usec);
+        ActionRequest req = { .kind = _ACTION_KIND_INVALID, .rung = RUNG_OBSERVE, .target = target, .now_usec = now };
+        ActionResult res = { .status = r < 0 ? ACTION_STATUS_FAILED : ACTION_STATUS_DONE };
+        (void) manager_record_action(m, &req, &res);
+}
+
+/* The ladder stepped down to observe: the sysctls go back, and a lowered memory.high the
+ * policy does not follow (its table was full); the ones it follows wait for their release. */
+static int manager_restore_step_down(Manager *m) {
+        ActionContext *ctx = &m->actions;
+        bool any = false;
+        int r = 0, k;
+
+        if (!m->actions_ready)
+                return 0;
+        for (VmSysctl s = 0; s < _VM_SYSCTL_MAX; s++)
+                any = any || ctx->sysctl_saved[s];
+        if (any) {
+                r = action_sysctl_restore(ctx);
+                if (r < 0)
+                        log_error_errno(r, "Restoring the sysctls failed for some of them: %m");
+                else
+                        log_info("Restored every sysctl memtide changed (no crossing forecast any more)");
+                m->tuned_mask = 0;
+                manager_record_restore(m, "sysctls", r);
+        }
+        for (size_t i = ctx->n_throttled; i > 0; i--) {
+                ThrottleOriginal *t = &ctx->throttled[i - 1];
+                char path[ACTION_TARGET_MAX];
+
+                if (policy_throttle_held(m->policy, t->cgroup))
+                        continue;
+                snprintf(path, sizeof(path), "%s", t->cgroup);
+                k = action_throttle_restore(ctx, path);
+                manager_record_restore(m, path, k);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        return r;
+}
+
+/* The policy released a throttle: its cgroup went ThrottleReleaseAfter= without reaching the
+ * lowered memory.high, and no throttle is forecast. */
+static void manager_release_throttle(Manager *m, const Decision *d) {
+        char path[ACTION_TARGET_MAX];
+        int r;
+
+        snprintf(path, sizeof(path), "%s", d->release_cgroup);
+        policy_throttle_released(m->policy, path);
+        if (m->mode != MODE_ENFORCE || !m->actions_ready) {
+                log_info("Would restore memory.high of %s: it no longer reaches the lowered value and no throttle is forecast",
+                         path[0] ? path : "/");
+                return;
+        }
+        log_info("Restoring memory.high of %s: it no longer reaches the lowered value and no throttle is forecast",
+                 path[0] ? path : "/");
+        r = action_throttle_restore(&m->actions, path);
+        manager_record_restore(m, path, r);
+        if (d->release_index >= 0 && (size_t) d->release_index < m->opt.max_cgroups)
+                m->cgroup_state[d->release_index].full_usec = 0;     /* its next reading shows the limit */
+}
+
 int manager_restore(Manager *m, const char *why) {
         int r;
 
+        policy_throttles_released(m->policy);
         if (!m->actions_ready)
                 return 0;
         if (m->actions.n_throttled == 0) {
@@ -98,14 +169,7 @@ int manager_restore(Manager *m, const char *why) {
         else
                 log_info("Restored every sysctl and memory.high memtide changed (%s)", why);
         m->tuned_mask = 0;
-        if (m->recorder) {
-                uint64_t now = 0;
-                (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-                now = MC_MAX(now, m->decision_sample_usec);
-                ActionRequest req = { .kind = _ACTION_KIND_INVALID, .rung = RUNG_OBSERVE, .target = "all", .now_usec = now };
-                ActionResult res = { .status = r < 0 ? ACTION_STATUS_FAILED : ACTION_STATUS_DONE };
-                (void) manager_record_action(m, &req, &res);
-        }
+        manager_record_restore(m, "all", r);
         return r;
 }
 
@@ -189,8 +253,10 @@ int manager_act(Manager *m, const Snapshot *s, const Forecast *fc, uint64_t now)
                          rung_to_string(d.rung) ?: "?", sum->reason);
                 (void) sd_notify(0, status);
                 if (d.rung == RUNG_OBSERVE && m->mode == MODE_ENFORCE)
-                        (void) manager_restore(m, "no crossing forecast any more");
+                        (void) manager_restore_step_down(m);
         }
+        if (d.release_cgroup)
+                manager_release_throttle(m, &d);
 
         if (!d.act || m->mode == MODE_OBSERVE)
                 return 0;

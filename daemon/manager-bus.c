@@ -813,6 +813,8 @@ static void fill_policies(Manager *m, Dict *d) {
                 d_t(d, "kill_escalation_usec", p->kill_escalation_usec);
                 d_t(d, "reclaim_step_bytes", p->reclaim_step_bytes);
                 d_t(d, "high_floor_bytes", p->high_floor_bytes);
+                d_t(d, "throttle_release_usec", p->throttle_release_usec);
+                d_t(d, "throttle_kill_usec", p->throttle_kill_usec);
                 d_u(d, "psi_budget_permyriad", p->psi_budget_permyriad);
                 d_t(d, "growth_budget_bytes_per_sec", p->growth_budget_bytes_per_sec);
                 d_s(d, "origin", p->origin ?: "built-in");

@@ -436,7 +436,10 @@ static bool manager_read_cgroups(Manager *m, Snapshot *cur, uint64_t now, bool b
          * an earlier one vanished, so that the fields a reading skips come along. */
         for (size_t i = 0; i < n; i++) {
                 ManagerCgroupState *st = &m->cgroup_state[i];
-                bool fast = busy || st->hot;
+                /* a cgroup memtide throttled: fast, with memory.events, whose "high" count
+                 * tells the policy whether it still presses against the lowered limit */
+                bool held = policy_throttle_held(m->policy, cur->cgroups[i].path);
+                bool fast = busy || st->hot || held;
                 bool in_rr = rr_k > 0 && (i >= rr_first ? i - rr_first < rr_k : i + n - rr_first < rr_k);
                 bool due;
                 uint32_t what;
@@ -466,6 +469,8 @@ static bool manager_read_cgroups(Manager *m, Snapshot *cur, uint64_t now, bool b
                         what = SOURCE_CGROUP_FAST;
                 else
                         what = CGROUP_HAVE_CURRENT;         /* kernel triggers watch its stalls */
+                if (held)
+                        what |= CGROUP_HAVE_EVENTS;
                 r = read_cgroup_slot(m, cur, kept, dst->path, what, now);
                 if (r == -ENOENT) {
                         log_debug("cgroup %s vanished", dst->path);

@@ -90,6 +90,11 @@
 #define DEFAULT_KILL_ESCALATION_USEC (5 * USEC_PER_SEC)
 #define DEFAULT_RECLAIM_STEP_BYTES (UINT64_C(64) * 1024 * 1024)
 #define DEFAULT_HIGH_FLOOR_BYTES (UINT64_C(32) * 1024 * 1024)
+/* A throttle is lifted after 30 s without the cgroup reaching its lowered memory.high; a
+ * cgroup that keeps reaching it for 20 s is killed: long enough for a burst to end, short
+ * enough that a leak does not sit stalled (and stalling whoever waits for it) for minutes. */
+#define DEFAULT_THROTTLE_RELEASE_USEC (30 * USEC_PER_SEC)
+#define DEFAULT_THROTTLE_KILL_USEC (20 * USEC_PER_SEC)
 
 #define MAX_SEGMENTS 128
 
@@ -146,6 +151,8 @@ void policy_config_cgroup_defaults(CgroupPolicy *ret) {
                 .kill_escalation_usec = DEFAULT_KILL_ESCALATION_USEC,
                 .reclaim_step_bytes = DEFAULT_RECLAIM_STEP_BYTES,
                 .high_floor_bytes = DEFAULT_HIGH_FLOOR_BYTES,
+                .throttle_release_usec = DEFAULT_THROTTLE_RELEASE_USEC,
+                .throttle_kill_usec = DEFAULT_THROTTLE_KILL_USEC,
                 .psi_budget_permyriad = 0,
                 .growth_budget_bytes_per_sec = 0,
                 .origin = NULL,

@@ -158,6 +158,12 @@ typedef struct CgroupPolicy {
                                                      * at once */
         uint64_t reclaim_step_bytes;                /* bytes asked per memory.reclaim write */
         uint64_t high_floor_bytes;                  /* memory.high is never set below this */
+        uint64_t throttle_release_usec;             /* a lowered memory.high goes back after
+                                                     * this long without a new memory.events
+                                                     * high count (and no throttle forecast) */
+        uint64_t throttle_kill_usec;                /* a throttled cgroup still pressing after
+                                                     * this long is killed (rung kill
+                                                     * allowed); 0 = never */
         uint32_t psi_budget_permyriad;              /* tolerated share of time with "some"
                                                      * memory stall, 1/10000; 0 = no budget */
         uint64_t growth_budget_bytes_per_sec;       /* tolerated memory.current growth rate,

@@ -48,6 +48,20 @@ typedef struct RecentAction {
         bool used;
 } RecentAction;
 
+/* A cgroup whose memory.high the policy lowered, and how it has pressed against it since:
+ * memory.events "high" counts charges that found the cgroup over memory.high (the kernel then
+ * reclaims from it and makes the task sleep, mm/memcontrol.c); a count that keeps rising means
+ * the cgroup still asks for memory, one that stands still means it stopped. */
+typedef struct ThrottleHold {
+        bool used;
+        uint64_t target_hash;              /* cgroup */
+        uint64_t lowered_usec;             /* first lowered */
+        bool have_events;                  /* high_events holds a reading */
+        uint64_t high_events;              /* memory.events high at the last reading */
+        uint64_t pressed_usec;             /* its last rise (lowered_usec before any) */
+        uint64_t pressing_since_usec;      /* start of the current run of rises */
+} ThrottleHold;
+
 typedef struct PendingKill {
         bool used;
         uint64_t target_hash;              /* cgroup */
@@ -68,6 +82,8 @@ struct PolicyState {
         uint64_t kills_usec[POLICY_KILLS_MAX];
         unsigned kills_next, kills_n;
         PendingKill pending[POLICY_PENDING_MAX];
+        ThrottleHold throttles[POLICY_THROTTLES_MAX];
+        unsigned n_throttles;              /* used entries */
         /* fragmentation repair: the last compaction for "fragmented", judged by the first
          * decision after it (a node's compaction is done when its write returns) */
         bool defrag_judge;                 /* the last one is still to be judged */
@@ -131,6 +147,103 @@ static bool rate_limited(const PolicyState *st, const PolicyConfig *cfg, ActionK
         return false;
 }
 
+/* ---- throttles ------------------------------------------------------------------------- */
+
+static ThrottleHold *throttle_hold_find(PolicyState *st, uint64_t h) {
+        for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++)
+                if (st->throttles[i].used && st->throttles[i].target_hash == h)
+                        return &st->throttles[i];
+        return NULL;
+}
+
+static void throttle_hold_drop(PolicyState *st, uint64_t h) {
+        ThrottleHold *t = throttle_hold_find(st, h);
+
+        if (!t)
+                return;
+        *t = (ThrottleHold) {};
+        st->n_throttles--;
+}
+
+/* A lowered memory.high starts a hold; lowering it again (the ratchet) keeps the first one.
+ * When the table is full the hold is not kept: the daemon then restores that cgroup when the
+ * ladder steps down to observe, as it does for every throttle the policy does not hold. */
+static void throttle_hold_add(PolicyState *st, uint64_t h, uint64_t now_usec) {
+        if (throttle_hold_find(st, h))
+                return;
+        for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++)
+                if (!st->throttles[i].used) {
+                        /* it was growing: count it as pressing from now on */
+                        st->throttles[i] = (ThrottleHold) { .used = true, .target_hash = h, .lowered_usec = now_usec,
+                                                            .pressed_usec = now_usec, .pressing_since_usec = now_usec };
+                        st->n_throttles++;
+                        return;
+                }
+}
+
+bool policy_throttle_held(const PolicyState *st, const char *cgroup) {
+        uint64_t h;
+
+        if (!st || !cgroup || st->n_throttles == 0)
+                return false;
+        h = hash_path(cgroup);
+        for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++)
+                if (st->throttles[i].used && st->throttles[i].target_hash == h)
+                        return true;
+        return false;
+}
+
+void policy_throttle_released(PolicyState *st, const char *cgroup) {
+        if (st && cgroup)
+                throttle_hold_drop(st, hash_path(cgroup));
+}
+
+void policy_throttles_released(PolicyState *st) {
+        if (!st)
+                return;
+        memset(st->throttles, 0, sizeof st->throttles);
+        st->n_throttles = 0;
+}
+
+/* Follow every hold's cgroup in this snapshot: a new memory.events high count is a press; a
+ * cgroup gone from the list took its memory.high with it. Sets *ret_index[i] for each hold. */
+static void throttles_update(PolicyState *st, const Snapshot *s, int ret_index[static POLICY_THROTTLES_MAX]) {
+        uint64_t now = s->timestamp_usec;
+
+        for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++)
+                ret_index[i] = -1;
+        if (st->n_throttles == 0)
+                return;
+        for (size_t c = 0; c < s->n_cgroups; c++) {
+                uint64_t h = hash_path(s->cgroups[c].path);
+                for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++)
+                        if (st->throttles[i].used && st->throttles[i].target_hash == h)
+                                ret_index[i] = (int) c;
+        }
+        for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++) {
+                ThrottleHold *t = &st->throttles[i];
+                const CgroupSample *cs;
+
+                if (!t->used)
+                        continue;
+                if (ret_index[i] < 0) {
+                        *t = (ThrottleHold) {};
+                        st->n_throttles--;
+                        continue;
+                }
+                cs = &s->cgroups[ret_index[i]];
+                if (!(cs->have & CGROUP_HAVE_EVENTS) || !(cs->events.present & (1u << 1)))
+                        continue;
+                if (t->have_events && cs->events.high > t->high_events && now > t->lowered_usec) {
+                        if (now - t->pressed_usec > POLICY_THROTTLE_GAP_USEC)
+                                t->pressing_since_usec = now;
+                        t->pressed_usec = now;
+                }
+                t->high_events = cs->events.high;  /* also after a reset: a new cgroup of that name */
+                t->have_events = true;
+        }
+}
+
 int policy_record_action(PolicyState *st, const PolicyConfig *cfg, const Decision *d, uint64_t now_usec) {
         uint64_t h;
 
@@ -163,6 +276,8 @@ int policy_record_action(PolicyState *st, const PolicyConfig *cfg, const Decisio
                                         }
                 }
         }
+        if (d->action == ACTION_THROTTLE)
+                throttle_hold_add(st, h, now_usec);
         if (d->action == ACTION_COMPACT && d->reason && streq(d->reason, "fragmented")) {
                 st->defrag_judge = true;
                 st->defrag_node = d->node;
@@ -333,8 +448,6 @@ static void explain(Decision *d, const Snapshot *s, const Forecast *f, const cha
         const char *crossing = f->soonest_cgroup >= 0 ? "memory.max" : f->soonest_zone >= 0 ? "pageblocks" : "available memory";
         int n;
 
-        fmt_bytes(g, sizeof g, (double) d->growth_bytes_per_sec);
-        fmt_bytes(o, sizeof o, (double) d->over_protection_bytes);
         if (d->eta_usec == USEC_INFINITY)
                 n = snprintf(d->explain, sizeof d->explain, "rung %s: no confident crossing", rung_to_string(d->rung));
         else
@@ -344,12 +457,14 @@ static void explain(Decision *d, const Snapshot *s, const Forecast *f, const cha
                              d->confidence_permyriad / 100, d->confidence_permyriad % 100, (double) d->horizon_usec / 1e6);
         if (n < 0 || (size_t) n >= sizeof d->explain)
                 return;
-        if (d->target_cgroup)
+        if (d->target_cgroup) {
+                fmt_bytes(g, sizeof g, (double) d->growth_bytes_per_sec);
+                fmt_bytes(o, sizeof o, (double) d->over_protection_bytes);
                 n += snprintf(d->explain + n, sizeof d->explain - (size_t) n,
                               "; %s on %s%s (grows %s/s, %s over protection, PSI full %u.%02u%%, score %u)", what,
                               d->target_cgroup[0] ? d->target_cgroup : "/", d->target_pid ? " (largest process)" : "", g, o,
                               d->psi_full_permyriad / 100, d->psi_full_permyriad % 100, d->score_permyriad);
-        else if (what)
+        } else if (what)
                 n += snprintf(d->explain + n, sizeof d->explain - (size_t) n, "; %s", what);
         if (n > 0 && (size_t) n < sizeof d->explain && d->reason && !d->act)
                 (void) snprintf(d->explain + n, sizeof d->explain - (size_t) n, "; held: %s", d->reason);
@@ -640,7 +755,7 @@ static void hold_back(PolicyState *st, const PolicyConfig *cfg, Decision *d, uin
         }
 }
 
-int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
+static int decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
                   const PolicyContext *ctx, Decision *ret) {
         const GlobalPolicy *g;
         uint64_t now, eta;
@@ -752,6 +867,122 @@ int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, c
         /* 4. held back? */
         hold_back(st, cfg, &d, now);
         explain(&d, s, f, what);
+        *ret = d;
+        return 0;
+}
+
+/* A throttled cgroup that kept pressing against its lowered memory.high (a new memory.events
+ * high count at least every POLICY_THROTTLE_GAP_USEC) for its policy's throttle_kill_usec:
+ * throttling holds the machine, but the cgroup only stalls; kill it, where its policy allows
+ * kills. The forecast's own decision d0 (not acting) is the base. False if none is due. */
+static bool plan_throttle_kill(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
+                               const PolicyContext *ctx, const int idx[static POLICY_THROTTLES_MAX], const Decision *d0,
+                               Decision *ret) {
+        const GlobalPolicy *g = &cfg->global;
+        uint64_t now = s->timestamp_usec;
+
+        if (g->mode == MODE_OBSERVE || g->max_rung < RUNG_KILL)
+                return false;
+        for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++) {
+                const ThrottleHold *t = &st->throttles[i];
+                const CgroupPolicy *pol;
+                const CgroupForecast *cf;
+                const char *what;
+                Decision d;
+                int pi;
+
+                if (!t->used || idx[i] < 0)
+                        continue;
+                pi = policy_config_match(cfg, s->cgroups[idx[i]].path);
+                if (pi < 0)
+                        continue;
+                pol = &cfg->policies[pi];
+                if (!(pol->allowed_rungs_mask & RUNG_MASK(RUNG_KILL)) || pol->kill_preference == KILL_PREFERENCE_PROTECT ||
+                    pol->throttle_kill_usec == 0 || now - t->pressed_usec > POLICY_THROTTLE_GAP_USEC ||
+                    t->pressed_usec - t->pressing_since_usec < pol->throttle_kill_usec)
+                        continue;
+                if (pol->kill_scope == KILL_SCOPE_CGROUP && cgroup_holds_protected(ctx, (size_t) idx[i]))
+                        continue;
+
+                d = *d0;
+                d.rung = RUNG_KILL;
+                d.horizon_usec = g->horizon_usec[RUNG_KILL];
+                d.act = true;
+                d.action = ACTION_KILL;
+                d.reason = "throttled";
+                cf = forecast_of(f, (size_t) idx[i]);
+                set_target(&d, s, &(Candidate) { .index = idx[i], .policy = pol,
+                                                 .growth = cf ? cf->growth_bytes_per_sec : 0,
+                                                 .over = over_protection(&s->cgroups[idx[i]]),
+                                                 .psi = cf ? cf->psi_full_share_permyriad : 0 });
+                if (pol->kill_scope == KILL_SCOPE_PROCESS) {
+                        d.target_pid = largest_process(ctx, (size_t) idx[i]);
+                        if (d.target_pid == 0 && ctx && ctx->procs)
+                                continue;   /* every process in it is protected */
+                }
+                d.signal = pol->kill_escalation_usec > 0 ? SIGTERM : SIGKILL;
+                d.value = pol->kill_escalation_usec;
+                what = d.signal == SIGTERM ? "SIGTERM" : "SIGKILL";
+                hold_back(st, cfg, &d, now);
+                if (!d.act)
+                        continue;
+                (void) snprintf(d.explain, sizeof d.explain,
+                                "rung kill: %.200s kept reaching its lowered memory.high for %.1f s (memory.events high %" PRIu64
+                                ", throttled %.1f s ago, ThrottleKillAfter %.0f s); %s on it%s",
+                                s->cgroups[idx[i]].path, (double) (t->pressed_usec - t->pressing_since_usec) / 1e6, t->high_events,
+                                (double) (now - t->lowered_usec) / 1e6, (double) pol->throttle_kill_usec / 1e6, what,
+                                d.target_pid ? " (largest process)" : "");
+                *ret = d;
+                return true;
+        }
+        return false;
+}
+
+/* One hold due for release: its cgroup stopped pressing (no new memory.events high count for
+ * its policy's throttle_release_usec) and the ladder is below throttle; or its policy no
+ * longer allows throttling. */
+static void pick_release(const PolicyState *st, const PolicyConfig *cfg, const Snapshot *s,
+                         const int idx[static POLICY_THROTTLES_MAX], Decision *d) {
+        uint64_t now = s->timestamp_usec;
+
+        d->release_cgroup = NULL;
+        d->release_index = -1;
+        if (st->n_throttles == 0)
+                return;
+        for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++) {
+                const ThrottleHold *t = &st->throttles[i];
+                const CgroupPolicy *pol;
+                int pi;
+
+                if (!t->used || idx[i] < 0)
+                        continue;
+                if (d->act && d->target_index == idx[i])
+                        continue;           /* acted on now: not released in the same breath */
+                pi = policy_config_match(cfg, s->cgroups[idx[i]].path);
+                pol = pi >= 0 ? &cfg->policies[pi] : NULL;
+                if (pol && (pol->allowed_rungs_mask & RUNG_MASK(RUNG_THROTTLE)) &&
+                    pol->kill_preference != KILL_PREFERENCE_PROTECT &&
+                    (d->rung >= RUNG_THROTTLE || now - t->pressed_usec < pol->throttle_release_usec))
+                        continue;
+                d->release_cgroup = s->cgroups[idx[i]].path;
+                d->release_index = idx[i];
+                return;
+        }
+}
+
+int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
+                  const PolicyContext *ctx, Decision *ret) {
+        int idx[POLICY_THROTTLES_MAX];
+        Decision d;
+        int r;
+
+        r = decide(st, cfg, s, f, ctx, &d);
+        if (r < 0)
+                return r;
+        throttles_update(st, s, idx);
+        if (st->n_throttles > 0 && !d.act)
+                (void) plan_throttle_kill(st, cfg, s, f, ctx, idx, &d, &d);
+        pick_release(st, cfg, s, idx, &d);
         *ret = d;
         return 0;
 }

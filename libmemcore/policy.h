@@ -40,6 +40,8 @@
  * once the crossing is reached (memory already gone, growth stalled for everyone) the growth
  * term is dropped and usage over protection weighs 9000.
  * A crossing of one cgroup's memory.max picks that cgroup (or its children) first.
+ * A throttle is followed by its cgroup's memory.events "high" count (see policy_throttle_held()):
+ * released when the cgroup stopped reaching the lowered limit, a kill when it kept reaching it.
  * Protected: PID 1, kernel threads, the daemon's own pid, oom_score_adj −1000 and anything a
  * protect policy matches. A cgroup holding a protected process is never killed as a whole.
  */
@@ -59,6 +61,10 @@
 #define POLICY_RECENT_MAX 64               /* actions remembered for rate limits */
 #define POLICY_KILLS_MAX 64                /* kills remembered for the budget */
 #define POLICY_PENDING_MAX 16              /* TERM→KILL escalations in flight */
+#define POLICY_THROTTLES_MAX 32            /* lowered memory.high values followed */
+/* A throttled cgroup presses against its memory.high while memory.events "high" rises at
+ * least this often. */
+#define POLICY_THROTTLE_GAP_USEC (3 * USEC_PER_SEC)
 
 /* One process, for protection checks and process-scope kills (the daemon reads these from
  * /proc; simulate has none). */
@@ -92,7 +98,8 @@ typedef struct Decision {
         const char *reason;                /* short code: "crossing", "escalation",
                                             * "post-action-delay", "rate-limit", "kill-budget",
                                             * "no-target", "observe-mode", "stable", "at-bound",
-                                            * "rung-hold", "kill-pending", "fragmented" */
+                                            * "rung-hold", "kill-pending", "fragmented",
+                                            * "throttled" */
         /* the numbers */
         uint64_t eta_usec;                 /* soonest crossing, USEC_INFINITY for none */
         uint32_t confidence_permyriad;
@@ -107,6 +114,9 @@ typedef struct Decision {
                                             * pageblock order and above (zones with free
                                             * memory above twice the high watermark) */
         uint64_t defrag_unusable_pages;    /* "fragmented": its free pages in smaller blocks */
+        /* besides the action: a throttle to lift (its memory.high back to what it was) */
+        const char *release_cgroup;        /* into the Snapshot like target_cgroup; NULL */
+        int release_index;                 /* index into the Snapshot's cgroups[], -1 */
         char explain[POLICY_EXPLAIN_MAX];
 } Decision;
 
@@ -131,6 +141,18 @@ int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, c
  * the post-action delay, the rate limit, counts kills against the budget and arms the TERM→KILL
  * escalation. Returns 0, -EINVAL if d does not act. */
 int policy_record_action(PolicyState *st, const PolicyConfig *cfg, const Decision *d, uint64_t now_usec);
+
+/* Throttles. A recorded ACTION_THROTTLE starts a hold on its cgroup, followed at every
+ * decision through memory.events "high". The decision names a hold to release
+ * (release_cgroup) once its cgroup went throttle_release_usec without a new high event and the
+ * rung is below throttle (or its policy no longer allows throttling); the caller restores
+ * memory.high and calls policy_throttle_released(). A hold whose cgroup pressed on (a new high
+ * event at least every POLICY_THROTTLE_GAP_USEC) for throttle_kill_usec becomes a kill, reason
+ * "throttled", where its policy allows kills. A cgroup gone from the snapshot ends its hold. */
+bool policy_throttle_held(const PolicyState *st, const char *cgroup);
+void policy_throttle_released(PolicyState *st, const char *cgroup);
+/* Forget every hold (everything was restored: exit, reset, leaving enforce). */
+void policy_throttles_released(PolicyState *st);
 
 /* Kills recorded within the budget window ending at now_usec. */
 unsigned policy_kills_in_window(const PolicyState *st, const PolicyConfig *cfg, uint64_t now_usec);

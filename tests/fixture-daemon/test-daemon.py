@@ -17,6 +17,11 @@ Scenarios (each a meson test of suite 'fixture'):
   crash-recovery  free memory declining: vm.watermark_scale_factor raised (tune rung), the
                   original persisted first; kill -9, restart: the original comes back from the
                   run dir at startup; tuned again on a new decline, restored on SIGTERM
+  throttle        a leak towards memory.max is throttled (memory.high lowered); while the
+                  leaker keeps reaching it (memory.events high rising) the limit stays, though
+                  nothing is forecast any more; once it stops, memory.high goes back after
+                  ThrottleReleaseAfter; with ThrottleKillAfter a leaker that keeps reaching it
+                  is killed (reason "throttled"), never the innocent service
   dry-run         the leak of leak-cgroup with --dry-run: actions reported, nothing written
   benign          cache churn (up and down) in enforce mode: no kill, no reclaim storm; SIGHUP
                   with a broken config keeps the old one (and says why, file:line), a valid
@@ -344,6 +349,91 @@ def snapshot_controls(root):
     return out
 
 
+THROTTLE = """
+[Global]
+Mode=enforce
+SampleIntervalMin=50ms
+SampleIntervalMax=200ms
+HorizonTune=60s
+HorizonReclaim=8s
+HorizonThrottle=5s
+HorizonKill=1s
+RungHold=1s
+PostActionDelay=0
+RateLimitReclaim=500ms
+RateLimitThrottle=500ms
+
+[Policy "system.slice/leaker.service"]
+KillScope=cgroup
+ReclaimStep=16M
+MemoryHighFloor=64M
+ThrottleReleaseAfter=3s
+ThrottleKillAfter={kill_after}
+"""
+
+
+class ThrottledLeak:
+    """leaker +60 MiB/s towards its 1 GiB memory.max until memtided lowers memory.high, then held
+    there: pressing (memory.events high +25 every tick, as the kernel counts each charge over the
+    limit) or quiet. Nothing else moves."""
+
+    def __init__(self, leaker):
+        self.leaker = leaker
+        self.t0 = time.monotonic()
+        self.pressing = True
+        self.high_events = 0
+
+    def lowered(self):
+        return self.leaker.control("memory.high").strip() != "max"
+
+    def tick(self):
+        if not self.lowered():
+            t = time.monotonic() - self.t0
+            self.leaker.set_current(min(100 * MIB + 60 * MIB * t, 1 * GIB))
+        elif self.pressing:
+            self.high_events += 25
+            write_atomic(self.leaker.p("memory.events"),
+                         f"low 0\nhigh {self.high_events}\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n")
+
+
+def scenario_throttle():
+    for kill_after in ("0", "3s"):
+        root = FixtureRoot()
+        try:
+            leaker, innocent, protected = leak_tree(root)
+            leak = ThrottledLeak(leaker)
+            d = Daemon(root, THROTTLE.format(kill_after=kill_after), args=["--verbose"])
+            d.wait_ready()
+            expect(wait_for(leak.lowered, 60, tick=leak.tick), f"[ThrottleKillAfter={kill_after}] memory.high of the leaker lowered", d)
+            high = int(leaker.control("memory.high"))
+            expect(64 * MIB <= high < 1 * GIB, f"lowered to {high >> 20} MiB, not below the floor", d)
+            if kill_after == "0":
+                # pressing: nothing is forecast any more (memory.current stands still), the limit stays
+                kept = not wait_for(lambda: not leak.lowered(), 8, tick=leak.tick)
+                expect(kept, "memory.high stays lowered for 8 s while the leaker keeps reaching it", d)
+                expect(leaker.control("cgroup.kill") == "", "ThrottleKillAfter=0: no kill while it presses", d)
+                leak.pressing = False
+                t_quiet = time.monotonic()
+                back = wait_for(lambda: leaker.control("memory.high").strip() == "max", 30, tick=leak.tick)
+                waited = time.monotonic() - t_quiet
+                expect(back, f"memory.high back to max after the leaker stopped reaching it ({waited:.1f} s)", d)
+                expect(waited >= 2.5, f"not before ThrottleReleaseAfter=3s ({waited:.1f} s)", d)
+                expect("it no longer reaches the lowered value" in d.stderr(), "the release is logged with its reason", d)
+                expect(leaker.control("cgroup.kill") == "", "no kill", d)
+            else:
+                killed = wait_for(lambda: leaker.control("cgroup.kill").strip() == "1", 30, tick=leak.tick)
+                expect(killed, "ThrottleKillAfter=3s: the leaker that keeps reaching memory.high is killed (cgroup.kill)", d)
+                expect("kept reaching its lowered memory.high" in d.stderr(), "the kill says why", d)
+            expect(innocent.control("cgroup.kill") == "" and innocent.control("memory.high").strip() == "max",
+                   "innocent.service: neither throttled nor killed", d)
+            expect(d.alive(), "memtided still running", d)
+            rc = d.stop()
+            expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d)
+            expect(leaker.control("memory.high").strip() == "max", "memory.high is max after exit", d)
+        finally:
+            root.cleanup()
+
+
 def scenario_dry_run():
     root = FixtureRoot()
     children = []
@@ -462,6 +552,7 @@ SCENARIOS = {
     "leak-cgroup": scenario_leak_cgroup,
     "leak-process": scenario_leak_process,
     "crash-recovery": scenario_crash_recovery,
+    "throttle": scenario_throttle,
     "dry-run": scenario_dry_run,
     "benign": scenario_benign,
 }

@@ -281,6 +281,143 @@ static void test_rate_limit_and_hysteresis(void **state) {
         fixture_free(x);
 }
 
+static void set_high_events(Fixture *x, int i, uint64_t high) {
+        x->s->cgroups[i].events.high = high;
+        x->s->cgroups[i].events.present |= 1u << 1;
+        x->s->cgroups[i].have |= CGROUP_HAVE_EVENTS;
+}
+
+/* A throttle stays while its cgroup presses against the lowered memory.high (memory.events
+ * "high" rising), even with nothing forecast any more; it is released after
+ * ThrottleReleaseAfter without a press once the rung is below throttle; a cgroup that keeps
+ * pressing for ThrottleKillAfter is killed (reason "throttled") where its policy allows. */
+static void test_throttle_hold(void **state) {
+        Fixture *x = fixture_new();
+        const CgroupPolicy *pol = &x->cfg->policies[0];
+        uint64_t release_s = pol->throttle_release_usec / USEC_PER_SEC, kill_s = pol->throttle_kill_usec / USEC_PER_SEC;
+        Decision d;
+        double t;
+
+        assert_true(release_s > 0 && kill_s > 0);
+        assert_true(POLICY_THROTTLE_GAP_USEC / USEC_PER_SEC < kill_s);
+
+        /* throttled at t=100 */
+        set_forecast(x, 5, 6000, -1, -1);
+        set_high_events(x, CG_LEAKER, 0);
+        d = decide_at(x, 100, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_THROTTLE);
+        assert_int_equal(d.target_index, CG_LEAKER);
+        assert_null(d.release_cgroup);
+        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        assert_true(policy_throttle_held(x->st, "system.slice/leaker.service"));
+        assert_false(policy_throttle_held(x->st, "system.slice/innocent.service"));
+
+        /* the trend flattens: nothing forecast, but it keeps reaching memory.high, a burst
+         * that ends before ThrottleKillAfter: no kill, no release while it presses */
+        set_forecast(x, -1, 0, -1, -1);
+        x->cf[CG_LEAKER].growth_bytes_per_sec = 0;
+        for (t = 101; t < 100 + kill_s - 2; t += 1) {
+                set_high_events(x, CG_LEAKER, (uint64_t) (t - 100) * 50);
+                d = decide_at(x, t, NULL);
+                assert_false(d.act && d.action == ACTION_KILL);
+                assert_null(d.release_cgroup);
+        }
+        /* quiet since: released only after ThrottleReleaseAfter, and only below throttle */
+        double quiet_from = t - 1;
+        for (; t < quiet_from + (double) release_s - 0.5; t += 1) {
+                d = decide_at(x, t, NULL);
+                assert_false(d.act && d.action == ACTION_KILL);
+                assert_null(d.release_cgroup);
+        }
+        t = quiet_from + (double) release_s + 0.5;
+        set_forecast(x, 20, 6000, -1, -1);  /* a throttle forecast holds it */
+        x->cfg->global.horizon_usec[RUNG_KILL] = 0;
+        d = decide_at(x, t, NULL);
+        assert_true(d.rung >= RUNG_THROTTLE);
+        assert_null(d.release_cgroup);
+        x->cfg->global.horizon_usec[RUNG_KILL] = 10 * USEC_PER_SEC;
+        set_forecast(x, -1, 0, -1, -1);
+        x->cfg->global.rung_hold_usec = 0;
+        d = decide_at(x, t + 1, NULL);
+        assert_true(d.rung < RUNG_THROTTLE);
+        assert_non_null(d.release_cgroup);
+        assert_string_equal(d.release_cgroup, "system.slice/leaker.service");
+        assert_int_equal(d.release_index, CG_LEAKER);
+        policy_throttle_released(x->st, d.release_cgroup);
+        assert_false(policy_throttle_held(x->st, "system.slice/leaker.service"));
+        d = decide_at(x, t + 2, NULL);
+        assert_null(d.release_cgroup);
+
+        /* throttled again; this time it presses on: killed after ThrottleKillAfter */
+        double t0 = t + 10;
+        set_forecast(x, 5, 6000, -1, -1);
+        x->cf[CG_LEAKER].growth_bytes_per_sec = 100 * (int64_t) MIB;
+        x->s->cgroups[CG_LEAKER].high_bytes = CGROUP_LIMIT_MAX;
+        d = decide_at(x, t0, NULL);
+        assert_int_equal(d.action, ACTION_THROTTLE);
+        assert_int_equal(policy_record_action(x->st, x->cfg, &d, (uint64_t) (t0 * 1e6)), 0);
+        set_forecast(x, -1, 0, -1, -1);
+        x->cf[CG_LEAKER].growth_bytes_per_sec = 0;
+        bool killed = false;
+        for (t = t0 + 0.5; t < t0 + (double) kill_s + 5 && !killed; t += 0.5) {
+                set_high_events(x, CG_LEAKER, 1000 + (uint64_t) ((t - t0) * 100));
+                d = decide_at(x, t, NULL);
+                if (d.act && d.action == ACTION_KILL) {
+                        killed = true;
+                        assert_string_equal(d.reason, "throttled");
+                        assert_int_equal(d.target_index, CG_LEAKER);
+                        assert_int_equal(d.rung, RUNG_KILL);
+                        assert_int_equal(d.signal, SIGTERM);
+                        assert_true(t >= t0 + (double) kill_s);
+                        assert_non_null(strstr(d.explain, "memory.high"));
+                }
+                assert_null(d.release_cgroup);
+        }
+        assert_true(killed);
+        assert_true(t <= t0 + (double) kill_s + 1.5);
+
+        /* a policy without kills keeps it throttled; one with ThrottleKillAfter=0 too */
+        for (int variant = 0; variant < 2; variant++) {
+                Fixture *y = fixture_new();
+                CgroupPolicy *p;
+                assert_true(policy_config_add(y->cfg, "system.slice/leaker.service", &p) >= 0);
+                if (variant == 0)
+                        p->allowed_rungs_mask &= ~RUNG_MASK(RUNG_KILL);
+                else
+                        p->throttle_kill_usec = 0;
+                set_forecast(y, 5, 6000, -1, -1);
+                d = decide_at(y, 100, NULL);
+                assert_int_equal(d.action, ACTION_THROTTLE);
+                assert_int_equal(policy_record_action(y->st, y->cfg, &d, 100 * USEC_PER_SEC), 0);
+                set_forecast(y, -1, 0, -1, -1);
+                y->cf[CG_LEAKER].growth_bytes_per_sec = 0;
+                for (t = 100.5; t < 100 + 3.0 * (double) kill_s; t += 0.5) {
+                        set_high_events(y, CG_LEAKER, (uint64_t) (t * 10));
+                        d = decide_at(y, t, NULL);
+                        assert_false(d.act && d.action == ACTION_KILL);
+                        assert_null(d.release_cgroup);
+                }
+                assert_true(policy_throttle_held(y->st, "system.slice/leaker.service"));
+                /* the cgroup vanishes: the hold ends with it */
+                y->s->n_cgroups = CG_LEAKER;
+                d = decide_at(y, t, NULL);
+                assert_false(policy_throttle_held(y->st, "system.slice/leaker.service"));
+                policy_throttles_released(y->st);
+                fixture_free(y);
+        }
+
+        /* everything restored at once (exit, reset): no hold left */
+        set_forecast(x, 5, 6000, -1, -1);
+        x->cf[CG_LEAKER].growth_bytes_per_sec = 100 * (int64_t) MIB;
+        d = decide_at(x, t + 100, NULL);
+        if (d.act && d.action == ACTION_THROTTLE)
+                assert_int_equal(policy_record_action(x->st, x->cfg, &d, (uint64_t) ((t + 100) * 1e6)), 0);
+        policy_throttles_released(x->st);
+        assert_false(policy_throttle_held(x->st, "system.slice/leaker.service"));
+        fixture_free(x);
+}
+
 static void test_protected_processes(void **state) {
         Fixture *x = fixture_new();
         CgroupPolicy *p;
@@ -629,6 +766,7 @@ int main(void) {
                 cmocka_unit_test(test_delay_escalation_budget),
                 cmocka_unit_test(test_gone_after_term),
                 cmocka_unit_test(test_rate_limit_and_hysteresis),
+                cmocka_unit_test(test_throttle_hold),
                 cmocka_unit_test(test_protected_processes),
                 cmocka_unit_test(test_defragment),
                 cmocka_unit_test(test_trace_leaks),

@@ -4,7 +4,9 @@
 # Asserts: memtided kills the leaker before the kernel OOM killer acts (no "Out of memory:
 # Killed process" in the kernel log, the unit's Result is not oom-kill); the innocent is still
 # running; the journal holds memtide's structured kill entry (MESSAGE_ID of kills, status done)
-# naming the leaker; `memtidectl history --json` over the system bus shows the kill.
+# naming the leaker; `memtidectl history --json` over the system bus shows the kill. When
+# memtided throttled the leaker first (memory.high lowered), it did not lift the limit again
+# while the leaker kept pressing against it (no restore entry for the leaker).
 # Prints: seconds from the leak's start to the kill, the leaker's peak memory, the innocent's
 # longest heartbeat gap. (The baseline scenario shows the same workload without memtided.)
 . "$(dirname "$0")/lib.sh"
@@ -23,6 +25,11 @@ entries=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -
 echo "$entries" | head -n 3 | cut -c1-600
 check "the journal has memtide's kill entry for the leaker" test -n "$entries"
 check "the kill entry says done" grep -q '"MEMTIDE_STATUS":"done"' <<<"$entries"
+
+throttles=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_THROTTLE" | grep -cF "$LEAKER" || true)
+restores=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_RESTORE" | grep -cF "$LEAKER" || true)
+value leaker_throttles "$throttles"
+check "a throttled leaker's memory.high was not lifted before the kill ($restores restore entries)" test "$restores" = 0
 
 hist=$("$MEMTIDECTL" history --json 2>&1)
 echo "$hist" >"$RESULTS/history.json"
