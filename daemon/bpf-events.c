@@ -20,6 +20,11 @@
  * What happened to every tracepoint is kept for bpf_events_get_description(). libbpf's own
  * printing is muted while loading (it is process-global; the previous printer is restored), so
  * nothing is written to stderr: the caller logs once.
+ *
+ * libbpf is not linked: bpf_events_new() dlopen()s libbpf.so.1 the first time it runs and
+ * calls every libbpf function, the skeleton's included, through a pointer resolved then
+ * (bpf_dlopen() below). A daemon that never loads BPF (--root, BPF disabled) never maps
+ * libbpf and libelf; without the library BPF is unavailable like without kernel BTF.
  */
 
 #include <dirent.h>
@@ -41,10 +46,94 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "memtide-bpf.h"
+
+/* ---- libbpf, resolved at run time ----------------------------------------------------------
+ * Every libbpf function this file and the generated skeleton call: one pointer each, of the
+ * function's own type (from the headers above, so a signature change is a compile error), and
+ * a #define sending the name to the pointer. The skeleton is included after the #defines, so
+ * its static inline functions call through the pointers too. */
+#define BPF_DLOPEN_LIBRARY "libbpf.so.1"
+#define BPF_DLOPEN_SYMBOLS(X)                                                                      \
+        X(bpf_link__destroy) X(bpf_map__fd) X(bpf_map__set_max_entries) X(bpf_map_get_next_key)    \
+        X(bpf_map_lookup_elem) X(bpf_object__destroy_skeleton) X(bpf_object__find_program_by_name) \
+        X(bpf_object__load_skeleton) X(bpf_object__next_program) X(bpf_object__open_skeleton)      \
+        X(bpf_prog_test_run_opts) X(bpf_program__attach) X(bpf_program__fd)                        \
+        X(bpf_program__set_autoload) X(bpf_program__set_log_buf) X(btf__find_by_name_kind)         \
+        X(btf__free) X(btf__load_vmlinux_btf) X(btf__parse) X(btf__type_by_id)                     \
+        X(libbpf_num_possible_cpus) X(libbpf_set_print) X(ring_buffer__consume)                    \
+        X(ring_buffer__epoll_fd) X(ring_buffer__free) X(ring_buffer__new)
+
+#define BPF_DLOPEN_POINTER(name) static typeof(name) *sym_##name;
+BPF_DLOPEN_SYMBOLS(BPF_DLOPEN_POINTER)
+#undef BPF_DLOPEN_POINTER
+
+/* Open libbpf and resolve every symbol above, once; the library stays loaded. Returns 0, or
+ * -EOPNOTSUPP with dlerror()'s text in error (the failure is remembered: no second try). */
+static int bpf_dlopen(char *error, size_t error_size) {
+        static int state;                  /* 0 not tried, 1 loaded, < 0 failed */
+        static char failure[256];
+        void *dl;
+
+        if (state == 0) {
+                dl = dlopen(BPF_DLOPEN_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+                if (!dl) {
+                        snprintf(failure, sizeof(failure), "%s", dlerror() ?: "unknown error");
+                        state = -EOPNOTSUPP;
+                }
+#define BPF_DLOPEN_RESOLVE(name)                                                                   \
+                if (state == 0) {                                                                  \
+                        *(void **) &sym_##name = dlsym(dl, #name);                                 \
+                        if (!sym_##name) {                                                         \
+                                snprintf(failure, sizeof(failure), "%s", dlerror() ?: #name " missing"); \
+                                state = -EOPNOTSUPP;                                               \
+                        }                                                                          \
+                }
+                BPF_DLOPEN_SYMBOLS(BPF_DLOPEN_RESOLVE)
+#undef BPF_DLOPEN_RESOLVE
+                if (state == 0)
+                        state = 1;
+                else if (dl)
+                        (void) dlclose(dl);
+        }
+        if (state < 0) {
+                snprintf(error, error_size, "%s", failure);
+                return state;
+        }
+        return 0;
+}
+
+#define bpf_link__destroy sym_bpf_link__destroy
+#define bpf_map__fd sym_bpf_map__fd
+#define bpf_map__set_max_entries sym_bpf_map__set_max_entries
+#define bpf_map_get_next_key sym_bpf_map_get_next_key
+#define bpf_map_lookup_elem sym_bpf_map_lookup_elem
+#define bpf_object__destroy_skeleton sym_bpf_object__destroy_skeleton
+#define bpf_object__find_program_by_name sym_bpf_object__find_program_by_name
+#define bpf_object__load_skeleton sym_bpf_object__load_skeleton
+#define bpf_object__next_program sym_bpf_object__next_program
+#define bpf_object__open_skeleton sym_bpf_object__open_skeleton
+#define bpf_prog_test_run_opts sym_bpf_prog_test_run_opts
+#define bpf_program__attach sym_bpf_program__attach
+#define bpf_program__fd sym_bpf_program__fd
+#define bpf_program__set_autoload sym_bpf_program__set_autoload
+#define bpf_program__set_log_buf sym_bpf_program__set_log_buf
+#define btf__find_by_name_kind sym_btf__find_by_name_kind
+#define btf__free sym_btf__free
+#define btf__load_vmlinux_btf sym_btf__load_vmlinux_btf
+#define btf__parse sym_btf__parse
+#define btf__type_by_id sym_btf__type_by_id
+#define libbpf_num_possible_cpus sym_libbpf_num_possible_cpus
+#define libbpf_set_print sym_libbpf_set_print
+#define ring_buffer__consume sym_ring_buffer__consume
+#define ring_buffer__epoll_fd sym_ring_buffer__epoll_fd
+#define ring_buffer__free sym_ring_buffer__free
+#define ring_buffer__new sym_ring_buffer__new
+
 #include "memtide.skel.h"
 
 /* ~2300 records of ~112 bytes: a second of a reclaim storm at the default threshold. */
@@ -635,11 +724,11 @@ static int load_and_attach(BpfEvents *e, const BpfEventsOptions *opt, const stru
 }
 
 int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
-        _cleanup_(libbpf_print_restore) _unused_ libbpf_print_fn_t old_print = libbpf_set_print(libbpf_silent);
         _cleanup_bpf_events_ BpfEvents *e = NULL;
         _cleanup_free_ char *log_buf = NULL;
         BpfEventsOptions opt;
         struct btf *btf;
+        char dl_error[256];
         int r;
 
         if (!ret)
@@ -648,6 +737,13 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
                 opt = *opt_in;
         else
                 bpf_events_options_init(&opt);
+
+        r = bpf_dlopen(dl_error, sizeof(dl_error));
+        if (r < 0) {
+                log_failure(&opt, r, "BPF event sources unavailable: cannot load %s: %s", BPF_DLOPEN_LIBRARY, dl_error);
+                return -EOPNOTSUPP;
+        }
+        _cleanup_(libbpf_print_restore) _unused_ libbpf_print_fn_t old_print = libbpf_set_print(libbpf_silent);
 
         e = calloc(1, sizeof(*e));
         log_buf = malloc(VERIFIER_LOG_BYTES);

@@ -140,14 +140,36 @@ typedef struct CgroupSlot {
  * pages in use are as many as the cgroups forecast (the pool is reserved for the table's
  * capacity but only touched as cgroups appear). The two stall series only give rates over
  * rate_window_usec at ≥ cgroup_point_min_usec between points: their rings hold that many
- * points and a few more (psi_cap), instead of FORECAST_RING. */
+ * points and a few more (psi_cap), instead of FORECAST_RING.
+ *
+ * The points are packed, 4 bytes a coordinate instead of a double's 8, and unpacked bit for
+ * bit into the forecaster's scratch series before a cgroup is fed (hist_unpack(), then
+ * hist_pack() after): a time is the whole µs since the forecaster's origin (now is always
+ * that, and a point keeps the time it was pushed with), stored as the offset from the ring's
+ * oldest point; −memory.current is stored as memory.current in 4 KiB units (the kernel counts
+ * it in pages); a stall total is whole µs (a sum of counter deltas), stored as the offset
+ * from the ring's oldest total. The estimators therefore read the same doubles as from a ring
+ * of doubles. A history whose points do not fit (a ring spanning more than 2^32 µs = 71 min,
+ * a memory.current that is not a multiple of 4096 or beyond 16 TiB, stall totals growing by
+ * more than 71 min within the ring) moves for good to the wide pool, where its points are
+ * doubles (CgroupWide) as they were before the packing. */
 typedef struct CgroupHistory {
         Series growth;                     /* y = −memory.current, bytes */
-        Series psi_full, psi_some;         /* cumulative stall totals, µs */
+        Series psi_full, psi_some;         /* cumulative stall totals, µs; pushed together */
         Counter full_c, some_c;
-        SeriesRing growth_ring;
-        double psi_ring[];                 /* 4 × psi_cap: full t, y, some t, y */
+        bool wide;                         /* points in the wide pool, not in packed[] */
+        uint64_t growth_base_usec;         /* time of growth offset 0, µs since the origin */
+        uint64_t psi_base_usec;            /* time of stall offset 0, µs since the origin */
+        uint64_t full_base_usec, some_base_usec; /* stall totals at offset 0, µs */
+        uint32_t packed[];                 /* FORECAST_RING growth time offsets (µs), as many
+                                            * memory.current (4 KiB units), psi_cap stall time
+                                            * offsets (µs), psi_cap full and psi_cap some total
+                                            * offsets (µs); slots as in the Series */
 } CgroupHistory;
+
+/* The doubles of a cgroup's history (a wide pool entry, and the scratch it is unpacked to):
+ * FORECAST_RING growth t and y, psi_cap full t and y, psi_cap some t and y. */
+#define WIDE_DOUBLES(psi_cap) (2 * (size_t) FORECAST_RING + 4 * (size_t) (psi_cap))
 
 typedef struct ZoneSlot {
         int node;
@@ -159,7 +181,9 @@ typedef struct ZoneSlot {
 } ZoneSlot;
 
 enum {
-        _SYS_SERIES_MAX = 12,              /* avail … psi_some_s: see sys_series() */
+        _SYS_TREND_SERIES_MAX = 6,         /* avail … stall_share: estimated, FORECAST_RING points */
+        _SYS_SERIES_MAX = 12,              /* and c_series … psi_some_s, only read by
+                                            * series_delta(): rate_cap points (see sys_series()) */
 };
 
 enum {
@@ -186,8 +210,10 @@ struct Forecaster {
         Counter c[_CNT_MAX];
         Counter psi_full, psi_some;
         Series psi_full_s, psi_some_s;
-        SeriesRing rings[_SYS_SERIES_MAX]; /* storage of the series above, in the order of
-                                            * sys_series() */
+        SeriesRing rings[_SYS_TREND_SERIES_MAX]; /* storage of the estimated series above, in
+                                            * the order of sys_series() */
+        unsigned rate_cap;                 /* points of a rate-only series (see forecast_new()) */
+        double *rate_rings;                /* their storage: t and y, rate_cap each, per series */
 
         bool have_events;                  /* forecast_feed_events() gave figures */
         uint64_t events_usec;              /* their time */
@@ -203,8 +229,14 @@ struct Forecaster {
         size_t slots_cap;                  /* power of two ≥ 2·max_cgroups */
         CgroupSlot *slots;
         unsigned psi_cap;                  /* points of a cgroup's stall series */
-        size_t hist_size;                  /* bytes per CgroupHistory, with its psi rings */
+        size_t hist_size;                  /* bytes per CgroupHistory, with its packed points */
         void *hist_pool;                   /* slots_cap CgroupHistory entries, hist_size apart */
+        double *wide_pool;                 /* slots_cap × WIDE_DOUBLES(psi_cap): the points of
+                                            * the histories that do not pack (same index);
+                                            * reserved, touched only by those */
+        double *scratch;                   /* WIDE_DOUBLES(psi_cap): the unpacked history */
+        uint64_t *scratch_usec;            /* FORECAST_RING + psi_cap: its times, µs */
+        unsigned unpacked_head[2], unpacked_n[2]; /* growth and psi_full ring state at unpacking */
         uint32_t *hist_free;               /* stack of free pool indices, lowest on top */
         size_t n_hist_free;
 
@@ -655,17 +687,31 @@ int forecast_new(size_t max_cgroups, const ForecastParams *params, Forecaster **
         f->psi_cap = FORECAST_RING;
         if (f->p.cgroup_point_min_usec > 0 && f->p.rate_window_usec / f->p.cgroup_point_min_usec + 3 < FORECAST_RING)
                 f->psi_cap = (unsigned) (f->p.rate_window_usec / f->p.cgroup_point_min_usec + 3);
-        f->hist_size = sizeof(CgroupHistory) + 4 * (size_t) f->psi_cap * sizeof(double);
+        /* The same holds for the system's counter and stall series at point_min_usec. */
+        f->rate_cap = FORECAST_RING;
+        if (f->p.point_min_usec > 0 && f->p.rate_window_usec / f->p.point_min_usec + 3 < FORECAST_RING)
+                f->rate_cap = (unsigned) (f->p.rate_window_usec / f->p.point_min_usec + 3);
+        f->hist_size = sizeof(CgroupHistory) + (2 * (size_t) FORECAST_RING + 3 * (size_t) f->psi_cap) * sizeof(uint32_t);
+        f->hist_size = (f->hist_size + _Alignof(CgroupHistory) - 1) / _Alignof(CgroupHistory) * _Alignof(CgroupHistory);
         f->slots = calloc(cap, sizeof *f->slots);
         f->hist_free = calloc(cap, sizeof *f->hist_free);
         f->hist_pool = calloc(cap, f->hist_size);  /* reserved; touched as cgroups appear */
+        f->wide_pool = calloc(cap, WIDE_DOUBLES(f->psi_cap) * sizeof(double));  /* reserved; rarely touched */
+        f->scratch = calloc(WIDE_DOUBLES(f->psi_cap), sizeof(double));
+        f->scratch_usec = calloc(FORECAST_RING + (size_t) f->psi_cap, sizeof(uint64_t));
+        f->rate_rings = calloc(2 * (size_t) (_SYS_SERIES_MAX - _SYS_TREND_SERIES_MAX) * f->rate_cap, sizeof(double));
         f->out.cgroups = calloc(MC_MAX(max_cgroups, (size_t) 1), sizeof *f->out.cgroups);
-        if (!f->slots || !f->hist_free || !f->hist_pool || !f->out.cgroups) {
+        if (!f->slots || !f->hist_free || !f->hist_pool || !f->wide_pool || !f->scratch || !f->scratch_usec ||
+            !f->rate_rings || !f->out.cgroups) {
                 forecast_free(f);
                 return -ENOMEM;
         }
-        for (size_t i = 0; i < _SYS_SERIES_MAX; i++)
+        for (size_t i = 0; i < _SYS_TREND_SERIES_MAX; i++)
                 series_init(sys_series(f, i), f->rings[i].t, f->rings[i].y, FORECAST_RING);
+        for (size_t i = _SYS_TREND_SERIES_MAX; i < _SYS_SERIES_MAX; i++) {
+                double *r = f->rate_rings + 2 * (i - _SYS_TREND_SERIES_MAX) * f->rate_cap;
+                series_init(sys_series(f, i), r, r + f->rate_cap, f->rate_cap);
+        }
         /* the zone slots' series are set up as zones appear (zone_slot()): the 64 slots are
          * most of this struct, and a machine has a handful of zones */
         forecast_reset(f);
@@ -679,6 +725,10 @@ Forecaster *forecast_free(Forecaster *f) {
         free(f->slots);
         free(f->hist_free);
         free(f->hist_pool);
+        free(f->wide_pool);
+        free(f->scratch);
+        free(f->scratch_usec);
+        free(f->rate_rings);
         free(f->out.cgroups);
         free(f);
         return NULL;
@@ -699,20 +749,167 @@ static uint64_t path_hash(const char *s, size_t *ret_len) {
 
 static void slot_init(Forecaster *f, CgroupSlot *c, uint64_t h, size_t len) {
         CgroupHistory *hi;
-        double *psi;
 
         c->hash = h;
         c->len = len;
         c->hist = f->hist_free[--f->n_hist_free];  /* never empty: one entry per table slot */
         hi = hist_of(f, c);
-        psi = hi->psi_ring;
-        series_init(&hi->growth, hi->growth_ring.t, hi->growth_ring.y, FORECAST_RING);
-        series_init(&hi->psi_full, psi, psi + f->psi_cap, f->psi_cap);
-        series_init(&hi->psi_some, psi + 2 * f->psi_cap, psi + 3 * f->psi_cap, f->psi_cap);
+        /* packed until a point does not fit; the points live in f->scratch while fed */
+        hi->wide = false;
+        series_init(&hi->growth, NULL, NULL, FORECAST_RING);
+        series_init(&hi->psi_full, NULL, NULL, f->psi_cap);
+        series_init(&hi->psi_some, NULL, NULL, f->psi_cap);
         series_reset(&hi->growth);
         series_reset(&hi->psi_full);
         series_reset(&hi->psi_some);
         hi->full_c = hi->some_c = (Counter) {};
+        hi->growth_base_usec = hi->psi_base_usec = hi->full_base_usec = hi->some_base_usec = 0;
+}
+
+/* Point the series of hi at the doubles at d (WIDE_DOUBLES(psi_cap) of them). */
+static void hist_point_at(const Forecaster *f, CgroupHistory *hi, double *d) {
+        const size_t pc = f->psi_cap;
+        hi->growth.t = d;
+        hi->growth.y = d + FORECAST_RING;
+        hi->psi_full.t = d + 2 * FORECAST_RING;
+        hi->psi_full.y = d + 2 * FORECAST_RING + pc;
+        hi->psi_some.t = d + 2 * FORECAST_RING + 2 * pc;
+        hi->psi_some.y = d + 2 * FORECAST_RING + 3 * pc;
+}
+
+static double usec_to_sec(uint64_t usec) {
+        return SEC(usec);                  /* the expression forecast_update_some() computes now with */
+}
+
+/* Make the points of the cgroup slot c readable as doubles: a wide history's are, a packed
+ * one's are unpacked into f->scratch (exactly the doubles that were pushed, see
+ * CgroupHistory), with their times in µs in f->scratch_usec. */
+static CgroupHistory *hist_unpack(Forecaster *f, const CgroupSlot *c) {
+        CgroupHistory *hi = hist_of(f, c);
+        const uint32_t *gt, *gp, *pt, *pf, *ps;
+        uint64_t *gu = f->scratch_usec, *pu = f->scratch_usec + FORECAST_RING;
+
+        if (hi->wide) {
+                hist_point_at(f, hi, f->wide_pool + (size_t) c->hist * WIDE_DOUBLES(f->psi_cap));
+                return hi;
+        }
+        hist_point_at(f, hi, f->scratch);
+        gt = hi->packed;
+        gp = gt + FORECAST_RING;
+        pt = gp + FORECAST_RING;
+        pf = pt + f->psi_cap;
+        ps = pf + f->psi_cap;
+        for (unsigned i = 0; i < hi->growth.n; i++) {
+                unsigned k = series_idx(&hi->growth, i);
+                gu[k] = hi->growth_base_usec + gt[k];
+                hi->growth.t[k] = usec_to_sec(gu[k]);
+                hi->growth.y[k] = -(double) ((uint64_t) gp[k] << 12);
+        }
+        for (unsigned i = 0; i < hi->psi_full.n; i++) {
+                unsigned k = series_idx(&hi->psi_full, i);
+                pu[k] = hi->psi_base_usec + pt[k];
+                hi->psi_full.t[k] = hi->psi_some.t[k] = usec_to_sec(pu[k]);
+                hi->psi_full.y[k] = (double) (hi->full_base_usec + pf[k]);
+                hi->psi_some.y[k] = (double) (hi->some_base_usec + ps[k]);
+        }
+        f->unpacked_head[0] = hi->growth.head;
+        f->unpacked_n[0] = hi->growth.n;
+        f->unpacked_head[1] = hi->psi_full.head;
+        f->unpacked_n[1] = hi->psi_full.n;
+        return hi;
+}
+
+/* A double that is a whole number in [0, 2^64) as that number. */
+static bool double_to_u64(double x, uint64_t *ret) {
+        if (!(x >= 0 && x < 18446744073709551616.0))
+                return false;
+        *ret = (uint64_t) x;
+        return (double) *ret == x;
+}
+
+/* Pack the times of the live points of s (µs in u[], the newest one pushed at now_usec if it
+ * is new since hist_unpack()) as offsets from the oldest. Returns false if they span more
+ * than 32 bits. */
+static bool pack_times(const Series *s, unsigned head0, unsigned n0, uint64_t *u, uint64_t now_usec, uint32_t *out,
+                       uint64_t *ret_base) {
+        uint64_t base;
+
+        if (s->n == 0)
+                return true;
+        if (s->head != head0 || s->n != n0)
+                u[series_idx(s, s->n - 1)] = now_usec;
+        base = u[series_idx(s, 0)];
+        for (unsigned i = 0; i < s->n; i++) {
+                unsigned k = series_idx(s, i);
+                if (u[k] < base || u[k] - base > UINT32_MAX)
+                        return false;
+                out[k] = (uint32_t) (u[k] - base);
+        }
+        *ret_base = base;
+        return true;
+}
+
+/* Pack the stall totals of s as offsets from the oldest. Returns false if one is no whole
+ * number of µs or they span more than 32 bits. */
+static bool pack_totals(const Series *s, uint32_t *out, uint64_t *ret_base) {
+        uint64_t base, v;
+
+        if (s->n == 0)
+                return true;
+        if (!double_to_u64(s->y[series_idx(s, 0)], &base))
+                return false;
+        for (unsigned i = 0; i < s->n; i++) {
+                unsigned k = series_idx(s, i);
+                if (!double_to_u64(s->y[k], &v) || v < base || v - base > UINT32_MAX)
+                        return false;
+                out[k] = (uint32_t) (v - base);
+        }
+        *ret_base = base;
+        return true;
+}
+
+/* After feeding a cgroup unpacked by hist_unpack(): pack its points back, or, if one does not
+ * fit, move the history to the wide pool (the doubles in f->scratch are copied as they are). */
+static void hist_pack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi, uint64_t now_usec) {
+        uint32_t *gt = hi->packed, *gp = gt + FORECAST_RING, *pt = gp + FORECAST_RING, *pf = pt + f->psi_cap,
+                 *ps = pf + f->psi_cap;
+        uint64_t *gu = f->scratch_usec, *pu = f->scratch_usec + FORECAST_RING;
+        uint64_t gbase = hi->growth_base_usec, pbase = hi->psi_base_usec, fbase = hi->full_base_usec,
+                 sbase = hi->some_base_usec;
+        bool ok;
+
+        if (hi->wide)
+                return;
+        /* growth: −memory.current in whole 4 KiB units (pushed as −(double) current_bytes) */
+        ok = pack_times(&hi->growth, f->unpacked_head[0], f->unpacked_n[0], gu, now_usec, gt, &gbase);
+        for (unsigned i = 0; ok && i < hi->growth.n; i++) {
+                unsigned k = series_idx(&hi->growth, i);
+                uint64_t cur;
+                ok = signbit(hi->growth.y[k]) && double_to_u64(-hi->growth.y[k], &cur) && cur % 4096 == 0 &&
+                     (cur >> 12) <= UINT32_MAX;
+                if (ok)
+                        gp[k] = (uint32_t) (cur >> 12);
+        }
+        /* the stall series are pushed together, so their times are the same: kept once */
+        ok = ok && hi->psi_full.head == hi->psi_some.head && hi->psi_full.n == hi->psi_some.n;
+        for (unsigned i = 0; ok && i < hi->psi_full.n; i++) {
+                unsigned k = series_idx(&hi->psi_full, i);
+                ok = hi->psi_full.t[k] == hi->psi_some.t[k];
+        }
+        ok = ok && pack_times(&hi->psi_full, f->unpacked_head[1], f->unpacked_n[1], pu, now_usec, pt, &pbase) &&
+             pack_totals(&hi->psi_full, pf, &fbase) && pack_totals(&hi->psi_some, ps, &sbase);
+        if (ok) {
+                hi->growth_base_usec = gbase;
+                hi->psi_base_usec = pbase;
+                hi->full_base_usec = fbase;
+                hi->some_base_usec = sbase;
+                return;
+        }
+        /* does not pack: the doubles as they are, from now on */
+        double *w = f->wide_pool + (size_t) c->hist * WIDE_DOUBLES(f->psi_cap);
+        memcpy(w, f->scratch, WIDE_DOUBLES(f->psi_cap) * sizeof(double));
+        hist_point_at(f, hi, w);
+        hi->wide = true;
 }
 
 /* Drop slots not seen recently; rehash the rest in place (no allocation: robin through the
@@ -1039,7 +1236,7 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
                         slot = slot_lookup(f, cs->path, s->timestamp_usec, &is_new);
                         if (!slot)
                                 continue;
-                        c = hist_of(f, slot);
+                        c = hist_unpack(f, slot);
                         cf = &o->cgroups[o->n_cgroups];
                         *cf = (CgroupForecast) { .path = cs->path, .snapshot_index = i, .current_bytes = cs->current_bytes };
                         o->n_cgroups++;
@@ -1078,6 +1275,7 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
                                 d = series_delta(&c->psi_some, now, rw, &span);
                                 cf->psi_some_share_permyriad = span > 0 ? (uint32_t) (clampd(d / 1e6 / span, 0.0, 1.0) * 10000.0) : 0;
                         }
+                        hist_pack(f, slot, c, s->timestamp_usec - f->origin_usec);
 
                         if (has_max && figure_confident(&cf->to_max, p->confident_permyriad) &&
                             (o->soonest.state == FORECAST_UNKNOWN || figure_sooner(&cf->to_max, &o->soonest))) {

@@ -14,6 +14,12 @@ full set of memory files and a slowly changing memory.current), sampling at 10 H
   where     the RSS by mapping from /proc/PID/smaps (anonymous allocations of 128 KiB and
             more are their own mappings, so the big preallocated tables show by size), and
             user vs. system CPU
+  real /proc with --real-proc (benchmark bench-daemon-real-proc): the fixture
+            root's proc/ is a symlink to this machine's /proc, so that the /proc sources are read
+            the way they are in production (kept open, pread() of the kernel's own text), while
+            the 200 cgroups stay fixture files (opened by name at each reading: on a real
+            cgroup2 mount their memory.current and memory.pressure stay open too, so this still
+            overstates what the cgroups cost). Dry-run: nothing is written to /proc/sys.
   syscalls  with MEMTIDE_BENCH_STRACE=1 and strace installed: `strace -c` attached for the
             last MEMTIDE_BENCH_STRACE_SECONDS (default 20: the calm cgroup readings come in
             one sample every 5 s, a window not a multiple of that miscounts them), printed per
@@ -177,6 +183,10 @@ def strace_counts(pid, seconds):
 def main():
     seconds = float(os.environ.get("MEMTIDE_BENCH_SECONDS", "60"))
     root = FixtureRoot()
+    real_proc = "--real-proc" in sys.argv[1:]
+    if real_proc:
+        shutil.rmtree(root.path("proc"))
+        os.symlink("/proc", root.path("proc"))
     try:
         svcs = [root.add_service(f"system.slice/svc-{i}.service", (50 + i) * MIB, 1024 * MIB) for i in range(N_CGROUPS)]
         args = ["--mode=dry-run", "--interval", str(1.0 / HZ), "--max-cgroups", str(N_CGROUPS + 16)]
@@ -206,7 +216,8 @@ def main():
         rc = d.stop()
 
         share = (c1 - c0) / (t1 - t0) * 100.0
-        print(f"memtided, {N_CGROUPS} fixture cgroups, {HZ} Hz sampling, {t1 - t0:.0f} s, "
+        print(f"memtided, {N_CGROUPS} fixture cgroups, {'real /proc' if real_proc else 'fixture /proc'}, "
+              f"{HZ} Hz sampling, {t1 - t0:.0f} s, "
               f"mlockall {'on (MCL_ONFAULT)' if mlock else 'off (not root)'}:")
         print(f"  RSS (VmHWM): {hwm / 1024:.2f} MiB (target <= 4 MiB); VmRSS {rss / 1024:.2f} MiB, VmLck {lck / 1024:.2f} MiB")
         print(f"  CPU: {c1 - c0:.2f} s over {t1 - t0:.0f} s = {share * 3600 / 100:.1f} s per hour = "

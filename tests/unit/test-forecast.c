@@ -5,7 +5,8 @@
  * right eta under jitter and missed samples, flat and rising series are stable, a crossing is
  * measured, phases restart the trend, short bursts are not trusted, counter resets do no harm,
  * cgroup memory.max and pageblock figures, the Committed_AS bound on reservations being touched
- * in, a trend older than the history ring keeping its age, and no NaN/inf ever leaves.
+ * in, a trend older than the history ring keeping its age, packed and wide cgroup histories
+ * giving the same figures, and no NaN/inf ever leaves.
  */
 
 #include <errno.h>
@@ -634,6 +635,93 @@ static void test_feed_some_and_churn(void **state) {
         snapshot_free(s);
 }
 
+/* A cgroup's history is packed (32-bit offsets) while its points fit and kept as doubles once
+ * one does not: both must give the same figures. Cgroups a and b see the same memory.current;
+ * b's stall totals jump by 2^33 µs once, which no 32-bit offset holds, so b's history goes
+ * wide at that point while a's stays packed. Every growth figure must be bit for bit the
+ * same at every sample, and the stall shares once the jump has left the rate window. Rows:
+ * the spacing of the samples (with jitter), the memory.current pattern, the sample count
+ * (past the 128-point ring: the offsets are rebased as old points leave). */
+typedef struct PackCase {
+        const char *name;
+        uint64_t step_usec;                /* mean spacing of the samples */
+        uint64_t jitter_usec;              /* ± this much, deterministic */
+        double mib_per_sec;                /* growth of memory.current */
+        double pause_from_sec, pause_to_sec; /* flat in between (phases) */
+        unsigned n;                        /* samples */
+} PackCase;
+
+static const PackCase pack_cases[] = {
+        { "2 Hz leak, ring wraps", 500000, 0, 2.0, 0, 0, 300 },
+        { "10 Hz jittered leak with a pause", 100000, 30000, 5.0, 20, 35, 900 },
+        { "30 s apart (offsets near 2^32 µs)", 30 * USEC_PER_SEC, USEC_PER_SEC, 0.01, 0, 0, 200 },
+        { "1 s apart, shrinking then flat", USEC_PER_SEC, 200000, -1.0, 60, 1000, 200 },
+};
+
+static void feed_pack_case(const PackCase *pc) {
+        Forecaster *fc = NULL;
+        Snapshot *s = snapshot_new(0, 2);
+        const Forecast *f = NULL;
+        uint64_t t = USEC_PER_SEC, jump_usec = 0;
+        double cur_mib = 2000;
+
+        assert_non_null(s);
+        assert_int_equal(forecast_new(4, NULL, &fc), 0);
+        for (unsigned i = 0; i < pc->n; i++) {
+                double sec = (double) (t - USEC_PER_SEC) / 1e6;
+                uint64_t full = (t - USEC_PER_SEC) / 20;     /* 5 % stall */
+                Gen g = { .t_usec = t, .avail_mib = 1000, .pageblocks = 100 };
+
+                fill(s, &g, false, 0);
+                s->n_cgroups = 2;
+                set_cgroup(&s->cgroups[0], "a.service", 0, full);
+                set_cgroup(&s->cgroups[1], "b.service", 0, full + (i >= 5 ? UINT64_C(1) << 33 : 0));
+                if (i == 5)
+                        jump_usec = t;
+                /* whole pages, as the kernel reports them */
+                s->cgroups[0].current_bytes = s->cgroups[1].current_bytes = (uint64_t) (cur_mib * MIB) & ~UINT64_C(4095);
+                s->cgroups[0].high_bytes = s->cgroups[1].high_bytes = 3000 * MIB;
+                s->cgroups[0].have = s->cgroups[1].have |= CGROUP_HAVE_HIGH;
+                s->have |= SNAPSHOT_HAVE_CGROUPS;
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+                check_sane(f);
+                assert_int_equal(f->n_cgroups, 2);
+
+                const CgroupForecast *a = &f->cgroups[0], *b = &f->cgroups[1];
+                assert_int_equal(a->growth_bytes_per_sec, b->growth_bytes_per_sec);
+                assert_int_equal(a->trend_usec, b->trend_usec);
+                assert_int_equal(a->growth_confidence_permyriad, b->growth_confidence_permyriad);
+                assert_memory_equal(&a->to_max, &b->to_max, sizeof a->to_max);
+                assert_memory_equal(&a->to_high, &b->to_high, sizeof a->to_high);
+                if (jump_usec > 0 && t > jump_usec + 12 * USEC_PER_SEC) {
+                        assert_int_equal(a->psi_full_share_permyriad, b->psi_full_share_permyriad);
+                        assert_int_equal(a->psi_some_share_permyriad, b->psi_some_share_permyriad);
+                }
+                if (sec > 12)   /* the 5 % stall is seen (b: once the jump is out of the window) */
+                        assert_true(a->psi_full_share_permyriad >= 450 && a->psi_full_share_permyriad <= 550);
+
+                uint64_t dt = pc->step_usec;
+                if (pc->jitter_usec > 0)
+                        dt = dt - pc->jitter_usec + (uint64_t) ((i * 7919u) % 1000u) * 2 * pc->jitter_usec / 1000;
+                t += dt;
+                double nsec = (double) (t - USEC_PER_SEC) / 1e6;
+                if (!(sec >= pc->pause_from_sec && sec < pc->pause_to_sec))
+                        cur_mib += pc->mib_per_sec * (nsec - sec);
+        }
+        /* the figures are real: a leak is seen growing, a shrinking cgroup is not */
+        if (pc->mib_per_sec > 0)
+                assert_true(f->cgroups[0].growth_bytes_per_sec > 0);
+        forecast_free(fc);
+        snapshot_free(s);
+}
+
+static void test_history_packing(void **state) {
+        for (size_t i = 0; i < ELEMENTSOF(pack_cases); i++) {
+                print_message("  %s\n", pack_cases[i].name);
+                feed_pack_case(&pack_cases[i]);
+        }
+}
+
 static void test_reset_and_params(void **state) {
         Forecaster *fc = NULL;
         ForecastParams p;
@@ -664,6 +752,7 @@ int main(void) {
                 cmocka_unit_test(test_events),
                 cmocka_unit_test(test_reset_and_params),
                 cmocka_unit_test(test_feed_some_and_churn),
+                cmocka_unit_test(test_history_packing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
