@@ -133,6 +133,7 @@ typedef struct CgroupSlot {
         uint64_t hash;                     /* 0 = empty */
         size_t len;
         uint64_t last_seen_usec;
+        uint64_t fed_usec;                 /* last fed (snapshot time), 0 = never */
         uint32_t hist;                     /* index of its CgroupHistory in the pool */
 } CgroupSlot;
 
@@ -152,12 +153,22 @@ typedef struct CgroupSlot {
  * of doubles. A history whose points do not fit (a ring spanning more than 2^32 µs = 71 min,
  * a memory.current that is not a multiple of 4096 or beyond 16 TiB, stall totals growing by
  * more than 71 min within the ring) moves for good to the wide pool, where its points are
- * doubles (CgroupWide) as they were before the packing. */
+ * doubles (CgroupWide) as they were before the packing.
+ *
+ * Unpacking and packing cost more than the estimators themselves, so a cgroup that is fed
+ * often (again within HIST_HOT_USEC: it approaches its limit, or the daemon reads every cgroup
+ * fast while memory runs short) keeps its points as doubles in its wide pool entry while that
+ * lasts, and is packed again when it is next fed after a pause of HIST_CALM_USEC (the times
+ * come back from the doubles only where that is exact; else it stays wide). A calm cgroup,
+ * read every few seconds, stays packed. */
+#define HIST_HOT_USEC (1500 * USEC_PER_MSEC)
+#define HIST_CALM_USEC (30 * USEC_PER_SEC)
 typedef struct CgroupHistory {
         Series growth;                     /* y = −memory.current, bytes */
         Series psi_full, psi_some;         /* cumulative stall totals, µs; pushed together */
         Counter full_c, some_c;
         bool wide;                         /* points in the wide pool, not in packed[] */
+        bool misfit;                       /* wide because a point does not pack: for good */
         uint64_t growth_base_usec;         /* time of growth offset 0, µs since the origin */
         uint64_t psi_base_usec;            /* time of stall offset 0, µs since the origin */
         uint64_t full_base_usec, some_base_usec; /* stall totals at offset 0, µs */
@@ -756,6 +767,8 @@ static void slot_init(Forecaster *f, CgroupSlot *c, uint64_t h, size_t len) {
         hi = hist_of(f, c);
         /* packed until a point does not fit; the points live in f->scratch while fed */
         hi->wide = false;
+        hi->misfit = false;
+        c->fed_usec = 0;
         series_init(&hi->growth, NULL, NULL, FORECAST_RING);
         series_init(&hi->psi_full, NULL, NULL, f->psi_cap);
         series_init(&hi->psi_some, NULL, NULL, f->psi_cap);
@@ -868,6 +881,16 @@ static bool pack_totals(const Series *s, uint32_t *out, uint64_t *ret_base) {
         return true;
 }
 
+/* The unpacked doubles of the history in f->scratch into its wide pool entry, read there from
+ * now on. */
+static void hist_widen(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi) {
+        double *w = f->wide_pool + (size_t) c->hist * WIDE_DOUBLES(f->psi_cap);
+
+        memcpy(w, f->scratch, WIDE_DOUBLES(f->psi_cap) * sizeof(double));
+        hist_point_at(f, hi, w);
+        hi->wide = true;
+}
+
 /* After feeding a cgroup unpacked by hist_unpack(): pack its points back, or, if one does not
  * fit, move the history to the wide pool (the doubles in f->scratch are copied as they are). */
 static void hist_pack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi, uint64_t now_usec) {
@@ -906,10 +929,76 @@ static void hist_pack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi, uin
                 return;
         }
         /* does not pack: the doubles as they are, from now on */
-        double *w = f->wide_pool + (size_t) c->hist * WIDE_DOUBLES(f->psi_cap);
-        memcpy(w, f->scratch, WIDE_DOUBLES(f->psi_cap) * sizeof(double));
-        hist_point_at(f, hi, w);
-        hi->wide = true;
+        hist_widen(f, c, hi);
+        hi->misfit = true;
+}
+
+/* The whole µs a time in seconds was made from by usec_to_sec(), if it was (no libm: round()
+ * would pull libm into the daemon, 300 KiB of mapped pages for one function). */
+static bool sec_to_usec_exact(double t, uint64_t *ret) {
+        uint64_t u;
+
+        if (!(t >= 0 && t < 1e13))
+                return false;
+        u = (uint64_t) (t * 1e6 + 0.5);
+        if (usec_to_sec(u) != t)
+                return false;
+        *ret = u;
+        return true;
+}
+
+/* A wide (not misfit) history back into packed[]: the times in µs from the doubles, where
+ * usec_to_sec() of the µs gives the double back exactly. False (and it stays wide, for good)
+ * where a point does not pack. */
+static bool hist_repack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi) {
+        uint32_t *gt = hi->packed, *gp = gt + FORECAST_RING, *pt = gp + FORECAST_RING, *pf = pt + f->psi_cap,
+                 *ps = pf + f->psi_cap;
+        uint64_t *gu = f->scratch_usec, *pu = f->scratch_usec + FORECAST_RING;
+        uint64_t gbase = 0, pbase = 0, fbase = 0, sbase = 0;
+        bool ok = true;
+
+        for (unsigned i = 0; ok && i < hi->growth.n; i++) {
+                unsigned k = series_idx(&hi->growth, i);
+                uint64_t cur;
+                ok = sec_to_usec_exact(hi->growth.t[k], &gu[k]) && signbit(hi->growth.y[k]) && double_to_u64(-hi->growth.y[k], &cur) && cur % 4096 == 0 &&
+                     (cur >> 12) <= UINT32_MAX;
+                if (ok)
+                        gp[k] = (uint32_t) (cur >> 12);
+        }
+        ok = ok && hi->psi_full.head == hi->psi_some.head && hi->psi_full.n == hi->psi_some.n;
+        for (unsigned i = 0; ok && i < hi->psi_full.n; i++) {
+                unsigned k = series_idx(&hi->psi_full, i);
+                ok = hi->psi_full.t[k] == hi->psi_some.t[k] && sec_to_usec_exact(hi->psi_full.t[k], &pu[k]);
+        }
+        ok = ok && pack_times(&hi->growth, hi->growth.head, hi->growth.n, gu, 0, gt, &gbase) &&
+             pack_times(&hi->psi_full, hi->psi_full.head, hi->psi_full.n, pu, 0, pt, &pbase) &&
+             pack_totals(&hi->psi_full, pf, &fbase) && pack_totals(&hi->psi_some, ps, &sbase);
+        if (!ok) {
+                hi->misfit = true;
+                return false;
+        }
+        hi->growth_base_usec = gbase;
+        hi->psi_base_usec = pbase;
+        hi->full_base_usec = fbase;
+        hi->some_base_usec = sbase;
+        hi->wide = false;
+        (void) c;
+        return true;
+}
+
+/* After feeding the cgroup of slot c (unpacked by hist_unpack()), fed again `since_usec` after
+ * its previous feed (0: first feed): keep it where it belongs (see HIST_HOT_USEC). */
+static void hist_settle(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi, uint64_t since_usec, uint64_t now_usec) {
+        if (hi->wide) {
+                if (!hi->misfit && (since_usec == 0 || since_usec >= HIST_CALM_USEC))
+                        (void) hist_repack(f, c, hi);
+                return;
+        }
+        if (since_usec > 0 && since_usec < HIST_HOT_USEC) {
+                hist_widen(f, c, hi);      /* fed fast: doubles while it lasts */
+                return;
+        }
+        hist_pack(f, c, hi, now_usec);
 }
 
 /* Drop slots not seen recently; rehash the rest in place (no allocation: robin through the
@@ -1236,6 +1325,9 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
                         slot = slot_lookup(f, cs->path, s->timestamp_usec, &is_new);
                         if (!slot)
                                 continue;
+                        uint64_t since_fed = slot->fed_usec != 0 && s->timestamp_usec > slot->fed_usec
+                                                     ? s->timestamp_usec - slot->fed_usec : 0;
+                        slot->fed_usec = s->timestamp_usec;
                         c = hist_unpack(f, slot);
                         cf = &o->cgroups[o->n_cgroups];
                         *cf = (CgroupForecast) { .path = cs->path, .snapshot_index = i, .current_bytes = cs->current_bytes };
@@ -1275,7 +1367,7 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
                                 d = series_delta(&c->psi_some, now, rw, &span);
                                 cf->psi_some_share_permyriad = span > 0 ? (uint32_t) (clampd(d / 1e6 / span, 0.0, 1.0) * 10000.0) : 0;
                         }
-                        hist_pack(f, slot, c, s->timestamp_usec - f->origin_usec);
+                        hist_settle(f, slot, c, since_fed, s->timestamp_usec - f->origin_usec);
 
                         if (has_max && figure_confident(&cf->to_max, p->confident_permyriad) &&
                             (o->soonest.state == FORECAST_UNKNOWN || figure_sooner(&cf->to_max, &o->soonest))) {
