@@ -94,18 +94,22 @@ static void manager_record_restore(Manager *m, const char *target, int r) {
         (void) manager_record_action(m, &req, &res);
 }
 
+static bool sysctls_saved(const ActionContext *ctx) {
+        for (VmSysctl s = 0; s < _VM_SYSCTL_MAX; s++)
+                if (ctx->sysctl_saved[s])
+                        return true;
+        return false;
+}
+
 /* The ladder stepped down to observe: the sysctls go back, and a lowered memory.high the
  * policy does not follow (its table was full); the ones it follows wait for their release. */
 static int manager_restore_step_down(Manager *m) {
         ActionContext *ctx = &m->actions;
-        bool any = false;
         int r = 0, k;
 
         if (!m->actions_ready)
                 return 0;
-        for (VmSysctl s = 0; s < _VM_SYSCTL_MAX; s++)
-                any = any || ctx->sysctl_saved[s];
-        if (any) {
+        if (sysctls_saved(ctx)) {
                 r = action_sysctl_restore(ctx);
                 if (r < 0)
                         log_error_errno(r, "Restoring the sysctls failed for some of them: %m");
@@ -156,13 +160,8 @@ int manager_restore(Manager *m, const char *why) {
         policy_throttles_released(m->policy);
         if (!m->actions_ready)
                 return 0;
-        if (m->actions.n_throttled == 0) {
-                bool any = false;
-                for (VmSysctl s = 0; s < _VM_SYSCTL_MAX; s++)
-                        any = any || m->actions.sysctl_saved[s];
-                if (!any)
-                        return 0;
-        }
+        if (m->actions.n_throttled == 0 && !sysctls_saved(&m->actions))
+                return 0;
         r = action_restore_all(&m->actions);
         if (r < 0)
                 log_error_errno(r, "Restoring tunables (%s) failed for some of them: %m", why);

@@ -891,9 +891,12 @@ static void hist_widen(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi) {
         hi->wide = true;
 }
 
-/* After feeding a cgroup unpacked by hist_unpack(): pack its points back, or, if one does not
- * fit, move the history to the wide pool (the doubles in f->scratch are copied as they are). */
-static void hist_pack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi, uint64_t now_usec) {
+/* Pack the points of hi into packed[], with their times in µs in f->scratch_usec; the growth
+ * and stall rings had (head, n) = (gh0, gn0) and (ph0, pn0) when those times were taken (a
+ * point pushed since then gets now_usec, see pack_times()). The bases are set only when every
+ * point packs. False where one does not. */
+static bool hist_pack_points(Forecaster *f, CgroupHistory *hi, unsigned gh0, unsigned gn0, unsigned ph0, unsigned pn0,
+                             uint64_t now_usec) {
         uint32_t *gt = hi->packed, *gp = gt + FORECAST_RING, *pt = gp + FORECAST_RING, *pf = pt + f->psi_cap,
                  *ps = pf + f->psi_cap;
         uint64_t *gu = f->scratch_usec, *pu = f->scratch_usec + FORECAST_RING;
@@ -901,10 +904,8 @@ static void hist_pack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi, uin
                  sbase = hi->some_base_usec;
         bool ok;
 
-        if (hi->wide)
-                return;
         /* growth: −memory.current in whole 4 KiB units (pushed as −(double) current_bytes) */
-        ok = pack_times(&hi->growth, f->unpacked_head[0], f->unpacked_n[0], gu, now_usec, gt, &gbase);
+        ok = pack_times(&hi->growth, gh0, gn0, gu, now_usec, gt, &gbase);
         for (unsigned i = 0; ok && i < hi->growth.n; i++) {
                 unsigned k = series_idx(&hi->growth, i);
                 uint64_t cur;
@@ -919,16 +920,23 @@ static void hist_pack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi, uin
                 unsigned k = series_idx(&hi->psi_full, i);
                 ok = hi->psi_full.t[k] == hi->psi_some.t[k];
         }
-        ok = ok && pack_times(&hi->psi_full, f->unpacked_head[1], f->unpacked_n[1], pu, now_usec, pt, &pbase) &&
+        ok = ok && pack_times(&hi->psi_full, ph0, pn0, pu, now_usec, pt, &pbase) &&
              pack_totals(&hi->psi_full, pf, &fbase) && pack_totals(&hi->psi_some, ps, &sbase);
-        if (ok) {
-                hi->growth_base_usec = gbase;
-                hi->psi_base_usec = pbase;
-                hi->full_base_usec = fbase;
-                hi->some_base_usec = sbase;
+        if (!ok)
+                return false;
+        hi->growth_base_usec = gbase;
+        hi->psi_base_usec = pbase;
+        hi->full_base_usec = fbase;
+        hi->some_base_usec = sbase;
+        return true;
+}
+
+/* After feeding a cgroup unpacked by hist_unpack(): pack its points back, or, if one does not
+ * fit, move the history to the wide pool for good (the doubles in f->scratch as they are). */
+static void hist_pack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi, uint64_t now_usec) {
+        if (hi->wide ||
+            hist_pack_points(f, hi, f->unpacked_head[0], f->unpacked_n[0], f->unpacked_head[1], f->unpacked_n[1], now_usec))
                 return;
-        }
-        /* does not pack: the doubles as they are, from now on */
         hist_widen(f, c, hi);
         hi->misfit = true;
 }
@@ -948,42 +956,24 @@ static bool sec_to_usec_exact(double t, uint64_t *ret) {
 }
 
 /* A wide (not misfit) history back into packed[]: the times in µs from the doubles, where
- * usec_to_sec() of the µs gives the double back exactly. False (and it stays wide, for good)
- * where a point does not pack. */
-static bool hist_repack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi) {
-        uint32_t *gt = hi->packed, *gp = gt + FORECAST_RING, *pt = gp + FORECAST_RING, *pf = pt + f->psi_cap,
-                 *ps = pf + f->psi_cap;
+ * usec_to_sec() of the µs gives the double back exactly. Where a point does not pack it stays
+ * wide, for good. */
+static void hist_repack(Forecaster *f, CgroupHistory *hi) {
         uint64_t *gu = f->scratch_usec, *pu = f->scratch_usec + FORECAST_RING;
-        uint64_t gbase = 0, pbase = 0, fbase = 0, sbase = 0;
         bool ok = true;
 
         for (unsigned i = 0; ok && i < hi->growth.n; i++) {
                 unsigned k = series_idx(&hi->growth, i);
-                uint64_t cur;
-                ok = sec_to_usec_exact(hi->growth.t[k], &gu[k]) && signbit(hi->growth.y[k]) && double_to_u64(-hi->growth.y[k], &cur) && cur % 4096 == 0 &&
-                     (cur >> 12) <= UINT32_MAX;
-                if (ok)
-                        gp[k] = (uint32_t) (cur >> 12);
+                ok = sec_to_usec_exact(hi->growth.t[k], &gu[k]);
         }
-        ok = ok && hi->psi_full.head == hi->psi_some.head && hi->psi_full.n == hi->psi_some.n;
         for (unsigned i = 0; ok && i < hi->psi_full.n; i++) {
                 unsigned k = series_idx(&hi->psi_full, i);
-                ok = hi->psi_full.t[k] == hi->psi_some.t[k] && sec_to_usec_exact(hi->psi_full.t[k], &pu[k]);
+                ok = sec_to_usec_exact(hi->psi_full.t[k], &pu[k]);
         }
-        ok = ok && pack_times(&hi->growth, hi->growth.head, hi->growth.n, gu, 0, gt, &gbase) &&
-             pack_times(&hi->psi_full, hi->psi_full.head, hi->psi_full.n, pu, 0, pt, &pbase) &&
-             pack_totals(&hi->psi_full, pf, &fbase) && pack_totals(&hi->psi_some, ps, &sbase);
-        if (!ok) {
+        if (ok && hist_pack_points(f, hi, hi->growth.head, hi->growth.n, hi->psi_full.head, hi->psi_full.n, 0))
+                hi->wide = false;
+        else
                 hi->misfit = true;
-                return false;
-        }
-        hi->growth_base_usec = gbase;
-        hi->psi_base_usec = pbase;
-        hi->full_base_usec = fbase;
-        hi->some_base_usec = sbase;
-        hi->wide = false;
-        (void) c;
-        return true;
 }
 
 /* After feeding the cgroup of slot c (unpacked by hist_unpack()), fed again `since_usec` after
@@ -991,7 +981,7 @@ static bool hist_repack(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi) {
 static void hist_settle(Forecaster *f, const CgroupSlot *c, CgroupHistory *hi, uint64_t since_usec, uint64_t now_usec) {
         if (hi->wide) {
                 if (!hi->misfit && (since_usec == 0 || since_usec >= HIST_CALM_USEC))
-                        (void) hist_repack(f, c, hi);
+                        hist_repack(f, hi);
                 return;
         }
         if (since_usec > 0 && since_usec < HIST_HOT_USEC) {

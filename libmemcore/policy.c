@@ -149,27 +149,30 @@ static bool rate_limited(const PolicyState *st, const PolicyConfig *cfg, ActionK
 
 /* ---- throttles ------------------------------------------------------------------------- */
 
-static ThrottleHold *throttle_hold_find(PolicyState *st, uint64_t h) {
-        for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++)
+static int throttle_hold_index(const PolicyState *st, uint64_t h) {
+        for (unsigned i = 0; st->n_throttles > 0 && i < POLICY_THROTTLES_MAX; i++)
                 if (st->throttles[i].used && st->throttles[i].target_hash == h)
-                        return &st->throttles[i];
-        return NULL;
+                        return (int) i;
+        return -1;
+}
+
+static void throttle_hold_clear(PolicyState *st, ThrottleHold *t) {
+        *t = (ThrottleHold) {};
+        st->n_throttles--;
 }
 
 static void throttle_hold_drop(PolicyState *st, uint64_t h) {
-        ThrottleHold *t = throttle_hold_find(st, h);
+        int i = throttle_hold_index(st, h);
 
-        if (!t)
-                return;
-        *t = (ThrottleHold) {};
-        st->n_throttles--;
+        if (i >= 0)
+                throttle_hold_clear(st, &st->throttles[i]);
 }
 
 /* A lowered memory.high starts a hold; lowering it again (the ratchet) keeps the first one.
  * When the table is full the hold is not kept: the daemon then restores that cgroup when the
  * ladder steps down to observe, as it does for every throttle the policy does not hold. */
 static void throttle_hold_add(PolicyState *st, uint64_t h, uint64_t now_usec) {
-        if (throttle_hold_find(st, h))
+        if (throttle_hold_index(st, h) >= 0)
                 return;
         for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++)
                 if (!st->throttles[i].used) {
@@ -182,15 +185,7 @@ static void throttle_hold_add(PolicyState *st, uint64_t h, uint64_t now_usec) {
 }
 
 bool policy_throttle_held(const PolicyState *st, const char *cgroup) {
-        uint64_t h;
-
-        if (!st || !cgroup || st->n_throttles == 0)
-                return false;
-        h = hash_path(cgroup);
-        for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++)
-                if (st->throttles[i].used && st->throttles[i].target_hash == h)
-                        return true;
-        return false;
+        return st && cgroup && st->n_throttles > 0 && throttle_hold_index(st, hash_path(cgroup)) >= 0;
 }
 
 void policy_throttle_released(PolicyState *st, const char *cgroup) {
@@ -227,8 +222,7 @@ static void throttles_update(PolicyState *st, const Snapshot *s, int ret_index[s
                 if (!t->used)
                         continue;
                 if (ret_index[i] < 0) {
-                        *t = (ThrottleHold) {};
-                        st->n_throttles--;
+                        throttle_hold_clear(st, t);
                         continue;
                 }
                 cs = &s->cgroups[ret_index[i]];
@@ -480,6 +474,22 @@ static void set_target(Decision *d, const Snapshot *s, const Candidate *c) {
         d->score_permyriad = c->score;
 }
 
+/* The kill of cgroup idx under its policy pol: its largest unprotected process (process scope)
+ * or the cgroup, SIGTERM with the escalation delay or SIGKILL. False when every process in it
+ * is protected. */
+static bool plan_kill_of(Decision *d, const CgroupPolicy *pol, const PolicyContext *ctx, size_t idx, const char **ret_what) {
+        d->action = ACTION_KILL;
+        if (pol->kill_scope == KILL_SCOPE_PROCESS) {
+                d->target_pid = largest_process(ctx, idx);
+                if (d->target_pid == 0 && ctx && ctx->procs)
+                        return false;
+        }
+        d->signal = pol->kill_escalation_usec > 0 ? SIGTERM : SIGKILL;
+        d->value = pol->kill_escalation_usec;
+        *ret_what = d->signal == SIGTERM ? "SIGTERM" : "SIGKILL";
+        return true;
+}
+
 /* Try to fill an action for rung r; false if this rung has nothing to do. */
 static bool plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
                       const PolicyContext *ctx, const char **ret_what) {
@@ -498,16 +508,7 @@ static bool plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
                 if (c.index < 0)
                         return false;
                 set_target(d, s, &c);
-                d->action = ACTION_KILL;
-                if (c.policy->kill_scope == KILL_SCOPE_PROCESS) {
-                        d->target_pid = largest_process(ctx, (size_t) c.index);
-                        if (d->target_pid == 0 && ctx && ctx->procs)
-                                return false;   /* every process in it is protected */
-                }
-                d->signal = c.policy->kill_escalation_usec > 0 ? SIGTERM : SIGKILL;
-                d->value = c.policy->kill_escalation_usec;
-                *ret_what = d->signal == SIGTERM ? "SIGTERM" : "SIGKILL";
-                return true;
+                return plan_kill_of(d, c.policy, ctx, (size_t) c.index, ret_what);
         }
         case RUNG_THROTTLE: {
                 int within = f->soonest_cgroup >= 0 ? (int) f->cgroups[f->soonest_cgroup].snapshot_index : -1;
@@ -908,21 +909,14 @@ static bool plan_throttle_kill(PolicyState *st, const PolicyConfig *cfg, const S
                 d.rung = RUNG_KILL;
                 d.horizon_usec = g->horizon_usec[RUNG_KILL];
                 d.act = true;
-                d.action = ACTION_KILL;
                 d.reason = "throttled";
                 cf = forecast_of(f, (size_t) idx[i]);
                 set_target(&d, s, &(Candidate) { .index = idx[i], .policy = pol,
                                                  .growth = cf ? cf->growth_bytes_per_sec : 0,
                                                  .over = over_protection(&s->cgroups[idx[i]]),
                                                  .psi = cf ? cf->psi_full_share_permyriad : 0 });
-                if (pol->kill_scope == KILL_SCOPE_PROCESS) {
-                        d.target_pid = largest_process(ctx, (size_t) idx[i]);
-                        if (d.target_pid == 0 && ctx && ctx->procs)
-                                continue;   /* every process in it is protected */
-                }
-                d.signal = pol->kill_escalation_usec > 0 ? SIGTERM : SIGKILL;
-                d.value = pol->kill_escalation_usec;
-                what = d.signal == SIGTERM ? "SIGTERM" : "SIGKILL";
+                if (!plan_kill_of(&d, pol, ctx, (size_t) idx[i], &what))
+                        continue;   /* every process in it is protected */
                 hold_back(st, cfg, &d, now);
                 if (!d.act)
                         continue;

@@ -349,27 +349,11 @@ def snapshot_controls(root):
     return out
 
 
-THROTTLE = """
-[Global]
-Mode=enforce
-SampleIntervalMin=50ms
-SampleIntervalMax=200ms
-HorizonTune=60s
-HorizonReclaim=8s
-HorizonThrottle=5s
-HorizonKill=1s
-RungHold=1s
-PostActionDelay=0
-RateLimitReclaim=500ms
-RateLimitThrottle=500ms
-
-[Policy "system.slice/leaker.service"]
-KillScope=cgroup
-ReclaimStep=16M
-MemoryHighFloor=64M
-ThrottleReleaseAfter=3s
-ThrottleKillAfter={kill_after}
-"""
+def throttle_config(kill_after):
+    """FAST with a kill horizon short enough that the throttle comes first, and the throttle
+    keys on the leaker's policy."""
+    return FAST.replace("HorizonKill=3s", "HorizonKill=1s").replace(
+        "MemoryHighFloor=64M\n", f"MemoryHighFloor=64M\nThrottleReleaseAfter=3s\nThrottleKillAfter={kill_after}\n", 1)
 
 
 class ThrottledLeak:
@@ -402,7 +386,7 @@ def scenario_throttle():
         try:
             leaker, innocent, protected = leak_tree(root)
             leak = ThrottledLeak(leaker)
-            d = Daemon(root, THROTTLE.format(kill_after=kill_after), args=["--verbose"])
+            d = Daemon(root, throttle_config(kill_after), args=["--verbose"])
             d.wait_ready()
             expect(wait_for(leak.lowered, 60, tick=leak.tick), f"[ThrottleKillAfter={kill_after}] memory.high of the leaker lowered", d)
             high = int(leaker.control("memory.high"))
