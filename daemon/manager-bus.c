@@ -1149,7 +1149,7 @@ static int method_start_recording(sd_bus_message *msg, void *userdata, sd_bus_er
                                          BUS(m)->recording_path[0] ? " to " : " (--record)", BUS(m)->recording_path);
         r = manager_record_open(m, path);
         if (r < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_RECORDING_FAILED, "Cannot record to %s: %s", path, strerror(-r));
+                return sd_bus_error_setf(error, BUS_ERROR_RECORDING_FAILED, "Cannot record to %s: %s", path, trace_strerror(r));
         snprintf(BUS(m)->recording_path, sizeof(BUS(m)->recording_path), "%s", path);
         return sd_bus_reply_method_return(msg, NULL);
 }

@@ -414,7 +414,8 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         if (opt->record_path) {
                 r = manager_record_open(m, opt->record_path);
                 if (r < 0)
-                        FAIL(EXIT_MEMTIDE_RECORD, log_error_errno(r, "Cannot record to %s: %m", opt->record_path));
+                        FAIL(EXIT_MEMTIDE_RECORD, log_error_errno(r, "Cannot record to %s: %s", opt->record_path,
+                                                                  trace_strerror(r)));
         }
 
         /* signals, PSI, first sample, timers */

@@ -19,8 +19,13 @@
  *
  * Limits: the whole decompressed trace must fit in memory (TRACE_SIZE_MAX); the path table
  * grows by doubling and holds every distinct path of the trace.
+ *
+ * zlib is not linked: the first trace opened for reading or writing dlopen()s libz.so.1 and
+ * every gz* call goes through a pointer resolved then (zlib_load() below), so a daemon that
+ * never records never maps it. Without the library, opening a trace file fails with -ELIBACC.
  */
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,6 +44,75 @@
 
 #define CGROUP_PREFIX "/sys/fs/cgroup"
 #define TRACE_META_MAX 64
+
+/* ---- zlib, resolved at run time ------------------------------------------------------------
+ * One pointer per gz* function this file calls, of the function's own type from <zlib.h> (a
+ * signature change is a compile error), and a #define sending the name to the pointer.
+ * Not thread-safe: a plain static state, because libmemcore's users (the daemon's event loop,
+ * memtidectl, the tests) open traces from one thread; pthread_once could not be reset by
+ * trace_zlib_reset_for_test() nor retry after a failure. */
+#define ZLIB_SONAME "libz.so.1"
+#define ZLIB_SYMBOLS(X) X(gzbuffer) X(gzclose_r) X(gzclose_w) X(gzdopen) X(gzerror) X(gzread) X(gzwrite)
+
+#define ZLIB_POINTER(name) static typeof(name) *sym_##name;
+ZLIB_SYMBOLS(ZLIB_POINTER)
+#undef ZLIB_POINTER
+
+static void *zlib_handle;                  /* NULL until loaded; stays loaded */
+static const char *zlib_soname = ZLIB_SONAME;
+static char zlib_failure[160];             /* dlerror() of the last failed attempt */
+
+/* Open zlib and resolve every symbol above unless done already. Returns 0, or -ELIBACC with
+ * dlerror()'s text kept for trace_strerror(). A failure is not remembered: the next trace
+ * opened tries again (a dlopen() that fails costs a path search, and traces are rare). */
+static int zlib_load(void) {
+        void *dl;
+
+        if (zlib_handle)
+                return 0;
+        dl = dlopen(zlib_soname, RTLD_NOW | RTLD_LOCAL);
+#define ZLIB_RESOLVE(name)                                                                          \
+        if (dl) {                                                                                   \
+                *(void **) &sym_##name = dlsym(dl, #name);                                          \
+                if (!sym_##name) {                                                                  \
+                        snprintf(zlib_failure, sizeof zlib_failure, "%s", dlerror() ?: #name " missing"); \
+                        (void) dlclose(dl);                                                         \
+                        return -ELIBACC;                                                            \
+                }                                                                                   \
+        }
+        ZLIB_SYMBOLS(ZLIB_RESOLVE)
+#undef ZLIB_RESOLVE
+        if (!dl) {
+                snprintf(zlib_failure, sizeof zlib_failure, "%s", dlerror() ?: "unknown error");
+                return -ELIBACC;
+        }
+        zlib_handle = dl;
+        return 0;
+}
+
+void trace_zlib_reset_for_test(const char *soname) {
+        if (zlib_handle)
+                (void) dlclose(zlib_handle);
+        zlib_handle = NULL;
+        zlib_soname = soname ?: ZLIB_SONAME;
+}
+
+const char *trace_strerror(int error) {
+        static char msg[sizeof zlib_failure + 64];
+
+        if (error != -ELIBACC)
+                return strerror(error < 0 ? -error : error);
+        snprintf(msg, sizeof msg, "zlib could not be loaded (%s)", zlib_failure);
+        return msg;
+}
+
+#define gzbuffer sym_gzbuffer
+#define gzclose_r sym_gzclose_r
+#define gzclose_w sym_gzclose_w
+#define gzdopen sym_gzdopen
+#define gzerror sym_gzerror
+#define gzread sym_gzread
+#define gzwrite sym_gzwrite
 
 typedef struct TracePath {
         const char *path;                  /* points into the buffer, not NUL-terminated */
@@ -492,6 +566,12 @@ int trace_reader_open(const char *path, TraceReader **ret, char *ret_error) {
 
         if (!path || !ret)
                 return -EINVAL;
+        k = zlib_load();
+        if (k < 0) {
+                if (ret_error)
+                        snprintf(ret_error, TRACE_ERROR_MAX, "%s", trace_strerror(k));
+                return k;
+        }
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -978,10 +1058,16 @@ static _printf_(2, 3) int writer_printf(TraceWriter *w, const char *fmt, ...) {
 
 int trace_writer_open_fd(int fd, bool gzip, TraceWriter **ret) {
         TraceWriter *w;
+        int k;
 
         if (fd < 0 || !ret) {
                 safe_close(fd);
                 return -EINVAL;
+        }
+        k = zlib_load();
+        if (k < 0) {
+                safe_close(fd);
+                return k;
         }
         w = calloc(1, sizeof *w);
         if (!w) {
@@ -995,7 +1081,7 @@ int trace_writer_open_fd(int fd, bool gzip, TraceWriter **ret) {
                 return -ENOMEM;
         }
         if (writer_put(w, "memtide-trace 1\n", 16) < 0) {
-                int k = w->error;
+                k = w->error;
                 trace_writer_free(w);
                 return k;
         }
@@ -1004,10 +1090,13 @@ int trace_writer_open_fd(int fd, bool gzip, TraceWriter **ret) {
 }
 
 int trace_writer_open(const char *path, bool gzip, TraceWriter **ret) {
-        int fd;
+        int fd, k;
 
         if (!path || !ret)
                 return -EINVAL;
+        k = zlib_load();                   /* before creating the file: none is left behind */
+        if (k < 0)
+                return k;
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
         if (fd < 0)
                 return -errno;

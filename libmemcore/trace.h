@@ -9,7 +9,10 @@
  * (procfs.h, cgroupfs.h).
  *
  * Both directions go through zlib's gz* stream functions: a reader accepts plain and gzip
- * files alike (zlib detects the magic), a writer compresses when asked.
+ * files alike (zlib detects the magic), a writer compresses when asked. zlib is loaded at run
+ * time (dlopen of libz.so.1) by the first trace file opened, not linked: every function that
+ * opens a trace file returns -ELIBACC when the library cannot be loaded, and
+ * trace_strerror(-ELIBACC) says so with the loader's reason.
  *
  * The reader loads the whole (decompressed) file into memory once — recordings are a few MiB —
  * and then walks it. File contents are never copied: the table of "last content seen for each
@@ -71,12 +74,13 @@ typedef struct TraceRecord {
 typedef struct TraceReader TraceReader;
 
 /* Open a trace file (plain or gzip) and check its header line ("memtide-trace 1").
- * Returns 0, or -ENOENT/-EACCES/... from open, -EFBIG above TRACE_SIZE_MAX, -EIO for a corrupt
- * gzip stream, -EPROTONOSUPPORT for a version other than 1, -EBADMSG for a missing header,
- * -ENOMEM. On an error after the file was opened, *ret_error (if non-NULL, TRACE_ERROR_MAX
- * bytes) receives a message naming the byte offset. */
+ * Returns 0, or -ELIBACC when zlib cannot be loaded, -ENOENT/-EACCES/... from open, -EFBIG
+ * above TRACE_SIZE_MAX, -EIO for a corrupt gzip stream, -EPROTONOSUPPORT for a version other
+ * than 1, -EBADMSG for a missing header, -ENOMEM. On -ELIBACC or an error after the file was
+ * opened, *ret_error (if non-NULL, TRACE_ERROR_MAX bytes) receives a message (naming the byte
+ * offset for a bad header). */
 int trace_reader_open(const char *path, TraceReader **ret, char *ret_error);
-/* Same over a memory buffer (copied). */
+/* Same over a memory buffer (copied); needs no zlib. */
 int trace_reader_open_memory(const void *data, size_t len, TraceReader **ret, char *ret_error);
 /* Accepts NULL, returns NULL. */
 TraceReader *trace_reader_free(TraceReader *r);
@@ -131,10 +135,11 @@ TraceEventKind trace_event_kind_from_string(const char *s);
 typedef struct TraceWriter TraceWriter;
 
 /* Create path (O_CREAT|O_TRUNC|O_CLOEXEC, mode 0640) and write the header line. gzip selects
- * compression. Returns 0 or a negative errno. */
+ * compression. Returns 0, -ELIBACC when zlib cannot be loaded (checked first: no file is
+ * created then), or another negative errno (from open(), -ENOMEM, a write error). */
 int trace_writer_open(const char *path, bool gzip, TraceWriter **ret);
 /* Same on an open fd, which the writer takes over (closed by trace_writer_close()/free(),
- * also on failure). */
+ * also on failure, -ELIBACC included). */
 int trace_writer_open_fd(int fd, bool gzip, TraceWriter **ret);
 /* "meta key=value". Only before the first sample or event (-EBUSY after); key and value must
  * be non-empty without whitespace or '=' in the key (-EINVAL). */
@@ -156,6 +161,14 @@ TraceWriter *trace_writer_free(TraceWriter *w);
 static inline void trace_writer_freep(TraceWriter **w) {
         trace_writer_free(*w);
 }
+
+/* Text for an error of the functions above: for -ELIBACC "zlib could not be loaded (<the
+ * dynamic loader's reason>)", else strerror(). The string lives until the next call. */
+const char *trace_strerror(int error);
+
+/* Tests only: unload zlib and make the next trace opened load soname instead of libz.so.1
+ * (NULL restores libz.so.1), to exercise the -ELIBACC path. No trace may be open. */
+void trace_zlib_reset_for_test(const char *soname);
 
 /* Percent-encode s into buf (size n) so that it holds no whitespace, '%', '=' or control
  * bytes. Returns the length, or -ENOBUFS if it does not fit. */

@@ -3,7 +3,8 @@
 /*
  * Trace reader and writer: round trips (plain and gzip), byte-counted contents that look like
  * markers, events and their fields, the bad-input table (each with its errno and the line it
- * names), writer refusals, and a replay of a real recording into Snapshots.
+ * names), writer refusals, a replay of a real recording into Snapshots, and the -ELIBACC
+ * contract when zlib (loaded at run time) cannot be loaded.
  */
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cmocka.h>
 
@@ -353,6 +353,60 @@ static void test_mutations(void **state) {
         }
 }
 
+/* zlib missing, through trace_zlib_reset_for_test(): a soname that does not exist, then a
+ * library that exists without the gz* symbols. Every file entry point gives -ELIBACC with a
+ * message naming zlib, the writer creates no file and closes the fd it was given, a memory
+ * trace still opens; then back to libz.so.1, which loads again. */
+static void test_zlib_missing(void **state) {
+        static const char mem[] = "memtide-trace 1\n";
+        static const struct {
+                const char *soname;
+                const char *reason;            /* part of the loader's message */
+        } cases[] = {
+                { "libmemtide-no-such-zlib.so.1", "libmemtide-no-such-zlib.so.1" },
+                { "libm.so.6", "gz" },
+        };
+        char *p = tmp_path(".trace.gz"), *q = tmp_path(".new.trace");
+        char err[TRACE_ERROR_MAX];
+        TraceReader *r = NULL;
+        TraceWriter *w = NULL;
+
+        write_sample_trace(p, true);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                trace_zlib_reset_for_test(cases[i].soname);
+                err[0] = 0;
+                assert_int_equal(trace_reader_open(p, &r, err), -ELIBACC);
+                assert_null(r);
+                if (!strstr(err, "zlib could not be loaded") || !strstr(err, cases[i].reason))
+                        fail_msg("%s: reader message \"%s\"", cases[i].soname, err);
+                if (!strstr(trace_strerror(-ELIBACC), cases[i].reason))
+                        fail_msg("%s: trace_strerror \"%s\"", cases[i].soname, trace_strerror(-ELIBACC));
+
+                assert_int_equal(trace_writer_open(q, false, &w), -ELIBACC);
+                assert_null(w);
+                assert_int_equal(access(q, F_OK), -1);
+                assert_int_equal(errno, ENOENT);
+
+                int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                assert_true(fd >= 0);
+                assert_int_equal(trace_writer_open_fd(fd, true, &w), -ELIBACC);
+                assert_null(w);
+                assert_int_equal(fcntl(fd, F_GETFD), -1);      /* taken over and closed */
+
+                assert_int_equal(trace_reader_open_memory(mem, sizeof mem - 1, &r, err), 0);
+                r = trace_reader_free(r);
+        }
+
+        trace_zlib_reset_for_test(NULL);
+        assert_int_equal(trace_reader_open(p, &r, err), 0);
+        assert_string_equal(trace_reader_meta(r, "scenario"), "T1");
+        r = trace_reader_free(r);
+        assert_string_equal(trace_strerror(-ENOENT), strerror(ENOENT));
+        unlink(p);
+        free(p);
+        free(q);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
@@ -361,6 +415,7 @@ int main(void) {
                 cmocka_unit_test(test_writer_refusals),
                 cmocka_unit_test(test_replay_real),
                 cmocka_unit_test(test_mutations),
+                cmocka_unit_test(test_zlib_missing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
