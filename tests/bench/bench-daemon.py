@@ -20,6 +20,15 @@ full set of memory files and a slowly changing memory.current), sampling at 10 H
             the 200 cgroups stay fixture files (opened by name at each reading: on a real
             cgroup2 mount their memory.current and memory.pressure stay open too, so this still
             overstates what the cgroups cost). Dry-run: nothing is written to /proc/sys.
+  D-Bus     with --bus (benchmark bench-daemon-bus): memtided serves its interface on a private
+            bus (--bus=private, its own dbus-daemon), as it serves the system bus on a host;
+            --root's default is no bus. The bus code and the forecasts kept for the bus's
+            properties are in the figures then.
+  floor     with --reference PATH (wake-reference.c), run beside memtided over the same
+            seconds: the CPU of a process that only wakes at 10 Hz, and of one that also reads
+            proc/meminfo as memtided does. What a wakeup costs is the machine's (tens of µs in
+            a virtual machine, a few on bare metal); memtided's own work is its figure less the
+            wake-only one
   syscalls  with MEMTIDE_BENCH_STRACE=1 and strace installed: `strace -c` attached for the
             last MEMTIDE_BENCH_STRACE_SECONDS (default 20: the calm cgroup readings come in
             one sample every 5 s, a window not a multiple of that miscounts them), printed per
@@ -180,22 +189,54 @@ def strace_counts(pid, seconds):
     return counts
 
 
+def start_references(exe, seconds, root_dir):
+    """The wake-only and the meminfo reference processes, started now for `seconds`."""
+    if not exe:
+        return []
+    return [(kind, subprocess.Popen([exe, kind, str(seconds), str(HZ), *([root_dir] if kind == "meminfo" else [])],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            for kind in ("wake", "meminfo")]
+
+
+def reference_us(procs):
+    """{kind: µs of CPU per wakeup} of the finished reference processes (None: it failed)."""
+    res = {}
+    for kind, p in procs:
+        out, err = p.communicate(timeout=60)
+        f = dict(kv.split("=", 1) for kv in out.split() if "=" in kv)
+        if p.returncode != 0 or "cpu_ns" not in f:
+            print(f"  reference '{kind}' failed (rc {p.returncode}): {err.strip()}")
+            res[kind] = None
+        else:
+            res[kind] = int(f["cpu_ns"]) / 1e3 / max(1, int(f["wakes"]))
+    return res
+
+
 def main():
     seconds = float(os.environ.get("MEMTIDE_BENCH_SECONDS", "60"))
+    argv = sys.argv[1:]
+    real_proc = "--real-proc" in argv
+    with_bus = "--bus" in argv
+    if with_bus and not shutil.which("dbus-daemon"):
+        print("SKIP: --bus needs dbus-daemon (apt-get install dbus)")
+        sys.exit(77)
     root = FixtureRoot()
-    real_proc = "--real-proc" in sys.argv[1:]
+    reference = argv[argv.index("--reference") + 1] if "--reference" in argv[:-1] else None
     if real_proc:
         shutil.rmtree(root.path("proc"))
         os.symlink("/proc", root.path("proc"))
     try:
         svcs = [root.add_service(f"system.slice/svc-{i}.service", (50 + i) * MIB, 1024 * MIB) for i in range(N_CGROUPS)]
         args = ["--mode=dry-run", "--interval", str(1.0 / HZ), "--max-cgroups", str(N_CGROUPS + 16)]
+        if with_bus:
+            args.append("--bus=private")
         mlock = os.geteuid() == 0          # mlockall() needs CAP_IPC_LOCK (or a large RLIMIT_MEMLOCK)
         d = Daemon(root, "[Global]\nMode=dry-run\n", args=args, mlock=mlock)
         d.wait_ready()
         pid = d.proc.pid
 
         time.sleep(2.0)                      # startup, first walk, the forecaster's rings filling
+        refs = start_references(reference, seconds, "/" if real_proc else root.dir)
         c0, t0 = cpu_seconds(pid), time.monotonic()
         end = t0 + seconds
         k = 0
@@ -206,6 +247,7 @@ def main():
             time.sleep(0.05)
         c1, t1 = cpu_seconds(pid), time.monotonic()
         user, system = cpu_split(pid)
+        floor = reference_us(refs)
         print_rss_breakdown(pid)
         calls = None
         strace_s = float(os.environ.get("MEMTIDE_BENCH_STRACE_SECONDS", "20"))
@@ -217,6 +259,7 @@ def main():
 
         share = (c1 - c0) / (t1 - t0) * 100.0
         print(f"memtided, {N_CGROUPS} fixture cgroups, {'real /proc' if real_proc else 'fixture /proc'}, "
+              f"{'D-Bus on a private bus' if with_bus else 'no D-Bus'}, "
               f"{HZ} Hz sampling, {t1 - t0:.0f} s, "
               f"mlockall {'on (MCL_ONFAULT)' if mlock else 'off (not root)'}:")
         print(f"  RSS (VmHWM): {hwm / 1024:.2f} MiB (target <= 4 MiB); VmRSS {rss / 1024:.2f} MiB, VmLck {lck / 1024:.2f} MiB")
@@ -224,6 +267,14 @@ def main():
               f"{share:.3f} % of one core (target <= 0.1 %)")
         print(f"  per sample: {(c1 - c0) / ((t1 - t0) * HZ) * 1e6:.0f} us CPU; over the whole life "
               f"user {user:.2f} s, system {system:.2f} s")
+        per_sample = (c1 - c0) / ((t1 - t0) * HZ) * 1e6
+        if floor.get("wake") is not None:
+            print(f"  floor, over the same seconds: a process that only wakes at {HZ} Hz costs {floor['wake']:.0f} us a "
+                  f"wakeup = {floor['wake'] * HZ / 1e4:.3f} % of one core", end="")
+            if floor.get("meminfo") is not None:
+                print(f"; one that also reads proc/meminfo {floor['meminfo']:.0f} us = "
+                      f"{floor['meminfo'] * HZ / 1e4:.3f} %", end="")
+            print(f"\n  memtided's own work: {per_sample - floor['wake']:.0f} us per sample above the wake-only floor")
         if calls is not None:
             total = sum(calls.values())
             top = ", ".join(f"{k} {v / (strace_s * HZ):.1f}" for k, v in sorted(calls.items(), key=lambda kv: -kv[1])[:8])
