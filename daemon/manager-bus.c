@@ -559,7 +559,7 @@ static void fill_forecast(Manager *m, Dict *d) {
 
         d_open(d, "cgroups", "aa{sv}");
         for (size_t i = 0; i < BUS(m)->n_cgroup_fc; i++) {
-                const CgroupForecast *c = &BUS(m)->cgroup_fc[i].f;
+                const CgroupForecast *c = &BUS(m)->cgroup_fc[i];
                 d_begin(d);
                 d_s(d, "path", c->path);
                 d_t(d, "current_bytes", c->current_bytes);
@@ -597,10 +597,10 @@ static char *rungs_string(uint32_t mask, char *buf, size_t n) {
 static const CgroupForecast *cgroup_forecast(const ManagerBus *b, const CgroupSample *cs, size_t index) {
         /* the walk order is stable: the same index first, then a search */
         if (index < b->n_cgroup_fc && streq(b->cgroup_fc[index].path, cs->path))
-                return &b->cgroup_fc[index].f;
+                return &b->cgroup_fc[index];
         for (size_t i = 0; i < b->n_cgroup_fc; i++)
                 if (streq(b->cgroup_fc[i].path, cs->path))
-                        return &b->cgroup_fc[i].f;
+                        return &b->cgroup_fc[i];
         return NULL;
 }
 
@@ -1259,12 +1259,18 @@ void manager_bus_forecast(Manager *m, const Forecast *fc) {
                 return;
         b->forecast = fc;
         if (fc && fc->n_cgroups > 0) {
-                size_t n = MC_MIN(fc->n_cgroups, m->opt.max_cgroups);
+                size_t n = MC_MIN(fc->n_cgroups, m->opt.max_cgroups), used = 0;
                 for (size_t i = 0; i < n; i++) {
-                        BusCgroupForecast *c = &b->cgroup_fc[i];
-                        c->f = fc->cgroups[i];
-                        snprintf(c->path, sizeof(c->path), "%s", fc->cgroups[i].path ?: "");
-                        c->f.path = c->path;
+                        /* at most MC_CGROUP_PATH_MAX bytes each: n of them fit */
+                        const char *p = fc->cgroups[i].path ?: "";
+                        size_t len = strnlen(p, MC_CGROUP_PATH_MAX - 1);
+                        char *copy = b->cgroup_fc_paths + used;
+
+                        memcpy(copy, p, len);
+                        copy[len] = 0;
+                        used += len + 1;
+                        b->cgroup_fc[i] = fc->cgroups[i];
+                        b->cgroup_fc[i].path = copy;
                 }
                 b->n_cgroup_fc = n;
         }
@@ -1493,9 +1499,11 @@ int manager_bus_setup(Manager *m, const char *spec) {
                 return log_error_errno(ENOMEM, "Out of memory");
         b->history = calloc(MANAGER_BUS_HISTORY_MAX, sizeof(*b->history));
         b->cgroup_fc = calloc(m->opt.max_cgroups ?: 1, sizeof(*b->cgroup_fc));
-        if (!b->history || !b->cgroup_fc) {
+        b->cgroup_fc_paths = mc_pages_reserve((m->opt.max_cgroups ?: 1) * MC_CGROUP_PATH_MAX);
+        if (!b->history || !b->cgroup_fc || !b->cgroup_fc_paths) {
                 free(b->history);
                 free(b->cgroup_fc);
+                mc_pages_release(b->cgroup_fc_paths, (m->opt.max_cgroups ?: 1) * MC_CGROUP_PATH_MAX);
                 free(b);
                 return log_error_errno(ENOMEM, "Out of memory");
         }
@@ -1548,6 +1556,7 @@ void manager_bus_done(Manager *m) {
                 sd_bus_slot_unref(b->filter_slot);
                 free(b->history);
                 free(b->cgroup_fc);
+                mc_pages_release(b->cgroup_fc_paths, (m->opt.max_cgroups ?: 1) * MC_CGROUP_PATH_MAX);
                 free(b);
                 m->bus_state = NULL;
         }

@@ -96,13 +96,6 @@ typedef struct BusClient {
         uint64_t last_usec;              /* last call, for LRU replacement */
 } BusClient;
 
-/* A cgroup's forecast kept from the last sample that read the cgroups (calm samples in between
- * feed the forecaster no cgroups), with its own copy of the path. */
-typedef struct BusCgroupForecast {
-        CgroupForecast f;                /* f.path points to path below */
-        char path[MC_CGROUP_PATH_MAX];
-} BusCgroupForecast;
-
 typedef struct ManagerBus {
         sd_bus_slot *vtable_slot;
         sd_bus_slot *filter_slot;
@@ -119,8 +112,15 @@ typedef struct ManagerBus {
         size_t n_history, history_head;
         uint64_t history_seq;
         char recording_path[4096];       /* "" when not recording (or --record) */
-        BusCgroupForecast *cgroup_fc;    /* max_cgroups entries, allocated at setup */
+        /* The cgroups' forecasts kept from the last sample that read the cgroups (calm samples
+         * in between feed the forecaster no cgroups), with their own copies of the paths,
+         * packed one after the other in cgroup_fc_paths (rewritten whole at each copy: only
+         * the bytes of the paths are touched, not MC_CGROUP_PATH_MAX per cgroup). */
+        CgroupForecast *cgroup_fc;       /* max_cgroups entries, allocated at setup; .path
+                                          * points into cgroup_fc_paths */
         size_t n_cgroup_fc;
+        char *cgroup_fc_paths;           /* max_cgroups × MC_CGROUP_PATH_MAX bytes of
+                                          * mc_pages_reserve() */
         VmTunables tunables;             /* last read (the manager reads them every few samples) */
         bool have_tunables;
         uint64_t kernel_oom_kills;       /* victims the kernel OOM killer chose, seen by BPF */

@@ -299,7 +299,7 @@ static int walk_cb(const char *path, unsigned depth, int policy_index, void *use
 
         if (!path[0] || policy_index < 0)
                 return 0;  /* the root has no limits to forecast; unmatched cgroups are not ours */
-        if (cur->n_cgroups >= cur->n_cgroups_max) {
+        if (m->walk_n >= cur->n_cgroups_max) {
                 if (!m->cgroups_truncated_logged)
                         log_warning("More than %zu cgroups: sampling the first %zu found, ignoring the rest (raise --max-cgroups)",
                                     cur->n_cgroups_max, cur->n_cgroups_max);
@@ -310,16 +310,20 @@ static int walk_cb(const char *path, unsigned depth, int policy_index, void *use
          * cgroup_dirs[k] its directory: kept when the walk finds the same cgroup at the same
          * place (the order is stable), else closed. A cgroup the list had keeps its reading
          * and its schedule (the readings below decide when it is read); one new to the list
-         * is read whole now. */
-        k = cur->n_cgroups;
+         * is read whole now. The old entries past k stay counted in cur->n_cgroups until the
+         * walk ends, so that storing a new path (which may compact the path arena) keeps
+         * theirs. */
+        k = m->walk_n;
         same = k < m->walk_old_n && streq(cur->cgroups[k].path, path);
         if (same) {
-                cur->n_cgroups++;
+                m->walk_n++;
                 return 0;
         }
         source_cgroup_dir_close(&m->cgroup_dirs[k]);
         m->cgroup_state[k] = (ManagerCgroupState) {};
         r = read_cgroup_slot(m, cur, k, path, SOURCE_CGROUP_ALL, m->walk_now_usec);
+        if (r >= 0)
+                r = snapshot_cgroup_set_path(cur, &cur->cgroups[k], path);
         if (r < 0) {
                 source_cgroup_dir_close(&m->cgroup_dirs[k]);
                 m->cgroup_state[k] = (ManagerCgroupState) {};
@@ -337,7 +341,8 @@ static int walk_cb(const char *path, unsigned depth, int policy_index, void *use
                 log_debug_errno(r, "Reading cgroup %s failed, skipping it: %m", path);
                 return 0;
         }
-        cur->n_cgroups++;
+        m->walk_n++;
+        cur->n_cgroups = MC_MAX(m->walk_n, m->walk_old_n);
         return 0;
 }
 
@@ -402,11 +407,12 @@ static bool manager_read_cgroups(Manager *m, Snapshot *cur, uint64_t now, bool b
                 m->cgroup_state[i].read_what = 0;
         if (walk) {
                 m->walk_old_n = n;
+                m->walk_n = 0;
                 m->walk_now_usec = now;
-                cur->n_cgroups = 0;
                 r = cgroup_walk(&m->cgroups, m->config, "", 0, walk_cb, m);
                 if (r < 0 && r != -ENOBUFS)
                         log_debug_errno(r, "cgroup walk failed, keeping what it found: %m");
+                cur->n_cgroups = m->walk_n;
                 m->walk_old_n = 0;
                 m->walk_usec = now;
                 m->walk_now = false;
@@ -496,19 +502,12 @@ static bool manager_read_cgroups(Manager *m, Snapshot *cur, uint64_t now, bool b
         return any;
 }
 
-/* The one cgroups[] array moves to the snapshot being filled: the previous snapshot's cgroup
- * readings are never needed again once the list is taken over. */
+/* The one cgroups[] array, with the path arena its entries point into, moves to the snapshot
+ * being filled: the previous snapshot's cgroup readings are never needed again once the list
+ * is taken over. */
 static void move_cgroups(Snapshot *to, Snapshot *from) {
-        CgroupSample *t = to->cgroups;
-        size_t n = to->n_cgroups, max = to->n_cgroups_max;
-
-        to->cgroups = from->cgroups;
-        to->n_cgroups = from->n_cgroups;
-        to->n_cgroups_max = from->n_cgroups_max;
+        snapshot_swap_cgroups(to, from);
         to->have = (to->have & ~(uint32_t) SNAPSHOT_HAVE_CGROUPS) | (from->have & SNAPSHOT_HAVE_CGROUPS);
-        from->cgroups = t;
-        from->n_cgroups = n;
-        from->n_cgroups_max = max;
         from->have &= ~(uint32_t) SNAPSHOT_HAVE_CGROUPS;
 }
 

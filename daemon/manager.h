@@ -201,6 +201,7 @@ struct Manager {
         bool cgroups_truncated_logged;
         bool cgroup_path_too_long_logged;
         size_t walk_old_n;               /* during a walk: the length of the list it replaces */
+        size_t walk_n;                   /* during a walk: the entries it listed so far */
         uint64_t walk_now_usec;          /* during a walk: the sample's time */
         unsigned full_read_actions;      /* n_actions at the last reading of all cgroups whole */
         int source_errors_logged;        /* SOURCE_* bits whose failure was logged once */

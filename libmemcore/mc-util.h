@@ -3,7 +3,8 @@
 
 /*
  * Small helpers shared by every part of memtide: cleanup attributes, array sizes, min/max,
- * overflow-checked arithmetic. Header-only; nothing here allocates or logs.
+ * overflow-checked arithmetic, page reservations. Header-only; nothing here logs, and nothing
+ * allocates but mc_pages_reserve().
  */
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -80,6 +82,26 @@ static inline void closep(int *fd) {
         safe_close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
+
+/* size bytes of private zero pages for a buffer sized for its worst case of which only a part
+ * is ever written: a page stays out of the resident set until written. calloc() does not
+ * promise that: below glibc's mmap threshold (128 KiB at first, higher after frees) it takes
+ * the block from the heap and clears the part the heap had already mapped, up to M_TOP_PAD
+ * (128 KiB). NULL on failure or for size 0. */
+static inline void *mc_pages_reserve(size_t size) {
+        void *p;
+
+        if (size == 0)
+                return NULL;
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? NULL : p;
+}
+/* Unmap what mc_pages_reserve(size) returned; accepts NULL; returns NULL. */
+static inline void *mc_pages_release(void *p, size_t size) {
+        if (p)
+                (void) munmap(p, size);
+        return NULL;
+}
 
 static inline bool streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;

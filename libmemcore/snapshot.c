@@ -1,9 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshot: allocation, reset, copy and lookups of a Snapshot, and the name tables of its
- * enums. A Snapshot is one allocation for the fixed part plus two arrays (slab caches,
- * cgroups) sized once by snapshot_new(); nothing here allocates after that, so a daemon can
- * keep a ring of Snapshots and refill them at every tick.
+ * enums. A Snapshot is one allocation for the fixed part plus three arrays (slab caches,
+ * cgroups, the cgroups' path arena) sized once by snapshot_new(); nothing here allocates after
+ * that, so a daemon can keep a ring of Snapshots and refill them at every tick.
+ *
+ * The path arena: a cgroup's path is appended to one buffer reserved for the worst case
+ * (MC_CGROUP_PATH_MAX per cgroup) but touched only as far as paths were written, so an entry
+ * costs the bytes of its path instead of a fixed 512-byte array (~30-50 bytes for a systemd
+ * service; in memtided's benchmark, 200 cgroups in a 216-entry list, the array and its paths
+ * went from 184 KiB resident to 84 + 8). Strings are never written again once stored, so
+ * entries may share one. An entry that leaves the list leaves its
+ * string behind as garbage; when an append would take the used part past twice the bytes the
+ * list's paths need (and past one page), the live strings are slid down in address order
+ * (memmove, each to a lower or equal address, so a string is never overwritten before it
+ * moved) and their pointers rebased: the touched part stays about twice what is alive, and the
+ * amortised cost per append is a few bytes copied. Found-alive means pointed to by an entry
+ * below n_cgroups: other pointers into the arena go stale at a compaction.
  *
  * The name tables are generated from the X-macro lists of snapshot.h, so the strings the
  * parsers match and the strings printed back (CLI, journal, traces) are the same literals.
@@ -16,6 +29,13 @@
 #include "mc-util.h"
 #include "procfs.h"
 #include "snapshot.h"
+
+#define SWAP_TWO(x, y)                       \
+        do {                                 \
+                __typeof__(x) _t = (x);      \
+                (x) = (y);                   \
+                (y) = _t;                    \
+        } while (0)
 
 Snapshot *snapshot_new(size_t max_slab_caches, size_t max_cgroups) {
         Snapshot *s;
@@ -35,6 +55,18 @@ Snapshot *snapshot_new(size_t max_slab_caches, size_t max_cgroups) {
                         return snapshot_free(s);
         }
         s->n_cgroups_max = max_cgroups;
+        if (max_cgroups > 0) {
+                /* pages of its own, never cleared: those no path reached stay non-resident */
+                if (max_cgroups > SIZE_MAX / MC_CGROUP_PATH_MAX)
+                        return snapshot_free(s);
+                s->cgroup_paths.data = mc_pages_reserve(max_cgroups * MC_CGROUP_PATH_MAX);
+                if (!s->cgroup_paths.data)
+                        return snapshot_free(s);
+                s->cgroup_paths.capacity = max_cgroups * MC_CGROUP_PATH_MAX;
+                s->cgroup_paths.order = calloc(max_cgroups, sizeof(size_t));
+                if (!s->cgroup_paths.order)
+                        return snapshot_free(s);
+        }
         s->page_size = 4096;
         return s;
 }
@@ -44,6 +76,8 @@ Snapshot *snapshot_free(Snapshot *s) {
                 return NULL;
         free(s->slabinfo.caches);
         free(s->cgroups);
+        mc_pages_release(s->cgroup_paths.data, s->cgroup_paths.capacity);
+        free(s->cgroup_paths.order);
         free(s);
         return NULL;
 }
@@ -69,6 +103,110 @@ void snapshot_clear(Snapshot *s) {
         s->psi_cpu = (Psi) {};
         s->tunables = (VmTunables) {};
         s->n_cgroups = 0;
+        s->cgroup_paths.used = 0;
+}
+
+/* ---- the path arena ------------------------------------------------------------------------ */
+
+/* No compaction below this many bytes used: one page, touched anyway once any path is stored. */
+#define PATH_ARENA_SLACK_MIN_BYTES 4096
+
+/* Does p point into the written part of the arena? (As integers: p may point anywhere.) */
+static bool path_arena_holds(const SnapshotPathArena *a, const char *p) {
+        uintptr_t u = (uintptr_t) p, d = (uintptr_t) a->data;
+
+        return a->data && u >= d && u < d + a->used;
+}
+
+/* Store path (shorter than the room left, checked by the callers) and return the copy. */
+static const char *path_arena_append(SnapshotPathArena *a, const char *path) {
+        size_t n = strlen(path) + 1;
+        char *p;
+
+        if (n == 1)
+                return "";
+        p = a->data + a->used;
+        memmove(p, path, n);            /* path may be a stale pointer past `used` */
+        a->used += n;
+        return p;
+}
+
+/* Bytes the paths of entries [0, n_cgroups) but skip use in the arena, counted per entry (a
+ * shared string counts once per entry: an upper bound). */
+static size_t path_arena_live_bytes(const Snapshot *s, const CgroupSample *skip) {
+        size_t live = 0;
+
+        for (size_t i = 0; i < s->n_cgroups; i++)
+                if (&s->cgroups[i] != skip && path_arena_holds(&s->cgroup_paths, s->cgroups[i].path))
+                        live += strlen(s->cgroups[i].path) + 1;
+        return live;
+}
+
+static uintptr_t path_key(const CgroupSample *cg, size_t i) {
+        return (uintptr_t) cg[i].path;
+}
+
+static void order_sift_down(const CgroupSample *cg, size_t *o, size_t root, size_t n) {
+        for (;;) {
+                size_t child = 2 * root + 1;
+
+                if (child >= n)
+                        return;
+                if (child + 1 < n && path_key(cg, o[child + 1]) > path_key(cg, o[child]))
+                        child++;
+                if (path_key(cg, o[root]) >= path_key(cg, o[child]))
+                        return;
+                SWAP_TWO(o[root], o[child]);
+                root = child;
+        }
+}
+
+/* Heap sort of the indices o[0..n) by their entries' path pointers: in place, O(n log n) in
+ * any order (qsort() may allocate). */
+static void order_by_path(const CgroupSample *cg, size_t *o, size_t n) {
+        for (size_t i = n / 2; i-- > 0;)
+                order_sift_down(cg, o, i, n);
+        for (size_t end = n; end-- > 1;) {
+                SWAP_TWO(o[0], o[end]);
+                order_sift_down(cg, o, 0, end);
+        }
+}
+
+/* Slide the strings of entries [0, n_cgroups) but skip to the start of the arena in address
+ * order and rebase their pointers. An entry pointing into the string moved just before it (the
+ * same string, or a suffix of it) follows that string. Each string moves to an address at or
+ * below its own and above the end of every string moved before it, so memmove() never
+ * overwrites one that has not moved yet. */
+static void path_arena_compact(Snapshot *s, const CgroupSample *skip) {
+        SnapshotPathArena *a = &s->cgroup_paths;
+        const char *prev_old = NULL, *prev_nul = NULL;
+        char *prev_new = NULL;
+        size_t n = 0, top = 0;
+
+        for (size_t i = 0; i < s->n_cgroups; i++)
+                if (&s->cgroups[i] != skip && path_arena_holds(a, s->cgroups[i].path))
+                        a->order[n++] = i;
+        order_by_path(s->cgroups, a->order, n);
+
+        for (size_t k = 0; k < n; k++) {
+                CgroupSample *c = &s->cgroups[a->order[k]];
+                const char *p = c->path;
+                size_t len;
+
+                if (prev_old && p <= prev_nul) {
+                        c->path = prev_new + (p - prev_old);
+                        continue;
+                }
+                len = strlen(p) + 1;
+                memmove(a->data + top, p, len);
+                prev_old = p;
+                prev_nul = p + len - 1;
+                prev_new = a->data + top;
+                c->path = prev_new;
+                top += len;
+        }
+        a->used = top;
+        a->n_compactions++;
 }
 
 int snapshot_copy(Snapshot *dst, const Snapshot *src) {
@@ -78,6 +216,10 @@ int snapshot_copy(Snapshot *dst, const Snapshot *src) {
                 return 0;
         if (src->slabinfo.n_caches > dst->slabinfo.n_caches_max || src->n_cgroups > dst->n_cgroups_max)
                 return -ENOBUFS;
+        /* each path fits its MC_CGROUP_PATH_MAX of dst's arena (checked before dst is touched) */
+        for (size_t i = 0; i < src->n_cgroups; i++)
+                if (src->cgroups[i].path && strnlen(src->cgroups[i].path, MC_CGROUP_PATH_MAX) >= MC_CGROUP_PATH_MAX)
+                        return -ENOBUFS;
 
         dst->timestamp_usec = src->timestamp_usec;
         dst->have = src->have;
@@ -113,8 +255,55 @@ int snapshot_copy(Snapshot *dst, const Snapshot *src) {
         dst->tunables = src->tunables;
 
         dst->n_cgroups = src->n_cgroups;
+        dst->cgroup_paths.used = 0;
         if (src->n_cgroups > 0)
                 memcpy(dst->cgroups, src->cgroups, src->n_cgroups * sizeof(CgroupSample));
+        for (size_t i = 0; i < src->n_cgroups; i++)
+                dst->cgroups[i].path = path_arena_append(&dst->cgroup_paths, src->cgroups[i].path ?: "");
+        return 0;
+}
+
+void snapshot_swap_cgroups(Snapshot *a, Snapshot *b) {
+        if (!a || !b || a == b)
+                return;
+        SWAP_TWO(a->cgroups, b->cgroups);
+        SWAP_TWO(a->n_cgroups, b->n_cgroups);
+        SWAP_TWO(a->n_cgroups_max, b->n_cgroups_max);
+        SWAP_TWO(a->cgroup_paths, b->cgroup_paths);
+}
+
+int snapshot_cgroup_set_path(Snapshot *s, CgroupSample *c, const char *path) {
+        SnapshotPathArena *a;
+        size_t need, off;
+
+        if (!s || !c || !path || !s->cgroups || (uintptr_t) c < (uintptr_t) s->cgroups)
+                return -EINVAL;
+        off = (size_t) ((uintptr_t) c - (uintptr_t) s->cgroups);
+        if (off % sizeof(CgroupSample) != 0 || off / sizeof(CgroupSample) >= s->n_cgroups_max)
+                return -EINVAL;
+        need = strnlen(path, MC_CGROUP_PATH_MAX) + 1;
+        if (need > MC_CGROUP_PATH_MAX)
+                return -ENAMETOOLONG;
+
+        a = &s->cgroup_paths;
+        if (need == 1) {
+                c->path = "";
+                return 0;
+        }
+        if (path_arena_holds(a, path)) {
+                c->path = path;                 /* immutable: share it */
+                return 0;
+        }
+        if (path_arena_holds(a, c->path) && streq(c->path, path))
+                return 0;                       /* its own path again (a stale pointer of c's
+                                                 * holds bytes that are just as immutable) */
+
+        if (a->used + need > a->capacity ||
+            (a->used + need > PATH_ARENA_SLACK_MIN_BYTES && a->used + need > 2 * path_arena_live_bytes(s, c)))
+                path_arena_compact(s, c);
+        if (a->used + need > a->capacity)
+                return -ENOBUFS;                /* more live paths than entries: cannot happen */
+        c->path = path_arena_append(a, path);
         return 0;
 }
 

@@ -32,12 +32,12 @@
 #define MC_ZONE_NAME_MAX 16
 /* Longest slab cache name the kernel prints is well under 64 bytes (kmem_cache names). */
 #define MC_SLAB_NAME_MAX 64
-/* Relative cgroup path, e.g. "system.slice/foo.service", with its NUL. Far below the kernel's
- * PATH_MAX on purpose: every CgroupSample carries one and the daemon touches the one array of
- * them at every cgroup reading (4096 made the path buffers ~2 MiB of its RSS with 200 cgroups,
- * 2048 still ~0.4 MiB). systemd's deepest units are ~150 bytes, Kubernetes' pod and container
- * scopes ~200; a longer cgroup is refused by source_read_cgroup() (-ENAMETOOLONG), skipped by
- * the daemon (logged once) and refused in a trace. */
+/* Longest relative cgroup path, e.g. "system.slice/foo.service", with its NUL. Far below the
+ * kernel's PATH_MAX on purpose: a Snapshot reserves this much path arena per cgroup (address
+ * space only: the arena's pages are touched as paths are stored, ~2 × the bytes alive).
+ * systemd's deepest units are ~150 bytes, Kubernetes' pod and container scopes ~200; a longer
+ * cgroup is refused by source_read_cgroup() and snapshot_cgroup_set_path() (-ENAMETOOLONG),
+ * skipped by the daemon (logged once) and refused in a trace. */
 #define MC_CGROUP_PATH_MAX 512
 
 /* ---- /proc/meminfo ---------------------------------------------------------------------- */
@@ -401,7 +401,10 @@ typedef struct CgroupMemoryEvents {
 #define CGROUP_LIMIT_MAX UINT64_MAX        /* "max" in memory.max/.high/.swap.max */
 
 typedef struct CgroupSample {
-        char path[MC_CGROUP_PATH_MAX];     /* relative to the cgroup2 root, no leading '/' */
+        const char *path;                  /* relative to the cgroup2 root, no leading '/'; never
+                                            * NULL for an entry in the list: points into its
+                                            * Snapshot's path arena, or at a static "" (the root
+                                            * or unset). Set with snapshot_cgroup_set_path() */
         uint64_t current_bytes;            /* memory.current */
         uint64_t max_bytes;                /* memory.max, CGROUP_LIMIT_MAX for "max" */
         uint64_t high_bytes;               /* memory.high */
@@ -444,6 +447,21 @@ enum {
         SNAPSHOT_HAVE_CGROUPS = 1u << 10,
 };
 
+/* The strings CgroupSample.path points to. Paths are appended; one that no entry of the list
+ * points to any more (its cgroup left the list, its entry got another path) is garbage until
+ * the next compaction, which slides the live strings down in place. Reserved once by
+ * snapshot_new(): n_cgroups_max × MC_CGROUP_PATH_MAX bytes of mc_pages_reserve(), never
+ * cleared; only the bytes below the highest `used` so far are ever touched, the rest stays out
+ * of the resident set. */
+typedef struct SnapshotPathArena {
+        char *data;                        /* `capacity` bytes, owned; NULL without cgroups */
+        size_t used;                       /* bytes appended since the last compaction or clear,
+                                            * live and garbage; data[used - 1] is a NUL */
+        size_t capacity;                   /* n_cgroups_max × MC_CGROUP_PATH_MAX bytes */
+        size_t *order;                     /* n_cgroups_max indices: the compaction's scratch */
+        uint64_t n_compactions;            /* since snapshot_new(), for tests and benchmarks */
+} SnapshotPathArena;
+
 typedef struct Snapshot {
         uint64_t timestamp_usec;           /* CLOCK_MONOTONIC of the sample, given by the caller */
         uint32_t have;                     /* SNAPSHOT_HAVE_* for the sources in this sample */
@@ -465,6 +483,8 @@ typedef struct Snapshot {
         size_t n_cgroups;
         size_t n_cgroups_max;              /* capacity of cgroups[] */
         CgroupSample *cgroups;             /* owned */
+        SnapshotPathArena cgroup_paths;    /* owned; the strings of cgroups[].path, moves with
+                                            * cgroups[] (snapshot_swap_cgroups()) */
 } Snapshot;
 
 /* Allocate a Snapshot with room for max_slab_caches slab caches and max_cgroups cgroups.
@@ -475,11 +495,33 @@ Snapshot *snapshot_free(Snapshot *s);
 static inline void snapshot_freep(Snapshot **s) {
         snapshot_free(*s);
 }
-/* Reset every source to "not read" and the counts to 0, keeping the allocations. */
+/* Reset every source to "not read" and the counts to 0, keeping the allocations. The path
+ * arena is emptied: every path pointer into it is invalid afterwards. */
 void snapshot_clear(Snapshot *s);
-/* Copy src into dst (both from snapshot_new()). Returns -ENOBUFS if dst's capacities are too
- * small, leaving dst untouched. */
+/* Copy src into dst (both from snapshot_new()). The cgroup paths are copied into dst's arena
+ * (compacted: only the live strings) and dst's entries point there, so that nothing of dst
+ * refers to src afterwards. Returns -ENOBUFS if dst's capacities are too small, leaving dst
+ * untouched. */
 int snapshot_copy(Snapshot *dst, const Snapshot *src);
+
+/* Point c->path at a copy of path in s's path arena. c must be an entry of s->cgroups[] (index
+ * below n_cgroups_max): in the list, or one the caller appends next. Returns 0, or with c
+ * untouched:
+ *   -EINVAL        an argument is NULL, or c is not an entry of s->cgroups[]
+ *   -ENAMETOOLONG  strlen(path) >= MC_CGROUP_PATH_MAX
+ * "" is not stored (c->path = a static ""). A path already in the arena's used part (c's own
+ * current path, or another entry's) is shared, not copied: the arena's strings are immutable.
+ * May compact the arena first — when the append would pass max(4096, 2 × the bytes the list's
+ * paths use, counted per entry) or the capacity: the paths of entries [0, n_cgroups) are slid
+ * down and their pointers updated; any other pointer into the arena (an entry at or past
+ * n_cgroups other than c, a copy kept by the caller, a CgroupForecast.path) may then point at
+ * other bytes (still a NUL-terminated string inside the arena: reading it is safe, its
+ * content is not). Never allocates. */
+int snapshot_cgroup_set_path(Snapshot *s, CgroupSample *c, const char *path);
+
+/* Swap the cgroups of a and b: cgroups[], n_cgroups, n_cgroups_max and the path arena, which
+ * moves with the array (every path pointer stays valid). The have bits are not touched. */
+void snapshot_swap_cgroups(Snapshot *a, Snapshot *b);
 
 /* Lookup helpers: NULL if the zone/cgroup is not in the sample. */
 const BuddyinfoZone *snapshot_buddyinfo_zone(const Snapshot *s, int node, const char *zone);

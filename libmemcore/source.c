@@ -335,12 +335,12 @@ static bool cgroup_vanished(int cgroup_root_fd, const char *path, int dir_fd) {
 /* The files of one cgroup are cgroupfs_files[] (cgroupfs.h), in reading order; their
  * CGROUP_HAVE_* bit is also the selector of source_read_cgroup_files(). */
 
-/* Copy everything but the path from src to dst. */
+/* Copy everything but the path from src to dst: the path belongs to dst's Snapshot. */
 static void cgroup_copy_fields(CgroupSample *dst, const CgroupSample *src) {
-        const size_t tail = offsetof(CgroupSample, path) + sizeof(src->path);
+        const char *path = dst->path;
 
-        memcpy(dst, src, offsetof(CgroupSample, path));
-        memcpy((char *) dst + tail, (const char *) src + tail, sizeof(*src) - tail);
+        *dst = *src;
+        dst->path = path;
 }
 
 /* The files a SourceCgroupDir keeps open on cgroup2: the ones read at every reading. */
@@ -444,17 +444,13 @@ int source_read_cgroup(int cgroup_root_fd, const char *path, CgroupSample *ret, 
                 return r;
 
         /* Parse into a scratch sample (on the stack: no allocation per cgroup), so that *ret
-         * is untouched unless every file read and parsed. The path is copied last, and only
-         * as far as its NUL (the rest of the buffer is never read). */
-        memset(&scratch, 0, offsetof(CgroupSample, path));
-        memset((char *) &scratch + offsetof(CgroupSample, path) + sizeof(scratch.path), 0,
-               sizeof(scratch) - offsetof(CgroupSample, path) - sizeof(scratch.path));
+         * is untouched unless every file read and parsed. */
+        scratch = (CgroupSample) {};
         r = cgroup_read_into(cgroup_root_fd, plen == 0 ? "." : path, SOURCE_CGROUP_ALL, &scratch, b);
         if (r < 0)
                 return r;
 
         cgroup_copy_fields(ret, &scratch);
-        memmove(ret->path, path, plen + 1);
         return 0;
 }
 
@@ -470,14 +466,12 @@ int source_read_cgroup_files(int cgroup_root_fd, const char *path, uint32_t what
         if (what & ~(uint32_t) SOURCE_CGROUP_ALL)
                 return -EINVAL;
 
-        cgroup_copy_fields(&scratch, inout);
+        scratch = *inout;
         r = cgroup_read_into(cgroup_root_fd, plen == 0 ? "." : path, what, &scratch, b);
         if (r < 0)
                 return r;
 
         cgroup_copy_fields(inout, &scratch);
-        if (path != inout->path)
-                memmove(inout->path, path, plen + 1);
         return 0;
 }
 
@@ -541,13 +535,8 @@ int source_read_cgroup_dir(int cgroup_root_fd, const char *path, SourceCgroupDir
         for (;;) {
                 SourceCgroupDir *use = fresh.fd >= 0 ? &fresh : dir;
 
-                cgroup_copy_fields(&scratch, inout);
-                if (replaced) {
-                        /* nothing of the old cgroup may leak into the new one's reading */
-                        memset(&scratch, 0, offsetof(CgroupSample, path));
-                        memset((char *) &scratch + offsetof(CgroupSample, path) + sizeof(scratch.path), 0,
-                               sizeof(scratch) - offsetof(CgroupSample, path) - sizeof(scratch.path));
-                }
+                /* replaced: nothing of the old cgroup may leak into the new one's reading */
+                scratch = replaced ? (CgroupSample) {} : *inout;
                 r = cgroup_read_files_at(cgroup_root_fd, open_path, use->fd, use,
                                          replaced ? SOURCE_CGROUP_ALL : what, &scratch, b);
                 if (r != -ENOENT || use != dir)
@@ -589,8 +578,6 @@ int source_read_cgroup_dir(int cgroup_root_fd, const char *path, SourceCgroupDir
                 *dir = fresh;
         }
         cgroup_copy_fields(inout, &scratch);
-        if (path != inout->path)
-                memmove(inout->path, path, plen + 1);
         if (ret_replaced)
                 *ret_replaced = replaced;
         return 0;

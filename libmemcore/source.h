@@ -98,11 +98,12 @@ int source_read_snapshot_kept(Snapshot *s, int root_fd, uint32_t what, uint32_t 
  * — before the call or between two of its files — returns -ENOENT (kernfs' -ENODEV is mapped
  * to -ENOENT), with *ret untouched. Also untouched on every other failure:
  *   -EINVAL        path is absolute, or an argument is NULL/negative
- *   -ENAMETOOLONG  path does not fit in CgroupSample.path
+ *   -ENAMETOOLONG  strlen(path) >= MC_CGROUP_PATH_MAX (a Snapshot could not hold it)
  *   -ENOTDIR       path is not a directory
  *   -EACCES, parser errors: a file that exists but cannot be read or parsed fails the call.
- * Parses into a scratch sample on the stack (~1.3 KiB); allocates nothing but ReadBuffer growth.
- * Writes ret->path only up to its NUL; path may point into ret->path. */
+ * Parses into a scratch sample on the stack (~0.4 KiB); allocates nothing but ReadBuffer growth.
+ * ret->path is never touched: a path lives in its Snapshot's arena and is set there with
+ * snapshot_cgroup_set_path(); path may be ret->path itself. */
 int source_read_cgroup(int cgroup_root_fd, const char *path, CgroupSample *ret, ReadBuffer *b);
 
 /* Selectors for source_read_cgroup_files(): CGROUP_HAVE_* bits, one per file. */
@@ -115,8 +116,8 @@ enum {
 /* Refresh some of one cgroup's files in an existing reading: only the files selected by
  * `what` (CGROUP_HAVE_* bits) are read; their fields and have bits are replaced (a selected
  * file that does not exist for this cgroup clears its bit and zeroes its field), every other
- * field and bit of *inout is kept as it was, and inout->path is set to path (which may point
- * into inout->path itself). Each file costs an open+read+close: reading memory.current and
+ * field and bit of *inout is kept as it was, inout->path included (path may be inout->path
+ * itself). Each file costs an open+read+close: reading memory.current and
  * memory.pressure (SOURCE_CGROUP_FAST) instead of all ten files is 3 opens instead of 11.
  * The caller vouches that *inout is a reading of the same cgroup (or zeroes).
  * Same errors as source_read_cgroup(), and *inout untouched on every failure; -EINVAL also for

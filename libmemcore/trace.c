@@ -980,9 +980,16 @@ int trace_reader_fill_snapshot(TraceReader *r, Snapshot *s) {
                 if (r->cgroups[i].seq != r->seq)
                         continue;
                 r->cgroups[i].snap_index = s->n_cgroups;
-                CgroupSample *c = &s->cgroups[s->n_cgroups++];
-                memset(c, 0, sizeof *c);
-                snprintf(c->path, sizeof c->path, "%s", r->cgroups[i].path);
+                CgroupSample *c = &s->cgroups[s->n_cgroups];
+                const char *old_path = c->path;  /* same path as the last sample's: kept */
+
+                *c = (CgroupSample) { .path = old_path };
+                k = snapshot_cgroup_set_path(s, c, r->cgroups[i].path);
+                if (k < 0) {
+                        r->filled = NULL;
+                        return reader_fail(r, k, "replay: cgroup path %.64s...: %s", r->cgroups[i].path, strerror(-k));
+                }
+                s->n_cgroups++;
         }
         if (s->n_cgroups > 0) {
                 /* One pass over the path table: each cgroup file goes to its sample. The files of

@@ -90,11 +90,15 @@ static void make_sample(Snapshot *s, unsigned i) {
         for (unsigned c = 0; c < N_CGROUPS; c++) {
                 CgroupSample *cg = &s->cgroups[c];
                 if (i == 0) {
+                        char path[64];
+
                         memset(cg, 0, sizeof *cg);
                         if (c == 0)
-                                snprintf(cg->path, sizeof cg->path, "system.slice");
+                                snprintf(path, sizeof path, "system.slice");
                         else
-                                snprintf(cg->path, sizeof cg->path, "system.slice/unit-%03u.service", c);
+                                snprintf(path, sizeof path, "system.slice/unit-%03u.service", c);
+                        if (snapshot_cgroup_set_path(s, cg, path) < 0)
+                                abort();
                 }
                 cg->current_bytes = (100ULL << 20) + (c == 7 ? (uint64_t) i * (2ULL << 20) : (uint64_t) ((i * 31 + c) % 97) << 12);
                 cg->max_bytes = c % 10 == 0 ? (4ULL << 30) : CGROUP_LIMIT_MAX;

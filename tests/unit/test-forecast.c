@@ -71,7 +71,7 @@ static void fill(Snapshot *s, const Gen *g, bool with_cgroup, uint64_t cg_max_by
         if (with_cgroup) {
                 CgroupSample *c = &s->cgroups[0];
                 memset(c, 0, sizeof *c);
-                snprintf(c->path, sizeof c->path, "system.slice/leaker.service");
+                assert_int_equal(snapshot_cgroup_set_path(s, c, "system.slice/leaker.service"), 0);
                 c->current_bytes = (uint64_t) (g->leaker_mib * MIB);
                 c->max_bytes = cg_max_bytes;
                 c->high_bytes = CGROUP_LIMIT_MAX;
@@ -564,9 +564,9 @@ static void test_events(void **state) {
  * stall ring. Then churn: many more cgroup names over time than the table holds, each seen
  * once; stale entries are dropped and their pool entries reused, and a new cgroup never
  * starts with another one's history. */
-static void set_cgroup(CgroupSample *c, const char *path, double cur_mib, uint64_t full_usec) {
+static void set_cgroup(Snapshot *s, CgroupSample *c, const char *path, double cur_mib, uint64_t full_usec) {
         *c = (CgroupSample) {};
-        snprintf(c->path, sizeof c->path, "%s", path);
+        assert_int_equal(snapshot_cgroup_set_path(s, c, path), 0);
         c->current_bytes = (uint64_t) (cur_mib * MIB);
         c->max_bytes = 4096 * MIB;
         c->high_bytes = CGROUP_LIMIT_MAX;
@@ -588,9 +588,9 @@ static void test_feed_some_and_churn(void **state) {
                 Gen g = { .t_usec = t, .avail_mib = 1000, .pageblocks = 100 };
                 fill(s, &g, false, 0);
                 s->n_cgroups = 3;
-                set_cgroup(&s->cgroups[0], "a.service", 100, (uint64_t) i * 50000);  /* 10 % stall */
-                set_cgroup(&s->cgroups[1], "b.service", 100 + 5.0 * i, 0);
-                set_cgroup(&s->cgroups[2], "c.service", 300, 0);
+                set_cgroup(s, &s->cgroups[0], "a.service", 100, (uint64_t) i * 50000);  /* 10 % stall */
+                set_cgroup(s, &s->cgroups[1], "b.service", 100 + 5.0 * i, 0);
+                set_cgroup(s, &s->cgroups[2], "c.service", 300, 0);
                 s->have |= SNAPSHOT_HAVE_CGROUPS;
                 /* b is fed only at even samples: its odd readings are never seen */
                 assert_int_equal(forecast_update_some(fc, s, i % 2 ? odd : NULL, &f), 0);
@@ -622,7 +622,7 @@ static void test_feed_some_and_churn(void **state) {
                 s->n_cgroups = 3;
                 for (int k = 0; k < 3; k++) {
                         snprintf(name[k], sizeof name[k], "churn-%d.service", i + k);
-                        set_cgroup(&s->cgroups[k], name[k], 10.0 * (i + k), 0);
+                        set_cgroup(s, &s->cgroups[k], name[k], 10.0 * (i + k), 0);
                 }
                 s->have |= SNAPSHOT_HAVE_CGROUPS;
                 assert_int_equal(forecast_update(fc, s, &f), 0);
@@ -674,8 +674,8 @@ static void feed_pack_case(const PackCase *pc) {
 
                 fill(s, &g, false, 0);
                 s->n_cgroups = 2;
-                set_cgroup(&s->cgroups[0], "a.service", 0, full);
-                set_cgroup(&s->cgroups[1], "b.service", 0, full + (i >= 5 ? UINT64_C(1) << 33 : 0));
+                set_cgroup(s, &s->cgroups[0], "a.service", 0, full);
+                set_cgroup(s, &s->cgroups[1], "b.service", 0, full + (i >= 5 ? UINT64_C(1) << 33 : 0));
                 if (i == 5)
                         jump_usec = t;
                 /* whole pages, as the kernel reports them */

@@ -41,7 +41,7 @@ typedef struct Fixture {
 static void set_cg(Fixture *x, int i, const char *path, uint64_t cur_mib, int64_t growth_mib_s) {
         CgroupSample *c = &x->s->cgroups[i];
         memset(c, 0, sizeof *c);
-        snprintf(c->path, sizeof c->path, "%s", path);
+        assert_int_equal(snapshot_cgroup_set_path(x->s, c, path), 0);
         c->current_bytes = cur_mib * MIB;
         c->max_bytes = CGROUP_LIMIT_MAX;
         c->high_bytes = CGROUP_LIMIT_MAX;
