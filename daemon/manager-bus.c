@@ -1249,6 +1249,11 @@ static BusWarningGrade warning_grade(const Manager *m, const Forecast *fc, uint6
         return BUS_WARNING_NONE;
 }
 
+/* Bytes of ManagerBus.cgroup_fc_paths: room for every cgroup's longest path. */
+static size_t cgroup_fc_paths_size(const Manager *m) {
+        return (m->opt.max_cgroups ?: 1) * MC_CGROUP_PATH_MAX;
+}
+
 void manager_bus_forecast(Manager *m, const Forecast *fc) {
         ManagerBus *b = BUS(m);
         BusWarningGrade grade;
@@ -1499,11 +1504,11 @@ int manager_bus_setup(Manager *m, const char *spec) {
                 return log_error_errno(ENOMEM, "Out of memory");
         b->history = calloc(MANAGER_BUS_HISTORY_MAX, sizeof(*b->history));
         b->cgroup_fc = calloc(m->opt.max_cgroups ?: 1, sizeof(*b->cgroup_fc));
-        b->cgroup_fc_paths = mc_pages_reserve((m->opt.max_cgroups ?: 1) * MC_CGROUP_PATH_MAX);
+        b->cgroup_fc_paths = mc_pages_reserve(cgroup_fc_paths_size(m));
         if (!b->history || !b->cgroup_fc || !b->cgroup_fc_paths) {
                 free(b->history);
                 free(b->cgroup_fc);
-                mc_pages_release(b->cgroup_fc_paths, (m->opt.max_cgroups ?: 1) * MC_CGROUP_PATH_MAX);
+                mc_pages_release(b->cgroup_fc_paths, cgroup_fc_paths_size(m));
                 free(b);
                 return log_error_errno(ENOMEM, "Out of memory");
         }
@@ -1556,7 +1561,7 @@ void manager_bus_done(Manager *m) {
                 sd_bus_slot_unref(b->filter_slot);
                 free(b->history);
                 free(b->cgroup_fc);
-                mc_pages_release(b->cgroup_fc_paths, (m->opt.max_cgroups ?: 1) * MC_CGROUP_PATH_MAX);
+                mc_pages_release(b->cgroup_fc_paths, cgroup_fc_paths_size(m));
                 free(b);
                 m->bus_state = NULL;
         }

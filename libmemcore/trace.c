@@ -47,7 +47,7 @@
 
 /* ---- zlib, resolved at run time ------------------------------------------------------------
  * One pointer per gz* function this file calls, of the function's own type from <zlib.h> (a
- * signature change is a compile error), and a #define sending the name to the pointer.
+ * signature change is a compile error), called as sym_<name>().
  * Not thread-safe: a plain static state, because libmemcore's users (the daemon's event loop,
  * memtidectl, the tests) open traces from one thread; pthread_once could not be reset by
  * trace_zlib_reset_for_test() nor retry after a failure. */
@@ -105,14 +105,6 @@ const char *trace_strerror(int error) {
         snprintf(msg, sizeof msg, "zlib could not be loaded (%s)", zlib_failure);
         return msg;
 }
-
-#define gzbuffer sym_gzbuffer
-#define gzclose_r sym_gzclose_r
-#define gzclose_w sym_gzclose_w
-#define gzdopen sym_gzdopen
-#define gzerror sym_gzerror
-#define gzread sym_gzread
-#define gzwrite sym_gzwrite
 
 typedef struct TracePath {
         const char *path;                  /* points into the buffer, not NUL-terminated */
@@ -428,14 +420,14 @@ static int load_gz(gzFile gz, char **ret_buf, size_t *ret_len) {
                         cap = ncap;
                 }
                 unsigned want = (unsigned) MC_MIN(cap - len, (size_t) (1u << 30));
-                int n = gzread(gz, buf + len, want);
+                int n = sym_gzread(gz, buf + len, want);
                 if (n < 0) {
                         free(buf);
                         return -EIO;
                 }
                 if (n == 0) {
                         int errnum = 0;
-                        (void) gzerror(gz, &errnum);
+                        (void) sym_gzerror(gz, &errnum);
                         if (errnum != Z_OK && errnum != Z_BUF_ERROR) {
                                 free(buf);
                                 return -EIO;
@@ -575,13 +567,13 @@ int trace_reader_open(const char *path, TraceReader **ret, char *ret_error) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        gz = gzdopen(fd, "rb");
+        gz = sym_gzdopen(fd, "rb");
         if (!gz)
                 return -ENOMEM;
         fd = -EBADF;                       /* owned by gz now */
-        (void) gzbuffer(gz, 256 * 1024);
+        (void) sym_gzbuffer(gz, 256 * 1024);
         k = load_gz(gz, &buf, &len);
-        (void) gzclose_r(gz);
+        (void) sym_gzclose_r(gz);
         if (k < 0) {
                 if (ret_error)
                         snprintf(ret_error, TRACE_ERROR_MAX, "%s: %s", path,
@@ -1037,10 +1029,10 @@ static int writer_put(TraceWriter *w, const void *d, size_t n) {
                 return w->error;
         while (n > 0) {
                 unsigned chunk = (unsigned) MC_MIN(n, (size_t) (1u << 30));
-                int k = gzwrite(w->gz, p, chunk);
+                int k = sym_gzwrite(w->gz, p, chunk);
                 if (k <= 0) {
                         int errnum = 0;
-                        (void) gzerror(w->gz, &errnum);
+                        (void) sym_gzerror(w->gz, &errnum);
                         w->error = errnum == Z_ERRNO && errno > 0 ? -errno : -EIO;
                         return w->error;
                 }
@@ -1081,7 +1073,7 @@ int trace_writer_open_fd(int fd, bool gzip, TraceWriter **ret) {
                 safe_close(fd);
                 return -ENOMEM;
         }
-        w->gz = gzdopen(fd, gzip ? "wb6" : "wbT");
+        w->gz = sym_gzdopen(fd, gzip ? "wb6" : "wbT");
         if (!w->gz) {
                 safe_close(fd);
                 free(w);
@@ -1205,7 +1197,7 @@ int trace_writer_close(TraceWriter *w) {
                 return -EINVAL;
         k = w->error;
         if (w->gz) {
-                int z = gzclose_w(w->gz);
+                int z = sym_gzclose_w(w->gz);
                 w->gz = NULL;
                 if (k == 0 && z != Z_OK)
                         k = -EIO;
