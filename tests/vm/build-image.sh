@@ -145,6 +145,8 @@ for u in systemd-firstboot.service e2scrub_all.timer e2scrub_reap.service fstrim
         systemd-timesyncd.service systemd-networkd-wait-online.service; do
         ln -sf /dev/null "$root/etc/systemd/system/$u"
 done
+# earlyoom (the comparison's peer) must not run unless a scenario starts it.
+rm -f "$root/etc/systemd/system/multi-user.target.wants/earlyoom.service"
 # The scenario runner.
 install -D -m 0755 "$here/guest/memtide-vm-boot" "$root/usr/local/libexec/memtide-vm-boot"
 install -D -m 0644 "$here/guest/memtide-scenario.service" "$root/etc/systemd/system/memtide-scenario.service"
