@@ -25,7 +25,7 @@
 #include "mc-util.h"
 #include "policy.h"
 #include "simulate.h"
-#include "trace.h"
+#include "trace-reader.h"
 
 #define SIM_HORIZONS_MAX 8
 #define SIM_TRACES_MAX 256

@@ -37,7 +37,7 @@
 #include "psi.h"
 #include "snapshot.h"
 #include "source.h"
-#include "trace.h"
+#include "trace-writer.h"
 
 /* Exit codes for every reason memtided refuses to start, and for a failed run. Stable: the
  * man page (memtided(8), EXIT STATUS) copies this table; never renumber, only append.

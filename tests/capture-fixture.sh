@@ -37,7 +37,7 @@ if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
 fi
 mkdir -p "$out/proc/pressure" "$out/proc/sys/vm" "$out/proc/sys/kernel" || exit 1
 
-# Tunables listed in libmemcore/snapshot.h (MC_VM_TUNABLES) plus lowmem_reserve_ratio.
+# Tunables listed in libmemcore/sources/snapshot.h (MC_VM_TUNABLES) plus lowmem_reserve_ratio.
 TUNABLES="min_free_kbytes watermark_scale_factor watermark_boost_factor swappiness overcommit_memory
 overcommit_ratio overcommit_kbytes compaction_proactiveness extfrag_threshold vfs_cache_pressure
 nr_hugepages zone_reclaim_mode percpu_pagelist_high_fraction lowmem_reserve_ratio"

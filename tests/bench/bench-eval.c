@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "evaluate.h"
-#include "trace.h"
+#include "trace-reader.h"
 
 #define TRACES_MAX 128
 

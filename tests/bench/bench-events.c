@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * The event window's user-space cost (libmemcore/events.c): events_window_add() per event for
+ * The event window's user-space cost (libmemcore/models/events.c): events_window_add() per event for
  * the mixes the daemon sees (memcg stalls from a few cgroups, stalls from more cgroups than are
  * tracked, long stalls spread over many buckets, fallbacks), and one summary. Prints figures;
  * asserts nothing about time.

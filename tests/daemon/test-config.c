@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* daemon/config.c: INI files → PolicyConfig; diagnostics with FILE:LINE:Key. */
+/* common/config.c: INI files → PolicyConfig; diagnostics with FILE:LINE:Key. */
 
 #include <setjmp.h>
 #include <stdarg.h>

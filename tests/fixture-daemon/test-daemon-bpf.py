@@ -15,7 +15,7 @@ Asserted:
   - the trace holds exactly one `oom_kill` event with the child's pid, its comm and the
     cgroup's path, at a time within the recorded samples' range;
   - the daemon's warning for that victim counts at least one memcg reclaim stall in that
-    cgroup from the event window (libmemcore/events.c), i.e. the stall records reached the
+    cgroup from the event window (libmemcore/models/events.c), i.e. the stall records reached the
     aggregator under the right cgroup id before the victim record did.
 Skips (77) without root, kernel BTF, a cgroup v1 memory controller, or when memtided could not
 attach BPF (the reason it logged is printed).

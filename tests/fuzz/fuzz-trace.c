@@ -11,7 +11,7 @@
 
 #include "fuzz-util.h"
 #include "snapshot.h"
-#include "trace.h"
+#include "trace-reader.h"
 
 #define RECORDS_MAX 100000
 

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "evaluate.h"
-#include "trace.h"
+#include "trace-reader.h"
 
 #define S(x) ((uint64_t) ((x) * 1e6))
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * The event aggregator (libmemcore/events.c) on hand-built MemEvents: parameter checks, an
+ * The event aggregator (libmemcore/models/events.c) on hand-built MemEvents: parameter checks, an
  * empty window, stalls spread over the buckets they overlapped (checked against an overlap
  * computed here), windows sliding and expiring, direct vs memcg and per-cgroup breakdown with
  * eviction keeping the totals, late and out-of-order events, fallback and compaction

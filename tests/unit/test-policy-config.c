@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* libmemcore/policy-config.c: defaults, ownership, glob matching with "**", the documented
+/* libmemcore/policy/policy-config.c: defaults, ownership, glob matching with "**", the documented
  * specificity order, name tables. */
 
 #include <setjmp.h>

@@ -24,7 +24,7 @@
 #include "forecast.h"
 #include "policy.h"
 #include "source.h"
-#include "trace.h"
+#include "trace-reader.h"
 
 #define MIB (UINT64_C(1) << 20)
 

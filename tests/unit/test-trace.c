@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "trace.h"
+#include "trace-reader.h"
 
 static char *tmp_path(const char *suffix) {
         char *p = NULL;

@@ -16,7 +16,7 @@
 
 #include "evaluate.h"
 #include "mc-util.h"
-#include "trace.h"
+#include "trace-reader.h"
 
 static const char *const episode_table[_EPISODE_KIND_MAX] = {
         [EPISODE_OOM] = "oom",

@@ -10,7 +10,7 @@
  * holds what may be done to the cgroups one path glob matches: allowed rungs, kill preference
  * and scope, escalation delay, reclaim step, memory.high floor, PSI and growth budgets.
  *
- * The daemon fills a PolicyConfig from INI files (daemon/config.c); the policy code in
+ * The daemon fills a PolicyConfig from INI files (common/config.c); the policy code in
  * libmemcore and `memtidectl simulate` only read it. Pure types: no libsystemd, no I/O.
  *
  * Matching rule (policy_config_match()), in this order:

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * Trace reader and writer.
+ * Trace reader: the replay side of the trace format (docs/trace-format.md).
  *
- * Reading: the file is inflated whole into one buffer (zlib's gzread() passes plain text
+ * The file is inflated whole into one buffer (zlib's gzread() passes plain text
  * through), the header line is checked, then trace_reader_next() walks line by line. A sample
  * line "@ t" is followed by "= path n" lines, each followed by exactly n bytes and one '\n'
  * that is not counted; the reader skips the content by its count and never looks inside it,
@@ -20,12 +20,10 @@
  * Limits: the whole decompressed trace must fit in memory (TRACE_SIZE_MAX); the path table
  * grows by doubling and holds every distinct path of the trace.
  *
- * zlib is not linked: the first trace opened for reading or writing dlopen()s libz.so.1 and
- * every gz* call goes through a pointer resolved then (zlib_load() below), so a daemon that
- * never records never maps it. Without the library, opening a trace file fails with -ELIBACC.
+ * zlib is loaded at run time by the first trace opened (libmemcore's zlib-loader.h): without
+ * the library, opening a trace file fails with -ELIBACC; memory buffers need no zlib.
  */
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -35,76 +33,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "cgroupfs.h"
 #include "mc-util.h"
 #include "procfs.h"
-#include "trace.h"
+#include "trace-reader.h"
+#include "zlib-loader.h"
 
 #define CGROUP_PREFIX "/sys/fs/cgroup"
 #define TRACE_META_MAX 64
-
-/* ---- zlib, resolved at run time ------------------------------------------------------------
- * One pointer per gz* function this file calls, of the function's own type from <zlib.h> (a
- * signature change is a compile error), called as sym_<name>().
- * Not thread-safe: a plain static state, because libmemcore's users (the daemon's event loop,
- * memtidectl, the tests) open traces from one thread; pthread_once could not be reset by
- * trace_zlib_reset_for_test() nor retry after a failure. */
-#define ZLIB_SONAME "libz.so.1"
-#define ZLIB_SYMBOLS(X) X(gzbuffer) X(gzclose_r) X(gzclose_w) X(gzdopen) X(gzerror) X(gzread) X(gzwrite)
-
-#define ZLIB_POINTER(name) static typeof(name) *sym_##name;
-ZLIB_SYMBOLS(ZLIB_POINTER)
-#undef ZLIB_POINTER
-
-static void *zlib_handle;                  /* NULL until loaded; stays loaded */
-static const char *zlib_soname = ZLIB_SONAME;
-static char zlib_failure[160];             /* dlerror() of the last failed attempt */
-
-/* Open zlib and resolve every symbol above unless done already. Returns 0, or -ELIBACC with
- * dlerror()'s text kept for trace_strerror(). A failure is not remembered: the next trace
- * opened tries again (a dlopen() that fails costs a path search, and traces are rare). */
-static int zlib_load(void) {
-        void *dl;
-
-        if (zlib_handle)
-                return 0;
-        dl = dlopen(zlib_soname, RTLD_NOW | RTLD_LOCAL);
-#define ZLIB_RESOLVE(name)                                                                          \
-        if (dl) {                                                                                   \
-                *(void **) &sym_##name = dlsym(dl, #name);                                          \
-                if (!sym_##name) {                                                                  \
-                        snprintf(zlib_failure, sizeof zlib_failure, "%s", dlerror() ?: #name " missing"); \
-                        (void) dlclose(dl);                                                         \
-                        return -ELIBACC;                                                            \
-                }                                                                                   \
-        }
-        ZLIB_SYMBOLS(ZLIB_RESOLVE)
-#undef ZLIB_RESOLVE
-        if (!dl) {
-                snprintf(zlib_failure, sizeof zlib_failure, "%s", dlerror() ?: "unknown error");
-                return -ELIBACC;
-        }
-        zlib_handle = dl;
-        return 0;
-}
-
-void trace_zlib_reset_for_test(const char *soname) {
-        if (zlib_handle)
-                (void) dlclose(zlib_handle);
-        zlib_handle = NULL;
-        zlib_soname = soname ?: ZLIB_SONAME;
-}
-
-const char *trace_strerror(int error) {
-        static char msg[sizeof zlib_failure + 64];
-
-        if (error != -ELIBACC)
-                return strerror(error < 0 ? -error : error);
-        snprintf(msg, sizeof msg, "zlib could not be loaded (%s)", zlib_failure);
-        return msg;
-}
 
 typedef struct TracePath {
         const char *path;                  /* points into the buffer, not NUL-terminated */
@@ -262,28 +199,6 @@ static int copy_value(char *dst, const char *s, size_t n) {
         return 0;
 }
 
-int trace_percent_encode(const char *s, char *buf, size_t n) {
-        static const char hex[] = "0123456789ABCDEF";
-        size_t j = 0;
-
-        if (!s || !buf || n == 0)
-                return -EINVAL;
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                bool esc = *p <= ' ' || *p == '%' || *p == '=' || *p == 0x7f;
-                size_t need = esc ? 3 : 1;
-                if (j + need + 1 > n)
-                        return -ENOBUFS;
-                if (esc) {
-                        buf[j++] = '%';
-                        buf[j++] = hex[*p >> 4];
-                        buf[j++] = hex[*p & 15];
-                } else
-                        buf[j++] = (char) *p;
-        }
-        buf[j] = 0;
-        return (int) MC_MIN(j, (size_t) INT32_MAX);
-}
-
 /* ---- path table ------------------------------------------------------------------------- */
 
 static int cgroup_lookup_or_add(TraceReader *r, const char *cg, size_t n) {
@@ -420,14 +335,14 @@ static int load_gz(gzFile gz, char **ret_buf, size_t *ret_len) {
                         cap = ncap;
                 }
                 unsigned want = (unsigned) MC_MIN(cap - len, (size_t) (1u << 30));
-                int n = sym_gzread(gz, buf + len, want);
+                int n = mc_sym_gzread(gz, buf + len, want);
                 if (n < 0) {
                         free(buf);
                         return -EIO;
                 }
                 if (n == 0) {
                         int errnum = 0;
-                        (void) sym_gzerror(gz, &errnum);
+                        (void) mc_sym_gzerror(gz, &errnum);
                         if (errnum != Z_OK && errnum != Z_BUF_ERROR) {
                                 free(buf);
                                 return -EIO;
@@ -558,7 +473,7 @@ int trace_reader_open(const char *path, TraceReader **ret, char *ret_error) {
 
         if (!path || !ret)
                 return -EINVAL;
-        k = zlib_load();
+        k = mc_zlib_load();
         if (k < 0) {
                 if (ret_error)
                         snprintf(ret_error, TRACE_ERROR_MAX, "%s", trace_strerror(k));
@@ -567,13 +482,13 @@ int trace_reader_open(const char *path, TraceReader **ret, char *ret_error) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        gz = sym_gzdopen(fd, "rb");
+        gz = mc_sym_gzdopen(fd, "rb");
         if (!gz)
                 return -ENOMEM;
         fd = -EBADF;                       /* owned by gz now */
-        (void) sym_gzbuffer(gz, 256 * 1024);
+        (void) mc_sym_gzbuffer(gz, 256 * 1024);
         k = load_gz(gz, &buf, &len);
-        (void) sym_gzclose_r(gz);
+        (void) mc_sym_gzclose_r(gz);
         if (k < 0) {
                 if (ret_error)
                         snprintf(ret_error, TRACE_ERROR_MAX, "%s: %s", path,
@@ -1012,202 +927,3 @@ int trace_reader_fill_snapshot(TraceReader *r, Snapshot *s) {
         return 0;
 }
 
-/* ---- writer ----------------------------------------------------------------------------- */
-
-struct TraceWriter {
-        gzFile gz;
-        int error;                         /* first error, sticky */
-        bool in_sample;                    /* an "@" was written and no "!" since */
-        bool started;                      /* a sample or event was written */
-        uint64_t last_t_usec;
-};
-
-static int writer_put(TraceWriter *w, const void *d, size_t n) {
-        const char *p = d;
-
-        if (w->error)
-                return w->error;
-        while (n > 0) {
-                unsigned chunk = (unsigned) MC_MIN(n, (size_t) (1u << 30));
-                int k = sym_gzwrite(w->gz, p, chunk);
-                if (k <= 0) {
-                        int errnum = 0;
-                        (void) sym_gzerror(w->gz, &errnum);
-                        w->error = errnum == Z_ERRNO && errno > 0 ? -errno : -EIO;
-                        return w->error;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
-static _printf_(2, 3) int writer_printf(TraceWriter *w, const char *fmt, ...) {
-        char line[512];
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = vsnprintf(line, sizeof line, fmt, ap);
-        va_end(ap);
-        if (n < 0 || (size_t) n >= sizeof line)
-                return -ENAMETOOLONG;
-        return writer_put(w, line, (size_t) n);
-}
-
-int trace_writer_open_fd(int fd, bool gzip, TraceWriter **ret) {
-        TraceWriter *w;
-        int k;
-
-        if (fd < 0 || !ret) {
-                safe_close(fd);
-                return -EINVAL;
-        }
-        k = zlib_load();
-        if (k < 0) {
-                safe_close(fd);
-                return k;
-        }
-        w = calloc(1, sizeof *w);
-        if (!w) {
-                safe_close(fd);
-                return -ENOMEM;
-        }
-        w->gz = sym_gzdopen(fd, gzip ? "wb6" : "wbT");
-        if (!w->gz) {
-                safe_close(fd);
-                free(w);
-                return -ENOMEM;
-        }
-        if (writer_put(w, "memtide-trace 1\n", 16) < 0) {
-                k = w->error;
-                trace_writer_free(w);
-                return k;
-        }
-        *ret = w;
-        return 0;
-}
-
-int trace_writer_open(const char *path, bool gzip, TraceWriter **ret) {
-        int fd, k;
-
-        if (!path || !ret)
-                return -EINVAL;
-        k = zlib_load();                   /* before creating the file: none is left behind */
-        if (k < 0)
-                return k;
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-        if (fd < 0)
-                return -errno;
-        return trace_writer_open_fd(fd, gzip, ret);
-}
-
-static bool has_space(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s <= ' ' || *s == 0x7f)
-                        return true;
-        return false;
-}
-
-int trace_writer_meta(TraceWriter *w, const char *key, const char *value) {
-        if (!w || !key || !value || !*key || !*value || has_space(key) || has_space(value) || strchr(key, '='))
-                return -EINVAL;
-        if (w->started)
-                return -EBUSY;
-        return writer_printf(w, "meta %s=%s\n", key, value);
-}
-
-int trace_writer_comment(TraceWriter *w, const char *text) {
-        if (!w || !text || strchr(text, '\n'))
-                return -EINVAL;
-        if (writer_put(w, "# ", 2) < 0 || writer_put(w, text, strlen(text)) < 0 || writer_put(w, "\n", 1) < 0)
-                return w->error;
-        return 0;
-}
-
-static int writer_time(TraceWriter *w, uint64_t t) {
-        if (w->started && t < w->last_t_usec)
-                return -ETIME;
-        w->started = true;
-        w->last_t_usec = t;
-        return 0;
-}
-
-int trace_writer_sample(TraceWriter *w, uint64_t t_usec) {
-        int k;
-
-        if (!w)
-                return -EINVAL;
-        if (w->error)
-                return w->error;
-        k = writer_time(w, t_usec);
-        if (k < 0)
-                return k;
-        w->in_sample = true;
-        return writer_printf(w, "@ %" PRIu64 "\n", t_usec);
-}
-
-int trace_writer_file(TraceWriter *w, const char *path, const void *data, size_t len) {
-        int k;
-
-        if (!w || !path || path[0] != '/' || has_space(path) || (!data && len > 0))
-                return -EINVAL;
-        if (w->error)
-                return w->error;
-        if (!w->in_sample)
-                return -EBADE;
-        if (strlen(path) > 400)
-                return -ENAMETOOLONG;
-        k = writer_printf(w, "= %s %zu\n", path, len);
-        if (k < 0)
-                return k;
-        if (len > 0 && writer_put(w, data, len) < 0)
-                return w->error;
-        return writer_put(w, "\n", 1);
-}
-
-int trace_writer_event(TraceWriter *w, uint64_t t_usec, const char *kind, const char *kv) {
-        int k;
-
-        if (!w || !kind || !*kind)
-                return -EINVAL;
-        for (const char *p = kind; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-                        return -EINVAL;
-        if (kv && strchr(kv, '\n'))
-                return -EINVAL;
-        if (w->error)
-                return w->error;
-        k = writer_time(w, t_usec);
-        if (k < 0)
-                return k;
-        w->in_sample = false;
-        k = writer_printf(w, "! %" PRIu64 " %s", t_usec, kind);
-        if (k < 0)
-                return k;
-        if (kv && *kv && (writer_put(w, " ", 1) < 0 || writer_put(w, kv, strlen(kv)) < 0))
-                return w->error;
-        return writer_put(w, "\n", 1);
-}
-
-int trace_writer_close(TraceWriter *w) {
-        int k;
-
-        if (!w)
-                return -EINVAL;
-        k = w->error;
-        if (w->gz) {
-                int z = sym_gzclose_w(w->gz);
-                w->gz = NULL;
-                if (k == 0 && z != Z_OK)
-                        k = -EIO;
-        }
-        free(w);
-        return k;
-}
-
-TraceWriter *trace_writer_free(TraceWriter *w) {
-        if (w)
-                (void) trace_writer_close(w);
-        return NULL;
-}
