@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Urgency (see urgency.h for the rule). The gates, and why each has its value:
+ *
+ *   tune      2000  A tune moves vm.watermark_scale_factor or min_free_kbytes within the
+ *                   configured bounds: kswapd starts earlier, nothing is lost, and the original
+ *                   comes back when the ladder steps down. Acting on a one-in-five chance of a
+ *                   crossing within the tune horizon is worth it; it is also what gives the
+ *                   earliest warning (a notice) on a slow, steady leak.
+ *   reclaim   4000  memory.reclaim and compaction cost CPU and evict pages someone may want
+ *                   back; still reversible.
+ *   throttle  5000  A lowered memory.high makes the cgroup stall: only for a crossing more
+ *                   likely than not.
+ *   kill      7000  Irreversible: a clear majority.
+ *
+ * The confidence is the forecaster's (forecast.h): fit quality times the persistence of the
+ * trend against the time still to go, so a gate is met earlier by a longer, cleaner trend.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "mc-util.h"
+#include "urgency.h"
+
+static const uint32_t urgency_gates[_RUNG_MAX] = {
+        [RUNG_OBSERVE] = 0,
+        [RUNG_TUNE] = 2000,
+        [RUNG_RECLAIM] = 4000,
+        [RUNG_THROTTLE] = 5000,
+        [RUNG_KILL] = 7000,
+};
+
+uint32_t urgency_gate_permyriad(Rung r) {
+        if ((int) r < 0 || r >= _RUNG_MAX)
+                return 10001;
+        return urgency_gates[r];
+}
+
+static bool figure_heading(const ForecastFigure *fig) {
+        return fig->state == FORECAST_APPROACHING || fig->state == FORECAST_CROSSED;
+}
+
+static uint64_t figure_eta(const ForecastFigure *fig) {
+        return fig->state == FORECAST_CROSSED ? 0 : fig->eta_usec;
+}
+
+static uint32_t figure_confidence(const ForecastFigure *fig) {
+        /* a line already crossed is measured, not forecast */
+        return fig->state == FORECAST_CROSSED ? 10000 : fig->confidence_permyriad;
+}
+
+Rung urgency_figure_rung(const ForecastFigure *fig, const GlobalPolicy *g, Rung max) {
+        Rung best = RUNG_OBSERVE;
+        uint64_t eta;
+        uint32_t conf;
+
+        if (!fig || !g || !figure_heading(fig))
+                return RUNG_OBSERVE;
+        eta = figure_eta(fig);
+        conf = figure_confidence(fig);
+        for (Rung r = RUNG_TUNE; r < _RUNG_MAX && r <= max; r++)
+                if (g->horizon_usec[r] > 0 && eta <= g->horizon_usec[r] && conf >= urgency_gates[r])
+                        best = r;
+        return best;
+}
+
+bool urgency_figure_confident(const ForecastFigure *fig, const GlobalPolicy *g) {
+        return urgency_figure_rung(fig, g, RUNG_KILL) > RUNG_OBSERVE;
+}
+
+static bool credible(const ForecastFigure *fig) {
+        return figure_heading(fig) && figure_confidence(fig) >= URGENCY_CREDIBLE_PERMYRIAD;
+}
+
+/* Take fig as the subject when it asks for a higher rung than the one so far, or the same rung
+ * sooner. */
+static void consider(Urgency *u, const ForecastFigure *fig, const GlobalPolicy *g, Rung max, UrgencySubject subject,
+                     int cgroup_index, int zone_index) {
+        Rung r = urgency_figure_rung(fig, g, max);
+        uint64_t eta;
+
+        if (credible(fig))
+                u->credible_eta_usec = MC_MIN(u->credible_eta_usec, figure_eta(fig));
+        if (r == RUNG_OBSERVE)
+                return;
+        eta = figure_eta(fig);
+        if (r < u->rung || (r == u->rung && eta >= u->eta_usec))
+                return;
+        u->rung = r;
+        u->subject = subject;
+        u->cgroup_index = cgroup_index;
+        u->zone_index = zone_index;
+        u->eta_usec = eta;
+        u->confidence_permyriad = figure_confidence(fig);
+        u->horizon_usec = g->horizon_usec[r];
+        u->gate_permyriad = urgency_gates[r];
+}
+
+int urgency_compute(const Forecast *f, const GlobalPolicy *g, Urgency *ret) {
+        Urgency u = {
+                .rung = RUNG_OBSERVE,
+                .grade = URGENCY_GRADE_NONE,
+                .subject = URGENCY_SUBJECT_NONE,
+                .cgroup_index = -1,
+                .zone_index = -1,
+                .eta_usec = USEC_INFINITY,
+                .credible_eta_usec = USEC_INFINITY,
+        };
+
+        if (!f || !g || !ret)
+                return -EINVAL;
+
+        consider(&u, &f->to_available_exhausted, g, RUNG_KILL, URGENCY_SUBJECT_AVAILABLE, -1, -1);
+        for (size_t i = 0; i < f->n_cgroups; i++) {
+                const CgroupForecast *c = &f->cgroups[i];
+
+                consider(&u, &c->to_max, g, RUNG_KILL, URGENCY_SUBJECT_CGROUP_MAX, (int) i, -1);
+                if (figure_heading(&c->to_max) || c->to_high.state == FORECAST_APPROACHING)
+                        u.cgroups_approaching = true;
+        }
+        for (size_t i = 0; i < f->n_zones; i++)
+                consider(&u, &f->zones[i].to_pageblock_exhaustion, g, RUNG_RECLAIM, URGENCY_SUBJECT_PAGEBLOCKS, -1,
+                         (int) i);
+
+        u.grade = u.rung >= RUNG_KILL       ? URGENCY_GRADE_CRITICAL
+                  : u.rung >= RUNG_THROTTLE ? URGENCY_GRADE_WARNING
+                  : u.rung >= RUNG_TUNE     ? URGENCY_GRADE_NOTICE
+                                            : URGENCY_GRADE_NONE;
+        *ret = u;
+        return 0;
+}
+
+static const char *const urgency_grade_table[_URGENCY_GRADE_MAX] = {
+        [URGENCY_GRADE_NONE] = "none",
+        [URGENCY_GRADE_NOTICE] = "notice",
+        [URGENCY_GRADE_WARNING] = "warning",
+        [URGENCY_GRADE_CRITICAL] = "critical",
+};
+
+const char *urgency_grade_to_string(UrgencyGrade g) {
+        return (int) g >= 0 && g < _URGENCY_GRADE_MAX ? urgency_grade_table[g] : NULL;
+}
+
+UrgencyGrade urgency_grade_from_string(const char *s) {
+        if (!s)
+                return _URGENCY_GRADE_INVALID;
+        for (int i = 0; i < _URGENCY_GRADE_MAX; i++)
+                if (strcmp(urgency_grade_table[i], s) == 0)
+                        return (UrgencyGrade) i;
+        return _URGENCY_GRADE_INVALID;
+}
+
+static const char *const urgency_subject_table[_URGENCY_SUBJECT_MAX] = {
+        [URGENCY_SUBJECT_NONE] = "none",
+        [URGENCY_SUBJECT_AVAILABLE] = "available memory",
+        [URGENCY_SUBJECT_CGROUP_MAX] = "memory.max",
+        [URGENCY_SUBJECT_PAGEBLOCKS] = "pageblocks",
+};
+
+const char *urgency_subject_to_string(UrgencySubject s) {
+        return (int) s >= 0 && s < _URGENCY_SUBJECT_MAX ? urgency_subject_table[s] : NULL;
+}

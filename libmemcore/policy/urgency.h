@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Urgency: how urgent the forecast is, in the ladder's terms. One pure function turns a
+ * Forecast and the configuration into the rung the forecast asks for, the confidence gates it
+ * passed, the warning grade, and how fast to sample. The policy, the D-Bus interface, the act
+ * step, the sampler's schedule and memtidectl's displays all use this output; no confidence or
+ * horizon threshold is written anywhere else.
+ *
+ * The rule:
+ *   - A figure is *credible* at URGENCY_CREDIBLE_PERMYRIAD: enough to sample faster, not to
+ *     act or to show a crossing as approaching.
+ *   - Each rung has a confidence gate (urgency_gate_permyriad()): the figure must be at least
+ *     that confident, and its crossing within the rung's horizon, for the rung to be asked for.
+ *     The gates rise with the cost of being wrong: tuning a sysctl within bounds is reversible
+ *     and cheap, a kill is neither.
+ *   - The rung asked for is the highest rung whose horizon holds the crossing and whose gate
+ *     the figure passes. A crossing already reached (CROSSED) passes every gate.
+ *   - The warning grade follows the rung: notice for tune and reclaim, warning for throttle,
+ *     critical for kill.
+ *
+ * Figures that take part (the same ones as Forecast.soonest): available memory, each cgroup's
+ * memory.max, and the pageblock figure of each zone (never above the reclaim rung: compaction
+ * is the answer to a pageblock shortage, not a kill).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "forecast.h"
+#include "policy-config.h"
+
+/* A figure at least this confident makes the daemon sample faster (10 %: a trend seen for a
+ * third of its eta with k = 4 and a clean fit); pure noise on an idle machine (~0) does not. */
+#define URGENCY_CREDIBLE_PERMYRIAD 1000U
+
+typedef enum UrgencyGrade {
+        URGENCY_GRADE_NONE,
+        URGENCY_GRADE_NOTICE,              /* tune or reclaim rung asked for */
+        URGENCY_GRADE_WARNING,             /* throttle rung */
+        URGENCY_GRADE_CRITICAL,            /* kill rung */
+        _URGENCY_GRADE_MAX,
+        _URGENCY_GRADE_INVALID = -22,
+} UrgencyGrade;
+
+typedef enum UrgencySubject {
+        URGENCY_SUBJECT_NONE,              /* nothing approaches */
+        URGENCY_SUBJECT_AVAILABLE,         /* MemAvailable gone */
+        URGENCY_SUBJECT_CGROUP_MAX,        /* a cgroup reaching its memory.max */
+        URGENCY_SUBJECT_PAGEBLOCKS,        /* a zone out of free pageblocks */
+        _URGENCY_SUBJECT_MAX,
+        _URGENCY_SUBJECT_INVALID = -22,
+} UrgencySubject;
+
+typedef struct Urgency {
+        Rung rung;                         /* the rung the forecast asks for */
+        UrgencyGrade grade;
+        UrgencySubject subject;            /* the figure behind rung (soonest that passed a gate) */
+        int cgroup_index;                  /* CGROUP_MAX: index into Forecast.cgroups[], else -1 */
+        int zone_index;                    /* PAGEBLOCKS: index into Forecast.zones[], else -1 */
+        uint64_t eta_usec;                 /* of the subject; USEC_INFINITY for none */
+        uint32_t confidence_permyriad;     /* of the subject */
+        uint64_t horizon_usec;             /* of rung */
+        uint32_t gate_permyriad;           /* the gate rung's figure passed */
+        /* The soonest credible crossing of any figure (URGENCY_CREDIBLE_PERMYRIAD, any rung):
+         * the sampler's schedule; USEC_INFINITY for none. */
+        uint64_t credible_eta_usec;
+        /* Any cgroup heading for memory.max or memory.high, credible or not: read cgroups fast. */
+        bool cgroups_approaching;
+} Urgency;
+
+/* The confidence gate of rung r, in 1/10000 (0 for observe; _RUNG_INVALID-safe: 10001 for a
+ * rung out of range, which nothing passes). */
+uint32_t urgency_gate_permyriad(Rung r) _const_;
+
+/* The rung one figure asks for under g: the highest rung whose horizon holds the figure's eta
+ * and whose gate its confidence passes; RUNG_OBSERVE when none. max caps it (pageblock figures
+ * pass RUNG_RECLAIM). Pure. */
+Rung urgency_figure_rung(const ForecastFigure *fig, const GlobalPolicy *g, Rung max);
+
+/* True when the figure passes the lowest gate of any rung g enables: what may be shown as a
+ * crossing "approaching". Below it a display says "no confident crossing", with the
+ * confidence. */
+bool urgency_figure_confident(const ForecastFigure *fig, const GlobalPolicy *g);
+
+/* Evaluate f under g. Fills *ret always (nothing approaching: rung observe, grade none,
+ * subject none). Returns 0, or -EINVAL on NULL arguments. Allocates nothing. */
+int urgency_compute(const Forecast *f, const GlobalPolicy *g, Urgency *ret);
+
+const char *urgency_grade_to_string(UrgencyGrade g) _const_;
+UrgencyGrade urgency_grade_from_string(const char *s) _pure_;
+const char *urgency_subject_to_string(UrgencySubject s) _const_;
