@@ -24,6 +24,7 @@
 #include "json-writer.h"
 #include "mc-util.h"
 #include "policy.h"
+#include "urgency.h"
 #include "simulate.h"
 #include "trace-reader.h"
 
@@ -135,10 +136,14 @@ static int timeline(const char *path, const char *config_path, bool json, bool a
                         return 1;
                 }
                 const Forecast *f;
+                ForecastFigure soon;
+                Urgency u;
                 Decision d;
                 k = forecast_update(fc, s, &f);
                 if (k >= 0)
-                        k = policy_decide(st, cfg, s, f, NULL, &d);
+                        k = urgency_compute(f, &cfg->global, &u);
+                if (k >= 0)
+                        k = policy_decide(st, cfg, s, f, &u, NULL, &d);
                 if (k < 0) {
                         fprintf(stderr, "simulate: %s: at %.2f s: %s\n", path, t, strerror(-k));
                         return 1;
@@ -147,18 +152,21 @@ static int timeline(const char *path, const char *config_path, bool json, bool a
                         (void) policy_record_action(st, cfg, &d, s->timestamp_usec);
                 if (d.release_cgroup)      /* as the daemon does once it wrote memory.high back */
                         policy_throttle_released(st, d.release_cgroup);
+                /* the soonest crossing that may be shown as approaching (urgency.h) */
+                (void) urgency_soonest(f, urgency_gate_permyriad(RUNG_TUNE), &soon, NULL);
                 bool eventful = d.rung != RUNG_OBSERVE || d.act ||
-                                (f->soonest.state == FORECAST_APPROACHING && f->soonest.eta_usec <= 120 * USEC_PER_SEC) ||
-                                f->soonest.state == FORECAST_CROSSED;
+                                (soon.state == FORECAST_APPROACHING && soon.eta_usec <= 120 * USEC_PER_SEC) ||
+                                soon.state == FORECAST_CROSSED;
                 if (!all && !eventful)
                         continue;
                 if (json) {
                         json_begin_object(&jw);
                         json_kv_double(&jw, "t_s", t, 3);
                         json_kv_u64(&jw, "available_bytes", f->available_bytes);
-                        json_kv_string(&jw, "forecast_state", forecast_state_to_string(f->soonest.state));
-                        json_kv_double(&jw, "eta_s", f->soonest.eta_usec == USEC_INFINITY ? -1.0 : secs(f->soonest.eta_usec), 2);
-                        json_kv_u64(&jw, "confidence_permyriad", f->soonest.confidence_permyriad);
+                        json_kv_string(&jw, "forecast_state", forecast_state_to_string(soon.state));
+                        json_kv_double(&jw, "eta_s", soon.eta_usec == USEC_INFINITY ? -1.0 : secs(soon.eta_usec), 2);
+                        json_kv_u64(&jw, "confidence_permyriad", soon.confidence_permyriad);
+                        json_kv_string(&jw, "urgency", rung_to_string(u.rung));
                         json_kv_double(&jw, "available_eta_s", secs(f->to_available_exhausted.eta_usec), 2);
                         json_kv_u64(&jw, "psi_full_permyriad", f->stall.full_share_permyriad);
                         json_kv_string(&jw, "rung", rung_to_string(d.rung));
@@ -177,7 +185,7 @@ static int timeline(const char *path, const char *config_path, bool json, bool a
                         json_end_object(&jw);
                 } else
                         printf("%8.2f  avail %6" PRIu64 " MiB  eta %6.1f s  conf %3u%%  %-8s %-4s %s\n", t, f->available_bytes >> 20,
-                               secs(f->soonest.eta_usec), f->soonest.confidence_permyriad / 100, rung_to_string(d.rung),
+                               secs(soon.eta_usec), soon.confidence_permyriad / 100, rung_to_string(d.rung),
                                d.act ? (d.dry_run ? "DRY" : "ACT") : "-", d.explain);
         }
         if (k < 0) {
@@ -248,27 +256,27 @@ static const uint32_t loo_confident[] = { 3000, 4000, 5000, 6000, 7000 };
 #define LOO_GRID (ELEMENTSOF(loo_persistence) * ELEMENTSOF(loo_confident))
 #define LOO_HORIZON_USEC (30 * USEC_PER_SEC)  /* the horizon the targets are set at */
 
-static void loo_params(size_t g, bool commit_bound, ForecastParams *ret) {
-        forecast_params_defaults(ret);
-        ret->persistence_permille = loo_persistence[g / ELEMENTSOF(loo_confident)];
-        ret->confident_permyriad = loo_confident[g % ELEMENTSOF(loo_confident)];
+static void loo_params(size_t g, bool commit_bound, PredictorParams *ret) {
+        predictor_params_defaults(ret);
+        ret->forecast.persistence_permille = loo_persistence[g / ELEMENTSOF(loo_confident)];
+        ret->alarm_permyriad = loo_confident[g % ELEMENTSOF(loo_confident)];
         if (!commit_bound)
-                ret->commit_pool_min_permyriad = 0;
+                ret->forecast.commit_pool_min_permyriad = 0;
 }
 
 /* Choose the grid point with the best objective on traces[] without `skip` (SIZE_MAX: none);
  * ties go to the defaults, then to the earlier grid point. */
 static size_t loo_choose(EvalTrace *(*grid)[SIM_TRACES_MAX], size_t n, size_t skip, uint64_t horizon, double lead_cap_s) {
         EvalTrace *sub[SIM_TRACES_MAX];
-        ForecastParams def;
+        PredictorParams def;
         double best = -INFINITY;
         size_t best_g = 0;
 
-        forecast_params_defaults(&def);
+        predictor_params_defaults(&def);
         for (size_t g = 0; g < LOO_GRID; g++) {
                 size_t m = 0;
                 EvalScore sc;
-                ForecastParams pg;
+                PredictorParams pg;
                 for (size_t i = 0; i < n; i++)
                         if (i != skip)
                                 sub[m++] = grid[g][i];
@@ -276,8 +284,8 @@ static size_t loo_choose(EvalTrace *(*grid)[SIM_TRACES_MAX], size_t n, size_t sk
                         continue;
                 double v = evaluate_objective(&sc, lead_cap_s);
                 loo_params(g, true, &pg);
-                bool is_def = pg.persistence_permille == def.persistence_permille &&
-                              pg.confident_permyriad == def.confident_permyriad;
+                bool is_def = pg.forecast.persistence_permille == def.forecast.persistence_permille &&
+                              pg.alarm_permyriad == def.alarm_permyriad;
                 if (v > best + 1e-9 || (is_def && v >= best - 1e-9)) {
                         best = v;
                         best_g = g;
@@ -300,7 +308,7 @@ static int loo(char **paths, size_t n, const uint64_t *horizons, size_t n_h, uns
         }
         for (size_t g = 0; g < LOO_GRID; g++)
                 for (size_t i = 0; i < n; i++) {
-                        ForecastParams pg;
+                        PredictorParams pg;
                         loo_params(g, commit_bound, &pg);
                         err[0] = 0;
                         int k = evaluate_trace(paths[i], every, &pg, &grid[g][i], err);
@@ -346,16 +354,16 @@ static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bo
                 bool show_per_trace, bool commit_bound) {
         EvalTrace *traces[SIM_TRACES_MAX] = {};
         char err[TRACE_ERROR_MAX];
-        ForecastParams params;
+        PredictorParams params;
         int ret = 0;
 
         if (n > SIM_TRACES_MAX) {
                 fprintf(stderr, "simulate: at most %d traces\n", SIM_TRACES_MAX);
                 return 2;
         }
-        forecast_params_defaults(&params);
+        predictor_params_defaults(&params);
         if (!commit_bound)
-                params.commit_pool_min_permyriad = 0;
+                params.forecast.commit_pool_min_permyriad = 0;
         for (size_t i = 0; i < n; i++) {
                 err[0] = 0;
                 int k = evaluate_trace(paths[i], every, &params, &traces[i], err);

@@ -16,7 +16,7 @@
 
 #include "action.h"
 
-int action_compact_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res) {
+int action_compact_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res, ActionWrite *w) {
         char path[96];
         int r;
 
@@ -48,12 +48,24 @@ int action_compact_run(ActionContext *ctx, const ActionRequest *req, ActionResul
                 return 0;
         }
 
-        r = action_write_file(ctx->root_fd, path, "1\n");
+        w->dirfd = ctx->root_fd;
+        snprintf(w->path, sizeof(w->path), "%s", path);
+        snprintf(w->data, sizeof(w->data), "1\n");
+        return 1;
+}
+
+int action_compact_written(ActionContext *ctx, const ActionRequest *req, ActionResult *res, int r) {
+        const char *path = req->node >= 0 ? "sys/devices/system/node/.../compact" : "proc/sys/vm/compact_memory";
+
         if (r < 0) {
-                snprintf(res->detail, sizeof(res->detail), "writing /%s failed", path);
+                snprintf(res->detail, sizeof(res->detail), "compaction (/%s) failed after %.1f s%s", path,
+                         (double) res->write_usec / 1e6, r == -ETIMEDOUT ? " (abandoned)" : "");
                 return r;
         }
         res->status = ACTION_STATUS_DONE;
-        snprintf(res->detail, sizeof(res->detail), "compacted via /%s", path);
+        if (req->node >= 0)
+                snprintf(res->detail, sizeof(res->detail), "compacted node %d in %.2f s", req->node, (double) res->write_usec / 1e6);
+        else
+                snprintf(res->detail, sizeof(res->detail), "compacted all nodes in %.2f s", (double) res->write_usec / 1e6);
         return 0;
 }

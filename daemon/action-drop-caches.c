@@ -13,9 +13,8 @@
 
 #include "action.h"
 
-int action_drop_caches_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res) {
+int action_drop_caches_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res, ActionWrite *w) {
         char val[8];
-        int r;
 
         if (!(ctx->config->global.drop_caches_allowed_mask & DROP_CACHES_MASK(req->value))) {
                 snprintf(res->detail, sizeof(res->detail), "drop_caches level %" PRIu64 " not allowed by configuration",
@@ -32,12 +31,20 @@ int action_drop_caches_run(ActionContext *ctx, const ActionRequest *req, ActionR
         }
 
         snprintf(val, sizeof(val), "%" PRIu64 "\n", req->value);
-        r = action_write_file(ctx->root_fd, "proc/sys/vm/drop_caches", val);
+        w->dirfd = ctx->root_fd;
+        snprintf(w->path, sizeof(w->path), "proc/sys/vm/drop_caches");
+        snprintf(w->data, sizeof(w->data), "%s", val);
+        return 1;
+}
+
+int action_drop_caches_written(ActionContext *ctx, const ActionRequest *req, ActionResult *res, int r) {
         if (r < 0) {
-                snprintf(res->detail, sizeof(res->detail), "writing /proc/sys/vm/drop_caches failed");
+                snprintf(res->detail, sizeof(res->detail), "writing /proc/sys/vm/drop_caches failed after %.1f s%s",
+                         (double) res->write_usec / 1e6, r == -ETIMEDOUT ? " (abandoned)" : "");
                 return r;
         }
         res->status = ACTION_STATUS_DONE;
-        snprintf(res->detail, sizeof(res->detail), "dropped caches (level %" PRIu64 ")", req->value);
+        snprintf(res->detail, sizeof(res->detail), "dropped caches (level %" PRIu64 ") in %.2f s", req->value,
+                 (double) res->write_usec / 1e6);
         return 0;
 }

@@ -522,7 +522,7 @@ static void kill_operation_finish(KillOperation *op, const char *what) {
 
         snprintf(res.comm, sizeof(res.comm), "%s", op->comm);
         snprintf(res.detail, sizeof(res.detail), "pid %d (%s) %s", (int) op->pid, op->comm, what);
-        (void) log_action(&req, &res);
+        (void) action_log(&req, &res);
 
         for (KillOperation **p = &ctx->kills; *p; p = &(*p)->next)
                 if (*p == op) {

@@ -15,7 +15,7 @@
 
 #include "action.h"
 
-int action_reclaim_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res) {
+int action_reclaim_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res, ActionWrite *w) {
         const CgroupPolicy *p;
         char path[ACTION_TARGET_MAX + 32], val[32];
         uint64_t bytes;
@@ -47,11 +47,19 @@ int action_reclaim_run(ActionContext *ctx, const ActionRequest *req, ActionResul
         }
 
         snprintf(val, sizeof(val), "%" PRIu64 "\n", bytes);
-        r = action_write_file(ctx->cgroup_fd, path, val);
+        w->dirfd = ctx->cgroup_fd;
+        snprintf(w->path, sizeof(w->path), "%s", path);
+        snprintf(w->data, sizeof(w->data), "%s", val);
+        return 1;
+}
+
+int action_reclaim_written(ActionContext *ctx, const ActionRequest *req, ActionResult *res, int r) {
+        uint64_t bytes = res->new_value;
+
         if (r == -EAGAIN) {
                 res->status = ACTION_STATUS_PARTIAL;
-                snprintf(res->detail, sizeof(res->detail), "reclaimed less than %" PRIu64 " bytes from %s",
-                         bytes, req->target);
+                snprintf(res->detail, sizeof(res->detail), "reclaimed less than %" PRIu64 " bytes from %s in %.2f s",
+                         bytes, req->target, (double) res->write_usec / 1e6);
                 return 0;
         }
         if (r == -ENOENT || r == -ENODEV) {
@@ -60,10 +68,12 @@ int action_reclaim_run(ActionContext *ctx, const ActionRequest *req, ActionResul
                 return 0;
         }
         if (r < 0) {
-                snprintf(res->detail, sizeof(res->detail), "writing memory.reclaim of %s failed", req->target);
+                snprintf(res->detail, sizeof(res->detail), "writing memory.reclaim of %s failed after %.1f s%s", req->target,
+                         (double) res->write_usec / 1e6, r == -ETIMEDOUT ? " (abandoned)" : "");
                 return r;
         }
         res->status = ACTION_STATUS_DONE;
-        snprintf(res->detail, sizeof(res->detail), "reclaimed %" PRIu64 " bytes from %s", bytes, req->target);
+        snprintf(res->detail, sizeof(res->detail), "reclaimed %" PRIu64 " bytes from %s in %.2f s", bytes, req->target,
+                 (double) res->write_usec / 1e6);
         return 0;
 }

@@ -45,7 +45,7 @@ static void throttle_forget(ActionContext *ctx, ThrottleOriginal *t) {
         ctx->n_throttled--;
 }
 
-int action_throttle_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res) {
+int action_throttle_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res, ActionWrite *w) {
         const CgroupPolicy *p;
         char path[ACTION_TARGET_MAX + 32], val[32], cur_s[64];
         uint64_t cur, want;
@@ -107,24 +107,35 @@ int action_throttle_run(ActionContext *ctx, const ActionRequest *req, ActionResu
         }
 
         high_format(want, val, sizeof(val));
-        r = action_write_file(ctx->cgroup_fd, path, val);
+        w->dirfd = ctx->cgroup_fd;
+        snprintf(w->path, sizeof(w->path), "%s", path);
+        snprintf(w->data, sizeof(w->data), "%s", val);
+        return 1;
+}
+
+int action_throttle_written(ActionContext *ctx, const ActionRequest *req, ActionResult *res, int r) {
         if (r == -ENOENT || r == -ENODEV) {
-                throttle_forget(ctx, throttle_find(ctx, req->target));
+                ThrottleOriginal *t = throttle_find(ctx, req->target);
+                if (t)
+                        throttle_forget(ctx, t);
                 res->status = ACTION_STATUS_GONE;
                 snprintf(res->detail, sizeof(res->detail), "cgroup %s vanished", req->target);
                 return 0;
         }
         if (r < 0) {
-                snprintf(res->detail, sizeof(res->detail), "writing memory.high of %s failed", req->target);
+                /* memory.high may be partly lowered: the original stays remembered and is
+                 * written back with the others */
+                snprintf(res->detail, sizeof(res->detail), "writing memory.high of %s failed after %.1f s%s", req->target,
+                         (double) res->write_usec / 1e6, r == -ETIMEDOUT ? " (abandoned)" : "");
                 return r;
         }
         res->status = ACTION_STATUS_DONE;
-        if (cur == UINT64_MAX)
-                snprintf(res->detail, sizeof(res->detail), "lowered memory.high of %s max -> %" PRIu64,
-                         req->target, want);
+        if (res->old_value == UINT64_MAX)
+                snprintf(res->detail, sizeof(res->detail), "lowered memory.high of %s max -> %" PRIu64 " in %.2f s",
+                         req->target, res->new_value, (double) res->write_usec / 1e6);
         else
-                snprintf(res->detail, sizeof(res->detail), "lowered memory.high of %s %" PRIu64 " -> %" PRIu64,
-                         req->target, cur, want);
+                snprintf(res->detail, sizeof(res->detail), "lowered memory.high of %s %" PRIu64 " -> %" PRIu64 " in %.2f s",
+                         req->target, res->old_value, res->new_value, (double) res->write_usec / 1e6);
         return 0;
 }
 

@@ -1,32 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+/*
+ * The actuators' entry point: validate a request, hand it to its module, and for the slow kinds
+ * (the kernel reclaims or compacts in the writer's context) either write in place
+ * (action_run()) or hand the write out (action_start() / action_complete()), then one journal
+ * entry per request.
+ */
+
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "action.h"
 #include "action-kill.h"
 #include "log.h"
-
-static const char *const action_status_table[_ACTION_STATUS_MAX] = {
-        [ACTION_STATUS_DONE] = "done",
-        [ACTION_STATUS_DRY_RUN] = "dry-run",
-        [ACTION_STATUS_PARTIAL] = "partial",
-        [ACTION_STATUS_NOOP] = "noop",
-        [ACTION_STATUS_GONE] = "gone",
-        [ACTION_STATUS_REFUSED] = "refused",
-        [ACTION_STATUS_RATE_LIMITED] = "rate-limited",
-        [ACTION_STATUS_FAILED] = "failed",
-};
-
-const char *action_status_to_string(ActionStatus s) {
-        if ((int) s < 0 || s >= _ACTION_STATUS_MAX)
-                return NULL;
-        return action_status_table[s];
-}
 
 void action_context_init(ActionContext *ctx, int root_fd, int cgroup_fd, int run_dir_fd,
                          Mode mode, const PolicyConfig *config) {
@@ -38,7 +28,6 @@ void action_context_init(ActionContext *ctx, int root_fd, int cgroup_fd, int run
                 .config = config,
                 .self_pid = getpid(),
         };
-        ratelimit_init(&ctx->ratelimit);
 }
 
 void action_context_done(ActionContext *ctx) {
@@ -52,128 +41,9 @@ void action_context_done(ActionContext *ctx) {
         ctx->n_throttled = 0;
 }
 
-bool action_writes(const ActionContext *ctx) {
-        return ctx->mode == MODE_ENFORCE;
-}
-
-bool action_cgroup_path_valid(const char *path) {
-        const char *p;
-
-        if (!path || path[0] == '/' || strlen(path) >= ACTION_TARGET_MAX)
-                return false;
-        /* The root cgroup "" is valid; every segment must be non-empty and not . or .. */
-        for (p = path; *p;) {
-                const char *e = strchrnul(p, '/');
-                size_t n = (size_t) (e - p);
-
-                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-                        return false;
-                if (*e == '\0')
-                        break;
-                p = e + 1;
-                if (*p == '\0')
-                        return false; /* trailing '/' */
-        }
-        return true;
-}
-
-int action_write_file(int dirfd, const char *path, const char *s) {
-        _cleanup_close_ int fd = -EBADF;
-        size_t len = strlen(s);
-        ssize_t n;
-
-        fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        n = write(fd, s, len);
-        if (n < 0)
-                return -errno;
-        if ((size_t) n != len)
-                return -EIO;
-        return 0;
-}
-
-ssize_t action_read_file(int dirfd, const char *path, char *buf, size_t size) {
-        _cleanup_close_ int fd = -EBADF;
-        size_t total = 0;
-
-        if (size == 0)
-                return -EINVAL;
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t n = read(fd, buf + total, size - 1 - total);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                total += (size_t) n;
-                if (total == size - 1) {
-                        char c;
-                        n = read(fd, &c, 1);
-                        if (n > 0)
-                                return -EFBIG;
-                        break;
-                }
-        }
-        buf[total] = '\0';
-        return (ssize_t) total;
-}
-
-int action_parse_u64(const char *s, bool allow_max, uint64_t *ret) {
-        uint64_t v = 0;
-        const char *p = s;
-
-        if (!s)
-                return -EINVAL;
-        while (*p == ' ' || *p == '\t' || *p == '\n')
-                p++;
-        if (allow_max && strncmp(p, "max", 3) == 0) {
-                p += 3;
-                v = UINT64_MAX;
-        } else {
-                if (*p < '0' || *p > '9')
-                        return -EINVAL;
-                for (; *p >= '0' && *p <= '9'; p++)
-                        if (__builtin_mul_overflow(v, 10, &v) ||
-                            __builtin_add_overflow(v, (uint64_t) (*p - '0'), &v))
-                                return -ERANGE;
-        }
-        while (*p == ' ' || *p == '\t' || *p == '\n')
-                p++;
-        if (*p != '\0')
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
-const CgroupPolicy *action_cgroup_policy(const ActionContext *ctx, const char *cgroup) {
-        int i = policy_config_match(ctx->config, cgroup);
-        return i < 0 ? NULL : &ctx->config->policies[i];
-}
-
-int action_cgroup_allows(const ActionContext *ctx, const char *cgroup, Rung rung, ActionResult *res) {
-        const CgroupPolicy *p = action_cgroup_policy(ctx, cgroup);
-
-        if (!p) {
-                snprintf(res->detail, sizeof(res->detail), "no policy matches cgroup %s", cgroup);
-                return -EPERM;
-        }
-        if (!(p->allowed_rungs_mask & RUNG_MASK(rung))) {
-                snprintf(res->detail, sizeof(res->detail), "policy [%s] does not allow rung %s",
-                         p->glob, rung_to_string(rung));
-                return -EPERM;
-        }
-        if (p->kill_preference == KILL_PREFERENCE_PROTECT && rung >= RUNG_THROTTLE) {
-                snprintf(res->detail, sizeof(res->detail), "cgroup %s is protected by policy [%s]",
-                         cgroup, p->glob);
-                return -EPERM;
-        }
-        return 0;
+bool action_kind_slow(ActionKind kind) {
+        return kind == ACTION_THROTTLE || kind == ACTION_RECLAIM || kind == ACTION_COMPACT ||
+               kind == ACTION_DROP_CACHES;
 }
 
 static int action_validate(const ActionContext *ctx, const ActionRequest *req) {
@@ -197,17 +67,6 @@ static int action_validate(const ActionContext *ctx, const ActionRequest *req) {
         }
 }
 
-typedef int (*ActionRunner)(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
-
-static const ActionRunner action_runners[_ACTION_KIND_MAX] = {
-        [ACTION_SYSCTL] = action_sysctl_run,
-        [ACTION_COMPACT] = action_compact_run,
-        [ACTION_DROP_CACHES] = action_drop_caches_run,
-        [ACTION_RECLAIM] = action_reclaim_run,
-        [ACTION_THROTTLE] = action_throttle_run,
-        [ACTION_KILL] = action_kill_run,
-};
-
 static int action_status_from_error(int r, ActionResult *res) {
         res->error = r;
         if (r >= 0)
@@ -227,48 +86,113 @@ static int action_status_from_error(int r, ActionResult *res) {
         return r;
 }
 
+/* Validate and run the module up to its write. Returns 1 with *w filled for a slow write
+ * left to the caller, else the module's result with *res final. */
+static int action_begin(ActionContext *ctx, const ActionRequest *req, ActionResult *res, ActionWrite *w) {
+        int r;
+
+        r = action_validate(ctx, req);
+        if (r < 0) {
+                snprintf(res->detail, sizeof(res->detail), "invalid request");
+                return r;
+        }
+        if (req->rung > ctx->config->global.max_rung) {
+                snprintf(res->detail, sizeof(res->detail), "rung %s above MaxRung=%s", rung_to_string(req->rung),
+                         rung_to_string(ctx->config->global.max_rung));
+                return -EPERM;
+        }
+
+        res->status = ACTION_STATUS_DONE;
+        switch (req->kind) {
+        case ACTION_SYSCTL:
+                return action_sysctl_run(ctx, req, res);
+        case ACTION_COMPACT:
+                return action_compact_run(ctx, req, res, w);
+        case ACTION_DROP_CACHES:
+                return action_drop_caches_run(ctx, req, res, w);
+        case ACTION_RECLAIM:
+                return action_reclaim_run(ctx, req, res, w);
+        case ACTION_THROTTLE:
+                return action_throttle_run(ctx, req, res, w);
+        case ACTION_KILL:
+                return action_kill_run(ctx, req, res);
+        default:
+                return -EINVAL;
+        }
+}
+
+static int action_written(ActionContext *ctx, const ActionRequest *req, ActionResult *res, int write_result) {
+        switch (req->kind) {
+        case ACTION_COMPACT:
+                return action_compact_written(ctx, req, res, write_result);
+        case ACTION_DROP_CACHES:
+                return action_drop_caches_written(ctx, req, res, write_result);
+        case ACTION_RECLAIM:
+                return action_reclaim_written(ctx, req, res, write_result);
+        case ACTION_THROTTLE:
+                return action_throttle_written(ctx, req, res, write_result);
+        default:
+                return -EINVAL;
+        }
+}
+
+static int action_finish(const ActionRequest *req, ActionResult *res, int r, ActionResult *ret) {
+        r = action_status_from_error(r, res);
+        (void) action_log(req, res);
+        if (ret)
+                *ret = *res;
+        return r;
+}
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
 int action_run(ActionContext *ctx, const ActionRequest *req, ActionResult *ret) {
         ActionResult res = { .status = ACTION_STATUS_FAILED };
-        const char *rl_target;
+        ActionWrite w;
         int r;
 
         if (!ctx || !req || !ctx->config)
                 return -EINVAL;
-
-        r = action_validate(ctx, req);
-        if (r < 0) {
-                snprintf(res.detail, sizeof(res.detail), "invalid request");
-                goto finish;
+        r = action_begin(ctx, req, &res, &w);
+        if (r == 1) {
+                uint64_t t0 = monotonic_usec();
+                r = action_write_file(w.dirfd, w.path, w.data);
+                res.write_usec = monotonic_usec() - t0;
+                r = action_written(ctx, req, &res, r);
         }
+        return action_finish(req, &res, r, ret);
+}
 
-        if (req->rung > ctx->config->global.max_rung) {
-                r = -EPERM;
-                snprintf(res.detail, sizeof(res.detail), "rung %s above MaxRung=%s",
-                         rung_to_string(req->rung), rung_to_string(ctx->config->global.max_rung));
-                goto finish;
-        }
+int action_start(ActionContext *ctx, const ActionRequest *req, ActionResult *ret, ActionWrite *ret_write) {
+        ActionResult res = { .status = ACTION_STATUS_FAILED };
+        int r;
 
-        rl_target = req->kind == ACTION_COMPACT ? NULL : req->target;
-        r = ratelimit_check(&ctx->ratelimit, &ctx->config->global, req->kind, rl_target,
-                            req->now_usec, &res.wait_usec);
-        if (r < 0) {
-                snprintf(res.detail, sizeof(res.detail), "%s, next allowed in %" PRIu64 " ms",
-                         r == -EDQUOT ? "kill budget spent" : "rate limited",
-                         res.wait_usec / USEC_PER_MSEC);
-                goto finish;
-        }
-
-        res.status = ACTION_STATUS_DONE;
-        r = action_runners[req->kind](ctx, req, &res);
-        if (r >= 0 && res.status != ACTION_STATUS_NOOP && res.status != ACTION_STATUS_GONE)
-                ratelimit_record(&ctx->ratelimit, req->kind, rl_target, req->now_usec);
-
-finish:
-        r = action_status_from_error(r, &res);
-        (void) log_action(req, &res);
-        if (ret)
+        if (!ctx || !req || !ctx->config || !ret || !ret_write)
+                return -EINVAL;
+        r = action_begin(ctx, req, &res, ret_write);
+        if (r == 1) {
+                res.status = ACTION_STATUS_PENDING;
                 *ret = res;
-        return r;
+                return 1;
+        }
+        return action_finish(req, &res, r, ret);
+}
+
+int action_complete(ActionContext *ctx, const ActionRequest *req, ActionResult *ret, int write_result) {
+        ActionResult res;
+        int r;
+
+        if (!ctx || !req || !ret || ret->status != ACTION_STATUS_PENDING)
+                return -EINVAL;
+        res = *ret;
+        res.status = ACTION_STATUS_DONE;
+        r = action_written(ctx, req, &res, write_result);
+        return action_finish(req, &res, r, ret);
 }
 
 int action_restore_all(ActionContext *ctx) {

@@ -4,17 +4,24 @@
 /*
  * Actuators: the only code that writes to the kernel. One module per kind (action-sysctl.c,
  * action-compact.c, action-drop-caches.c, action-reclaim.c, action-throttle.c,
- * action-kill.c), one common request/result type, one entry point action_run() that applies
- * the rules every rung shares:
+ * action-kill.c), one common request/result type, the helpers they share (action-util.c), the
+ * journal entry of an action (action-log.c), and one entry point (action.c) that applies the
+ * rules every rung shares:
  *
- *   1. the request is validated (kind, target path without "..", value in range);
- *   2. the rate limiter is asked (min interval per kind and target, kill budget);
- *   3. the module re-reads the current state and applies its own checks (bounds, floors,
+ *   1. the request is validated (kind, target path without "..", value in range, MaxRung);
+ *   2. the module re-reads the current state and applies its own checks (bounds, floors,
  *      safety rules for kills) — the same code in dry-run and enforce;
- *   4. in enforce mode the write happens; in dry-run and observe modes the result says what
+ *   3. in enforce mode the write happens; in dry-run and observe modes the result says what
  *      would have been written and nothing is written;
- *   5. the rate limiter books the action (also in dry-run, so that a dry run shows the same
- *      cadence an enforcing daemon would have), and log_action() writes a journal entry.
+ *   4. action_log() writes a journal entry.
+ * Rate limits and the kill budget are the policy's (libmemcore's ratelimit.h): one limiter for
+ * the ladder's actions and the ones asked for over the bus.
+ *
+ * Writes that make the kernel work in the writer's context (lowering memory.high reclaims down
+ * to it, memory.reclaim, compaction, drop_caches: seconds under pressure) can leave the caller:
+ * action_start() stops before the write and hands it out (ActionWrite), the caller performs it
+ * off the sampling thread (worker.h) and finishes with action_complete(). action_run() does all
+ * three in place.
  *
  * Every path is resolved below ActionContext.root_fd (the host "/" or a fixture root), and
  * cgroups below ActionContext.cgroup_fd (the cgroup2 mount inside that root), so tests run
@@ -27,7 +34,6 @@
 #include <systemd/sd-event.h>
 
 #include "policy-config.h"
-#include "ratelimit.h"
 
 #define ACTION_COMM_MAX 64           /* comm is ≤ 15 bytes; escaped for logs it can grow 4× */
 #define ACTION_DETAIL_MAX 256
@@ -46,8 +52,7 @@ typedef struct ActionContext {
         int cgroup_fd;               /* the cgroup2 mount below root_fd, or -EBADF; not owned */
         int run_dir_fd;              /* state directory (default /run/memtide); not owned */
         Mode mode;                   /* MODE_ENFORCE writes; anything else only reports */
-        const PolicyConfig *config;  /* bounds, rate limits, cgroup policies; not owned */
-        RateLimit ratelimit;
+        const PolicyConfig *config;  /* bounds, cgroup policies; not owned */
         pid_t self_pid;              /* never killed */
 
         /* sysctl originals (action-sysctl.c): valid[i] set once saved to the state file */
@@ -89,6 +94,7 @@ typedef enum ActionStatus {
         ACTION_STATUS_REFUSED,       /* a safety rule or bound refused it */
         ACTION_STATUS_RATE_LIMITED,  /* rate limit or kill budget */
         ACTION_STATUS_FAILED,        /* I/O error */
+        ACTION_STATUS_PENDING,       /* started, its write not done yet (action_start()) */
         _ACTION_STATUS_MAX,
         _ACTION_STATUS_INVALID = -EINVAL,
 } ActionStatus;
@@ -99,6 +105,7 @@ typedef struct ActionResult {
         uint64_t old_value;          /* value before (sysctl, memory.high) */
         uint64_t new_value;          /* value written or that would be */
         uint64_t wait_usec;          /* RATE_LIMITED: time until allowed */
+        uint64_t write_usec;         /* how long the kernel write took (slow kinds), µs */
         pid_t pid;                   /* kill: victim; 0 for cgroup.kill */
         int signal;                  /* kill: last signal sent (or that would be) */
         char comm[ACTION_COMM_MAX];  /* kill: victim's comm, escaped printable */
@@ -114,24 +121,56 @@ void action_context_init(ActionContext *ctx, int root_fd, int cgroup_fd, int run
  * restore anything: see action_restore_all(). */
 void action_context_done(ActionContext *ctx);
 
-/* Run one request through validation, rate limiting, the module, logging. Returns 0 when the
- * result is DONE, DRY_RUN, PARTIAL, NOOP or GONE; the negative errno otherwise (-EBUSY or
- * -EDQUOT rate limited, -EPERM refused by a safety rule, -ERANGE out of bounds, -EINVAL bad
- * request, I/O errors). *ret is always filled when ret is non-NULL. Kills with a TERM→KILL
- * escalation only send the first signal here: see action-kill.h. */
+/* Run one request through validation, the module, logging. Returns 0 when the result is
+ * DONE, DRY_RUN, PARTIAL, NOOP or GONE; the negative errno otherwise (-EPERM refused by a safety
+ * rule, -ERANGE out of bounds, -EINVAL bad request, I/O errors). *ret is always filled when ret
+ * is non-NULL. Kills with a TERM→KILL escalation only send the first signal here: see
+ * action-kill.h. The write of a slow kind happens here, in the caller's thread. */
 int action_run(ActionContext *ctx, const ActionRequest *req, ActionResult *ret);
+
+/* The write a slow action leaves to its caller. */
+typedef struct ActionWrite {
+        int dirfd;                   /* the directory path is relative to; not owned */
+        char path[ACTION_TARGET_MAX + 64];
+        char data[32];               /* the whole string to write */
+} ActionWrite;
+
+/* Is kind one whose write may take the kernel seconds in the writer's context? */
+bool action_kind_slow(ActionKind kind) _const_;
+
+/* action_run() up to the write: returns 1 with *ret_write filled and ret->status PENDING when
+ * the request is of a slow kind and enforce mode would write (the caller writes, then calls
+ * action_complete()); otherwise runs the whole request and returns as action_run(). Nothing of
+ * ctx is touched by the write itself, so it may happen in another thread while ctx is used
+ * here. */
+int action_start(ActionContext *ctx, const ActionRequest *req, ActionResult *ret, ActionWrite *ret_write);
+/* Finish a started request with its write's outcome (0, or -errno; -ETIMEDOUT or -ECANCELED
+ * when the write was abandoned): status, detail, bookkeeping (a throttled cgroup that vanished
+ * is forgotten), journal entry. ret holds what action_start() filled. Returns as action_run(). */
+int action_complete(ActionContext *ctx, const ActionRequest *req, ActionResult *ret, int write_result);
 
 /* Restore every sysctl and memory.high memtide changed (exit, Reset). Returns 0 or the first
  * error; continues past errors. */
 int action_restore_all(ActionContext *ctx);
 
-/* Module entry points called by action_run() after rate limiting; each fills *res. */
+/* Module entry points called by action.c; each fills *res. The slow kinds stop before their
+ * write: they return 1 with *w filled when enforce mode writes, and finish in their
+ * _written() with the write's outcome. */
 int action_sysctl_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
-int action_compact_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
-int action_drop_caches_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
-int action_reclaim_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
-int action_throttle_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
+int action_compact_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res, ActionWrite *w);
+int action_compact_written(ActionContext *ctx, const ActionRequest *req, ActionResult *res, int r);
+int action_drop_caches_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res, ActionWrite *w);
+int action_drop_caches_written(ActionContext *ctx, const ActionRequest *req, ActionResult *res, int r);
+int action_reclaim_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res, ActionWrite *w);
+int action_reclaim_written(ActionContext *ctx, const ActionRequest *req, ActionResult *res, int r);
+int action_throttle_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res, ActionWrite *w);
+int action_throttle_written(ActionContext *ctx, const ActionRequest *req, ActionResult *res, int r);
 int action_kill_run(ActionContext *ctx, const ActionRequest *req, ActionResult *res);
+
+/* The journal entry of an action (performed, dry-run, refused or failed), with MESSAGE_ID by
+ * kind and the fields listed in docs/journal-fields.md (action-log.c). On stderr it prints one
+ * line with the same key=value pairs. Returns 0 or the negative errno of sd_journal_send(). */
+int action_log(const ActionRequest *req, const ActionResult *res);
 
 /* Sysctl originals (action-sysctl.c). The state file is <run_dir>/sysctl-originals, one
  * "name value" line per sysctl, written (tmp + fsync + rename) before the first write.
@@ -148,7 +187,7 @@ int action_sysctl_read(int root_fd, VmSysctl s, uint64_t *ret);
 int action_throttle_restore(ActionContext *ctx, const char *cgroup);
 int action_throttle_restore_all(ActionContext *ctx);
 
-/* Helpers shared by the modules (action.c). */
+/* Helpers shared by the modules (action-util.c). */
 /* A cgroup path relative to the cgroup2 root: no leading '/', no "." or ".." segments. */
 bool action_cgroup_path_valid(const char *path);
 /* Write the whole string to dirfd/path (O_WRONLY|O_TRUNC, like a shell redirect). Returns 0

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <systemd/sd-journal.h>
 
-#include "action.h"
 #include "log.h"
+#include "policy-config.h"
 
 static int log_max_level = LOG_INFO;
 static int log_target = -1; /* -1 undecided, 0 stderr, 1 journal */
@@ -40,7 +40,7 @@ static bool log_stderr_is_journal(void) {
         return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
-static bool log_use_journal(void) {
+bool log_to_journal(void) {
         if (log_target < 0)
                 log_target = log_stderr_is_journal() ? 1 : 0;
         return log_target == 1;
@@ -70,7 +70,7 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         (void) vsnprintf(msg, sizeof(msg), format, ap);
         va_end(ap);
 
-        if (log_use_journal()) {
+        if (log_to_journal()) {
                 char lbuf[16];
                 snprintf(lbuf, sizeof(lbuf), "%d", line);
                 if (error != 0)
@@ -89,65 +89,6 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         return -error;
 }
 
-static const char *const action_message_ids[_ACTION_KIND_MAX] = {
-        [ACTION_SYSCTL] = MEMTIDE_MESSAGE_ACTION_SYSCTL,
-        [ACTION_COMPACT] = MEMTIDE_MESSAGE_ACTION_COMPACT,
-        [ACTION_DROP_CACHES] = MEMTIDE_MESSAGE_ACTION_DROP_CACHES,
-        [ACTION_RECLAIM] = MEMTIDE_MESSAGE_ACTION_RECLAIM,
-        [ACTION_THROTTLE] = MEMTIDE_MESSAGE_ACTION_THROTTLE,
-        [ACTION_KILL] = MEMTIDE_MESSAGE_ACTION_KILL,
-};
-
-int log_action(const ActionRequest *req, const ActionResult *res) {
-        const char *kind = action_kind_to_string(req->kind) ?: "?";
-        const char *status = action_status_to_string(res->status) ?: "?";
-        const char *rung = rung_to_string(req->rung) ?: "?";
-        const char *target = req->target ?: (req->kind == ACTION_COMPACT && req->node >= 0 ? "node" : "machine");
-        int priority = res->status == ACTION_STATUS_FAILED ? LOG_ERR :
-                       res->status == ACTION_STATUS_DONE || res->status == ACTION_STATUS_PARTIAL ? LOG_NOTICE :
-                       LOG_INFO;
-        char msg[ACTION_DETAIL_MAX + 256];
-        int r;
-
-        if (priority > log_max_level)
-                return 0;
-
-        snprintf(msg, sizeof(msg), "%s %s on %s (rung %s, %s): %s", kind, status, target, rung,
-                 req->reason ?: "no reason", res->detail);
-
-        if (!log_use_journal()) {
-                fprintf(stderr, "memtided: action: %s [kind=%s status=%s rung=%s target=%s pid=%d "
-                        "comm=%s old=%" PRIu64 " new=%" PRIu64 " observed=%" PRIu64
-                        " threshold=%" PRIu64 " errno=%d]\n",
-                        msg, kind, status, rung, target, (int) res->pid, res->comm,
-                        res->old_value, res->new_value, req->observed, req->threshold,
-                        -res->error);
-                return 0;
-        }
-
-        r = sd_journal_send("MESSAGE=%s", msg,
-                            "MESSAGE_ID=%s", action_message_ids[req->kind],
-                            "PRIORITY=%d", priority,
-                            "MEMTIDE_ACTION=%s", kind,
-                            "MEMTIDE_STATUS=%s", status,
-                            "MEMTIDE_RUNG=%s", rung,
-                            "MEMTIDE_TARGET=%s", target,
-                            "MEMTIDE_CGROUP=%s",
-                            req->kind >= ACTION_RECLAIM && req->target ? req->target : "",
-                            "MEMTIDE_REASON=%s", req->reason ?: "",
-                            "MEMTIDE_PID=%d", (int) res->pid,
-                            "MEMTIDE_COMM=%s", res->comm,
-                            "MEMTIDE_SIGNAL=%d", res->signal,
-                            "MEMTIDE_OLD_VALUE=%" PRIu64, res->old_value,
-                            "MEMTIDE_NEW_VALUE=%" PRIu64, res->new_value,
-                            "MEMTIDE_OBSERVED=%" PRIu64, req->observed,
-                            "MEMTIDE_THRESHOLD=%" PRIu64, req->threshold,
-                            "MEMTIDE_NODE=%d", req->node,
-                            "ERRNO=%d", -res->error,
-                            NULL);
-        return r < 0 ? r : 0;
-}
-
 int log_forecast_level(int previous_rung, int rung, const char *cgroup, const char *reason,
                        uint64_t forecast_usec, uint64_t horizon_usec) {
         const char *from = rung_to_string(previous_rung) ?: "?";
@@ -157,7 +98,7 @@ int log_forecast_level(int previous_rung, int rung, const char *cgroup, const ch
 
         snprintf(msg, sizeof(msg), "forecast level %s -> %s%s%s: %s", from, to,
                  cgroup ? " for " : "", cgroup ?: "", reason ?: "");
-        if (!log_use_journal()) {
+        if (!log_to_journal()) {
                 if (LOG_NOTICE <= log_max_level)
                         fprintf(stderr, "memtided: level: %s [forecast_usec=%" PRIu64
                                 " horizon_usec=%" PRIu64 "]\n", msg, forecast_usec, horizon_usec);
@@ -189,7 +130,7 @@ int log_restore(int kind, const char *target, uint64_t value, int error) {
         else
                 snprintf(msg, sizeof(msg), "%s %s of %s to %" PRIu64, error < 0 ? "Failed to restore" : "Restored",
                          k, target ?: "?", value);
-        if (!log_use_journal()) {
+        if (!log_to_journal()) {
                 int level = error < 0 ? LOG_WARNING : LOG_INFO;
                 if (level <= log_max_level) {
                         if (error < 0)
@@ -216,7 +157,7 @@ int log_config_result(const char *result, const char *file, size_t n_errors, siz
 
         snprintf(msg, sizeof(msg), "Configuration %s from %s (%zu errors, %zu warnings)", result ?: "?",
                  file ?: "?", n_errors, n_warnings);
-        if (!log_use_journal()) {
+        if (!log_to_journal()) {
                 if ((n_errors > 0 ? LOG_ERR : LOG_INFO) <= log_max_level)
                         fprintf(stderr, "memtided: %s\n", msg);
                 return 0;

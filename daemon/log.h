@@ -9,7 +9,7 @@
  * "memtided: <level>: <message>". log_*_errno() take a negative or positive errno, log it
  * with strerror, and return the negative errno so that callers log and fail in one line.
  *
- * Structured action entries (log_action()) carry a MESSAGE_ID per action kind so that
+ * Structured action entries (action_log(), action-log.c) carry a MESSAGE_ID per action kind so that
  * `journalctl MESSAGE_ID=...` finds every action of one kind; the ids are listed with their
  * fields in docs/journal-fields.md and must never change once released.
  */
@@ -21,9 +21,6 @@
 #include <syslog.h>
 
 #include "mc-util.h"
-
-struct ActionRequest;
-struct ActionResult;
 
 /* 128-bit ids, generated once with `systemd-id128 new`. */
 #define MEMTIDE_MESSAGE_ACTION_SYSCTL      "9a3c5b8e1f2d4a6b8c7d0e1f2a3b4c5d"
@@ -41,6 +38,8 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 /* Force the stderr backend (tests) or the journal backend; default: detect on first use. */
 void log_set_target_stderr(bool on);
+/* Whether messages go to the journal (stderr is the journal's stream, or forced). */
+bool log_to_journal(void);
 
 /* Logs and returns -abs(error) (or 0 when error is 0). */
 int log_internal(int level, int error, const char *file, int line, const char *func,
@@ -58,23 +57,18 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_warning_errno(error, ...) log_full_errno(LOG_WARNING, (error), __VA_ARGS__)
 #define log_error_errno(error, ...)   log_full_errno(LOG_ERR, (error), __VA_ARGS__)
 
-/* One structured journal entry for an action (performed, dry-run, refused or failed), with
- * MESSAGE_ID by kind and the fields listed in docs/journal-fields.md. On stderr it prints one
- * line with the same key=value pairs. Returns 0 or the negative errno of sd_journal_send(). */
-int log_action(const struct ActionRequest *req, const struct ActionResult *res);
-
 /* A restored original (sysctl or memory.high): MESSAGE_ID MEMTIDE_MESSAGE_ACTION_RESTORE,
  * MEMTIDE_ACTION (the kind restored), MEMTIDE_TARGET, MEMTIDE_NEW_VALUE, ERRNO. error < 0
- * when the restore failed. Returns like log_action(). */
+ * when the restore failed. Returns 0 or the negative errno of sd_journal_send(). */
 int log_restore(int kind, const char *target, uint64_t value, int error);
 
 /* Configuration loaded ("loaded", "reloaded") or refused ("refused"): MESSAGE_ID
  * MEMTIDE_MESSAGE_CONFIG, MEMTIDE_CONFIG_RESULT, MEMTIDE_CONFIG_FILE, MEMTIDE_CONFIG_ERRORS,
- * MEMTIDE_CONFIG_WARNINGS. Returns like log_action(). */
+ * MEMTIDE_CONFIG_WARNINGS. Returns 0 or the negative errno of sd_journal_send(). */
 int log_config_result(const char *result, const char *file, size_t n_errors, size_t n_warnings);
 
 /* A forecast level (rung) change: MEMTIDE_RUNG, MEMTIDE_PREVIOUS_RUNG, MEMTIDE_REASON,
  * MEMTIDE_HORIZON_USEC and MEMTIDE_FORECAST_USEC (the compared numbers), MEMTIDE_CGROUP
- * (may be NULL for machine-wide). Returns like log_action(). */
+ * (may be NULL for machine-wide). Returns 0 or the negative errno of sd_journal_send(). */
 int log_forecast_level(int previous_rung, int rung, const char *cgroup, const char *reason,
                        uint64_t forecast_usec, uint64_t horizon_usec);

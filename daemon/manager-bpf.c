@@ -34,7 +34,6 @@
 #include "bpf-events.h"
 #include "log.h"
 #include "manager-bpf.h"
-#include "manager-bus.h"
 #include "manager.h"
 
 /* Cgroup paths remembered (id → path): the top stalling cgroups and OOM victims' cgroups. */
@@ -219,11 +218,9 @@ static bool victim_seen(ManagerBpf *b, int pid, uint64_t t_usec) {
 static void manager_bpf_oom(Manager *m, const BpfEvent *ev, const MemEvent *me) {
         ManagerBpf *b = BPF(m);
         const char *cg = cgroup_name(b, me->cgroup_id), *comm = me->comm[0] ? me->comm : "?";
-        char kv[3 * MEM_EVENT_PATH_MAX + 200], comm_enc[3 * MEM_EVENT_COMM_MAX + 1], cg_enc[3 * MEM_EVENT_PATH_MAX + 1];
         char before[256];
         EventsCgroupStall cs;
         EventsParams p;
-        uint64_t now = 0, t;
 
         if (victim_seen(b, ev->tgid, me->time_usec))
                 return;
@@ -239,22 +236,10 @@ static void manager_bpf_oom(Manager *m, const BpfEvent *ev, const MemEvent *me) 
         log_warning("Kernel OOM killer chose pid %d (%s) in cgroup %s, RSS %" PRIu64 " KiB; %s; "
                     "memtide acted too late or was not allowed to",
                     ev->tgid, comm, cg[0] ? cg : "?", me->oom.rss_kb, before);
-        manager_bus_kernel_oom_kill(m, ev->tgid, comm, cg, me->oom.rss_kb * 1024);
-
-        if (!m->recorder)
-                return;
-        if (trace_percent_encode(comm, comm_enc, sizeof(comm_enc)) < 0)
-                snprintf(comm_enc, sizeof(comm_enc), "%%3F");
-        if (trace_percent_encode(cg[0] ? cg : "/", cg_enc, sizeof(cg_enc)) < 0)
-                snprintf(cg_enc, sizeof(cg_enc), "/");
-        snprintf(kv, sizeof(kv), "pid=%d comm=%s cgroup=%s", ev->tgid, comm_enc, cg_enc);
-        /* The kernel's time, kept within what the trace already holds (not before the last
-         * sample) and what the next sample will be stamped with (not after the loop's now). */
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        t = now > 0 && now < me->time_usec ? now : me->time_usec;
-        t = MC_MAX(t, m->decision_sample_usec);
-        if (trace_writer_event(m->recorder, t, "oom_kill", kv) < 0)
-                log_debug("Could not record the oom_kill event of pid %d", ev->tgid);
+        for (size_t i = 0; i < m->n_subscribers; i++)
+                if (m->subscribers[i].kernel_oom_kill)
+                        m->subscribers[i].kernel_oom_kill(m, ev->tgid, comm, cg, me->oom.rss_kb * 1024, me->time_usec,
+                                                          m->subscribers[i].userdata);
 }
 
 /* ---- the loop ------------------------------------------------------------------------------ */
@@ -278,11 +263,11 @@ static int on_bpf_event(const BpfEvent *ev, void *userdata) {
                 if (ev->type == BPF_EVENT_RECLAIM_STALL && me.stall.latency_usec < MANAGER_BPF_WAKE_STALL_USEC)
                         break;
                 (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-                if (now >= m->pressure_until_usec && ev->type == BPF_EVENT_RECLAIM_STALL)
+                if (!sampler_pressure_fresh(m->sampler, now) && ev->type == BPF_EVENT_RECLAIM_STALL)
                         log_info("Reclaim stall of %" PRIu64 " ms (%s) in pid %d (%s), sampling fast",
                                  me.stall.latency_usec / USEC_PER_MSEC, mem_stall_kind_to_string(me.stall.kind),
                                  ev->tgid, me.comm[0] ? me.comm : "?");
-                m->pressure_until_usec = MC_MAX(m->pressure_until_usec, now + m->config->global.psi_window_usec);
+                sampler_note_pressure(m->sampler, now + m->config->global.psi_window_usec);
                 manager_wake_now(m);
                 break;
         default:

@@ -52,23 +52,12 @@
 #define BUS_ERROR_NOT_RECORDING "org.memtide1.Error.NotRecording"
 #define BUS_ERROR_RECORDING_FAILED "org.memtide1.Error.RecordingFailed"
 
-static const char *const warning_grade_table[_BUS_WARNING_GRADE_MAX] = {
-        [BUS_WARNING_NONE] = "none",
-        [BUS_WARNING_NOTICE] = "notice",
-        [BUS_WARNING_WARNING] = "warning",
-        [BUS_WARNING_CRITICAL] = "critical",
-};
-
-const char *bus_warning_grade_to_string(BusWarningGrade g) {
-        return g >= 0 && g < _BUS_WARNING_GRADE_MAX ? warning_grade_table[g] : NULL;
-}
-
 static ManagerBus *BUS(Manager *m) {
         return m->bus_state;
 }
 
 static const Snapshot *last_snapshot(const Manager *m) {
-        return m->have_good ? m->snap[m->cur ^ 1u] : NULL;
+        return manager_last_snapshot(m);
 }
 
 static uint64_t now_monotonic(Manager *m) {
@@ -296,7 +285,7 @@ static int property_features(sd_bus *bus, const char *path, const char *interfac
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         char detail[4096 + 2 * MC_CGROUP_PATH_MAX + 128]; /* a run dir or cgroup mount path, two cgroup paths */
-        PsiWatch *w = m->psi_some ?: m->psi_full;
+        const PsiWatch *w = sampler_psi_watch(m->sampler);
         bool on;
         int r;
 
@@ -445,11 +434,27 @@ static int property_tunables(sd_bus *bus, const char *path, const char *interfac
 
 /* ---- read-only methods ------------------------------------------------------------------ */
 
-static const char *soonest_subject(const Forecast *fc, char *buf, size_t n) {
-        if (fc->soonest_cgroup >= 0 && (size_t) fc->soonest_cgroup < fc->n_cgroups)
-                return fc->cgroups[fc->soonest_cgroup].path;
-        if (fc->soonest_zone >= 0 && (size_t) fc->soonest_zone < fc->n_zones) {
-                snprintf(buf, n, "node %d %s pageblocks", fc->zones[fc->soonest_zone].node, fc->zones[fc->soonest_zone].zone);
+/* The soonest crossing shown as "soonest": of the figures urgency.h weighs, the soonest at least
+ * as confident as the lowest rung's gate (below it nothing may be shown as approaching). */
+static const char *soonest(const Forecast *fc, ForecastFigure *ret, char *buf, size_t n) {
+        int index;
+        UrgencySubject subject = urgency_soonest(fc, urgency_gate_permyriad(RUNG_TUNE), ret, &index);
+
+        if (subject == URGENCY_SUBJECT_CGROUP_MAX && index >= 0 && (size_t) index < fc->n_cgroups)
+                return fc->cgroups[index].path;
+        if (subject == URGENCY_SUBJECT_PAGEBLOCKS && index >= 0 && (size_t) index < fc->n_zones) {
+                snprintf(buf, n, "node %d %s pageblocks", fc->zones[index].node, fc->zones[index].zone);
+                return buf;
+        }
+        return "MemAvailable";
+}
+
+/* The urgency's subject, in words ("MemAvailable", a cgroup path, "node 0 Normal pageblocks"). */
+static const char *urgency_subject_text(const Urgency *u, const Forecast *fc, char *buf, size_t n) {
+        if (u->subject == URGENCY_SUBJECT_CGROUP_MAX && u->cgroup_index >= 0 && (size_t) u->cgroup_index < fc->n_cgroups)
+                return fc->cgroups[u->cgroup_index].path;
+        if (u->subject == URGENCY_SUBJECT_PAGEBLOCKS && u->zone_index >= 0 && (size_t) u->zone_index < fc->n_zones) {
+                snprintf(buf, n, "node %d %s pageblocks", fc->zones[u->zone_index].node, fc->zones[u->zone_index].zone);
                 return buf;
         }
         return "MemAvailable";
@@ -466,7 +471,7 @@ static const char *decision_target(const Manager *m) {
 static void fill_status(Manager *m, Dict *d) {
         const Snapshot *s = last_snapshot(m);
         const Forecast *fc = BUS(m)->forecast;
-        PsiWatch *w = m->psi_some ?: m->psi_full;
+        const PsiWatch *w = sampler_psi_watch(m->sampler);
         char buf[128];
 
         d_begin(d);
@@ -479,13 +484,17 @@ static void fill_status(Manager *m, Dict *d) {
         d_s(d, "root", m->opt.root);
         d_s(d, "config_file", m->config_file ?: CONFIG_MAIN_FILE);
         d_s(d, "run_directory", m->run_dir_fd >= 0 ? m->run_dir : "");
-        d_t(d, "samples", m->samples);
+        d_t(d, "samples", sampler_samples(m->sampler));
         d_t(d, "interval_usec", m->interval_usec);
         d_t(d, "last_sample_usec", m->decision_sample_usec);
         d_t(d, "now_usec", now_monotonic(m));
         d_t(d, "now_realtime_usec", now_realtime());
-        d_t(d, "actions", m->n_actions);
-        d_t(d, "last_action_usec", m->last_action_usec);
+        d_t(d, "actions", m->act.n_actions);
+        d_t(d, "last_action_usec", m->act.last_action_usec);
+        d_t(d, "max_sample_gap_usec", m->max_gap_usec);
+        d_t(d, "max_sample_lateness_usec", m->max_lateness_usec);
+        d_b(d, "write_in_flight", m->act.in_flight);
+        d_t(d, "writes_abandoned", worker_abandoned(m->act.worker));
         d_t(d, "kernel_oom_kills", BUS(m)->kernel_oom_kills);
         if (BUS(m)->kernel_oom_kills > 0) {
                 d_t(d, "last_kernel_oom_kill_realtime_usec", BUS(m)->last_oom_realtime_usec);
@@ -497,7 +506,7 @@ static void fill_status(Manager *m, Dict *d) {
         d_s(d, "psi_mode", w ? psi_mode_to_string(psi_watch_mode(w)) : "off");
         d_b(d, "recording", m->recorder != NULL);
         d_s(d, "recording_path", BUS(m)->recording_path);
-        d_s(d, "warning", bus_warning_grade_to_string(BUS(m)->warning_grade));
+        d_s(d, "warning", urgency_grade_to_string(BUS(m)->warning_grade));
         d_t(d, "cgroups", s ? s->n_cgroups : 0);
         if (s && (s->have & SNAPSHOT_HAVE_MEMINFO)) {
                 d_t(d, "mem_total_bytes", s->meminfo.v[MEMINFO_MEM_TOTAL] * 1024);
@@ -511,10 +520,12 @@ static void fill_status(Manager *m, Dict *d) {
                 d_t(d, "psi_full_total_usec", s->psi_memory.full.total_usec);
         }
         if (fc) {
-                d_s(d, "soonest_state", forecast_state_to_string(fc->soonest.state));
-                d_t(d, "soonest_eta_usec", figure_eta(&fc->soonest));
-                d_u(d, "soonest_confidence_permyriad", fc->soonest.confidence_permyriad);
-                d_s(d, "soonest_subject", soonest_subject(fc, buf, sizeof(buf)));
+                ForecastFigure f;
+                const char *subject = soonest(fc, &f, buf, sizeof(buf));
+                d_s(d, "soonest_state", forecast_state_to_string(f.state));
+                d_t(d, "soonest_eta_usec", figure_eta(&f));
+                d_u(d, "soonest_confidence_permyriad", f.confidence_permyriad);
+                d_s(d, "soonest_subject", subject);
         }
         d_end(d);
 }
@@ -537,8 +548,13 @@ static void fill_forecast(Manager *m, Dict *d) {
         d_u(d, "psi_some_share_permyriad", fc->stall.some_share_permyriad);
         d_u(d, "psi_full_share_permyriad", fc->stall.full_share_permyriad);
         d_figure(d, "psi_full_stall", &fc->stall.to_full_threshold);
-        d_figure(d, "soonest", &fc->soonest);
-        d_s(d, "soonest_subject", soonest_subject(fc, buf, sizeof(buf)));
+        d_figure(d, "pageblocks_exhausted", &fc->to_pageblocks_exhausted);
+        {
+                ForecastFigure f;
+                const char *subject = soonest(fc, &f, buf, sizeof(buf));
+                d_figure(d, "soonest", &f);
+                d_s(d, "soonest_subject", subject);
+        }
 
         d_open(d, "zones", "aa{sv}");
         for (size_t i = 0; i < fc->n_zones; i++) {
@@ -564,6 +580,7 @@ static void fill_forecast(Manager *m, Dict *d) {
                 d_s(d, "path", c->path);
                 d_t(d, "current_bytes", c->current_bytes);
                 d_x(d, "growth_bytes_per_sec", c->growth_bytes_per_sec);
+                d_x(d, "growth_recent_bytes_per_sec", c->growth_recent_bytes_per_sec);
                 d_t(d, "trend_usec", c->trend_usec);
                 d_u(d, "growth_confidence_permyriad", c->growth_confidence_permyriad);
                 d_u(d, "psi_some_share_permyriad", c->psi_some_share_permyriad);
@@ -733,8 +750,29 @@ static void fill_explain(Manager *m, Dict *d) {
         for (Rung r = RUNG_TUNE; r < _RUNG_MAX; r++)
                 d_t(d, rung_to_string(r), g->horizon_usec[r]);
         d_close(d);
-        if (fc)
-                d_figure(d, "soonest", &fc->soonest);
+        if (fc) {
+                ForecastFigure f;
+                (void) soonest(fc, &f, buf, sizeof(buf));
+                d_figure(d, "soonest", &f);
+        }
+        /* the urgency behind the decision: urgency_compute()'s output */
+        {
+                const Urgency *u = &m->urgency;
+                d_open(d, "urgency", "a{sv}");
+                d_s(d, "rung", rung_to_string(u->rung));
+                d_s(d, "grade", urgency_grade_to_string(u->grade));
+                d_s(d, "subject", urgency_subject_to_string(u->subject));
+                d_t(d, "eta_usec", u->eta_usec);
+                d_u(d, "confidence_permyriad", u->confidence_permyriad);
+                d_u(d, "gate_permyriad", u->gate_permyriad);
+                d_t(d, "horizon_usec", u->horizon_usec);
+                d_t(d, "credible_eta_usec", u->credible_eta_usec);
+                d_close(d);
+                d_open(d, "gates_permyriad", "a{sv}");
+                for (Rung r = RUNG_TUNE; r < _RUNG_MAX; r++)
+                        d_u(d, rung_to_string(r), urgency_gate_permyriad(r));
+                d_close(d);
+        }
 
         if (x->eta_usec == USEC_INFINITY)
                 snprintf(text, sizeof(text), "Level %s in %s mode: no confident crossing forecast (%s).",
@@ -880,14 +918,9 @@ static int method_set_mode(sd_bus_message *msg, void *userdata, sd_bus_error *er
                                          "Cannot enforce without a run directory (sysctl originals could not be kept)");
 
         m->opt.mode_override = (int) mode;   /* survives Reload, until restart */
-        m->mode = mode;
-        m->actions.mode = mode;
+        manager_set_mode(m, mode);
         if (old != mode) {
                 log_info("Mode set to %s over D-Bus (was %s)", mode_to_string(mode), mode_to_string(old));
-                if (old == MODE_ENFORCE) {
-                        (void) manager_restore(m, "mode left enforce");
-                        m->slow_now = true;
-                }
                 BUS(m)->last_mode = mode;
                 emit_changed(m, "Mode", NULL);
         }
@@ -916,7 +949,6 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 BUS(m)->last_mode = m->mode;
                 emit_changed(m, "Mode", NULL);
         }
-        m->slow_now = true;
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -930,8 +962,7 @@ static int method_reset_tunables(sd_bus_message *msg, void *userdata, sd_bus_err
         r = check_not_reloading(m, error);
         if (r < 0)
                 return r;
-        r = manager_restore(m, "ResetTunables over D-Bus");
-        m->slow_now = true;              /* Tunables (PropertiesChanged) after the next read */
+        r = manager_restore(m, "ResetTunables over D-Bus");   /* the act step asks for a new read */
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_ACTION_FAILED, "Restoring some tunables failed: %s", strerror(-r));
         return sd_bus_reply_method_return(msg, NULL);
@@ -957,17 +988,82 @@ static bool node_known(const Manager *m, int node) {
         return false;
 }
 
-static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+/* The reply to RunAction: its outcome as a{sv}, or the error it came to. */
+static int run_action_reply(sd_bus_message *msg, const ActOutcome *o, int r, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const ActionRequest *req = &o->request;
+        const ActionResult *res = &o->result;
+        const char *kind_s = action_kind_to_string(req->kind) ?: "?";
+        const char *target = req->target ?: "";
+        Dict d = {};
+
+        switch (res->status) {
+        case ACTION_STATUS_RATE_LIMITED:
+                return sd_bus_error_setf(error, BUS_ERROR_RATE_LIMITED, "%s on '%s' is rate limited for %.1f s more: %s",
+                                         kind_s, target, (double) res->wait_usec / 1e6, res->detail);
+        case ACTION_STATUS_REFUSED:
+                return sd_bus_error_setf(error, BUS_ERROR_ACTION_REFUSED, "%s on '%s' refused: %s", kind_s, target,
+                                         res->detail[0] ? res->detail : strerror(-r));
+        case ACTION_STATUS_FAILED:
+                return sd_bus_error_setf(error, BUS_ERROR_ACTION_FAILED, "%s on '%s' failed: %s", kind_s, target,
+                                         res->detail[0] ? res->detail : strerror(-r));
+        default:
+                break;
+        }
+        if (r == -EINVAL || r == -ERANGE)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "%s on '%s' not accepted: %s", kind_s, target,
+                                         res->detail[0] ? res->detail : strerror(-r));
+
+        d.r = sd_bus_message_new_method_return(msg, &reply);
+        d.m = reply;
+        d_begin(&d);
+        d_s(&d, "kind", kind_s);
+        d_s(&d, "target", req->target ?: (req->kind == ACTION_COMPACT ? (req->node < 0 ? "all nodes" : "node") : "machine"));
+        d_s(&d, "rung", rung_to_string(req->rung));
+        d_s(&d, "status", action_status_to_string(res->status));
+        d_b(&d, "dry_run", res->status == ACTION_STATUS_DRY_RUN);
+        d_i(&d, "error", res->error);
+        d_t(&d, "old_value", res->old_value);
+        d_t(&d, "new_value", res->new_value);
+        d_i(&d, "pid", res->pid);
+        d_i(&d, "signal", res->signal);
+        d_s(&d, "comm", res->comm);
+        d_s(&d, "detail", res->detail);
+        d_t(&d, "write_usec", res->write_usec);
+        d_end(&d);
+        if (d.r < 0)
+                return d.r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* A RunAction's write came back from the worker. */
+static void run_action_written(const ActOutcome *o, void *userdata) {
+        Manager *m = userdata;
+        ManagerBus *b = BUS(m);
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *msg;
+        int r;
+
+        if (!b || !b->pending_call)
+                return;
+        msg = b->pending_call;
+        b->pending_call = NULL;
+        r = run_action_reply(msg, o, o->result.error, &error);
+        if (r < 0 && sd_bus_error_is_set(&error))
+                (void) sd_bus_reply_method_error(msg, &error);
+        else if (r < 0)
+                (void) sd_bus_reply_method_errno(msg, r, NULL);
+        sd_bus_message_unref(msg);
+}
+
+static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *kind_s, *target;
         int dry_run, r;
         ActionKind kind;
         ActionRequest req = { .node = -1 };
-        ActionResult res = {};
+        ActOutcome o;
         char reason[128], name[64];
-        Mode saved_mode;
-        Dict d = {};
 
         r = sd_bus_message_read(msg, "ssb", &kind_s, &target, &dry_run);
         if (r < 0)
@@ -1072,63 +1168,17 @@ static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *
 
         snprintf(reason, sizeof(reason), "requested over D-Bus%s", dry_run ? " (dry run)" : "");
         req.reason = reason;
-        req.now_usec = MC_MAX(now_monotonic(m), m->decision_sample_usec);
 
-        saved_mode = m->actions.mode;
-        if (dry_run)
-                m->actions.mode = MODE_DRY_RUN;
-        r = action_run(&m->actions, &req, &res);
-        m->actions.mode = saved_mode;
-
-        /* a call answered with an error (rate limited, refused, not accepted) changed nothing
-         * and leaves no history, signal or trace event; the journal has it (action_run) */
-        if (res.status != ACTION_STATUS_RATE_LIMITED && res.status != ACTION_STATUS_REFUSED && r != -EINVAL &&
-            r != -ERANGE) {
-                if (res.status != ACTION_STATUS_NOOP)
-                        (void) manager_record_action(m, &req, &res);
-                manager_bus_action_taken(m, &req, &res, true);
+        r = manager_run_action(m, &req, dry_run, run_action_written, m, &o);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, BUS_ERROR_RATE_LIMITED,
+                                         "%s on '%s': another kernel write is still running, try again", kind_s, target);
+        if (r == 1) {
+                /* the write runs in the worker: answer when it comes back */
+                BUS(m)->pending_call = sd_bus_message_ref(msg);
+                return 1;
         }
-        if (!dry_run && res.status == ACTION_STATUS_DONE) {
-                m->n_actions++;
-                m->slow_now = true;
-        }
-
-        switch (res.status) {
-        case ACTION_STATUS_RATE_LIMITED:
-                return sd_bus_error_setf(error, BUS_ERROR_RATE_LIMITED, "%s on '%s' is rate limited for %.1f s more: %s",
-                                         kind_s, target, (double) res.wait_usec / 1e6, res.detail);
-        case ACTION_STATUS_REFUSED:
-                return sd_bus_error_setf(error, BUS_ERROR_ACTION_REFUSED, "%s on '%s' refused: %s", kind_s, target,
-                                         res.detail[0] ? res.detail : strerror(-r));
-        case ACTION_STATUS_FAILED:
-                return sd_bus_error_setf(error, BUS_ERROR_ACTION_FAILED, "%s on '%s' failed: %s", kind_s, target,
-                                         res.detail[0] ? res.detail : strerror(-r));
-        default:
-                break;
-        }
-        if (r == -EINVAL || r == -ERANGE)
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "%s on '%s' not accepted: %s", kind_s, target,
-                                         res.detail[0] ? res.detail : strerror(-r));
-
-        d.r = sd_bus_message_new_method_return(msg, &reply);
-        d.m = reply;
-        d_begin(&d);
-        d_s(&d, "kind", kind_s);
-        d_s(&d, "target", req.target ?: (kind == ACTION_COMPACT ? (req.node < 0 ? "all nodes" : "node") : "machine"));
-        d_s(&d, "rung", rung_to_string(req.rung));
-        d_s(&d, "status", action_status_to_string(res.status));
-        d_b(&d, "dry_run", res.status == ACTION_STATUS_DRY_RUN);
-        d_i(&d, "error", res.error);
-        d_t(&d, "old_value", res.old_value);
-        d_t(&d, "new_value", res.new_value);
-        d_i(&d, "pid", res.pid);
-        d_i(&d, "signal", res.signal);
-        d_s(&d, "comm", res.comm);
-        d_s(&d, "detail", res.detail);
-        d_end(&d);
-        if (d.r < 0)
-                return d.r;
-        return sd_bus_send(NULL, reply, NULL);
+        return run_action_reply(msg, &o, r, error);
 }
 
 static int method_start_recording(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -1230,38 +1280,21 @@ static const sd_bus_vtable manager_vtable[] = {
 
 /* ---- hooks ---------------------------------------------------------------------------------- */
 
-static BusWarningGrade warning_grade(const Manager *m, const Forecast *fc, uint64_t *ret_eta) {
-        const GlobalPolicy *g = &m->config->global;
-        const ForecastFigure *f = &fc->soonest;
-        uint64_t eta;
-
-        *ret_eta = USEC_INFINITY;
-        if ((f->state != FORECAST_APPROACHING && f->state != FORECAST_CROSSED) || f->confidence_permyriad < 5000)
-                return BUS_WARNING_NONE;
-        eta = figure_eta(f);
-        *ret_eta = eta;
-        if (eta <= g->horizon_usec[RUNG_KILL])
-                return BUS_WARNING_CRITICAL;
-        if (eta <= g->horizon_usec[RUNG_THROTTLE])
-                return BUS_WARNING_WARNING;
-        if (eta <= g->horizon_usec[RUNG_TUNE])
-                return BUS_WARNING_NOTICE;
-        return BUS_WARNING_NONE;
-}
-
 /* Bytes of ManagerBus.cgroup_fc_paths: room for every cgroup's longest path. */
 static size_t cgroup_fc_paths_size(const Manager *m) {
         return (m->opt.max_cgroups ?: 1) * MC_CGROUP_PATH_MAX;
 }
 
-void manager_bus_forecast(Manager *m, const Forecast *fc) {
+/* The tick's forecast and urgency: remembered for the methods, and the graded Warning (the
+ * urgency's grade; repeated while it persists, eased only at a repeat). */
+static void publish_forecast(Manager *m, const TickReport *t) {
         ManagerBus *b = BUS(m);
-        BusWarningGrade grade;
+        const Forecast *fc = t->forecast;
+        const Urgency *u = &t->urgency;
+        UrgencyGrade grade;
         uint64_t eta, now;
         char buf[128];
 
-        if (!b)
-                return;
         b->forecast = fc;
         if (fc && fc->n_cgroups > 0) {
                 size_t n = MC_MIN(fc->n_cgroups, m->opt.max_cgroups), used = 0;
@@ -1281,11 +1314,12 @@ void manager_bus_forecast(Manager *m, const Forecast *fc) {
         }
         if (!fc || !m->bus)
                 return;
-        grade = warning_grade(m, fc, &eta);
+        grade = u->grade;
+        eta = u->eta_usec;
         now = fc->timestamp_usec;
-        if (grade == b->warning_grade && (grade == BUS_WARNING_NONE || now - b->warning_usec < MANAGER_BUS_WARNING_REPEAT_USEC))
+        if (grade == b->warning_grade && (grade == URGENCY_GRADE_NONE || now - b->warning_usec < MANAGER_BUS_WARNING_REPEAT_USEC))
                 return;
-        if (grade < b->warning_grade && grade != BUS_WARNING_NONE && now - b->warning_usec < MANAGER_BUS_WARNING_REPEAT_USEC) {
+        if (grade < b->warning_grade && grade != URGENCY_GRADE_NONE && now - b->warning_usec < MANAGER_BUS_WARNING_REPEAT_USEC) {
                 /* easing but not clear: say so at the next repeat, not on every wobble */
                 b->warning_grade = grade;
                 return;
@@ -1293,18 +1327,17 @@ void manager_bus_forecast(Manager *m, const Forecast *fc) {
         b->warning_grade = grade;
         b->warning_usec = now;
         (void) sd_bus_emit_signal(m->bus, MANAGER_BUS_PATH, MANAGER_BUS_INTERFACE, "Warning", "stuss",
-                                  bus_warning_grade_to_string(grade), eta, fc->soonest.confidence_permyriad,
-                                  grade == BUS_WARNING_NONE ? "" : soonest_subject(fc, buf, sizeof(buf)),
+                                  urgency_grade_to_string(grade), eta, u->confidence_permyriad,
+                                  grade == URGENCY_GRADE_NONE ? "" : urgency_subject_text(u, fc, buf, sizeof(buf)),
                                   rung_to_string(m->ladder.rung));
 }
 
-void manager_bus_sample_done(Manager *m) {
+/* The tick's end: LevelChanged, PropertiesChanged for Level, Mode, Tunables. */
+static void publish_state(Manager *m) {
         ManagerBus *b = BUS(m);
         const Snapshot *s;
         bool level, mode;
 
-        if (!b)
-                return;
         s = last_snapshot(m);
         if (s && (s->have & SNAPSHOT_HAVE_TUNABLES)) {
                 b->tunables = s->tunables;
@@ -1330,14 +1363,20 @@ void manager_bus_sample_done(Manager *m) {
         announce_tunables(m);
 }
 
-void manager_bus_action_taken(Manager *m, const ActionRequest *req, const ActionResult *res, bool manual) {
+static void on_tick(Manager *m, const TickReport *t, void *userdata) {
+        publish_forecast(m, t);
+        publish_state(m);
+}
+
+static void on_action(Manager *m, const ActOutcome *o, void *userdata) {
         ManagerBus *b = BUS(m);
+        const ActionRequest *req = &o->request;
+        const ActionResult *res = &o->result;
+        bool manual = o->manual;
         BusHistoryEntry *e;
 
-        if (!b)
-                return;
         /* the ladder asks every sample; only what happened (or would have) is history */
-        if (!manual && (res->status == ACTION_STATUS_RATE_LIMITED || res->status == ACTION_STATUS_NOOP))
+        if (!manual && !o->restore && (res->status == ACTION_STATUS_RATE_LIMITED || res->status == ACTION_STATUS_NOOP))
                 return;
 
         e = &b->history[b->history_head];
@@ -1346,7 +1385,7 @@ void manager_bus_action_taken(Manager *m, const ActionRequest *req, const Action
                 .realtime_usec = now_realtime(),
                 .monotonic_usec = req->now_usec,
                 .rung = req->rung,
-                .kind = req->kind,
+                .kind = o->restore ? -1 : req->kind,
                 .status = res->status,
                 .error = res->error,
                 .observed = req->observed,
@@ -1372,11 +1411,10 @@ void manager_bus_action_taken(Manager *m, const ActionRequest *req, const Action
                                   e->detail);
 }
 
-void manager_bus_kernel_oom_kill(Manager *m, int pid, const char *comm, const char *cgroup, uint64_t rss_bytes) {
+static void on_kernel_oom_kill(Manager *m, int pid, const char *comm, const char *cgroup, uint64_t rss_bytes,
+                               uint64_t t_usec, void *userdata) {
         ManagerBus *b = BUS(m);
 
-        if (!b)
-                return;
         b->kernel_oom_kills++;
         b->last_oom_realtime_usec = now_realtime();
         b->last_oom_pid = pid;
@@ -1514,8 +1552,9 @@ int manager_bus_setup(Manager *m, const char *spec) {
         }
         b->last_rung = m->ladder.rung;
         b->last_mode = m->mode;
+        b->forecast = NULL;
         m->bus_state = b;
-        manager_bus_sample_done(m);      /* the first sample's tunables, before any bus */
+        publish_state(m);                /* the first sample's tunables, before any bus */
         if (m->opt.record_path)
                 snprintf(b->recording_path, sizeof(b->recording_path), "%s", m->opt.record_path);
 
@@ -1539,7 +1578,32 @@ int manager_bus_setup(Manager *m, const char *spec) {
                 return log_error_errno(r, "Another process owns %s on this bus, refusing to start", MANAGER_BUS_NAME);
         if (r < 0)
                 return log_error_errno(r, "Cannot take the name %s: %m", MANAGER_BUS_NAME);
+        r = manager_subscribe(m, &(ManagerSubscriber) { .tick = on_tick, .action = on_action,
+                                                        .kernel_oom_kill = on_kernel_oom_kill, .userdata = b });
+        if (r < 0)
+                return log_error_errno(r, "Cannot subscribe the bus to the ticks: %m");
         log_info("Serving %s %s on the bus", MANAGER_BUS_NAME, MANAGER_BUS_PATH);
+        return 0;
+}
+
+int manager_bus_setup_default(Manager *m, const char *spec) {
+        int r;
+
+        /* An explicit --bus must work; the default system bus may be absent (early boot,
+         * containers) and memory protection does not depend on it. */
+        r = manager_bus_setup(m, spec ?: (m->host ? "system" : "none"));
+        if (r < 0 && spec)
+                return r;
+        if (r < 0) {
+                /* No system bus on this host (a container, a minimal install): serve on a
+                 * private bus of our own so that memtidectl still reaches us. */
+                manager_bus_done(m);
+                r = manager_bus_setup(m, "private");
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Continuing without the D-Bus interface: %m");
+                manager_bus_done(m);
+        }
         return 0;
 }
 
@@ -1557,6 +1621,9 @@ void manager_bus_done(Manager *m) {
                 b->private_bus_pid = 0;
         }
         if (b) {
+                manager_unsubscribe(m, b);
+                if (b->pending_call)
+                        b->pending_call = sd_bus_message_unref(b->pending_call);
                 sd_bus_slot_unref(b->vtable_slot);
                 sd_bus_slot_unref(b->filter_slot);
                 free(b->history);

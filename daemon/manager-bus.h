@@ -18,12 +18,10 @@
  * at MANAGER_BUS_CALLS_PER_SEC; beyond it calls get org.memtide1.Error.RateLimited at the
  * cost of one reply.
  *
- * Hooks called by the manager (each a no-op without a bus):
- *   manager_bus_forecast()      each sample, after the forecast and BEFORE the decision:
- *                               remembers the forecast, emits a graded Warning
- *   manager_bus_sample_done()   each sample, at its end: LevelChanged, PropertiesChanged
- *                               for Level, Mode, Tunables
- *   manager_bus_action_taken()  after every action_run(): ActionTaken + the history ring
+ * The bus is a subscriber of the tick's publish step (manager.h), set up by main(): each tick's
+ * report remembers the forecast and emits the graded Warning (the urgency's grade), then
+ * LevelChanged and PropertiesChanged for Level, Mode, Tunables; each action's outcome goes into
+ * the history ring and out as ActionTaken; a kernel OOM kill seen by BPF as KernelOomKill.
  */
 
 #include <stdbool.h>
@@ -35,6 +33,7 @@
 #include "action.h"
 #include "forecast.h"
 #include "policy-config.h"
+#include "urgency.h"
 
 struct Manager;
 
@@ -59,17 +58,6 @@ struct Manager;
 #define MANAGER_BUS_WARNING_REPEAT_USEC (30 * USEC_PER_SEC)
 #define MANAGER_BUS_TEXT_MAX 256
 
-/* Graded warnings (the Warning signal's first argument), from the soonest confident crossing
- * compared with the rung horizons: notice ≤ tune horizon, warning ≤ throttle horizon,
- * critical ≤ kill horizon. */
-typedef enum BusWarningGrade {
-        BUS_WARNING_NONE,
-        BUS_WARNING_NOTICE,
-        BUS_WARNING_WARNING,
-        BUS_WARNING_CRITICAL,
-        _BUS_WARNING_GRADE_MAX,
-        _BUS_WARNING_GRADE_INVALID = -EINVAL,
-} BusWarningGrade;
 
 typedef struct BusHistoryEntry {
         uint64_t seq;                    /* 1, 2, ... since start */
@@ -103,7 +91,7 @@ typedef struct ManagerBus {
         Rung last_rung;                  /* as last announced */
         Mode last_mode;
         uint64_t tunables_hash;          /* of the Tunables property as last announced */
-        BusWarningGrade warning_grade;
+        UrgencyGrade warning_grade;      /* as last signalled (urgency.h) */
         uint64_t warning_usec;           /* when the current grade was last signalled */
         bool reloading;
         uint64_t calls_refused;          /* rate limited calls, since start */
@@ -128,6 +116,7 @@ typedef struct ManagerBus {
         int last_oom_pid;
         char last_oom_comm[64];          /* as the kernel named it (≤ 15 bytes) */
         char last_oom_cgroup[512];       /* its cgroup, "" when unknown */
+        sd_bus_message *pending_call;    /* a RunAction whose write runs in the worker */
         pid_t private_bus_pid;           /* our own dbus-daemon (--bus=private), 0 if none */
         char private_bus_path[4096];     /* its socket, unlinked on exit */
 } ManagerBus;
@@ -145,17 +134,14 @@ typedef struct ManagerBus {
  * attaches to the manager's event loop and takes the name. Returns 0 (also for "none"),
  * or -errno (cannot connect, name taken, out of memory), logged. */
 int manager_bus_setup(struct Manager *m, const char *spec);
+/* As memtided starts: spec (--bus) when given, where it must work; else the system bus on the
+ * host (none under --root), falling back to a private bus of our own when the host has none,
+ * and to no bus at all with a warning. Returns 0, or the error of an explicit spec. */
+int manager_bus_setup_default(struct Manager *m, const char *spec);
 void manager_bus_done(struct Manager *m);
-
-void manager_bus_forecast(struct Manager *m, const Forecast *fc);
-void manager_bus_sample_done(struct Manager *m);
-void manager_bus_action_taken(struct Manager *m, const ActionRequest *req, const ActionResult *res, bool manual);
-/* The kernel OOM killer chose a victim (a BPF oom:mark_victim event): KernelOomKill, and the
- * kernel_oom_kills / last_kernel_oom_kill_* fields of GetStatus. */
-void manager_bus_kernel_oom_kill(struct Manager *m, int pid, const char *comm, const char *cgroup, uint64_t rss_bytes);
 
 /* The introspection XML of the object (what Introspect answers), produced by sd-bus from
  * the vtable over a private socket pair. Returns 0 or -errno. */
 int manager_bus_introspect(FILE *f);
 
-const char *bus_warning_grade_to_string(BusWarningGrade g) _const_;
+

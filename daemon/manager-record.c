@@ -4,7 +4,8 @@
  * The recorder (`memtided --record FILE`): a version 1 trace (docs/trace-format.md) of what this
  * daemon read, through libmemcore's TraceWriter, plus an `action` event for every action
  * taken (and `daemon_kill` for every kill carried out), so that `memtidectl simulate` can
- * replay the very inputs and compare its decisions with the daemon's.
+ * replay the very inputs and compare its decisions with the daemon's. A subscriber of the
+ * tick's publish step (manager.h) while a recording runs.
  *
  * The file contents are read a second time for the recorder, right after the parsers read
  * them (the sources do not hand their raw bytes out); the two reads are microseconds apart,
@@ -55,6 +56,11 @@ static const struct {
         { CGROUP_HAVE_PROCS, "cgroup.procs" },
 };
 
+static void on_tick(Manager *m, const TickReport *t, void *userdata);
+static void on_action(Manager *m, const ActOutcome *o, void *userdata);
+static void on_oom_kill(Manager *m, int pid, const char *comm, const char *cgroup, uint64_t rss_bytes, uint64_t t_usec,
+                        void *userdata);
+
 int manager_record_open(Manager *m, const char *path) {
         size_t n = strlen(path);
         bool gz = n > 3 && streq(path + n - 3, ".gz");
@@ -72,6 +78,12 @@ int manager_record_open(Manager *m, const char *path) {
         snprintf(v, sizeof(v), "%ld", sysconf(_SC_PAGESIZE));
         (void) trace_writer_meta(m->recorder, "pagesize", v);
         (void) trace_writer_meta(m->recorder, "mode", mode_to_string(m->mode));
+        r = manager_subscribe(m, &(ManagerSubscriber) { .tick = on_tick, .action = on_action, .kernel_oom_kill = on_oom_kill,
+                                                        .userdata = m->recorder });
+        if (r < 0) {
+                m->recorder = trace_writer_free(m->recorder);
+                return r;
+        }
         log_info("Recording a trace to %s", path);
         return 0;
 }
@@ -84,22 +96,22 @@ static void record_file(Manager *m, int dir_fd, const char *rel, const char *abs
         (void) trace_writer_file(m->recorder, abs, m->record_buf.data, len);
 }
 
-int manager_record_sample(Manager *m, const Snapshot *s, uint32_t what) {
+static void on_tick(Manager *m, const TickReport *t, void *userdata) {
         char abs[MC_CGROUP_PATH_MAX + 64], rel[MC_CGROUP_PATH_MAX + 32];
-        int r;
+        const Snapshot *s = t->snapshot;
+        uint32_t what = t->sources;
 
-        r = trace_writer_sample(m->recorder, s->timestamp_usec);
-        if (r < 0)
-                return r;
+        if (trace_writer_sample(m->recorder, s->timestamp_usec) < 0)
+                return;
         for (size_t i = 0; i < ELEMENTSOF(record_sources); i++)
                 if ((what & record_sources[i].bit) && (s->have & record_sources[i].bit)) {
                         snprintf(abs, sizeof(abs), "/%s", record_sources[i].path);
                         record_file(m, m->root_fd, record_sources[i].path, abs);
                 }
         if (s->have & SNAPSHOT_HAVE_TUNABLES)
-                for (VmTunable t = 0; t < _VM_TUNABLE_MAX; t++)
-                        if (s->tunables.present & (1u << t)) {
-                                snprintf(rel, sizeof(rel), "proc/sys/vm/%s", vm_tunable_to_string(t));
+                for (VmTunable v = 0; v < _VM_TUNABLE_MAX; v++)
+                        if (s->tunables.present & (1u << v)) {
+                                snprintf(rel, sizeof(rel), "proc/sys/vm/%s", vm_tunable_to_string(v));
                                 snprintf(abs, sizeof(abs), "/%s", rel);
                                 record_file(m, m->root_fd, rel, abs);
                         }
@@ -107,9 +119,9 @@ int manager_record_sample(Manager *m, const Snapshot *s, uint32_t what) {
         /* a cgroup's files only in the samples that read them, and only the files read: the
          * fields a reading kept from an earlier one are not new (a replay uses the last
          * content seen for each path) */
-        for (size_t i = 0; i < s->n_cgroups && m->cgroup_state; i++) {
+        for (size_t i = 0; i < s->n_cgroups; i++) {
                 const CgroupSample *c = &s->cgroups[i];
-                uint32_t read = m->cgroup_state[i].read_what;
+                uint32_t read = sampler_cgroup_read(m->sampler, i);
                 for (size_t k = 0; k < ELEMENTSOF(record_cgroup_files); k++) {
                         if (!(read & record_cgroup_files[k].bit) || !(c->have & record_cgroup_files[k].bit))
                                 continue;
@@ -119,17 +131,17 @@ int manager_record_sample(Manager *m, const Snapshot *s, uint32_t what) {
                         record_file(m, m->cgroups.fd, rel, abs);
                 }
         }
-        return 0;
 }
 
-int manager_record_action(Manager *m, const ActionRequest *req, const ActionResult *res) {
+static void on_action(Manager *m, const ActOutcome *o, void *userdata) {
+        const ActionRequest *req = &o->request;
+        const ActionResult *res = &o->result;
         char kv[2048], target[600], comm[200];
         const char *kind;
-        int r;
 
-        if (!m->recorder)
-                return 0;
-        kind = req->kind == _ACTION_KIND_INVALID ? "restore" : action_kind_to_string(req->kind) ?: "?";
+        if (!m->recorder || (res->status == ACTION_STATUS_NOOP && !o->restore))
+                return;
+        kind = o->restore ? "restore" : action_kind_to_string(req->kind) ?: "?";
         if (trace_percent_encode(req->target ?: (req->kind == ACTION_COMPACT ? "node" : "machine"), target,
                                  sizeof(target)) < 0)
                 snprintf(target, sizeof(target), "(long)");
@@ -141,18 +153,36 @@ int manager_record_action(Manager *m, const ActionRequest *req, const ActionResu
                 size_t n = strlen(kv);
                 snprintf(kv + n, sizeof(kv) - n, " pid=%d comm=%s", (int) res->pid, comm);
         }
-        r = trace_writer_event(m->recorder, req->now_usec, "action", kv);
-        if (r < 0)
-                return r;
+        if (trace_writer_event(m->recorder, MC_MAX(req->now_usec, m->decision_sample_usec), "action", kv) < 0)
+                return;
 
-        if (req->kind == ACTION_KILL && res->status == ACTION_STATUS_DONE) {
+        if (!o->restore && req->kind == ACTION_KILL && res->status == ACTION_STATUS_DONE) {
                 if (res->pid > 0)
                         snprintf(kv, sizeof(kv), "pid=%d comm=%s cgroup=/%s by=memtided", (int) res->pid, comm, target);
                 else
                         snprintf(kv, sizeof(kv), "pid=0 comm=%%2A cgroup=/%s by=memtided", target);
-                r = trace_writer_event(m->recorder, req->now_usec, "daemon_kill", kv);
+                (void) trace_writer_event(m->recorder, MC_MAX(req->now_usec, m->decision_sample_usec), "daemon_kill", kv);
         }
-        return r;
+}
+
+/* The kernel OOM killer's victim, as the BPF event saw it: ground truth of the recording. */
+static void on_oom_kill(Manager *m, int pid, const char *comm, const char *cgroup, uint64_t rss_bytes, uint64_t t_usec,
+                        void *userdata) {
+        char kv[3 * 64 + 3 * 512 + 200], comm_enc[3 * 64 + 1], cg_enc[3 * 512 + 1];
+        uint64_t now = 0, t;
+
+        if (trace_percent_encode(comm, comm_enc, sizeof(comm_enc)) < 0)
+                snprintf(comm_enc, sizeof(comm_enc), "%%3F");
+        if (trace_percent_encode(cgroup[0] ? cgroup : "/", cg_enc, sizeof(cg_enc)) < 0)
+                snprintf(cg_enc, sizeof(cg_enc), "/");
+        snprintf(kv, sizeof(kv), "pid=%d comm=%s cgroup=%s", pid, comm_enc, cg_enc);
+        /* The kernel's time, kept within what the trace already holds (not before the last
+         * sample) and what the next sample will be stamped with (not after the loop's now). */
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        t = now > 0 && now < t_usec ? now : t_usec;
+        t = MC_MAX(t, m->decision_sample_usec);
+        if (trace_writer_event(m->recorder, t, "oom_kill", kv) < 0)
+                log_debug("Could not record the oom_kill event of pid %d", pid);
 }
 
 void manager_record_close(Manager *m) {
@@ -160,6 +190,7 @@ void manager_record_close(Manager *m) {
 
         if (!m->recorder)
                 return;
+        manager_unsubscribe(m, m->recorder);
         r = trace_writer_close(m->recorder);
         m->recorder = NULL;
         if (r < 0)

@@ -33,7 +33,6 @@
 
 #include "config.h"
 #include "log.h"
-#include "manager-bus.h"
 #include "manager.h"
 
 #ifndef MCL_ONFAULT
@@ -80,12 +79,64 @@ static Mode manager_effective_mode(const Manager *m) {
 }
 
 static int manager_notify_status(Manager *m) {
+        const Snapshot *s = sampler_last(m->sampler);
         char status[256];
 
         snprintf(status, sizeof(status), "STATUS=%s; rung %s; %zu cgroups; sampling every %" PRIu64 " ms",
-                 mode_to_string(m->mode) ?: "?", rung_to_string(m->ladder.rung) ?: "?",
-                 m->snap[m->cur ^ 1u]->n_cgroups, m->interval_usec / USEC_PER_MSEC);
+                 mode_to_string(m->mode) ?: "?", rung_to_string(m->ladder.rung) ?: "?", s ? s->n_cgroups : 0,
+                 m->interval_usec / USEC_PER_MSEC);
         return sd_notify(0, status);
+}
+
+const Snapshot *manager_last_snapshot(const Manager *m) {
+        return m->sampler ? sampler_last(m->sampler) : NULL;
+}
+
+int manager_subscribe(Manager *m, const ManagerSubscriber *sub) {
+        if (m->n_subscribers >= MANAGER_SUBSCRIBERS_MAX)
+                return -ENOBUFS;
+        m->subscribers[m->n_subscribers++] = *sub;
+        return 0;
+}
+
+void manager_unsubscribe(Manager *m, void *userdata) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < m->n_subscribers; i++)
+                if (m->subscribers[i].userdata != userdata)
+                        m->subscribers[n++] = m->subscribers[i];
+        m->n_subscribers = n;
+}
+
+static uint64_t manager_now(Manager *m) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        return MC_MAX(now, m->decision_sample_usec);
+}
+
+int manager_restore(Manager *m, const char *why) {
+        if (!m->actions_ready || !m->act_ready) {
+                policy_throttles_released(m->policy);
+                return 0;
+        }
+        return act_restore_all(&m->act, why, manager_now(m));
+}
+
+void manager_set_mode(Manager *m, Mode mode) {
+        Mode old = m->mode;
+
+        m->mode = mode;
+        m->config->global.mode = mode;   /* the policy reads the mode from here */
+        m->actions.mode = mode;
+        act_set_config(&m->act, m->config, mode);
+        if (old == MODE_ENFORCE && mode != MODE_ENFORCE)
+                (void) manager_restore(m, "mode left enforce");
+}
+
+int manager_run_action(Manager *m, const ActionRequest *req, bool dry_run, ActManualDone done, void *userdata,
+                       ActOutcome *ret) {
+        return act_manual(&m->act, req, dry_run, manager_now(m), done, userdata, ret);
 }
 
 int manager_reload(Manager *m) {
@@ -105,22 +156,15 @@ int manager_reload(Manager *m) {
 
         policy_config_free(m->config);
         m->config = c;
-        m->mode = manager_effective_mode(m);
-        m->config->global.mode = m->mode;
         m->actions.config = m->config;
-        m->actions.mode = m->mode;
-        m->walk_now = true;      /* policy globs may have changed: match again */
+        manager_set_mode(m, manager_effective_mode(m));
 
-        /* PSI thresholds and window may have changed: watch again (the cgroup watches come
-         * back at the walk) */
-        manager_psi_done(m);
-        r = manager_psi_setup(m);
+        /* the walk matches the new policy globs; PSI thresholds and window may have changed */
+        r = sampler_set_config(m->sampler, m->config);
         if (r < 0)
                 log_warning_errno(r, "PSI watches unavailable after the reload, continuing without early pressure wakeups: %m");
         log_info("Reloaded configuration from %s (mode %s%s)", m->config_file ?: CONFIG_MAIN_FILE,
                  mode_to_string(m->mode), old_mode != m->mode ? ", changed" : "");
-        if (old_mode == MODE_ENFORCE && m->mode != MODE_ENFORCE)
-                (void) manager_restore(m, "mode left enforce");
 
         (void) sd_notify(0, "READY=1");
         (void) manager_notify_status(m);
@@ -149,10 +193,14 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_sample_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
-        (void) manager_sample(m, usec);
-        if (m->opt.max_samples > 0 && m->samples >= m->opt.max_samples)
+        (void) manager_tick(m, usec);
+        if (m->opt.max_samples > 0 && sampler_samples(m->sampler) >= m->opt.max_samples)
                 return sd_event_exit(m->event, 0);
-        return manager_reschedule(m, usec);
+        return 0;
+}
+
+static void on_pressure(void *userdata) {
+        manager_wake_now(userdata);
 }
 
 static int manager_open_run_dir(Manager *m) {
@@ -234,28 +282,17 @@ static void manager_raise_nofile(Manager *m) {
                            (unsigned long long) rl.rlim_cur, m->opt.max_cgroups, (unsigned long long) want);
 }
 
-static void cgroup_dirs_free(Manager *m) {
-        if (!m->cgroup_dirs)
-                return;
-        for (size_t i = 0; i < m->opt.max_cgroups; i++)
-                source_cgroup_dir_close(&m->cgroup_dirs[i]);
-        free(m->cgroup_dirs);
-        m->cgroup_dirs = NULL;
-        free(m->cgroup_state);
-        m->cgroup_state = NULL;
-        free(m->cgroup_feed);
-        m->cgroup_feed = NULL;
-}
-
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        manager_bus_done(m);
+        manager_live_done(m);
         manager_record_close(m);
         manager_bpf_done(m);
-        manager_psi_done(m);
+        if (m->act_ready)
+                act_done(&m->act);
         if (m->actions_ready)
                 action_context_done(&m->actions);
+        sampler_free(m->sampler);
         sd_event_source_disable_unref(m->sample_timer);
         sd_event_source_disable_unref(m->watchdog_timer);
         sd_event_source_disable_unref(m->sig_term);
@@ -264,16 +301,9 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         forecast_free(m->forecaster);
         policy_state_free(m->policy);
-        snapshot_free(m->snap[0]);
-        snapshot_free(m->snap[1]);
-        read_buffer_done(&m->buf);
         read_buffer_done(&m->record_buf);
         cgroup_root_done(&m->cgroups);
         policy_config_free(m->config);
-        free(m->inspection);
-        free(m->cgroup_watches);
-        cgroup_dirs_free(m);
-        source_proc_files_close(&m->proc_files);
         free(m->config_file);
         free(m->dropin_dir);
         safe_close(m->lock_fd);
@@ -300,7 +330,6 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory"));
         m->opt = *opt;
         m->root_fd = m->run_dir_fd = m->lock_fd = -EBADF;
-        source_proc_files_init(&m->proc_files);
         m->cgroups.fd = -EBADF;
         m->exit_code = EXIT_SUCCESS;
 
@@ -386,30 +415,34 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         manager_mlock(m);
         manager_raise_nofile(m);
 
-        /* one cgroups[] array, moved to the snapshot being filled; it starts in the "last
-         * good" one (snap[1], as cur starts at 0) */
-        m->snap[0] = snapshot_new(MANAGER_SLAB_CACHES_MAX, 0);
-        m->snap[1] = snapshot_new(MANAGER_SLAB_CACHES_MAX, opt->max_cgroups);
-        m->cgroup_watches = calloc(opt->max_cgroups ?: 1, sizeof(*m->cgroup_watches));
-        m->cgroup_dirs = malloc((opt->max_cgroups ?: 1) * sizeof(*m->cgroup_dirs));
-        m->cgroup_state = calloc(opt->max_cgroups ?: 1, sizeof(*m->cgroup_state));
-        m->cgroup_feed = calloc(opt->max_cgroups ?: 1, sizeof(*m->cgroup_feed));
-        if (m->cgroup_dirs)
-                for (size_t i = 0; i < (opt->max_cgroups ?: 1); i++)
-                        m->cgroup_dirs[i] = SOURCE_CGROUP_DIR_NULL;
-        if (!m->snap[0] || !m->snap[1] || !m->cgroup_watches || !m->cgroup_dirs || !m->cgroup_state || !m->cgroup_feed)
-                FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory allocating the sample buffers"));
+        {
+                SamplerOptions so = {
+                        .root_fd = m->root_fd,
+                        .host = m->host,
+                        .root = opt->root,
+                        .cgroups = &m->cgroups,
+                        .max_cgroups = opt->max_cgroups,
+                        .rewalk_every = opt->rewalk_every,
+                        .live = opt->live,
+                };
+                r = sampler_new(m->event, &so, m->config, on_pressure, m, &m->sampler);
+                if (r < 0)
+                        FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Out of memory allocating the sample buffers"));
+        }
         r = policy_state_new(&m->policy);
         if (r < 0)
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot allocate the policy state: %m"));
         r = forecast_new(opt->max_cgroups, NULL, &m->forecaster);
         if (r < 0)
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot allocate the forecaster: %m"));
+        r = act_init(&m->act, m->event, &m->actions, m->policy, m->config, m->mode, manager_action_outcome, m);
+        if (r < 0)
+                FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot set up the actuators' worker: %m"));
+        m->act_ready = true;
         if (opt->live) {
-                m->inspection = calloc(1, sizeof(*m->inspection));
-                if (!m->inspection)
-                        FAIL(EXIT_MEMTIDE_RESOURCES, -ENOMEM);
-                m->tty = isatty(STDOUT_FILENO) == 1;
+                r = manager_live_setup(m);
+                if (r < 0)
+                        FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot set up the live view: %m"));
         }
         if (opt->record_path) {
                 r = manager_record_open(m, opt->record_path);
@@ -435,25 +468,23 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         m->ladder = (LadderState) { .rung = RUNG_OBSERVE, .entered_usec = now };
         m->interval_usec = opt->fixed_interval_usec ?: m->config->global.sample_interval_max_usec;
-        m->walk_now = true;
 
-        r = manager_psi_setup(m);
+        r = sampler_psi_setup(m->sampler);
         if (r < 0)
                 log_warning_errno(r, "PSI watches unavailable, continuing without early pressure wakeups: %m");
 
         (void) manager_bpf_setup(m);
 
-        r = manager_sample(m, now);
+        r = manager_tick(m, now);
         if (r < 0)
                 FAIL(EXIT_MEMTIDE_SOURCES, log_error_errno(r, "Cannot read the required sources below %s, refusing to start: %m",
                                                            opt->root));
 
-        if (opt->max_samples == 0 || m->samples < opt->max_samples) {
+        if (opt->max_samples == 0 || sampler_samples(m->sampler) < opt->max_samples) {
                 r = sd_event_add_time(m->event, &m->sample_timer, CLOCK_MONOTONIC, now + m->interval_usec,
                                       USEC_PER_MSEC, on_sample_timer, m);
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event timer: %m"));
-                (void) manager_reschedule(m, now);
         }
 
         if (sd_watchdog_enabled(false, &m->watchdog_usec) > 0 && m->watchdog_usec > 0) {
@@ -464,22 +495,6 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 r = sd_event_source_set_enabled(m->watchdog_timer, SD_EVENT_ON);
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event watchdog timer: %m"));
-        }
-
-        /* D-Bus: an explicit --bus must work; the default system bus may be absent (early
-         * boot, containers) and memory protection does not depend on it. */
-        r = manager_bus_setup(m, opt->bus ?: (m->host ? "system" : "none"));
-        if (r < 0 && opt->bus)
-                FAIL(EXIT_MEMTIDE_BUS, r);
-        if (r < 0) {
-                /* No system bus on this host (a container, a minimal install): serve on a
-                 * private bus of our own so that memtidectl still reaches us. */
-                manager_bus_done(m);
-                r = manager_bus_setup(m, "private");
-        }
-        if (r < 0) {
-                log_warning_errno(r, "Continuing without the D-Bus interface: %m");
-                manager_bus_done(m);
         }
 
         log_info("memtided %s started: root %s, mode %s, config %s, run dir %s, sampling %" PRIu64 "–%" PRIu64 " ms",

@@ -2,24 +2,28 @@
 #pragma once
 
 /*
- * The manager: memtided's one owner of state. It holds the sd-event loop and every source on
- * it (the sampling timer, PSI watches, signals, the watchdog), the running configuration, the
- * double-buffered Snapshot, the forecaster, the ladder state, the actuators' context and the
- * recorder. One concept per file:
+ * The manager: memtided's one owner of state and of the event loop. One concept per file:
  *
  *   manager.c          lifetime: startup steps (run dir, lock, crash recovery, oom_score_adj,
- *                      mlockall), signals, reload, sd_notify, watchdog, shutdown and restore
- *   manager-sample.c   one sample: /proc sources, cgroup list and re-walk, PSI watches, the
- *                      forecast, the adaptive interval, the --live view
- *   manager-act.c      decision → ActionRequests → action_run(), journal level changes
- *   manager-record.c   the --record trace writer (docs/trace-format.md, with action events)
- *   manager-bpf.c      optional BPF events (reclaim stalls wake the sampler, OOM kills logged
- *                      and recorded)
+ *                      mlockall), signals, reload, mode, sd_notify, watchdog, shutdown and restore,
+ *                      and the commands the bus calls
+ *   manager-tick.c     the tick, one way: sample → forecast → urgency → policy → act → publish →
+ *                      reschedule
+ *   sampler.c          reading (the first stage); act.c the act step; worker.c the actuators'
+ *                      thread; live.c the --live view; manager-record.c the --record trace writer;
+ *                      manager-bpf.c the optional BPF events
+ *   manager-bus.c      the D-Bus interface, a subscriber of the publish step (set up by main)
  *
- * The hot path (timer → sample → forecast → decision) allocates nothing: both Snapshots, the
- * forecaster, the read buffer and the per-cgroup PSI table are sized at startup for
- * ManagerOptions.max_cgroups. The cgroup re-walk (every rewalk_every × 0.5 s busy, × 6 s calm) opens
- * directories and may allocate inside libc (opendir); so may the journal on an action.
+ * The tick's stages never call back: what a later stage wants of an earlier one next time goes
+ * as hints (SamplerHints, act_take_hints()), and what a tick produced goes out once, as a
+ * TickReport, to the subscribers (the bus, the recorder, the live view). Action outcomes go to
+ * them the same way, with the tick's report or, for a write that finished in the worker, when
+ * it comes back.
+ *
+ * The hot path (timer → sample → forecast → decision) allocates nothing: the Snapshots, the
+ * forecaster and the read buffers are sized at startup for ManagerOptions.max_cgroups. The
+ * cgroup walk opens directories and may allocate inside libc (opendir); so may the journal on an
+ * action, and the creation of the worker's thread.
  */
 
 #include <stdbool.h>
@@ -28,16 +32,17 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "act.h"
 #include "action.h"
 #include "cgroup.h"
 #include "forecast.h"
-#include "inspect.h"
 #include "policy.h"
 #include "policy-config.h"
-#include "psi.h"
+#include "sampler.h"
 #include "snapshot.h"
 #include "source.h"
 #include "trace-writer.h"
+#include "urgency.h"
 
 /* Exit codes for every reason memtided refuses to start, and for a failed run. Stable: the
  * man page (memtided(8), EXIT STATUS) copies this table; never renumber, only append.
@@ -75,18 +80,19 @@ enum {
 };
 
 /* Cgroups sampled and forecast at most (the scale target is 200; the rest are skipped,
- * logged once). Each costs a CgroupSample (~0.9 KiB) and a forecaster history (~3 KiB, only
+ * logged once). Each costs a CgroupSample (~0.4 KiB) and a forecaster history (~1.5 KiB, only
  * touched once the cgroup is seen). */
 #define MANAGER_MAX_CGROUPS_DEFAULT 256
 /* Walk the cgroup tree again every this many units of 0.5 s (while busy) or 6 s (calm): 5 s and
  * 60 s. Between walks the known list is read as it is due and vanished cgroups are dropped;
- * new ones appear at the next walk (manager-sample.c). */
+ * new ones appear at the next walk (sampler.c). */
 #define MANAGER_REWALK_EVERY_DEFAULT 10
-/* Room for the slab caches of a busy kernel: ~250 on this kind of machine, 1000+ with many
- * per-memcg caches on older kernels. More are -ENOBUFS: the sample goes on without slabinfo. */
-#define MANAGER_SLAB_CACHES_MAX 2048
-/* slabinfo is root-only and costly (walks every cache under slab_mutex): every N samples. */
-#define MANAGER_SLABINFO_EVERY 10
+/* Aim for this many samples before a forecast crossing. */
+#define MANAGER_SAMPLES_PER_ETA 20
+/* Subscribers of the publish step: the bus, the recorder, the live view. */
+#define MANAGER_SUBSCRIBERS_MAX 4
+/* Action outcomes one tick can produce (a release, a restore on the step down, an action). */
+#define MANAGER_TICK_OUTCOMES_MAX 8
 /* Below systemd-journald (-250 is not enough headroom under a leak) but above -1000 so the
  * kernel OOM killer can still take us as the very last resort. */
 #define MANAGER_OOM_SCORE_ADJ_DEFAULT (-900)
@@ -113,6 +119,43 @@ typedef struct LadderDecision {
         char reason[POLICY_EXPLAIN_MAX]; /* the policy's explanation with its numbers */
 } LadderDecision;
 
+/* What one tick produced: what the publish step hands to the subscribers. The pointers stay
+ * valid until the next tick. */
+typedef struct TickReport {
+        uint64_t now_usec;
+        unsigned sample;                 /* 1, 2, ... */
+        const Snapshot *snapshot;        /* this tick's sample */
+        const Snapshot *previous;        /* the one before, NULL at the first */
+        uint32_t sources;                /* SOURCE_* bits read in this tick */
+        const Forecast *forecast;        /* NULL when the forecaster refused the sample */
+        Urgency urgency;                 /* urgency.h over the forecast */
+        Decision decision;               /* the policy's */
+        bool refreshed;                  /* the decision needed fresher cgroup readings */
+        Mode mode;
+        uint64_t interval_usec;          /* the interval scheduled after this tick */
+        uint64_t gap_usec;               /* since the previous tick */
+        uint64_t lateness_usec;          /* gap beyond the interval that was scheduled */
+        uint64_t max_gap_usec;           /* longest gap between two ticks since start */
+        uint64_t max_lateness_usec;      /* longest lateness since start */
+        unsigned n_actions;              /* actions run so far */
+        bool write_in_flight;            /* a slow write runs in the worker */
+        const char *psi_mode;            /* "trigger", "poll" or "off" */
+        size_t n_outcomes;               /* actions of this tick */
+        const ActOutcome *outcomes;
+} TickReport;
+
+struct Manager;
+
+/* A subscriber of the publish step. Any callback may be NULL. */
+typedef struct ManagerSubscriber {
+        void (*tick)(struct Manager *m, const TickReport *t, void *userdata);
+        void (*action)(struct Manager *m, const ActOutcome *o, void *userdata);
+        /* the kernel OOM killer chose pid (a BPF event): t_usec the kernel's monotonic time */
+        void (*kernel_oom_kill)(struct Manager *m, int pid, const char *comm, const char *cgroup, uint64_t rss_bytes,
+                                uint64_t t_usec, void *userdata);
+        void *userdata;
+} ManagerSubscriber;
+
 typedef struct ManagerOptions {
         const char *root;                /* "/" or a fixture tree */
         const char *config_file;         /* NULL: CONFIG_MAIN_FILE */
@@ -137,23 +180,6 @@ void manager_options_defaults(ManagerOptions *ret);
 
 typedef struct Manager Manager;
 
-/* One PSI watch per managed cgroup, kept in a slot table parallel to nothing: looked up by
- * path at each re-walk. */
-typedef struct ManagerCgroupWatch {
-        PsiWatch *watch;                 /* NULL when the file could not be watched */
-        bool seen;                       /* found by the current re-walk */
-} ManagerCgroupWatch;
-
-/* Per listed cgroup, parallel to the list's cgroups[] and m->cgroup_dirs[] and moved with them:
- * when it was read and how fast it is read (manager-sample.c). */
-typedef struct ManagerCgroupState {
-        uint64_t read_usec;              /* last reading of any of its files */
-        uint64_t full_usec;              /* last reading of all its files */
-        uint32_t read_what;              /* CGROUP_HAVE_* files read in the current sample, 0: none */
-        bool hot;                        /* its forecast approaches memory.max/high (or an
-                                          * ancestor's does): read at the fast rate */
-} ManagerCgroupState;
-
 struct Manager {
         ManagerOptions opt;
         sd_event *event;
@@ -174,60 +200,26 @@ struct Manager {
         CgroupRoot cgroups;
         ActionContext actions;
         bool actions_ready;
+        Sampler *sampler;                /* the tick's first stage */
         Forecaster *forecaster;
-        Snapshot *snap[2];               /* [cur] is read into, [!cur] is the last good sample;
-                                          * the one cgroups[] array moves to the newest */
-        unsigned cur;
-        bool have_good;                  /* snap[!cur] holds a good sample */
-        ReadBuffer buf;
-        SourceProcFiles proc_files;      /* the /proc sources kept open (on the real /proc) */
-        ReadBuffer record_buf;
-
-        /* cgroup list: the last good snapshot's cgroups[] are the list; a re-walk rebuilds it */
-        unsigned samples;
-        bool walk_now;
-        SourceCgroupDir *cgroup_dirs;    /* max_cgroups: [i] is the kept directory of the
-                                          * list's cgroups[i] (or closed), moved with it */
-        ManagerCgroupState *cgroup_state; /* max_cgroups: [i] belongs to the list's cgroups[i] */
-        uint8_t *cgroup_feed;            /* max_cgroups: fed to the forecaster in this sample */
-        size_t rr_next;                  /* calm readings: the list index read first */
-        uint64_t rr_usec;                /* time of the last calm reading of all cgroups */
-        unsigned calm_rounds;            /* calm readings of all cgroups so far */
-        uint64_t walk_usec;              /* time of the last walk */
-        unsigned source_seq[2][32];      /* per snapshot, per SOURCE_* bit: which reading it
-                                          * holds (slowly read sources are carried over) */
-        unsigned source_reads[32];       /* readings of each source so far */
-        uint64_t half_read_usec;         /* last reading of vmstat and buddyinfo */
-        bool cgroups_truncated_logged;
-        bool cgroup_path_too_long_logged;
-        size_t walk_old_n;               /* during a walk: the length of the list it replaces */
-        size_t walk_n;                   /* during a walk: the entries it listed so far */
-        uint64_t walk_now_usec;          /* during a walk: the sample's time */
-        unsigned full_read_actions;      /* n_actions at the last reading of all cgroups whole */
-        int source_errors_logged;        /* SOURCE_* bits whose failure was logged once */
-
-        /* PSI */
-        PsiWatch *psi_some, *psi_full;   /* /proc/pressure/memory */
-        ManagerCgroupWatch *cgroup_watches; /* max_cgroups slots, by path */
-        size_t n_cgroup_watches;
-        bool psi_reported;
-        uint64_t pressure_until_usec;    /* sample fast until then (a PSI event fired) */
-
-        /* decisions: libmemcore's policy; its state, and the summary of the last one */
         PolicyState *policy;
+        Act act;                         /* the act step (and the actuators' worker) */
+        bool act_ready;
+
+        /* the ladder and the last tick */
         LadderState ladder;
-        LadderDecision decision;         /* of the last sample */
+        LadderDecision decision;         /* of the last tick */
+        Urgency urgency;                 /* of the last tick */
         uint64_t interval_usec;          /* current sampling interval */
-        uint64_t last_action_usec;
-        uint64_t decision_sample_usec;   /* time of the last sample */
-        uint64_t soonest_eta_usec;       /* soonest approaching figure (any confidence) */
-        bool sample_failed_logged;
-        bool slow_now;                   /* read the slow sources at the next sample */
-        bool cgroups_busy;               /* a cgroup figure approaches (manager-act.c; the
-                                          * sampler reads those cgroups fast, the rest calm) */
-        uint32_t tuned_mask;             /* VmSysctl bits the ladder raised */
-        uint64_t throttled_since_usec;   /* last memory.high step */
-        unsigned n_actions;              /* actions run (any status but rate-limited) */
+        uint64_t decision_sample_usec;   /* time of the last tick */
+        uint64_t last_tick_usec;         /* its start, 0 before the first */
+        uint64_t max_gap_usec, max_lateness_usec;
+        ActOutcome tick_outcomes[MANAGER_TICK_OUTCOMES_MAX]; /* reported by the act step in a tick */
+        size_t n_tick_outcomes;
+        bool in_tick;
+
+        ManagerSubscriber subscribers[MANAGER_SUBSCRIBERS_MAX];
+        size_t n_subscribers;
 
         /* BPF events (manager-bpf.c), NULL without */
         struct BpfEvents *bpf;
@@ -235,16 +227,16 @@ struct Manager {
         bool bpf_error_logged;
         struct ManagerBpf *bpf_state;    /* manager-bpf.h: event window, Features text */
 
-        /* recorder */
+        /* recorder (manager-record.c) */
         TraceWriter *recorder;
+        ReadBuffer record_buf;
 
-        /* D-Bus (manager-bus.h) */
+        /* D-Bus (manager-bus.h): set up by main, a subscriber */
         sd_bus *bus;                     /* NULL without a bus */
-        struct ManagerBus *bus_state;    /* history, per-sender limits, last announced state */
+        struct ManagerBus *bus_state;
 
-        /* live view */
-        Inspection *inspection;          /* allocated only with --live */
-        bool tty;
+        /* live view (live.c), NULL without --live */
+        struct Live *live;
 
         uint64_t watchdog_usec;
         int exit_code;
@@ -265,27 +257,40 @@ int manager_run(Manager *m);
  * (the running configuration is kept; the reasons are logged). */
 int manager_reload(Manager *m);
 
-/* manager-sample.c */
-int manager_sample(Manager *m, uint64_t now_usec);
-int manager_psi_setup(Manager *m);
-void manager_psi_done(Manager *m);
-int manager_reschedule(Manager *m, uint64_t now_usec);
-int manager_live_print(Manager *m, const Snapshot *cur, const Snapshot *prev, const Forecast *fc);
-/* Sample as soon as the fastest configured interval allows (PSI or BPF saw pressure). */
+/* Add a subscriber of the publish step (ticks, actions, kernel OOM kills). Returns 0,
+ * -ENOBUFS when MANAGER_SUBSCRIBERS_MAX are taken. */
+int manager_subscribe(Manager *m, const ManagerSubscriber *sub);
+void manager_unsubscribe(Manager *m, void *userdata);
+
+/* Commands (the bus calls these). */
+/* Switch the effective mode; leaving enforce restores everything memtide changed. */
+void manager_set_mode(Manager *m, Mode mode);
+/* Undo what the ladder did (sysctls, memory.high): on exit, Reset, and leaving enforce. */
+int manager_restore(Manager *m, const char *why);
+/* An action asked for over the bus: act_manual() with the manager's clock. */
+int manager_run_action(Manager *m, const ActionRequest *req, bool dry_run, ActManualDone done, void *userdata,
+                       ActOutcome *ret);
+/* The last good sample (NULL before the first). */
+const Snapshot *manager_last_snapshot(const Manager *m);
+
+/* manager-tick.c */
+/* One tick at now_usec, and the next one scheduled. Returns 0, or -errno when the sample could
+ * not be read (the last good state is kept, logged once). */
+int manager_tick(Manager *m, uint64_t now_usec);
+/* Tick as soon as the fastest configured sampling allows (PSI or BPF saw pressure). */
 void manager_wake_now(Manager *m);
+/* The act step's report callback: an action's outcome to the subscribers (within a tick, with
+ * its report). */
+void manager_action_outcome(const ActOutcome *o, void *userdata);
 
 /* manager-bpf.c: optional; logs why when unavailable and returns 0 */
 int manager_bpf_setup(Manager *m);
 void manager_bpf_done(Manager *m);
 
-/* manager-act.c */
-int manager_act(Manager *m, const Snapshot *s, const Forecast *fc, uint64_t now_usec);
-/* Undo what the ladder did (sysctls, memory.high): on exit and when the ladder steps down to
- * observe. */
-int manager_restore(Manager *m, const char *why);
-
-/* manager-record.c */
+/* manager-record.c: the recorder, a subscriber once open */
 int manager_record_open(Manager *m, const char *path);
-int manager_record_sample(Manager *m, const Snapshot *s, uint32_t what);
-int manager_record_action(Manager *m, const ActionRequest *req, const ActionResult *res);
 void manager_record_close(Manager *m);
+
+/* live.c: the live view, a subscriber */
+int manager_live_setup(Manager *m);
+void manager_live_done(Manager *m);

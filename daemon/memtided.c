@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * memtided: main() only. Parses the command line and hands over to the manager (manager.h),
- * which owns the event loop and all state. The exit codes for every startup refusal are the
- * table in manager.h (memtided(8) copies it).
+ * memtided: main() only. Parses the command line, hands over to the manager (manager.h), which
+ * owns the event loop and all state, and puts the D-Bus interface (manager-bus.h) on top of it.
+ * The exit codes for every startup refusal are the table in manager.h (memtided(8) copies it).
  */
 
 #include <errno.h>
@@ -301,5 +301,13 @@ int main(int argc, char *argv[]) {
         r = manager_new(&arg_opt, &m, &code);
         if (r < 0)
                 return code;
-        return manager_run(m);
+        /* the bus subscribes to the manager's ticks; it goes before the manager */
+        r = manager_bus_setup_default(m, arg_opt.bus);
+        if (r < 0) {
+                manager_bus_done(m);
+                return EXIT_MEMTIDE_BUS;
+        }
+        code = manager_run(m);
+        manager_bus_done(m);
+        return code;
 }

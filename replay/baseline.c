@@ -21,6 +21,7 @@
 struct Predictor {
         PredictorKind kind;
         Forecaster *forecaster;            /* memtide */
+        uint32_t alarm_permyriad;          /* memtide */
         const Forecast *last;
         uint64_t last_usec;
         bool started;
@@ -53,18 +54,29 @@ PredictorKind predictor_kind_from_string(const char *s) {
         return _PREDICTOR_KIND_INVALID;
 }
 
-int predictor_new(PredictorKind kind, size_t max_cgroups, const ForecastParams *params, Predictor **ret) {
+void predictor_params_defaults(PredictorParams *ret) {
+        forecast_params_defaults(&ret->forecast);
+        ret->alarm_permyriad = urgency_gate_permyriad(RUNG_THROTTLE);
+}
+
+int predictor_new(PredictorKind kind, size_t max_cgroups, const PredictorParams *params, Predictor **ret) {
+        PredictorParams def;
         Predictor *p;
         int k;
 
         if (!ret || kind < 0 || kind >= _PREDICTOR_KIND_MAX)
                 return -EINVAL;
+        if (!params) {
+                predictor_params_defaults(&def);
+                params = &def;
+        }
         p = calloc(1, sizeof *p);
         if (!p)
                 return -ENOMEM;
         p->kind = kind;
+        p->alarm_permyriad = params->alarm_permyriad;
         if (kind == PREDICTOR_MEMTIDE) {
-                k = forecast_new(max_cgroups, params, &p->forecaster);
+                k = forecast_new(max_cgroups, &params->forecast, &p->forecaster);
                 if (k < 0) {
                         free(p);
                         return k;
@@ -182,8 +194,9 @@ int predictor_feed(Predictor *p, const Snapshot *s, uint64_t *ret_eta_usec) {
                 if (k < 0)
                         return k;
                 p->last = f;
-                if (f->soonest.state == FORECAST_APPROACHING || f->soonest.state == FORECAST_CROSSED)
-                        eta = f->soonest.eta_usec;
+                ForecastFigure fig;
+                if (urgency_soonest(f, p->alarm_permyriad, &fig, NULL) != URGENCY_SUBJECT_NONE)
+                        eta = fig.state == FORECAST_CROSSED ? 0 : fig.eta_usec;
                 break;
         }
         case PREDICTOR_EARLYOOM:

@@ -6,7 +6,8 @@
  * with, behind one interface so that the evaluation runs them through the same code path on
  * the same snapshots.
  *
- *   memtide       forecast.h: the soonest confident crossing (system, pageblocks, memory.max)
+ *   memtide       forecast.h + urgency.h: the soonest crossing (available memory, pageblocks,
+ *                 memory.max) at least PredictorParams.alarm_permyriad confident
  *   earlyoom      MemAvailable <= 10 % of MemTotal and SwapFree <= 10 % of SwapTotal (no swap
  *                 counts as 0 % free, as earlyoom computes it): fires now, predicts nothing
  *   systemd-oomd  /proc/pressure/memory full avg10 > 60 % held for 30 s (its defaults
@@ -24,6 +25,7 @@
 
 #include "forecast.h"
 #include "snapshot.h"
+#include "urgency.h"
 
 typedef enum PredictorKind {
         PREDICTOR_MEMTIDE,
@@ -39,11 +41,20 @@ typedef enum PredictorKind {
 #define BASELINE_OOMD_DURATION_USEC (30 * USEC_PER_SEC) /* systemd-oomd: 30 s */
 #define BASELINE_ADAPTIVEMM_POINTS 8            /* adaptivemm's LSQ_LOOKBACK */
 
+typedef struct PredictorParams {
+        ForecastParams forecast;           /* memtide's forecaster */
+        uint32_t alarm_permyriad;          /* memtide alarms on a figure at least this confident */
+} PredictorParams;
+
+/* The forecaster's defaults; the alarm at the throttle rung's gate (urgency.h), the first rung
+ * that makes a cgroup stall. */
+void predictor_params_defaults(PredictorParams *ret);
+
 typedef struct Predictor Predictor;
 
 /* max_cgroups: for memtide's forecaster (ignored by the others). params: NULL = defaults.
  * Returns 0, -EINVAL for an unknown kind, -ENOMEM. */
-int predictor_new(PredictorKind kind, size_t max_cgroups, const ForecastParams *params, Predictor **ret);
+int predictor_new(PredictorKind kind, size_t max_cgroups, const PredictorParams *params, Predictor **ret);
 Predictor *predictor_free(Predictor *p);
 static inline void predictor_freep(Predictor **p) {
         predictor_free(*p);

@@ -89,7 +89,7 @@ static uint64_t high_order_blocks(const Snapshot *s) {
 
 #define ONSET_MAX 4096
 
-int evaluate_trace(const char *path, unsigned every_nth, const ForecastParams *params, EvalTrace **ret,
+int evaluate_trace(const char *path, unsigned every_nth, const PredictorParams *params, EvalTrace **ret,
                    char *ret_error) {
         _cleanup_(trace_reader_freep) TraceReader *r = NULL;
         _cleanup_(snapshot_freep) Snapshot *s = NULL;

@@ -76,8 +76,8 @@ typedef struct EvalScore {
 /* Replay one trace through every predictor and extract its episodes. Returns 0; the
  * trace_reader_open() errors (message in ret_error, TRACE_ERROR_MAX bytes); -ENOMEM.
  * every_nth > 1 keeps one sample out of every_nth (for slow runs under valgrind). params: the
- * memtide forecaster's parameters, NULL for the defaults. */
-int evaluate_trace(const char *path, unsigned every_nth, const ForecastParams *params, EvalTrace **ret,
+ * memtide predictor's parameters (forecaster and alarm gate), NULL for the defaults. */
+int evaluate_trace(const char *path, unsigned every_nth, const PredictorParams *params, EvalTrace **ret,
                    char *ret_error);
 EvalTrace *eval_trace_free(EvalTrace *t);
 static inline void eval_trace_freep(EvalTrace **t) {

@@ -39,13 +39,13 @@
  * (compact_fail, htlb_buddy_alloc_fail, thp_fault_fallback deltas) is subtracted
  * cumulatively, so the series steps the buddy state forward with the measured demand against
  * the measured compaction success: when compaction keeps up it stays flat, when it fails it
- * declines even though free blocks stay at a few. It joins the summary (Forecast.soonest)
+ * declines even though free blocks stay at a few. Its confidence is kept (the figure counts)
  * only while that unmet demand outpaces compaction's successes for trend_min: order-0
  * consumption of free pageblocks (page cache filling memory) is the available-memory
  * figure's business, and a zone without free pageblocks is no failure while compaction
  * makes them on demand.
  * The stall figure is the PSI "full" share (Δtotal / Δt) against a threshold; it is reported,
- * not part of the summary (page-cache churn stalls without exhausting anything).
+ * and no rung acts on it (page-cache churn stalls without exhausting anything).
  *
  * Commitment bound (the available figure only). A trend cannot tell a leak from a program
  * that maps a large buffer and then fills it; the kernel's overcommit accounting can.
@@ -69,8 +69,8 @@
  * falls back to the plain trend; file-backed shared mappings and hugetlb are not charged to
  * Committed_AS and are never bounded.
  *
- * k = 4 (persistence) and the 50 % confidence threshold were chosen on the recordings of
- * tests/traces and checked by leave-one-trace-out (docs/forecast.md): the bursts that a
+ * k = 4 (persistence) was chosen on the recordings of tests/traces, with the 50 % alarm
+ * threshold of the evaluation, and checked by leave-one-trace-out (docs/forecast.md): the bursts that a
  * smaller k fires on are allocations of 0.8–0.9 GiB within 2–8 s that stop at 14–23 % of RAM
  * and are charged as they grow (so the commitment bound cannot see them); no parameter reads
  * a trace name, a phase event or the ground truth.
@@ -302,7 +302,6 @@ void forecast_params_defaults(ForecastParams *ret) {
                 .cgroup_point_min_usec = 500 * USEC_PER_MSEC,
                 .rate_window_usec = 10 * USEC_PER_SEC,
                 .stall_threshold_permyriad = 6000,
-                .confident_permyriad = 5000,
                 .commit_pool_min_permyriad = 50,
         };
 }
@@ -1106,15 +1105,6 @@ static double pageblock_eps(const ZoneinfoZone *zi, unsigned pbo) {
         return MC_MAX(1.0, blocks * 0.002);
 }
 
-static bool figure_confident(const ForecastFigure *g, uint32_t min_conf) {
-        return (g->state == FORECAST_APPROACHING || g->state == FORECAST_CROSSED) &&
-               g->confidence_permyriad >= min_conf;
-}
-
-static bool figure_sooner(const ForecastFigure *a, const ForecastFigure *b) {
-        return a->eta_usec < b->eta_usec;
-}
-
 int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret) {
         return forecast_update_some(f, s, NULL, ret);
 }
@@ -1143,9 +1133,8 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
         o->timestamp_usec = s->timestamp_usec;
         o->n_zones = 0;
         o->n_cgroups = 0;
-        o->soonest = (ForecastFigure) { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY };
-        o->soonest_cgroup = -1;
-        o->soonest_zone = -1;
+        o->to_pageblocks_exhausted = (ForecastFigure) { .state = FORECAST_UNKNOWN, .eta_usec = USEC_INFINITY };
+        o->pageblock_zone = -1;
 
         bool have_mi = (s->have & SNAPSHOT_HAVE_MEMINFO) && meminfo_has(&s->meminfo, MEMINFO_MEM_TOTAL);
         mem_total = have_mi ? meminfo_bytes(s, MEMINFO_MEM_TOTAL) : 0;
@@ -1324,7 +1313,13 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
                         o->n_cgroups++;
 
                         double cur = (double) cs->current_bytes;
-                        series_push(&c->growth, now, -cur, cdt_min);
+                        /* the point goes at the time the reading was taken: a reading fed again
+                         * in a later sample (the daemon feeds fast cgroups between readings)
+                         * replaces its own point instead of adding a stale one at a new time */
+                        double tc = cs->read_usec >= f->origin_usec && cs->read_usec <= s->timestamp_usec
+                                            ? SEC(cs->read_usec - f->origin_usec)
+                                            : now;
+                        series_push(&c->growth, tc, -cur, cdt_min);
                         bool has_max = (cs->have & CGROUP_HAVE_MAX) && cs->max_bytes != CGROUP_LIMIT_MAX;
                         bool has_high = (cs->have & CGROUP_HAVE_HIGH) && cs->high_bytes != CGROUP_LIMIT_MAX;
                         ForecastFigure g;
@@ -1332,6 +1327,11 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
                         series_estimate(&c->growth, p, now, has_max ? (double) cs->max_bytes - cur : mem_total > 0 ? mem_total : 1e18,
                                         eps_mem, &g);
                         cf->growth_bytes_per_sec = -g.rate_per_sec;
+                        {
+                                double slope, r2, first;
+                                (void) series_fit(&c->growth, now - SEC(p->short_window_usec), 2, &slope, &r2, &first);
+                                cf->growth_recent_bytes_per_sec = -clamp_rate(slope);
+                        }
                         cf->trend_usec = g.trend_usec;
                         cf->growth_confidence_permyriad = g.confidence_permyriad;
                         if (has_max)
@@ -1350,45 +1350,27 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
                                 double span, d;
                                 counter_feed(&c->full_c, cs->pressure.full.total_usec);
                                 counter_feed(&c->some_c, cs->pressure.some.total_usec);
-                                series_push(&c->psi_full, now, c->full_c.acc, cdt_min);
-                                series_push(&c->psi_some, now, c->some_c.acc, cdt_min);
+                                series_push(&c->psi_full, tc, c->full_c.acc, cdt_min);
+                                series_push(&c->psi_some, tc, c->some_c.acc, cdt_min);
                                 d = series_delta(&c->psi_full, now, rw, &span);
                                 cf->psi_full_share_permyriad = span > 0 ? (uint32_t) (clampd(d / 1e6 / span, 0.0, 1.0) * 10000.0) : 0;
                                 d = series_delta(&c->psi_some, now, rw, &span);
                                 cf->psi_some_share_permyriad = span > 0 ? (uint32_t) (clampd(d / 1e6 / span, 0.0, 1.0) * 10000.0) : 0;
                         }
                         hist_settle(f, slot, c, since_fed, s->timestamp_usec - f->origin_usec);
-
-                        if (has_max && figure_confident(&cf->to_max, p->confident_permyriad) &&
-                            (o->soonest.state == FORECAST_UNKNOWN || figure_sooner(&cf->to_max, &o->soonest))) {
-                                o->soonest = cf->to_max;
-                                o->soonest_cgroup = (int) (o->n_cgroups - 1);
-                                o->soonest_zone = -1;
-                        }
                 }
         }
 
-        /* summary */
-        if (figure_confident(&o->to_available_exhausted, p->confident_permyriad) &&
-            (o->soonest.state == FORECAST_UNKNOWN || figure_sooner(&o->to_available_exhausted, &o->soonest))) {
-                o->soonest = o->to_available_exhausted;
-                o->soonest_cgroup = -1;
-                o->soonest_zone = -1;
-        }
-        if (figure_confident(&pb_fig, p->confident_permyriad) &&
-            (o->soonest.state == FORECAST_UNKNOWN || figure_sooner(&pb_fig, &o->soonest))) {
-                o->soonest = pb_fig;
-                o->soonest_cgroup = -1;
-                /* the non-DMA zone with the fewest free pageblocks */
+        /* the machine's pageblocks, and the non-DMA zone with the fewest free ones */
+        o->to_pageblocks_exhausted = pb_fig;
+        if (have_pb) {
                 uint64_t best = UINT64_MAX;
                 for (size_t i = 0; i < o->n_zones; i++)
                         if (!zone_is_dma(o->zones[i].zone) && o->zones[i].free_pageblocks < best) {
                                 best = o->zones[i].free_pageblocks;
-                                o->soonest_zone = (int) i;
+                                o->pageblock_zone = (int) i;
                         }
         }
-        if (o->soonest.state == FORECAST_UNKNOWN && o->to_available_exhausted.state != FORECAST_UNKNOWN)
-                o->soonest = (ForecastFigure) { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY };
 
         *ret = o;
         return 0;

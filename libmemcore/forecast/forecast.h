@@ -60,7 +60,9 @@ typedef struct CgroupForecast {
         const char *path;                  /* points into the Snapshot given to forecast_update() */
         size_t snapshot_index;             /* index into that Snapshot's cgroups[] */
         uint64_t current_bytes;
-        int64_t growth_bytes_per_sec;      /* fitted growth of memory.current (> 0 grows) */
+        int64_t growth_bytes_per_sec;      /* fitted growth of memory.current over its trend
+                                            * (> 0 grows) */
+        int64_t growth_recent_bytes_per_sec; /* the same over the last short_window_usec */
         uint64_t trend_usec;               /* how long the growth has lasted */
         uint32_t growth_confidence_permyriad;
         ForecastFigure to_max;             /* STABLE with eta ∞ when memory.max is "max" */
@@ -93,11 +95,13 @@ typedef struct Forecast {
         ZoneForecast zones[MC_ZONES_MAX];
         size_t n_cgroups;
         CgroupForecast *cgroups;           /* owned by the Forecaster, n_cgroups_max entries */
-        /* The summary the policy starts from: the soonest confident crossing of the system
-         * figure, the pageblock figures and the cgroup memory.max figures. */
-        ForecastFigure soonest;
-        int soonest_cgroup;                /* index into cgroups[] if a cgroup gave it, else -1 */
-        int soonest_zone;                  /* index into zones[] if a pageblock figure gave it */
+        /* The machine's free pageblocks (all zones but DMA) less the unmet high-order demand;
+         * its confidence is 0 unless that demand outpaces compaction's successes and has done
+         * so for trend_min (a decline of free pageblocks by order-0 use alone is the
+         * available-memory figure's business). */
+        ForecastFigure to_pageblocks_exhausted;
+        int pageblock_zone;                /* index into zones[]: the non-DMA zone with the fewest
+                                            * free pageblocks, -1 without buddyinfo */
         /* The commitment bound on the available figure (forecast.c, Committed_AS): */
         uint64_t committed_pending_bytes;  /* Committed_AS − resident (anon + shmem + swap used)
                                             * above its lowest recent level: reserved, not touched */
@@ -120,7 +124,6 @@ typedef struct ForecastParams {
         uint64_t cgroup_point_min_usec;    /* same for cgroups (500 ms) */
         uint64_t rate_window_usec;         /* window of counter rates (10 s) */
         uint32_t stall_threshold_permyriad; /* full share counted as a stall (6000 = 60 %) */
-        uint32_t confident_permyriad;      /* a figure counts for `soonest` at or above (5000) */
         uint32_t commit_pool_min_permyriad; /* commitment bound: applies when the untouched
                                             * reservation is at least this share of MemTotal
                                             * (50 = 0.5 %); 0 turns the bound off */
@@ -148,7 +151,7 @@ void forecast_reset(Forecaster *f);
 int forecast_update(Forecaster *f, const Snapshot *s, const Forecast **ret);
 /* forecast_update() for a Snapshot whose cgroup readings are not all new (the daemon reads
  * calm cgroups less often than the rest): only the cgroups i with feed[i] != 0 are fed and
- * appear in Forecast.cgroups (and in `soonest`); the others' histories are left as they are.
+ * appear in Forecast.cgroups; the others' histories are left as they are.
  * feed NULL feeds every cgroup (forecast_update()); otherwise it has s->n_cgroups entries.
  * Same return contract as forecast_update(). */
 int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, const Forecast **ret);

@@ -77,7 +77,7 @@ typedef enum KillScope {
         _KILL_SCOPE_INVALID = -EINVAL,
 } KillScope;
 
-/* What an actuator does; rate limits are per kind (and per target, see daemon/ratelimit.h). */
+/* What an actuator does; rate limits are per kind (and per target, see ratelimit.h). */
 typedef enum ActionKind {
         ACTION_SYSCTL,           /* write one vm sysctl */
         ACTION_COMPACT,          /* per-node or global compaction */

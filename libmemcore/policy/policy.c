@@ -4,12 +4,15 @@
  * The decision ladder (see policy.h for the rules).
  *
  * Shape of one decision: (1) a pending TERM→KILL escalation whose delay has run out comes
- * first: the process or cgroup is still there, so SIGKILL it. (2) The wanted rung follows from
- * the forecast's soonest confident crossing and the configured horizons, with hysteresis
- * against stepping down. (3) The rung is capped by the mode and max_rung. (4) A target is
- * chosen for the rung; a rung without a target falls back to the next lower rung that has
- * one. (5) The post-action delay, rate limits and kill budget may hold the action back; the
- * Decision still carries the rung, the target and the numbers, with the reason it is held.
+ * first: the process or cgroup is still there, so SIGKILL it. (2) A throttle that failed (its
+ * cgroup keeps pressing with nothing left to reclaim, or stalls) is killed. (3) The wanted rung
+ * is the one urgency.h asks for, with hysteresis against stepping down, capped by the mode and
+ * max_rung. (4) An action is planned for the rung, only one that can help; a rung without one
+ * falls back to the next lower rung that has one. (5) A plan on cgroup readings too old asks
+ * for a refresh first and commits nothing. (6) The post-action delay, rate limits and kill
+ * budget may hold the action back; the Decision still carries the rung, the target and the
+ * numbers, with the reason it is held. (7) A throttle whose cgroup stopped pressing is named
+ * for release.
  *
  * Like oomd, the victim is a cgroup chosen by what it contributes (growth), how far it is over
  * its protection (memory.low/min) and how much it stalls; like earlyoom, a protected process
@@ -17,7 +20,8 @@
  * it acts on a forecast, so the kill comes before the box thrashes.
  *
  * Limits: one action per decision (the strongest); cgroup paths are keyed by a 64-bit hash for
- * rate limits and escalations; the tune rung only moves watermark_scale_factor.
+ * rate limits and escalations; the tune rung moves watermark_scale_factor, then
+ * min_free_kbytes.
  */
 
 #include <errno.h>
@@ -40,13 +44,6 @@ static inline uint64_t umax(uint64_t a, uint64_t b) {
 
 /* Total growth below this is noise for victim choice (1 MiB/s). */
 #define POLICY_GROWTH_NOISE_BYTES_PER_SEC (UINT64_C(1) << 20)
-
-typedef struct RecentAction {
-        ActionKind kind;
-        uint64_t target_hash;              /* 0 = global (sysctl, compact all) */
-        uint64_t at_usec;
-        bool used;
-} RecentAction;
 
 /* A cgroup whose memory.high the policy lowered, and how it has pressed against it since:
  * memory.events "high" counts charges that found the cgroup over memory.high (the kernel then
@@ -77,10 +74,8 @@ struct PolicyState {
         uint64_t last_usec;                /* last decision */
         bool any_action;
         uint64_t last_action_usec;
-        RecentAction recent[POLICY_RECENT_MAX];
-        unsigned recent_next;
-        uint64_t kills_usec[POLICY_KILLS_MAX];
-        unsigned kills_next, kills_n;
+        Rung last_action_rung;             /* the rung of that action */
+        RateLimit limits;               /* rate limits per kind and target, kill budget */
         PendingKill pending[POLICY_PENDING_MAX];
         ThrottleHold throttles[POLICY_THROTTLES_MAX];
         unsigned n_throttles;              /* used entries */
@@ -92,6 +87,7 @@ struct PolicyState {
         uint64_t defrag_unusable_pages;    /* free pages in smaller blocks there, before */
         uint64_t defrag_usec;              /* when it ran */
         uint64_t defrag_backoff_usec;      /* the wait after a fruitless one; 0 after one that helped */
+        uint64_t refresh_usec;             /* the last decision that asked for a refresh */
 };
 
 int policy_state_new(PolicyState **ret) {
@@ -103,6 +99,7 @@ int policy_state_new(PolicyState **ret) {
         if (!st)
                 return -ENOMEM;
         st->rung = RUNG_OBSERVE;
+        ratelimit_init(&st->limits);
         *ret = st;
         return 0;
 }
@@ -125,26 +122,36 @@ static uint64_t hash_path(const char *s) {
 
 unsigned policy_kills_in_window(const PolicyState *st, const PolicyConfig *cfg, uint64_t now_usec) {
         unsigned n = 0;
+
         if (!st || !cfg)
                 return 0;
-        for (unsigned i = 0; i < st->kills_n; i++) {
-                uint64_t t = st->kills_usec[i];
+        for (unsigned i = 0; i < st->limits.n_kills; i++) {
+                uint64_t t = st->limits.kills_usec[i];
                 if (t <= now_usec && now_usec - t < cfg->global.kill_budget_window_usec)
                         n++;
         }
         return n;
 }
 
-static bool rate_limited(const PolicyState *st, const PolicyConfig *cfg, ActionKind kind, uint64_t target_hash,
-                         uint64_t now_usec) {
-        uint64_t min = kind >= 0 && kind < _ACTION_KIND_MAX ? cfg->global.action_min_interval_usec[kind] : 0;
-        for (unsigned i = 0; i < POLICY_RECENT_MAX; i++) {
-                const RecentAction *r = &st->recent[i];
-                if (r->used && r->kind == kind && r->target_hash == target_hash && r->at_usec <= now_usec &&
-                    now_usec - r->at_usec < min)
-                        return true;
-        }
-        return false;
+/* The key of an action for the rate limits: its cgroup, its sysctl's name, or machine-wide. */
+static const char *ratelimit_target(const Decision *d) {
+        if (d->action == ACTION_SYSCTL)
+                return vm_sysctl_to_string(d->sysctl);
+        if (d->action == ACTION_COMPACT || d->action == ACTION_DROP_CACHES)
+                return NULL;
+        return d->target_cgroup;
+}
+
+int policy_ratelimit_check(const PolicyState *st, const PolicyConfig *cfg, ActionKind kind, const char *target,
+                        uint64_t now_usec, uint64_t *ret_wait_usec) {
+        if (!st || !cfg)
+                return -EINVAL;
+        return ratelimit_check(&st->limits, &cfg->global, kind, target, now_usec, ret_wait_usec);
+}
+
+void policy_ratelimit_record(PolicyState *st, ActionKind kind, const char *target, uint64_t now_usec) {
+        if (st && kind >= 0 && kind < _ACTION_KIND_MAX)
+                ratelimit_record(&st->limits, kind, target, now_usec);
 }
 
 /* ---- throttles ------------------------------------------------------------------------- */
@@ -240,35 +247,31 @@ static void throttles_update(PolicyState *st, const Snapshot *s, int ret_index[s
 
 int policy_record_action(PolicyState *st, const PolicyConfig *cfg, const Decision *d, uint64_t now_usec) {
         uint64_t h;
+        bool escalation;
 
         if (!st || !cfg || !d || !d->act)
                 return -EINVAL;
         h = hash_path(d->target_cgroup);
+        escalation = d->action == ACTION_KILL && d->reason && streq(d->reason, "escalation");
         st->any_action = true;
         st->last_action_usec = now_usec;
-        st->recent[st->recent_next] = (RecentAction) { .kind = d->action, .target_hash = h, .at_usec = now_usec, .used = true };
-        st->recent_next = (st->recent_next + 1) % POLICY_RECENT_MAX;
+        st->last_action_rung = d->rung;
+        /* SIGKILL after SIGTERM completes a kill already counted against the budget */
+        if (!escalation)
+                ratelimit_record(&st->limits, d->action, ratelimit_target(d), now_usec);
 
         if (d->action == ACTION_KILL) {
-                bool escalation = d->reason && streq(d->reason, "escalation");
                 if (escalation) {
-                        /* SIGKILL after SIGTERM completes a kill already counted */
                         for (unsigned i = 0; i < POLICY_PENDING_MAX; i++)
                                 if (st->pending[i].used && st->pending[i].target_hash == h && st->pending[i].pid == d->target_pid)
                                         st->pending[i].used = false;
-                } else {
-                        st->kills_usec[st->kills_next] = now_usec;
-                        st->kills_next = (st->kills_next + 1) % POLICY_KILLS_MAX;
-                        if (st->kills_n < POLICY_KILLS_MAX)
-                                st->kills_n++;
-                        if (d->signal == SIGTERM)
-                                for (unsigned i = 0; i < POLICY_PENDING_MAX; i++)
-                                        if (!st->pending[i].used) {
-                                                st->pending[i] = (PendingKill) { .used = true, .target_hash = h, .pid = d->target_pid,
-                                                                                 .term_usec = now_usec, .escalation_usec = d->value };
-                                                break;
-                                        }
-                }
+                } else if (d->signal == SIGTERM)
+                        for (unsigned i = 0; i < POLICY_PENDING_MAX; i++)
+                                if (!st->pending[i].used) {
+                                        st->pending[i] = (PendingKill) { .used = true, .target_hash = h, .pid = d->target_pid,
+                                                                         .term_usec = now_usec, .escalation_usec = d->value };
+                                        break;
+                                }
         }
         if (d->action == ACTION_THROTTLE)
                 throttle_hold_add(st, h, now_usec);
@@ -332,6 +335,8 @@ typedef struct Candidate {
         int64_t growth;
         uint64_t over;
         uint32_t psi;
+        bool stale;                        /* some candidate considered had an old reading */
+        uint64_t stale_before_usec;        /* the newest reading time that counts as old */
 } Candidate;
 
 static const CgroupForecast *forecast_of(const Forecast *f, size_t snapshot_index) {
@@ -353,17 +358,23 @@ static uint64_t over_protection(const CgroupSample *c) {
         return sat_sub_u64(c->current_bytes, prot);
 }
 
+/* A reading older than POLICY_CGROUP_FRESH_USEC (read_usec 0: the reader does not track it,
+ * e.g. a replayed recording, whose cgroups are in a sample only when read in it). */
+static bool reading_stale(const CgroupSample *c, uint64_t now) {
+        return c->read_usec != 0 && c->read_usec < now && now - c->read_usec > POLICY_CGROUP_FRESH_USEC;
+}
+
 /* Choose among leaf cgroups whose policy allows `rung`. within: if >= 0, only that cgroup and
- * its descendants. */
+ * its descendants. crossed: the line is reached already (growth has stalled for everyone: usage
+ * decides). */
 static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const Forecast *f, const PolicyContext *ctx,
-                               Rung rung, int within) {
+                               Rung rung, int within, bool crossed) {
         Candidate best = { .index = -1 };
         int best_tier = -1;
-        uint64_t sum_growth = 0, sum_over = 0;
+        uint64_t sum_growth = 0, sum_over = 0, now = s->timestamp_usec;
         const char *root = within >= 0 ? s->cgroups[within].path : NULL;
-        /* once the line is crossed growth has stalled for everyone: usage decides */
-        bool crossed = f->soonest.state == FORECAST_CROSSED;
         size_t root_len = root ? strlen(root) : 0;
+        bool stale = false;
 
         for (size_t i = 0; i < s->n_cgroups; i++) {
                 const CgroupForecast *cf = forecast_of(f, i);
@@ -392,6 +403,7 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
                         continue;
                 if (rung == RUNG_KILL && pol->kill_scope == KILL_SCOPE_CGROUP && cgroup_holds_protected(ctx, i))
                         continue;
+                stale = stale || reading_stale(c, now);
                 tier = pol->kill_preference == KILL_PREFERENCE_PREFER ? 3 : pol->kill_preference == KILL_PREFERENCE_NORMAL ? 2 : 1;
 
                 const CgroupForecast *cf = forecast_of(f, i);
@@ -411,18 +423,68 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
                         best = (Candidate) { .index = (int) i, .policy = pol, .score = score, .growth = growth, .over = over, .psi = psi };
                 }
         }
+        best.stale = stale;
+        best.stale_before_usec = now - MC_MIN(now, POLICY_CGROUP_FRESH_USEC);
         return best;
 }
 
-/* ---- deciding --------------------------------------------------------------------------- */
+/* ---- what an action can do ------------------------------------------------------------------ */
 
-static Rung rung_for_eta(const GlobalPolicy *g, uint64_t eta) {
-        Rung r = RUNG_OBSERVE;
-        for (int k = RUNG_TUNE; k < _RUNG_MAX; k++)
-                if (g->horizon_usec[k] > 0 && eta <= g->horizon_usec[k])
-                        r = (Rung) k;
+/* Swap the kernel can still write anonymous memory to: free swap of at least `need` bytes, and
+ * a swappiness above 0 (with 0 the kernel leaves anonymous memory alone while file pages
+ * remain). Unknown (no meminfo): no. */
+static bool swap_usable(const Snapshot *s, uint64_t need) {
+        if (!(s->have & SNAPSHOT_HAVE_MEMINFO) || !meminfo_has(&s->meminfo, MEMINFO_SWAP_FREE))
+                return false;
+        if ((s->tunables.present & (1u << VM_SWAPPINESS)) && s->tunables.v[VM_SWAPPINESS] == 0)
+                return false;
+        return sat_mul_u64(s->meminfo.v[MEMINFO_SWAP_FREE], 1024) >= need;
+}
+
+static uint64_t stat_bytes(const CgroupSample *c, CgroupStatField fld) {
+        return (c->have & CGROUP_HAVE_STAT) && (c->stat.present & (UINT64_C(1) << fld)) ? c->stat.v[fld] : 0;
+}
+
+/* What memory.reclaim can take from the cgroup: its file pages, and its anonymous memory while
+ * swap is free. Without memory.stat: its whole usage (the kernel will say, with EAGAIN). */
+static uint64_t cgroup_reclaimable(const Snapshot *s, const CgroupSample *c, uint64_t step) {
+        uint64_t r;
+
+        if (!(c->have & CGROUP_HAVE_STAT))
+                return c->current_bytes;
+        r = sat_add_u64(stat_bytes(c, CG_STAT_INACTIVE_FILE), stat_bytes(c, CG_STAT_ACTIVE_FILE));
+        if (swap_usable(s, step))
+                r = sat_add_u64(r, stat_bytes(c, CG_STAT_ANON));
         return r;
 }
+
+/* The part of the cgroup's memory that a lower memory.high cannot take without making it
+ * stall: everything but its inactive file pages (and its inactive anonymous pages while swap is
+ * free). Without memory.stat: all of memory.current. */
+static uint64_t cgroup_working_set(const Snapshot *s, const CgroupSample *c, uint64_t step) {
+        uint64_t cold;
+
+        if (!(c->have & CGROUP_HAVE_STAT))
+                return c->current_bytes;
+        cold = stat_bytes(c, CG_STAT_INACTIVE_FILE);
+        if (swap_usable(s, step))
+                cold = sat_add_u64(cold, stat_bytes(c, CG_STAT_INACTIVE_ANON));
+        return sat_sub_u64(c->current_bytes, cold);
+}
+
+/* Growth slowing: over the last short window it grew at most half as fast as over its trend. */
+static bool growth_slowing(const CgroupForecast *cf) {
+        return cf && cf->growth_bytes_per_sec > 0 && cf->growth_recent_bytes_per_sec * 2 <= cf->growth_bytes_per_sec;
+}
+
+/* The memory.high a throttle of cgroup c under policy pol would set: where it is now less one
+ * reclaim step (its growth stops there), never below its floor or its protection. */
+static uint64_t throttle_value(const CgroupSample *c, const CgroupPolicy *pol) {
+        uint64_t floor = umax(pol->high_floor_bytes, umax(c->low_bytes, c->min_bytes));
+        return umax(sat_sub_u64(c->current_bytes, pol->reclaim_step_bytes), floor);
+}
+
+/* ---- deciding --------------------------------------------------------------------------- */
 
 static void fmt_bytes(char *buf, size_t n, double v) {
         const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -437,18 +499,20 @@ static void fmt_bytes(char *buf, size_t n, double v) {
         snprintf(buf, n, "%s%.1f %s", neg ? "-" : "", v, u[i]);
 }
 
-static void explain(Decision *d, const Snapshot *s, const Forecast *f, const char *what) {
+static void explain(Decision *d, const Forecast *f, const Urgency *u, const char *what) {
         char g[32], o[32];
-        const char *crossing = f->soonest_cgroup >= 0 ? "memory.max" : f->soonest_zone >= 0 ? "pageblocks" : "available memory";
         int n;
 
         if (d->eta_usec == USEC_INFINITY)
                 n = snprintf(d->explain, sizeof d->explain, "rung %s: no confident crossing", rung_to_string(d->rung));
         else
-                n = snprintf(d->explain, sizeof d->explain, "rung %s: %s%s%s gone in %.1f s (confidence %u.%02u%%, horizon %.0f s)",
-                             rung_to_string(d->rung), crossing, f->soonest_cgroup >= 0 ? " of " : "",
-                             f->soonest_cgroup >= 0 ? f->cgroups[f->soonest_cgroup].path : "", (double) d->eta_usec / 1e6,
-                             d->confidence_permyriad / 100, d->confidence_permyriad % 100, (double) d->horizon_usec / 1e6);
+                n = snprintf(d->explain, sizeof d->explain,
+                             "rung %s: %s%s%s gone in %.1f s (confidence %u.%02u%%, gate %u%%, horizon %.0f s)",
+                             rung_to_string(d->rung), urgency_subject_to_string(u->subject),
+                             u->subject == URGENCY_SUBJECT_CGROUP_MAX ? " of " : "",
+                             u->subject == URGENCY_SUBJECT_CGROUP_MAX && u->cgroup_index >= 0 ? f->cgroups[u->cgroup_index].path : "",
+                             (double) d->eta_usec / 1e6, d->confidence_permyriad / 100, d->confidence_permyriad % 100,
+                             urgency_gate_permyriad(d->rung) / 100, (double) d->horizon_usec / 1e6);
         if (n < 0 || (size_t) n >= sizeof d->explain)
                 return;
         if (d->target_cgroup) {
@@ -462,7 +526,6 @@ static void explain(Decision *d, const Snapshot *s, const Forecast *f, const cha
                 n += snprintf(d->explain + n, sizeof d->explain - (size_t) n, "; %s", what);
         if (n > 0 && (size_t) n < sizeof d->explain && d->reason && !d->act)
                 (void) snprintf(d->explain + n, sizeof d->explain - (size_t) n, "; held: %s", d->reason);
-        (void) s;
 }
 
 static void set_target(Decision *d, const Snapshot *s, const Candidate *c) {
@@ -490,80 +553,119 @@ static bool plan_kill_of(Decision *d, const CgroupPolicy *pol, const PolicyConte
         return true;
 }
 
-/* Try to fill an action for rung r; false if this rung has nothing to do. */
-static bool plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
-                      const PolicyContext *ctx, const char **ret_what) {
+/* The outcome of planning one rung. */
+typedef enum Plan {
+        PLAN_NONE,                         /* this rung has nothing that can help */
+        PLAN_ACT,                          /* *d holds an action */
+        PLAN_REFRESH,                      /* it would act on cgroup readings too old */
+} Plan;
+
+/* A planned cgroup action whose candidates' readings are old asks for a refresh first. */
+static Plan stale_check(Decision *d, const Candidate *c, bool allow_stale) {
+        if (!c->stale || allow_stale)
+                return PLAN_ACT;
+        d->refresh = true;
+        d->refresh_before_usec = c->stale_before_usec;
+        d->refresh_index = c->index;
+        return PLAN_REFRESH;
+}
+
+/* Try to fill an action for rung r. */
+static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f, const Urgency *u,
+                      const PolicyContext *ctx, bool allow_stale, const char **ret_what) {
         const GlobalPolicy *g = &cfg->global;
+        int within = u->subject == URGENCY_SUBJECT_CGROUP_MAX && u->cgroup_index >= 0
+                             ? (int) f->cgroups[u->cgroup_index].snapshot_index : -1;
+        bool crossed = u->eta_usec == 0;
         Candidate c;
 
         switch (r) {
-        case RUNG_KILL: {
-                bool memory_crossing = f->soonest_zone < 0;
-                if (!memory_crossing || d->confidence_permyriad < POLICY_KILL_CONFIDENCE_PERMYRIAD)
-                        return false;
-                int within = -1;
-                if (f->soonest_cgroup >= 0)
-                        within = (int) f->cgroups[f->soonest_cgroup].snapshot_index;
-                c = choose_target(cfg, s, f, ctx, RUNG_KILL, within);
+        case RUNG_KILL:
+                if (u->subject != URGENCY_SUBJECT_AVAILABLE && u->subject != URGENCY_SUBJECT_CGROUP_MAX)
+                        return PLAN_NONE;
+                c = choose_target(cfg, s, f, ctx, RUNG_KILL, within, crossed);
                 if (c.index < 0)
-                        return false;
+                        return PLAN_NONE;
                 set_target(d, s, &c);
-                return plan_kill_of(d, c.policy, ctx, (size_t) c.index, ret_what);
-        }
+                if (!plan_kill_of(d, c.policy, ctx, (size_t) c.index, ret_what))
+                        return PLAN_NONE;
+                return stale_check(d, &c, allow_stale);
+
         case RUNG_THROTTLE: {
-                int within = f->soonest_cgroup >= 0 ? (int) f->cgroups[f->soonest_cgroup].snapshot_index : -1;
-                if (f->soonest_zone >= 0)
-                        return false;
-                c = choose_target(cfg, s, f, ctx, RUNG_THROTTLE, within);
+                const CgroupSample *cs;
+                uint64_t high;
+
+                if (u->subject == URGENCY_SUBJECT_PAGEBLOCKS)
+                        return PLAN_NONE;
+                c = choose_target(cfg, s, f, ctx, RUNG_THROTTLE, within, crossed);
                 if (c.index < 0 || c.growth <= 0)
-                        return false;
-                const CgroupSample *cs = &s->cgroups[c.index];
-                uint64_t floor = umax(c.policy->high_floor_bytes, umax(cs->low_bytes, cs->min_bytes));
-                /* hold it where it is now minus one reclaim step: growth stops there */
-                uint64_t high = sat_sub_u64(cs->current_bytes, c.policy->reclaim_step_bytes);
-                high = umax(high, floor);
+                        return c.index >= 0 && c.stale && !allow_stale ? stale_check(d, &c, false) : PLAN_NONE;
+                cs = &s->cgroups[c.index];
+                high = throttle_value(cs, c.policy);
                 if ((cs->have & CGROUP_HAVE_HIGH) && cs->high_bytes != CGROUP_LIMIT_MAX && cs->high_bytes <= high)
-                        return false;   /* already as low as we would set it */
+                        return PLAN_NONE;       /* already as low as we would set it */
+                /* a throttle must be able to hold: growth slowing, or the lowered limit leaves
+                 * its working set room; a steady grower is for the kill rung */
+                if (!growth_slowing(forecast_of(f, (size_t) c.index)) &&
+                    high < cgroup_working_set(s, cs, c.policy->reclaim_step_bytes))
+                        return c.stale && !allow_stale ? stale_check(d, &c, false) : PLAN_NONE;
                 set_target(d, s, &c);
                 d->action = ACTION_THROTTLE;
                 d->value = high;
                 *ret_what = "lower memory.high";
-                return true;
+                return stale_check(d, &c, allow_stale);
         }
         case RUNG_RECLAIM:
-                if (f->soonest_zone >= 0) {
-                        if (!g->compaction_allowed)
-                                return false;
+                if (u->subject == URGENCY_SUBJECT_PAGEBLOCKS) {
+                        if (!g->compaction_allowed || u->zone_index < 0)
+                                return PLAN_NONE;
                         d->action = ACTION_COMPACT;
-                        d->node = f->zones[f->soonest_zone].node;
+                        d->node = f->zones[u->zone_index].node;
                         *ret_what = "compact node";
-                        return true;
+                        return PLAN_ACT;
                 }
-                c = choose_target(cfg, s, f, ctx, RUNG_RECLAIM, f->soonest_cgroup >= 0 ? (int) f->cgroups[f->soonest_cgroup].snapshot_index : -1);
-                if (c.index < 0)
-                        return false;
+                /* the cgroup driving the trend, and only if reclaim can take a step from it:
+                 * never memory.reclaim of anonymous memory without swap, and never another
+                 * cgroup's page cache (that would evict someone's working set) */
+                c = choose_target(cfg, s, f, ctx, RUNG_RECLAIM, within, crossed);
+                if (c.index < 0 || c.growth <= 0 ||
+                    cgroup_reclaimable(s, &s->cgroups[c.index], c.policy->reclaim_step_bytes) < c.policy->reclaim_step_bytes)
+                        return c.index >= 0 && c.stale && !allow_stale ? stale_check(d, &c, false) : PLAN_NONE;
                 set_target(d, s, &c);
                 d->action = ACTION_RECLAIM;
                 d->value = c.policy->reclaim_step_bytes;
                 *ret_what = "memory.reclaim";
-                return true;
-        case RUNG_TUNE: {
-                if (!(s->tunables.present & (1u << VM_WATERMARK_SCALE_FACTOR)))
-                        return false;
-                uint64_t cur = s->tunables.v[VM_WATERMARK_SCALE_FACTOR];
-                if (cur >= g->watermark_scale_factor_max)
-                        return false;
-                uint64_t want = umin((uint64_t) g->watermark_scale_factor_max, umax(cur * 2, (uint64_t) g->watermark_scale_factor_min));
-                if (want <= cur)
-                        return false;
-                d->action = ACTION_SYSCTL;
-                d->sysctl = VM_SYSCTL_WATERMARK_SCALE_FACTOR;
-                d->value = want;
-                *ret_what = "raise watermark_scale_factor";
-                return true;
-        }
+                return stale_check(d, &c, allow_stale);
+
+        case RUNG_TUNE:
+                /* kswapd starts earlier with a larger gap between the watermarks ... */
+                if (s->tunables.present & (1u << VM_WATERMARK_SCALE_FACTOR)) {
+                        uint64_t cur = s->tunables.v[VM_WATERMARK_SCALE_FACTOR];
+                        uint64_t want = umin((uint64_t) g->watermark_scale_factor_max,
+                                             umax(cur * 2, (uint64_t) g->watermark_scale_factor_min));
+                        if (want > cur) {
+                                d->action = ACTION_SYSCTL;
+                                d->sysctl = VM_SYSCTL_WATERMARK_SCALE_FACTOR;
+                                d->value = want;
+                                *ret_what = "raise watermark_scale_factor";
+                                return PLAN_ACT;
+                        }
+                }
+                /* ... and, once that is at its bound, with a higher floor under them */
+                if (s->tunables.present & (1u << VM_MIN_FREE_KBYTES)) {
+                        uint64_t cur = s->tunables.v[VM_MIN_FREE_KBYTES];
+                        uint64_t want = umin(g->min_free_kbytes_max, umax(cur + cur / 2, g->min_free_kbytes_min));
+                        if (want > cur) {
+                                d->action = ACTION_SYSCTL;
+                                d->sysctl = VM_SYSCTL_MIN_FREE_KBYTES;
+                                d->value = want;
+                                *ret_what = "raise min_free_kbytes";
+                                return PLAN_ACT;
+                        }
+                }
+                return PLAN_NONE;
         default:
-                return false;
+                return PLAN_NONE;
         }
 }
 
@@ -736,84 +838,61 @@ static bool plan_defragment(Decision *d, PolicyState *st, const PolicyConfig *cf
         return true;
 }
 
-/* Whether a proposed action must wait: post-action delay, rate limit, pending kill, kill
+/* Whether a proposed action must wait: post-action delay (after an action of the same or a
+ * higher rung: escalation is never delayed by a gentler action), rate limit, pending kill, kill
  * budget. Sets d->act false and the reason when it must. */
 static void hold_back(PolicyState *st, const PolicyConfig *cfg, Decision *d, uint64_t now) {
         const GlobalPolicy *g = &cfg->global;
 
-        if (st->any_action && now - st->last_action_usec < g->post_action_delay_usec) {
+        if (st->any_action && d->rung <= st->last_action_rung && now - st->last_action_usec < g->post_action_delay_usec) {
                 d->act = false;
                 d->reason = "post-action-delay";
-        } else if (rate_limited(st, cfg, d->action, hash_path(d->target_cgroup), now)) {
-                d->act = false;
-                d->reason = "rate-limit";
         } else if (d->action == ACTION_KILL && kill_pending(st, hash_path(d->target_cgroup))) {
                 d->act = false;
                 d->reason = "kill-pending";
-        } else if (d->action == ACTION_KILL && policy_kills_in_window(st, cfg, now) >= g->kill_budget) {
-                d->act = false;
-                d->reason = "kill-budget";
+        } else {
+                int r = ratelimit_check(&st->limits, g, d->action, ratelimit_target(d), now, NULL);
+                if (r == -EDQUOT) {
+                        d->act = false;
+                        d->reason = "kill-budget";
+                } else if (r < 0) {
+                        d->act = false;
+                        d->reason = "rate-limit";
+                }
         }
 }
 
-static int decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
+/* The ladder's decision for this sample (no escalation, no failed throttle). */
+static int decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f, const Urgency *u,
                   const PolicyContext *ctx, Decision *ret) {
-        const GlobalPolicy *g;
-        uint64_t now, eta;
-        uint32_t conf;
-        Rung want, r;
-        bool held = false;
-        Decision d;
+        const GlobalPolicy *g = &cfg->global;
+        uint64_t now = s->timestamp_usec;
+        bool asks = u->rung > RUNG_OBSERVE, held = false;
+        bool allow_stale = st->refresh_usec == now;   /* refreshed once for this timestamp already */
         const char *what = NULL;
+        Rung want, r;
+        Decision d = *ret;
 
-        if (!st || !cfg || !s || !f || !ret)
-                return -EINVAL;
-        g = &cfg->global;
-        now = s->timestamp_usec;
-        if (st->have_last && now < st->last_usec)
-                return -ETIME;
-        st->have_last = true;
-        st->last_usec = now;
-
-        d = (Decision) { .timestamp_usec = now, .rung = st->rung, .target_index = -1, .node = -1, .eta_usec = USEC_INFINITY,
-                         .dry_run = g->mode == MODE_DRY_RUN, .reason = "stable" };
-
-        eta = f->soonest.eta_usec;
-        conf = f->soonest.confidence_permyriad;
-        bool confident = (f->soonest.state == FORECAST_APPROACHING || f->soonest.state == FORECAST_CROSSED) &&
-                         conf >= POLICY_ACT_CONFIDENCE_PERMYRIAD;
-        if (confident) {
-                d.eta_usec = eta;
-                d.confidence_permyriad = conf;
+        if (asks) {
+                d.eta_usec = u->eta_usec;
+                d.confidence_permyriad = u->confidence_permyriad;
+                d.subject = u->subject;
         }
 
-        /* 1. escalations come first: they finish what was started */
-        if (g->mode != MODE_OBSERVE && pending_escalation(st, s, ctx, &d) > 0) {
-                d.rung = RUNG_KILL;
-                d.horizon_usec = g->horizon_usec[RUNG_KILL];
-                explain(&d, s, f, "SIGKILL after SIGTERM");
-                *ret = d;
-                return 0;
-        }
-
-        /* 2. wanted rung, with hysteresis on the way down */
-        want = confident ? rung_for_eta(g, eta) : RUNG_OBSERVE;
+        /* the rung asked for, with hysteresis on the way down */
+        want = u->rung;
         if (want < st->rung) {
                 uint64_t h = g->horizon_usec[st->rung];
                 uint64_t leave = sat_add_u64(h, h / 10000 * g->hysteresis_permyriad);
-                bool beyond = !confident || eta > leave;
+                bool beyond = !asks || u->eta_usec > leave;
                 if (!beyond || now - st->rung_since_usec < g->rung_hold_usec) {
-                        held = beyond || rung_for_eta(g, eta) < st->rung;
+                        held = true;
                         want = st->rung;
                         d.reason = "rung-hold";
                 }
         }
         if (want > g->max_rung)
                 want = g->max_rung;
-        if (want != st->rung) {
-                st->rung = want;
-                st->rung_since_usec = now;
-        }
         d.rung = want;
         d.horizon_usec = g->horizon_usec[want];
 
@@ -828,54 +907,83 @@ static int decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, c
                                 return 0;
                         }
                 }
-                explain(&d, s, f, NULL);
+                explain(&d, f, u, NULL);
                 *ret = d;
                 return 0;
         }
         if (g->mode == MODE_OBSERVE) {
                 d.reason = "observe-mode";
-                explain(&d, s, f, NULL);
+                explain(&d, f, u, NULL);
                 *ret = d;
                 return 0;
         }
-
-        if (!confident || held) {
+        if (held) {
                 /* held at the rung by hysteresis only: the forecast no longer asks for this
                  * rung's actions, and stepping down is not allowed yet: nothing to act on */
-                d.reason = "rung-hold";
-                explain(&d, s, f, NULL);
+                explain(&d, f, u, NULL);
                 *ret = d;
                 return 0;
         }
 
-        /* 3. an action for the rung, or the next lower rung that has one */
+        /* an action for the rung, or the next lower rung that has one that can help */
         for (r = want; r > RUNG_OBSERVE; r--) {
                 Decision tmp = d;
-                if (plan_rung(&tmp, r, cfg, s, f, ctx, &what)) {
+                Plan p = plan_rung(&tmp, r, cfg, s, f, u, ctx, allow_stale, &what);
+                if (p == PLAN_REFRESH) {
+                        /* nothing is committed: the caller refreshes and decides again */
+                        tmp.act = false;
+                        tmp.reason = "refresh";
+                        tmp.rung = st->rung;
+                        st->refresh_usec = now;
+                        explain(&tmp, f, u, what);
+                        *ret = tmp;
+                        return 1;
+                }
+                if (p == PLAN_ACT) {
                         d = tmp;
                         d.act = true;
                         d.reason = "crossing";
+                        d.rung = want;          /* the rung in force; the action may be a lower one's */
                         break;
                 }
         }
         if (!d.act) {
                 d.reason = want == RUNG_TUNE ? "at-bound" : "no-target";
-                explain(&d, s, f, NULL);
+                explain(&d, f, u, NULL);
                 *ret = d;
                 return 0;
         }
 
-        /* 4. held back? */
         hold_back(st, cfg, &d, now);
-        explain(&d, s, f, what);
+        explain(&d, f, u, what);
         *ret = d;
         return 0;
 }
 
-/* A throttled cgroup that kept pressing against its lowered memory.high (a new memory.events
- * high count at least every POLICY_THROTTLE_GAP_USEC) for its policy's throttle_kill_usec:
- * throttling holds the machine, but the cgroup only stalls; kill it, where its policy allows
- * kills. The forecast's own decision d0 (not acting) is the base. False if none is due. */
+/* Has the throttle of hold t failed? Its cgroup kept pressing against the lowered memory.high
+ * (a new memory.events high count at least every POLICY_THROTTLE_GAP_USEC) for
+ * POLICY_THROTTLE_FAIL_USEC while nothing in it is left for reclaim to take (its working set is
+ * at or above the limit) or it stalls (its own PSI full share), or for its policy's
+ * throttle_kill_usec whatever else. */
+static bool throttle_failed(const ThrottleHold *t, const CgroupPolicy *pol, const Snapshot *s, const CgroupSample *cs,
+                            const CgroupForecast *cf, uint64_t now) {
+        uint64_t pressing;
+
+        if (now - t->pressed_usec > POLICY_THROTTLE_GAP_USEC)
+                return false;               /* not pressing now */
+        pressing = t->pressed_usec - t->pressing_since_usec;
+        if (pol->throttle_kill_usec > 0 && pressing >= pol->throttle_kill_usec)
+                return true;
+        if (pressing < POLICY_THROTTLE_FAIL_USEC)
+                return false;
+        if (cf && cf->psi_full_share_permyriad >= POLICY_THROTTLE_STALL_PERMYRIAD)
+                return true;
+        return (cs->have & CGROUP_HAVE_HIGH) && cs->high_bytes != CGROUP_LIMIT_MAX &&
+               cgroup_working_set(s, cs, pol->reclaim_step_bytes) >= cs->high_bytes;
+}
+
+/* A throttled cgroup whose throttle failed: kill it, where its policy allows kills. The ladder's
+ * own decision d0 (not acting) is the base. False if none is due. */
 static bool plan_throttle_kill(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
                                const PolicyContext *ctx, const int idx[static POLICY_THROTTLES_MAX], const Decision *d0,
                                Decision *ret) {
@@ -888,19 +996,22 @@ static bool plan_throttle_kill(PolicyState *st, const PolicyConfig *cfg, const S
                 const ThrottleHold *t = &st->throttles[i];
                 const CgroupPolicy *pol;
                 const CgroupForecast *cf;
+                const CgroupSample *cs;
                 const char *what;
                 Decision d;
                 int pi;
 
                 if (!t->used || idx[i] < 0)
                         continue;
-                pi = policy_config_match(cfg, s->cgroups[idx[i]].path);
+                cs = &s->cgroups[idx[i]];
+                pi = policy_config_match(cfg, cs->path);
                 if (pi < 0)
                         continue;
                 pol = &cfg->policies[pi];
-                if (!(pol->allowed_rungs_mask & RUNG_MASK(RUNG_KILL)) || pol->kill_preference == KILL_PREFERENCE_PROTECT ||
-                    pol->throttle_kill_usec == 0 || now - t->pressed_usec > POLICY_THROTTLE_GAP_USEC ||
-                    t->pressed_usec - t->pressing_since_usec < pol->throttle_kill_usec)
+                if (!(pol->allowed_rungs_mask & RUNG_MASK(RUNG_KILL)) || pol->kill_preference == KILL_PREFERENCE_PROTECT)
+                        continue;
+                cf = forecast_of(f, (size_t) idx[i]);
+                if (!throttle_failed(t, pol, s, cs, cf, now))
                         continue;
                 if (pol->kill_scope == KILL_SCOPE_CGROUP && cgroup_holds_protected(ctx, (size_t) idx[i]))
                         continue;
@@ -910,10 +1021,9 @@ static bool plan_throttle_kill(PolicyState *st, const PolicyConfig *cfg, const S
                 d.horizon_usec = g->horizon_usec[RUNG_KILL];
                 d.act = true;
                 d.reason = "throttled";
-                cf = forecast_of(f, (size_t) idx[i]);
                 set_target(&d, s, &(Candidate) { .index = idx[i], .policy = pol,
                                                  .growth = cf ? cf->growth_bytes_per_sec : 0,
-                                                 .over = over_protection(&s->cgroups[idx[i]]),
+                                                 .over = over_protection(cs),
                                                  .psi = cf ? cf->psi_full_share_permyriad : 0 });
                 if (!plan_kill_of(&d, pol, ctx, (size_t) idx[i], &what))
                         continue;   /* every process in it is protected */
@@ -921,10 +1031,13 @@ static bool plan_throttle_kill(PolicyState *st, const PolicyConfig *cfg, const S
                 if (!d.act)
                         continue;
                 (void) snprintf(d.explain, sizeof d.explain,
-                                "rung kill: %.200s kept reaching its lowered memory.high for %.1f s (memory.events high %" PRIu64
-                                ", throttled %.1f s ago, ThrottleKillAfter %.0f s); %s on it%s",
-                                s->cgroups[idx[i]].path, (double) (t->pressed_usec - t->pressing_since_usec) / 1e6, t->high_events,
-                                (double) (now - t->lowered_usec) / 1e6, (double) pol->throttle_kill_usec / 1e6, what,
+                                "rung kill: the throttle of %.200s failed: it kept reaching its lowered memory.high for %.1f s "
+                                "(memory.events high %" PRIu64 ", throttled %.1f s ago, PSI full %u.%02u%%, working set %" PRIu64
+                                " MiB, memory.high %" PRIu64 " MiB); %s on it%s",
+                                cs->path, (double) (t->pressed_usec - t->pressing_since_usec) / 1e6, t->high_events,
+                                (double) (now - t->lowered_usec) / 1e6, d.psi_full_permyriad / 100, d.psi_full_permyriad % 100,
+                                cgroup_working_set(s, cs, pol->reclaim_step_bytes) >> 20,
+                                cs->high_bytes == CGROUP_LIMIT_MAX ? 0 : cs->high_bytes >> 20, what,
                                 d.target_pid ? " (largest process)" : "");
                 *ret = d;
                 return true;
@@ -933,9 +1046,10 @@ static bool plan_throttle_kill(PolicyState *st, const PolicyConfig *cfg, const S
 }
 
 /* One hold due for release: its cgroup stopped pressing (no new memory.events high count for
- * its policy's throttle_release_usec) and the ladder is below throttle; or its policy no
- * longer allows throttling. */
-static void pick_release(const PolicyState *st, const PolicyConfig *cfg, const Snapshot *s,
+ * its policy's throttle_release_usec, and its own PSI "some" share under
+ * POLICY_THROTTLE_QUIET_PERMYRIAD) and the ladder is below throttle; or its policy no longer
+ * allows throttling. Never merely because the machine-wide trend flattened while it was held. */
+static void pick_release(const PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
                          const int idx[static POLICY_THROTTLES_MAX], Decision *d) {
         uint64_t now = s->timestamp_usec;
 
@@ -946,6 +1060,7 @@ static void pick_release(const PolicyState *st, const PolicyConfig *cfg, const S
         for (unsigned i = 0; i < POLICY_THROTTLES_MAX; i++) {
                 const ThrottleHold *t = &st->throttles[i];
                 const CgroupPolicy *pol;
+                const CgroupForecast *cf;
                 int pi;
 
                 if (!t->used || idx[i] < 0)
@@ -954,9 +1069,11 @@ static void pick_release(const PolicyState *st, const PolicyConfig *cfg, const S
                         continue;           /* acted on now: not released in the same breath */
                 pi = policy_config_match(cfg, s->cgroups[idx[i]].path);
                 pol = pi >= 0 ? &cfg->policies[pi] : NULL;
+                cf = forecast_of(f, (size_t) idx[i]);
                 if (pol && (pol->allowed_rungs_mask & RUNG_MASK(RUNG_THROTTLE)) &&
                     pol->kill_preference != KILL_PREFERENCE_PROTECT &&
-                    (d->rung >= RUNG_THROTTLE || now - t->pressed_usec < pol->throttle_release_usec))
+                    (d->rung >= RUNG_THROTTLE || now - t->pressed_usec < pol->throttle_release_usec ||
+                     (cf && cf->psi_some_share_permyriad >= POLICY_THROTTLE_QUIET_PERMYRIAD)))
                         continue;
                 d->release_cgroup = s->cgroups[idx[i]].path;
                 d->release_index = idx[i];
@@ -964,19 +1081,61 @@ static void pick_release(const PolicyState *st, const PolicyConfig *cfg, const S
         }
 }
 
-int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f,
+int policy_decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f, const Urgency *u,
                   const PolicyContext *ctx, Decision *ret) {
         int idx[POLICY_THROTTLES_MAX];
+        Urgency computed;
+        uint64_t now;
+        Rung ladder;
         Decision d;
         int r;
 
-        r = decide(st, cfg, s, f, ctx, &d);
-        if (r < 0)
-                return r;
+        if (!st || !cfg || !s || !f || !ret)
+                return -EINVAL;
+        if (!u) {
+                r = urgency_compute(f, &cfg->global, &computed);
+                if (r < 0)
+                        return r;
+                u = &computed;
+        }
+        now = s->timestamp_usec;
+        if (st->have_last && now < st->last_usec)
+                return -ETIME;
+
+        d = (Decision) { .timestamp_usec = now, .rung = st->rung, .target_index = -1, .node = -1, .eta_usec = USEC_INFINITY,
+                         .dry_run = cfg->global.mode == MODE_DRY_RUN, .reason = "stable", .release_index = -1,
+                         .refresh_index = -1, .subject = URGENCY_SUBJECT_NONE };
+
+        /* 1. escalations come first: they finish what was started (the ladder stays) */
+        ladder = st->rung;
+        if (cfg->global.mode != MODE_OBSERVE && pending_escalation(st, s, ctx, &d) > 0) {
+                d.rung = RUNG_KILL;
+                d.horizon_usec = cfg->global.horizon_usec[RUNG_KILL];
+                explain(&d, f, u, "SIGKILL after SIGTERM");
+                goto commit;
+        }
+
+        /* 2. the ladder (which may ask for fresher cgroup readings first) */
+        r = decide(st, cfg, s, f, u, ctx, &d);
+        if (r > 0) {
+                *ret = d;           /* "refresh": nothing committed */
+                return 0;
+        }
+        ladder = d.rung;
+
+        /* 3. throttles: follow them; a failed one is killed ahead of anything gentler */
         throttles_update(st, s, idx);
-        if (st->n_throttles > 0 && !d.act)
+        if (st->n_throttles > 0 && (!d.act || d.rung < RUNG_KILL))
                 (void) plan_throttle_kill(st, cfg, s, f, ctx, idx, &d, &d);
-        pick_release(st, cfg, s, idx, &d);
+        pick_release(st, cfg, s, f, idx, &d);
+
+commit:
+        st->have_last = true;
+        st->last_usec = now;
+        if (ladder != st->rung) {
+                st->rung = ladder;
+                st->rung_since_usec = now;
+        }
         *ret = d;
         return 0;
 }

@@ -46,9 +46,10 @@ static uint64_t figure_eta(const ForecastFigure *fig) {
         return fig->state == FORECAST_CROSSED ? 0 : fig->eta_usec;
 }
 
+/* A line already crossed is measured, not forecast: the forecaster gives it 10000, unless it
+ * withholds the figure (a pageblock figure without unmet demand has confidence 0). */
 static uint32_t figure_confidence(const ForecastFigure *fig) {
-        /* a line already crossed is measured, not forecast */
-        return fig->state == FORECAST_CROSSED ? 10000 : fig->confidence_permyriad;
+        return fig->confidence_permyriad;
 }
 
 Rung urgency_figure_rung(const ForecastFigure *fig, const GlobalPolicy *g, Rung max) {
@@ -112,7 +113,7 @@ int urgency_compute(const Forecast *f, const GlobalPolicy *g, Urgency *ret) {
         if (!f || !g || !ret)
                 return -EINVAL;
 
-        consider(&u, &f->to_available_exhausted, g, RUNG_KILL, URGENCY_SUBJECT_AVAILABLE, -1, -1);
+        /* in this order, a later figure replacing an earlier one only when strictly sooner */
         for (size_t i = 0; i < f->n_cgroups; i++) {
                 const CgroupForecast *c = &f->cgroups[i];
 
@@ -120,9 +121,8 @@ int urgency_compute(const Forecast *f, const GlobalPolicy *g, Urgency *ret) {
                 if (figure_heading(&c->to_max) || c->to_high.state == FORECAST_APPROACHING)
                         u.cgroups_approaching = true;
         }
-        for (size_t i = 0; i < f->n_zones; i++)
-                consider(&u, &f->zones[i].to_pageblock_exhaustion, g, RUNG_RECLAIM, URGENCY_SUBJECT_PAGEBLOCKS, -1,
-                         (int) i);
+        consider(&u, &f->to_available_exhausted, g, RUNG_KILL, URGENCY_SUBJECT_AVAILABLE, -1, -1);
+        consider(&u, &f->to_pageblocks_exhausted, g, RUNG_RECLAIM, URGENCY_SUBJECT_PAGEBLOCKS, -1, f->pageblock_zone);
 
         u.grade = u.rung >= RUNG_KILL       ? URGENCY_GRADE_CRITICAL
                   : u.rung >= RUNG_THROTTLE ? URGENCY_GRADE_WARNING
@@ -158,6 +158,39 @@ static const char *const urgency_subject_table[_URGENCY_SUBJECT_MAX] = {
         [URGENCY_SUBJECT_CGROUP_MAX] = "memory.max",
         [URGENCY_SUBJECT_PAGEBLOCKS] = "pageblocks",
 };
+
+UrgencySubject urgency_soonest(const Forecast *f, uint32_t gate_permyriad, ForecastFigure *ret_figure, int *ret_index) {
+        const ForecastFigure *best = NULL;
+        UrgencySubject subject = URGENCY_SUBJECT_NONE;
+        int index = -1;
+
+        if (!f)
+                return URGENCY_SUBJECT_NONE;
+#define SOONER(fig, subj, idx)                                                                          \
+        do {                                                                                            \
+                const ForecastFigure *_f = (fig);                                                       \
+                if (figure_heading(_f) && figure_confidence(_f) >= gate_permyriad &&                    \
+                    (!best || figure_eta(_f) < figure_eta(best))) {                                     \
+                        best = _f;                                                                      \
+                        subject = (subj);                                                               \
+                        index = (idx);                                                                  \
+                }                                                                                       \
+        } while (0)
+        for (size_t i = 0; i < f->n_cgroups; i++)
+                SOONER(&f->cgroups[i].to_max, URGENCY_SUBJECT_CGROUP_MAX, (int) i);
+        SOONER(&f->to_available_exhausted, URGENCY_SUBJECT_AVAILABLE, -1);
+        SOONER(&f->to_pageblocks_exhausted, URGENCY_SUBJECT_PAGEBLOCKS, f->pageblock_zone);
+#undef SOONER
+        if (ret_figure)
+                *ret_figure = best ? *best
+                                   : (ForecastFigure) { .state = f->to_available_exhausted.state == FORECAST_UNKNOWN
+                                                                         ? FORECAST_UNKNOWN
+                                                                         : FORECAST_STABLE,
+                                                        .eta_usec = USEC_INFINITY };
+        if (ret_index)
+                *ret_index = index;
+        return subject;
+}
 
 const char *urgency_subject_to_string(UrgencySubject s) {
         return (int) s >= 0 && s < _URGENCY_SUBJECT_MAX ? urgency_subject_table[s] : NULL;

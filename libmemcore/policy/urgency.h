@@ -16,13 +16,15 @@
  *     The gates rise with the cost of being wrong: tuning a sysctl within bounds is reversible
  *     and cheap, a kill is neither.
  *   - The rung asked for is the highest rung whose horizon holds the crossing and whose gate
- *     the figure passes. A crossing already reached (CROSSED) passes every gate.
+ *     the figure passes. A crossing already reached (CROSSED) carries the forecaster's
+ *     confidence 10000 and passes every gate (unless the forecaster withholds it).
  *   - The warning grade follows the rung: notice for tune and reclaim, warning for throttle,
  *     critical for kill.
  *
- * Figures that take part (the same ones as Forecast.soonest): available memory, each cgroup's
- * memory.max, and the pageblock figure of each zone (never above the reclaim rung: compaction
- * is the answer to a pageblock shortage, not a kill).
+ * Figures that take part: available memory, each cgroup's memory.max, and the machine's
+ * pageblock figure (never above the reclaim rung: compaction is the answer to a pageblock
+ * shortage, not a kill). The stall figure takes no part (page-cache churn stalls without
+ * exhausting anything).
  */
 
 #include <stdbool.h>
@@ -87,6 +89,13 @@ bool urgency_figure_confident(const ForecastFigure *fig, const GlobalPolicy *g);
 /* Evaluate f under g. Fills *ret always (nothing approaching: rung observe, grade none,
  * subject none). Returns 0, or -EINVAL on NULL arguments. Allocates nothing. */
 int urgency_compute(const Forecast *f, const GlobalPolicy *g, Urgency *ret);
+
+/* The soonest of those figures at least gate_permyriad confident, whatever the horizons (the
+ * evaluation's alarm, and the figure displays show as "soonest"). *ret_figure gets it (or a
+ * STABLE/UNKNOWN figure with an infinite eta when none passes), *ret_index the cgroup's index
+ * into f->cgroups[] or the zone's into f->zones[] (-1 otherwise); either may be NULL. Returns
+ * the subject, URGENCY_SUBJECT_NONE when nothing passes. Pure. */
+UrgencySubject urgency_soonest(const Forecast *f, uint32_t gate_permyriad, ForecastFigure *ret_figure, int *ret_index);
 
 const char *urgency_grade_to_string(UrgencyGrade g) _const_;
 UrgencyGrade urgency_grade_from_string(const char *s) _pure_;

@@ -416,6 +416,10 @@ typedef struct CgroupSample {
         Psi pressure;                      /* memory.pressure */
         uint64_t nr_procs;                 /* lines in cgroup.procs */
         uint32_t have;                     /* CGROUP_HAVE_* bits for the files that were read */
+        uint64_t read_usec;                /* when memory.current was last read (the reader's
+                                            * clock, as Snapshot.timestamp_usec); 0 = not
+                                            * tracked (a replay: a cgroup is in a sample only
+                                            * when read in it) */
 } CgroupSample;
 
 enum {

@@ -142,7 +142,7 @@ int main(void) {
                 if (forecast_update(fc, s, &f) < 0)
                         return 1;
                 uint64_t b = now_ns();
-                if (policy_decide(st, cfg, s, f, NULL, &d) < 0)
+                if (policy_decide(st, cfg, s, f, NULL, NULL, &d) < 0)
                         return 1;
                 uint64_t c = now_ns();
 #ifdef COUNT_ALLOCS

@@ -377,8 +377,12 @@ def scenario_signals(s):
     w = mon.signals("Warning")
     expect(len(w) > 0 and w[0]["data"]["grade"] in ("notice", "warning", "critical"),
            f"graded Warning: {w[0]['data'] if w else None}")
-    expect(w[0]["data"]["eta_usec"] is not None and w[0]["data"]["confidence_permyriad"] >= 5000,
-           "the Warning carries the time to exhaustion and a confident figure")
+    # each grade has its rung's confidence gate (urgency.h), as Explain reports them
+    gates = ctl_json(b, "explain").get("gates_permyriad", {})
+    rung_of = {"notice": "tune", "warning": "throttle", "critical": "kill"}
+    gate = gates.get(rung_of.get(w[0]["data"]["grade"], "kill")) if w else None
+    expect(gate is not None and w[0]["data"]["eta_usec"] is not None and w[0]["data"]["confidence_permyriad"] >= gate,
+           f"the Warning carries the time to exhaustion and a figure past its rung's gate ({gate})")
     ev = mon.events()
     first_warning = next(i for i, e in enumerate(ev) if e.get("member") == "Warning")
     first_action = next((i for i, e in enumerate(ev) if e.get("member") == "ActionTaken"), len(ev))

@@ -338,12 +338,6 @@ static void test_victim_gone(void **state) {
         t->victims->kill_scope = KILL_SCOPE_CGROUP;
         assert_int_equal(kill_req(t, "test.slice/nonexistent.service", 0, &res), 0);
         assert_int_equal(res.status, ACTION_STATUS_GONE);
-
-        /* kill budget */
-        t->victims->kill_scope = KILL_SCOPE_PROCESS;
-        t->config->global.kill_budget = 0;
-        assert_int_equal(kill_req(t, "test.slice/victim.service", 0, &res), -EDQUOT);
-        assert_int_equal(res.status, ACTION_STATUS_RATE_LIMITED);
 }
 
 /* ---- fixture /proc: hostile names, kernel threads, vanishing entries ---- */

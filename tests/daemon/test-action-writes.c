@@ -96,12 +96,29 @@ static void test_compact(void **state) {
         assert_int_equal(run(t, ACTION_COMPACT, RUNG_RECLAIM, NULL, 0, -1, &res), 0);
         assert_file(t, "proc/sys/vm/compact_memory", "1\n");
 
-        /* rate limited: a second compaction right away */
+        /* the write handed out (action_start/action_complete), as the worker does it */
         {
                 ActionRequest req = { .kind = ACTION_COMPACT, .rung = RUNG_RECLAIM, .node = 0, .now_usec = t->now };
-                assert_int_equal(action_run(&t->ctx, &req, &res), 0);
-                assert_int_equal(action_run(&t->ctx, &req, &res), -EBUSY);
-                t->now += 3600 * USEC_PER_SEC;
+                ActionWrite w;
+                assert_int_equal(fixture_write(&t->fx, "sys/devices/system/node/node0/compact", "%s", ""), 0);
+                assert_int_equal(action_start(&t->ctx, &req, &res, &w), 1);
+                assert_int_equal(res.status, ACTION_STATUS_PENDING);
+                assert_string_equal(w.path, "sys/devices/system/node/node0/compact");
+                assert_string_equal(w.data, "1\n");
+                assert_file(t, "sys/devices/system/node/node0/compact", "");     /* nothing written yet */
+                assert_int_equal(action_complete(&t->ctx, &req, &res, action_write_file(w.dirfd, w.path, w.data)), 0);
+                assert_int_equal(res.status, ACTION_STATUS_DONE);
+                assert_file(t, "sys/devices/system/node/node0/compact", "1\n");
+                /* a write that timed out is a failure, named so */
+                assert_int_equal(action_start(&t->ctx, &req, &res, &w), 1);
+                assert_int_equal(action_complete(&t->ctx, &req, &res, -ETIMEDOUT), -ETIMEDOUT);
+                assert_int_equal(res.status, ACTION_STATUS_FAILED);
+                assert_non_null(strstr(res.detail, "abandoned"));
+                /* dry-run writes nothing and hands nothing out */
+                t->ctx.mode = MODE_DRY_RUN;
+                assert_int_equal(action_start(&t->ctx, &req, &res, &w), 0);
+                assert_int_equal(res.status, ACTION_STATUS_DRY_RUN);
+                t->ctx.mode = MODE_ENFORCE;
         }
 
         assert_int_equal(fixture_write(&t->fx, "proc/sys/vm/compact_memory", "%s", ""), 0);
@@ -226,56 +243,12 @@ static void test_throttle(void **state) {
         assert_int_equal(t->ctx.n_throttled, 0);
 }
 
-static void test_ratelimit_table(void **state) {
-        static const struct {
-                ActionKind kind;
-                const char *target;
-                uint64_t at_sec;
-                int expect;
-        } steps[] = {
-                { ACTION_KILL, "a", 0, 0 },
-                { ACTION_KILL, "b", 1, 0 },
-                { ACTION_KILL, "c", 2, 0 },
-                { ACTION_KILL, "d", 3, -EDQUOT },   /* budget 3 per 60 s */
-                { ACTION_KILL, "a", 60, 0 },        /* the kill at 0 left the window */
-                { ACTION_KILL, "e", 61, 0 },
-                { ACTION_KILL, "f", 61, -EDQUOT },
-                { ACTION_RECLAIM, "x", 61, 0 },
-                { ACTION_RECLAIM, "x", 61, -EBUSY }, /* 1 s interval */
-                { ACTION_RECLAIM, "y", 61, 0 },
-                { ACTION_RECLAIM, "x", 62, 0 },
-        };
-        GlobalPolicy g;
-        RateLimit rl;
-
-        (void) state;
-        policy_config_global_defaults(&g);
-        ratelimit_init(&rl);
-        for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
-                uint64_t now = 1000 * USEC_PER_SEC + steps[i].at_sec * USEC_PER_SEC;
-                int r = ratelimit_check(&rl, &g, steps[i].kind, steps[i].target, now, NULL);
-                if (r != steps[i].expect)
-                        fail_msg("step %zu: %d, expected %d", i, r, steps[i].expect);
-                if (r == 0)
-                        ratelimit_record(&rl, steps[i].kind, steps[i].target, now);
-        }
-        /* more targets than slots: still consistent, never stricter for new targets */
-        for (unsigned i = 0; i < RATELIMIT_SLOTS * 2; i++) {
-                char target[32];
-                snprintf(target, sizeof(target), "cg%u", i);
-                assert_int_equal(ratelimit_check(&rl, &g, ACTION_RECLAIM, target, 5000 * USEC_PER_SEC, NULL), 0);
-                ratelimit_record(&rl, ACTION_RECLAIM, target, 5000 * USEC_PER_SEC);
-        }
-        assert_int_equal(ratelimit_check(&rl, &g, ACTION_RECLAIM, "cg1023", 5000 * USEC_PER_SEC, NULL), -EBUSY);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_drop_caches, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reclaim, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
-                cmocka_unit_test(test_ratelimit_table),
         };
         log_set_target_stderr(true);
         log_set_max_level(LOG_WARNING);

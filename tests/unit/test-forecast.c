@@ -23,6 +23,7 @@
 
 #include "events.h"
 #include "forecast.h"
+#include "urgency.h"
 
 #define MIB (UINT64_C(1) << 20)
 #define TOTAL_KB (UINT64_C(1500) * 1024)      /* 1.5 GiB box */
@@ -94,7 +95,7 @@ static void check_figure_sane(const ForecastFigure *f) {
 
 static void check_sane(const Forecast *f) {
         check_figure_sane(&f->to_available_exhausted);
-        check_figure_sane(&f->soonest);
+        check_figure_sane(&f->to_pageblocks_exhausted);
         check_figure_sane(&f->stall.to_full_threshold);
         assert_true(f->stall.full_share_permyriad <= 10000);
         for (size_t i = 0; i < f->n_zones; i++) {
@@ -119,7 +120,8 @@ static void test_empty_is_unknown(void **state) {
         assert_int_equal(forecast_update(fc, s, &f), 0);
         assert_int_equal(f->to_available_exhausted.state, FORECAST_UNKNOWN);
         assert_true(f->to_available_exhausted.eta_usec == USEC_INFINITY);
-        assert_int_equal(f->soonest.state, FORECAST_UNKNOWN);
+        assert_int_equal(f->to_pageblocks_exhausted.state, FORECAST_UNKNOWN);
+        assert_int_equal(urgency_soonest(f, 5000, NULL, NULL), URGENCY_SUBJECT_NONE);
         check_sane(f);
         /* a snapshot without any source stays unknown too */
         snapshot_clear(s);
@@ -232,7 +234,11 @@ static void test_flat_rising_crossed(void **state) {
         assert_int_equal(f->to_available_exhausted.state, FORECAST_CROSSED);
         assert_int_equal(f->to_available_exhausted.eta_usec, 0);
         assert_int_equal(f->to_available_exhausted.confidence_permyriad, 10000);
-        assert_int_equal(f->soonest.state, FORECAST_CROSSED);
+        {
+                ForecastFigure soon;
+                assert_int_equal(urgency_soonest(f, 5000, &soon, NULL), URGENCY_SUBJECT_AVAILABLE);
+                assert_int_equal(soon.state, FORECAST_CROSSED);
+        }
         check_sane(f);
         forecast_free(fc);
         snapshot_free(s);
@@ -333,7 +339,9 @@ static void test_commit_bound(void **state) {
                                               (UINT64_C(1) << MEMINFO_SHMEM);
                         assert_int_equal(forecast_update(fc, s, &f), 0);
                         check_sane(f);
-                        if (f->soonest.state == FORECAST_APPROACHING && f->soonest.eta_usec <= 30 * USEC_PER_SEC)
+                        ForecastFigure soon;
+                        if (urgency_soonest(f, 5000, &soon, NULL) != URGENCY_SUBJECT_NONE &&
+                            soon.state == FORECAST_APPROACHING && soon.eta_usec <= 30 * USEC_PER_SEC)
                                 alarm = true;
                         bounded = bounded || f->commit_bounded;
                         pending_max = MC_MAX(pending_max, f->committed_pending_bytes);
@@ -452,7 +460,11 @@ static void test_cgroup_max_and_counters(void **state) {
         assert_true(f->stall.full_share_permyriad <= 2100);
         assert_true(f->stall.full_share_permyriad >= 1900);
         /* the cgroup crossing is confident and soonest (system memory is flat) */
-        assert_int_equal(f->soonest_cgroup, 0);
+        {
+                int idx = -1;
+                assert_int_equal(urgency_soonest(f, 5000, NULL, &idx), URGENCY_SUBJECT_CGROUP_MAX);
+                assert_int_equal(idx, 0);
+        }
         forecast_free(fc);
         snapshot_free(s);
 }
@@ -478,7 +490,7 @@ static void test_pageblocks(void **state) {
                         fill(s, &g, false, 0);
                         assert_int_equal(forecast_update(fc, s, &f), 0);
                         check_sane(f);
-                        if (f->soonest_zone >= 0)
+                        if (urgency_soonest(f, 5000, NULL, NULL) == URGENCY_SUBJECT_PAGEBLOCKS)
                                 pageblock_soonest = true;
                 }
                 assert_int_equal(f->n_zones, 1);
@@ -548,8 +560,11 @@ static void test_events(void **state) {
                         assert_int_equal(forecast_update(fc, s, &f), 0);
                         check_sane(f);
                 }
-                assert_true(f->soonest_zone >= 0);
-                eta[polluting] = f->soonest.eta_usec;
+                {
+                        ForecastFigure soon;
+                        assert_int_equal(urgency_soonest(f, 5000, &soon, NULL), URGENCY_SUBJECT_PAGEBLOCKS);
+                        eta[polluting] = soon.eta_usec;
+                }
                 forecast_free(fc);
         }
         print_message("pageblock crossing in %.1f s without pollution, %.1f s with\n", (double) eta[0] / 1e6,

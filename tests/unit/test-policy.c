@@ -2,8 +2,10 @@
 
 /*
  * Policy: the ladder on hand-made forecasts (table), the stateful rules (post-action delay,
- * rate limit, kill budget, TERM→KILL escalation, hysteresis), protection of processes and
- * cgroups, victim choice, and trace tests: on recorded runaway leaks the kill decision names
+ * rate limit, kill budget, TERM→KILL escalation, hysteresis), actions only where they can help
+ * (a throttle that can hold, reclaim of what reclaim can take), decisions on fresh readings
+ * only, throttles that fail killed early, protection of processes and cgroups, victim choice,
+ * and trace tests: on recorded runaway leaks the kill decision names
  * system.slice/leaker.service before the kernel's oom_kill; on benign recordings no kill and
  * no reclaim storm.
  */
@@ -48,6 +50,7 @@ static void set_cg(Fixture *x, int i, const char *path, uint64_t cur_mib, int64_
         c->have = CGROUP_HAVE_CURRENT | CGROUP_HAVE_MAX | CGROUP_HAVE_HIGH;
         x->cf[i] = (CgroupForecast) { .path = c->path, .snapshot_index = (size_t) i, .current_bytes = c->current_bytes,
                                       .growth_bytes_per_sec = growth_mib_s * (int64_t) MIB,
+                                      .growth_recent_bytes_per_sec = growth_mib_s * (int64_t) MIB,   /* steady */
                                       .to_max = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY },
                                       .to_high = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY } };
 }
@@ -68,8 +71,9 @@ static Fixture *fixture_new(void) {
         set_cg(x, CG_LEAKER, "system.slice/leaker.service", 1000, 100);
         set_cg(x, CG_INNOCENT, "system.slice/innocent.service", 150, 0);
         set_cg(x, CG_PROTECTED, "system.slice/protected.service", 1500, 0);
-        x->f = (Forecast) { .cgroups = x->cf, .n_cgroups = CG_N, .soonest_cgroup = -1, .soonest_zone = -1,
-                            .soonest = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY } };
+        x->f = (Forecast) { .cgroups = x->cf, .n_cgroups = CG_N, .pageblock_zone = -1,
+                            .to_available_exhausted = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY },
+                            .to_pageblocks_exhausted = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY } };
         assert_int_equal(policy_config_defaults(&x->cfg), 0);
         x->cfg->global.mode = MODE_ENFORCE;
         x->cfg->global.compaction_allowed = true;
@@ -86,19 +90,29 @@ static void fixture_free(Fixture *x) {
         free(x);
 }
 
+/* The crossing in eta_s at confidence conf (-1: none) of available memory, of cgroup's
+ * memory.max (cgroup >= 0) or of the pageblocks (zone >= 0); every other figure stable. */
 static void set_forecast(Fixture *x, double eta_s, uint32_t conf, int cgroup, int zone) {
-        x->f.soonest_cgroup = cgroup;
-        x->f.soonest_zone = zone;
-        if (eta_s < 0)
-                x->f.soonest = (ForecastFigure) { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY };
-        else
-                x->f.soonest = (ForecastFigure) { .state = eta_s == 0 ? FORECAST_CROSSED : FORECAST_APPROACHING,
-                                                  .eta_usec = (uint64_t) (eta_s * 1e6), .confidence_permyriad = conf };
-        if (zone >= 0) {
+        const ForecastFigure stable = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY };
+        ForecastFigure fig = stable;
+
+        if (eta_s >= 0)
+                fig = (ForecastFigure) { .state = eta_s == 0 ? FORECAST_CROSSED : FORECAST_APPROACHING,
+                                         .eta_usec = (uint64_t) (eta_s * 1e6), .confidence_permyriad = conf };
+        x->f.to_available_exhausted = x->f.to_pageblocks_exhausted = stable;
+        for (size_t i = 0; i < CG_N; i++)
+                x->cf[i].to_max = stable;
+        x->f.pageblock_zone = -1;
+        if (cgroup >= 0)
+                x->cf[cgroup].to_max = fig;
+        else if (zone >= 0) {
+                x->f.to_pageblocks_exhausted = fig;
+                x->f.pageblock_zone = 0;
                 x->f.n_zones = 1;
                 x->f.zones[0] = (ZoneForecast) { .node = 0 };
                 snprintf(x->f.zones[0].zone, MC_ZONE_NAME_MAX, "Normal");
-        }
+        } else
+                x->f.to_available_exhausted = fig;
 }
 
 typedef struct LadderCase {
@@ -116,16 +130,22 @@ typedef struct LadderCase {
         const char *reason;
 } LadderCase;
 
+/* The leaker grows steadily and has no memory.stat (all of it counts as working set); the
+ * gates are urgency.h's: tune 20 %, reclaim 40 %, throttle 50 %, kill 70 %. */
 static const LadderCase ladder_cases[] = {
         { "nothing forecast", -1, 0, -1, -1, MODE_ENFORCE, NULL, RUNG_OBSERVE, false, 0, -1, 0, "stable" },
-        { "not confident", 5, 4000, -1, -1, MODE_ENFORCE, NULL, RUNG_OBSERVE, false, 0, -1, 0, "stable" },
+        { "not confident", 5, 1500, -1, -1, MODE_ENFORCE, NULL, RUNG_OBSERVE, false, 0, -1, 0, "stable" },
         { "far: tune", 300, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_TUNE, true, ACTION_SYSCTL, -1, 0, "crossing" },
+        { "far, faint: tune", 300, 2500, -1, -1, MODE_ENFORCE, NULL, RUNG_TUNE, true, ACTION_SYSCTL, -1, 0, "crossing" },
+        { "near, faint: tune", 5, 2500, -1, -1, MODE_ENFORCE, NULL, RUNG_TUNE, true, ACTION_SYSCTL, -1, 0, "crossing" },
         { "reclaim", 100, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_RECLAIM, true, ACTION_RECLAIM, CG_LEAKER, 0, "crossing" },
-        { "throttle", 20, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_THROTTLE, true, ACTION_THROTTLE, CG_LEAKER, 0, "crossing" },
+        { "steady: no throttle, reclaim", 20, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_THROTTLE, true, ACTION_RECLAIM, CG_LEAKER, 0,
+          "crossing" },
         { "kill", 5, 8000, -1, -1, MODE_ENFORCE, NULL, RUNG_KILL, true, ACTION_KILL, CG_LEAKER, SIGTERM, "crossing" },
-        { "kill unsure: throttle", 5, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_KILL, true, ACTION_THROTTLE, CG_LEAKER, 0, "crossing" },
+        { "kill unsure, steady: reclaim", 5, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_THROTTLE, true, ACTION_RECLAIM, CG_LEAKER, 0,
+          "crossing" },
         { "crossed", 0, 10000, -1, -1, MODE_ENFORCE, NULL, RUNG_KILL, true, ACTION_KILL, CG_LEAKER, SIGTERM, "crossing" },
-        { "pageblocks: compact", 2, 9000, -1, 0, MODE_ENFORCE, NULL, RUNG_KILL, true, ACTION_COMPACT, -1, 0, "crossing" },
+        { "pageblocks: compact", 2, 9000, -1, 0, MODE_ENFORCE, NULL, RUNG_RECLAIM, true, ACTION_COMPACT, -1, 0, "crossing" },
         { "observe mode", 5, 8000, -1, -1, MODE_OBSERVE, NULL, RUNG_KILL, false, 0, -1, 0, "observe-mode" },
         { "dry run decides", 5, 8000, -1, -1, MODE_DRY_RUN, NULL, RUNG_KILL, true, ACTION_KILL, CG_LEAKER, SIGTERM, "crossing" },
         { "prefer wins", 5, 8000, -1, -1, MODE_ENFORCE, "system.slice/innocent.service", RUNG_KILL, true, ACTION_KILL, CG_INNOCENT,
@@ -148,7 +168,7 @@ static void test_ladder(void **state) {
                 }
                 set_forecast(x, c->eta_s, c->conf, c->soonest_cgroup, c->soonest_zone);
                 x->s->timestamp_usec = 100 * USEC_PER_SEC;
-                assert_int_equal(policy_decide(x->st, x->cfg, x->s, &x->f, NULL, &d), 0);
+                assert_int_equal(policy_decide(x->st, x->cfg, x->s, &x->f, NULL, NULL, &d), 0);
                 if (d.rung != c->rung || d.act != c->act || strcmp(d.reason, c->reason) != 0)
                         fail_msg("%s: rung %s act %d reason %s (%s)", c->name, rung_to_string(d.rung), d.act, d.reason, d.explain);
                 assert_true(strlen(d.explain) > 10);
@@ -185,7 +205,7 @@ static void test_ladder(void **state) {
 static Decision decide_at(Fixture *x, double t_s, const PolicyContext *ctx) {
         Decision d;
         x->s->timestamp_usec = (uint64_t) (t_s * 1e6);
-        assert_int_equal(policy_decide(x->st, x->cfg, x->s, &x->f, ctx, &d), 0);
+        assert_int_equal(policy_decide(x->st, x->cfg, x->s, &x->f, NULL, ctx, &d), 0);
         return d;
 }
 
@@ -226,7 +246,7 @@ static void test_delay_escalation_budget(void **state) {
 
         /* time going backwards is refused */
         x->s->timestamp_usec = 1;
-        assert_int_equal(policy_decide(x->st, x->cfg, x->s, &x->f, NULL, &d), -ETIME);
+        assert_int_equal(policy_decide(x->st, x->cfg, x->s, &x->f, NULL, NULL, &d), -ETIME);
         assert_int_equal(policy_record_action(x->st, x->cfg, &(Decision) { .act = false }, 0), -EINVAL);
         fixture_free(x);
 }
@@ -301,9 +321,10 @@ static void test_throttle_hold(void **state) {
         assert_true(release_s > 0 && kill_s > 0);
         assert_true(POLICY_THROTTLE_GAP_USEC / USEC_PER_SEC < kill_s);
 
-        /* throttled at t=100 */
+        /* throttled at t=100: its growth is slowing, so a throttle can hold it */
         set_forecast(x, 5, 6000, -1, -1);
         set_high_events(x, CG_LEAKER, 0);
+        x->cf[CG_LEAKER].growth_recent_bytes_per_sec = 10 * (int64_t) MIB;
         d = decide_at(x, 100, NULL);
         assert_true(d.act);
         assert_int_equal(d.action, ACTION_THROTTLE);
@@ -387,6 +408,7 @@ static void test_throttle_hold(void **state) {
                 else
                         p->throttle_kill_usec = 0;
                 set_forecast(y, 5, 6000, -1, -1);
+                y->cf[CG_LEAKER].growth_recent_bytes_per_sec = 10 * (int64_t) MIB;
                 d = decide_at(y, 100, NULL);
                 assert_int_equal(d.action, ACTION_THROTTLE);
                 assert_int_equal(policy_record_action(y->st, y->cfg, &d, 100 * USEC_PER_SEC), 0);
@@ -507,7 +529,7 @@ static int run_trace(const char *name, TraceRun *ret) {
                 Decision d;
                 assert_int_equal(trace_reader_fill_snapshot(r, s), 0);
                 assert_int_equal(forecast_update(fc, s, &f), 0);
-                assert_int_equal(policy_decide(st, cfg, s, f, NULL, &d), 0);
+                assert_int_equal(policy_decide(st, cfg, s, f, NULL, NULL, &d), 0);
                 if (!d.act)
                         continue;
                 ret->acts++;
@@ -566,8 +588,9 @@ static void test_defragment(void **state) {
         _cleanup_(snapshot_freep) Snapshot *s = snapshot_new(0, 0);
         PolicyConfig *cfg = NULL;
         PolicyState *st = NULL;
-        Forecast f = { .soonest_cgroup = -1, .soonest_zone = -1,
-                       .soonest = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY } };
+        Forecast f = { .pageblock_zone = -1,
+                       .to_available_exhausted = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY },
+                       .to_pageblocks_exhausted = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY } };
         Decision d;
 
         assert_non_null(s);
@@ -587,7 +610,7 @@ static void test_defragment(void **state) {
                 skip();
         }
         f.timestamp_usec = s->timestamp_usec;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_true(d.act);
         assert_int_equal(d.action, ACTION_COMPACT);
         assert_int_equal(d.rung, RUNG_RECLAIM);
@@ -613,15 +636,15 @@ static void test_defragment(void **state) {
         uint64_t t = 100 * USEC_PER_SEC;
         assert_int_equal(policy_record_action(st, cfg, &d, t), 0);
         s->timestamp_usec = t + 10 * USEC_PER_SEC;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_false(d.act);
 
         /* The same free lists after it: fruitless, so the next one waits 4 intervals, not 1. */
         s->timestamp_usec = t + interval + 1;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_false(d.act);
         s->timestamp_usec = t + 4 * cfg->global.action_min_interval_usec[ACTION_COMPACT] + 1;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_true(d.act);
         assert_string_equal(d.reason, "fragmented");
 
@@ -629,10 +652,10 @@ static void test_defragment(void **state) {
         t = s->timestamp_usec;
         assert_int_equal(policy_record_action(st, cfg, &d, t), 0);
         s->timestamp_usec = t + 5 * cfg->global.action_min_interval_usec[ACTION_COMPACT];
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_false(d.act);
         s->timestamp_usec = t + 8 * cfg->global.action_min_interval_usec[ACTION_COMPACT] + 1;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_true(d.act);
 
         /* One that helps (a third of the order-0 pages of Normal became order-9 blocks, the
@@ -648,25 +671,25 @@ static void test_defragment(void **state) {
                 bz->nr_free[9] += moved;
         }
         s->timestamp_usec = t + USEC_PER_SEC;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_false(d.act);
         s->timestamp_usec = t + interval + 1;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_true(d.act);
         assert_true(d.fragmentation_permyriad > 2000 && d.fragmentation_permyriad < unusable * 10000 / (usable + unusable));
 
         /* Not where compaction is not allowed, the share is off, or the mode only observes. */
         s->timestamp_usec += USEC_PER_SEC;
         cfg->global.compaction_allowed = false;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_false(d.act);
         cfg->global.compaction_allowed = true;
         cfg->global.compact_fragmentation_permyriad = 0;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_false(d.act);
         cfg->global.compact_fragmentation_permyriad = 2000;
         cfg->global.mode = MODE_OBSERVE;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_false(d.act);
         cfg->global.mode = MODE_ENFORCE;
 
@@ -684,7 +707,7 @@ static void test_defragment(void **state) {
                         bz->nr_free[10] = pages >> 10;
         }
         s->timestamp_usec += 100 * USEC_PER_SEC;
-        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_false(d.act);
 
         /* An idle 6.18 host and one with every other page of 4 GiB freed among much free
@@ -698,7 +721,7 @@ static void test_defragment(void **state) {
         for (size_t i = 0; i < 2; i++) {
                 static const char *const calm[] = { "host-6.18-idle", "host-6.18-fragmented" };
                 assert_true(read_fixture(calm[i], s, (200 + i) * USEC_PER_SEC));
-                assert_int_equal(policy_decide(st, cfg, s, &f, NULL, &d), 0);
+                assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
                 assert_false(d.act);
                 assert_int_equal(d.rung, RUNG_OBSERVE);
         }
@@ -760,9 +783,55 @@ static void test_trace_benign(void **state) {
                 skip();
 }
 
+/* The one rate limiter (ratelimit.h): intervals per kind and target, the kill budget, and a
+ * table full of targets. */
+static void test_ratelimit_table(void **state) {
+        static const struct {
+                ActionKind kind;
+                const char *target;
+                uint64_t at_sec;
+                int expect;
+        } steps[] = {
+                { ACTION_KILL, "a", 0, 0 },
+                { ACTION_KILL, "b", 1, 0 },
+                { ACTION_KILL, "c", 2, 0 },
+                { ACTION_KILL, "d", 3, -EDQUOT },   /* budget 3 per 60 s */
+                { ACTION_KILL, "a", 60, 0 },        /* the kill at 0 left the window */
+                { ACTION_KILL, "e", 61, 0 },
+                { ACTION_KILL, "f", 61, -EDQUOT },
+                { ACTION_RECLAIM, "x", 61, 0 },
+                { ACTION_RECLAIM, "x", 61, -EBUSY }, /* 1 s interval */
+                { ACTION_RECLAIM, "y", 61, 0 },
+                { ACTION_RECLAIM, "x", 62, 0 },
+        };
+        GlobalPolicy g;
+        RateLimit rl;
+
+        (void) state;
+        policy_config_global_defaults(&g);
+        ratelimit_init(&rl);
+        for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
+                uint64_t now = 1000 * USEC_PER_SEC + steps[i].at_sec * USEC_PER_SEC;
+                int r = ratelimit_check(&rl, &g, steps[i].kind, steps[i].target, now, NULL);
+                if (r != steps[i].expect)
+                        fail_msg("step %zu: %d, expected %d", i, r, steps[i].expect);
+                if (r == 0)
+                        ratelimit_record(&rl, steps[i].kind, steps[i].target, now);
+        }
+        /* more targets than slots: still consistent, never stricter for new targets */
+        for (unsigned i = 0; i < RATELIMIT_SLOTS * 2; i++) {
+                char target[32];
+                snprintf(target, sizeof(target), "cg%u", i);
+                assert_int_equal(ratelimit_check(&rl, &g, ACTION_RECLAIM, target, 5000 * USEC_PER_SEC, NULL), 0);
+                ratelimit_record(&rl, ACTION_RECLAIM, target, 5000 * USEC_PER_SEC);
+        }
+        assert_int_equal(ratelimit_check(&rl, &g, ACTION_RECLAIM, "cg1023", 5000 * USEC_PER_SEC, NULL), -EBUSY);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ladder),
+                cmocka_unit_test(test_ratelimit_table),
                 cmocka_unit_test(test_delay_escalation_budget),
                 cmocka_unit_test(test_gone_after_term),
                 cmocka_unit_test(test_rate_limit_and_hysteresis),
