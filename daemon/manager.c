@@ -468,15 +468,9 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
 
         /* D-Bus: an explicit --bus must work; the default system bus may be absent (early
          * boot, containers) and memory protection does not depend on it. */
-        r = manager_bus_setup(m, opt->bus ?: (m->host ? "system" : "none"));
+        r = manager_bus_setup(m, opt->bus ?: (m->host ? "auto" : "none"));
         if (r < 0 && opt->bus)
                 FAIL(EXIT_MEMTIDE_BUS, r);
-        if (r < 0) {
-                /* No system bus on this host (a container, a minimal install): serve on a
-                 * private bus of our own so that memtidectl still reaches us. */
-                manager_bus_done(m);
-                r = manager_bus_setup(m, "private");
-        }
         if (r < 0) {
                 log_warning_errno(r, "Continuing without the D-Bus interface: %m");
                 manager_bus_done(m);
