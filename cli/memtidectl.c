@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * memtidectl: a verb table. Offline verbs (inspect, simulate) call libmemcore directly; the
- * others are one D-Bus call each to memtided (org.memtide1, docs/dbus-interface.md) and a
- * printer: a human table by default, JSON with --json.
+ * memtidectl: a verb table. Offline verbs (inspect, simulate, plot TRACE) call libmemcore and
+ * replay/ directly; the others are one D-Bus call each to memtided (org.memtide1,
+ * docs/dbus-interface.md; the calls live in ctl-bus.c) and a printer: a human table by
+ * default, JSON with --json.
  *
- * Replies are a{sv} dictionaries; they are read into a small generic tree (CtlValue) so that
- * --json prints whatever the daemon sent, with its key names, and the tables pick the keys
- * they know. No model logic lives here.
+ * Global options (--json, --no-pager, --no-legend, --system, --user, --bus) are taken out of
+ * the command line here, before or after the command, so that every verb accepts them; each
+ * verb parses only its own. Every number a person reads carries its unit, and a forecast is
+ * shown as approaching only when the urgency rule says it may (figure_verdict()). No model
+ * logic lives here.
  */
 
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,32 +29,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "inspect.h"
 #include "json-writer.h"
 #include "mc-util.h"
+#include "plot-render.h"
+#include "plot.h"
 #include "simulate.h"
 #include "snapshot.h"
 #include "source.h"
 
-/* Exit codes (memtidectl(1), EXIT STATUS). Stable: never renumber, only append. */
-enum {
-        EXIT_CTL_USAGE = 2,          /* bad command line */
-        EXIT_CTL_INPUT = 3,          /* the input (root tree, trace) cannot be read or parsed */
-        EXIT_CTL_NO_DAEMON = 4,      /* the bus cannot be reached or memtided is not running */
-        EXIT_CTL_ACCESS_DENIED = 5,  /* the call needs root (org.freedesktop.DBus.Error.AccessDenied) */
-        EXIT_CTL_INVALID = 6,        /* the daemon rejected an argument: unknown mode or action,
-                                      * no such target, wrong argument */
-        EXIT_CTL_REFUSED = 7,        /* refused now: rate limited, reload in progress, a safety
-                                      * rule, already/not recording, no run directory */
-        EXIT_CTL_DAEMON_FAILED = 8,  /* the daemon tried and failed: action, reload or recording
-                                      * failed, no forecast yet */
-};
-
 #define INSPECT_SLAB_CACHES_MAX 4096
-
-#define BUS_NAME "org.memtide1"
-#define BUS_PATH "/org/memtide1"
-#define BUS_INTERFACE "org.memtide1.Manager"
 
 typedef struct Verb {
         const char *name;
@@ -59,32 +48,19 @@ typedef struct Verb {
 } Verb;
 
 static int verb_help(int argc, char *argv[]);
+static void pager_open(void);
+static void pager_close(void);
 
-/* ---- common options of the bus verbs ------------------------------------------------------ */
-
-typedef enum BusKind {
-        BUS_KIND_SYSTEM,
-        BUS_KIND_USER,
-        BUS_KIND_ADDRESS,
-} BusKind;
-
-static BusKind arg_bus_kind = BUS_KIND_SYSTEM;
-static bool arg_bus_explicit = false;  /* --system/--user/--bus given */
-static const char *arg_bus_address = NULL;
-static bool arg_json = false;
-static bool arg_no_pager = false;
-static bool arg_no_legend = false;
+/* ---- inspect ------------------------------------------------------------------------------- */
 
 static int verb_inspect(int argc, char *argv[]) {
-        enum { ARG_ROOT = 0x100, ARG_JSON };
+        enum { ARG_ROOT = 0x100 };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "root", required_argument, NULL, ARG_ROOT },
-                { "json", no_argument, NULL, ARG_JSON },
                 {}
         };
         const char *root = "/";
-        bool json = false;
         int c, r;
 
         optind = 1;
@@ -97,9 +73,6 @@ static int verb_inspect(int argc, char *argv[]) {
                         return EXIT_SUCCESS;
                 case ARG_ROOT:
                         root = optarg;
-                        break;
-                case ARG_JSON:
-                        json = true;
                         break;
                 default:
                         return EXIT_CTL_USAGE;
@@ -142,251 +115,14 @@ static int verb_inspect(int argc, char *argv[]) {
                 return EXIT_CTL_INPUT;
         }
 
-        r = json ? inspect_print_json(in, stdout, true) : inspect_print_text(in, stdout);
+        if (!arg_json)
+                pager_open();
+        r = arg_json ? inspect_print_json(in, stdout, true) : inspect_print_text(in, stdout);
         if (r < 0) {
                 fprintf(stderr, "memtidectl inspect: writing output failed: %s\n", strerror(-r));
                 return EXIT_FAILURE;
         }
         return EXIT_SUCCESS;
-}
-
-
-/* ---- a generic tree of a D-Bus reply ---------------------------------------------------- */
-
-typedef enum CtlType {
-        CTL_BOOL,
-        CTL_U64,
-        CTL_I64,
-        CTL_DOUBLE,
-        CTL_STRING,
-        CTL_ARRAY,
-        CTL_OBJECT,                  /* a{s…}: items carry keys */
-} CtlType;
-
-typedef struct CtlValue {
-        CtlType type;
-        char *key;                   /* member of an object, else NULL */
-        bool b;
-        uint64_t u;
-        int64_t i;
-        double d;
-        char *s;
-        struct CtlValue *items;      /* ARRAY, OBJECT */
-        size_t n;
-} CtlValue;
-
-static void ctl_value_done(CtlValue *v) {
-        if (!v)
-                return;
-        for (size_t k = 0; k < v->n; k++)
-                ctl_value_done(&v->items[k]);
-        free(v->items);
-        free(v->key);
-        free(v->s);
-        *v = (CtlValue) {};
-}
-
-static CtlValue *ctl_value_push(CtlValue *v) {
-        CtlValue *t = realloc(v->items, (v->n + 1) * sizeof(*t));
-        if (!t)
-                return NULL;
-        v->items = t;
-        t[v->n] = (CtlValue) {};
-        return &t[v->n++];
-}
-
-static int ctl_value_read(sd_bus_message *m, CtlValue *ret);
-
-static int ctl_read_basic(sd_bus_message *m, char type, CtlValue *v) {
-        union {
-                uint8_t y;
-                int b;
-                int16_t n;
-                uint16_t q;
-                int32_t i;
-                uint32_t u;
-                int64_t x;
-                uint64_t t;
-                double d;
-                const char *s;
-        } x;
-        int r;
-
-        r = sd_bus_message_read_basic(m, type, &x);
-        if (r < 0)
-                return r;
-        switch (type) {
-        case 'y': v->type = CTL_U64; v->u = x.y; break;
-        case 'b': v->type = CTL_BOOL; v->b = x.b; break;
-        case 'n': v->type = CTL_I64; v->i = x.n; break;
-        case 'q': v->type = CTL_U64; v->u = x.q; break;
-        case 'i': v->type = CTL_I64; v->i = x.i; break;
-        case 'u': v->type = CTL_U64; v->u = x.u; break;
-        case 'x': v->type = CTL_I64; v->i = x.x; break;
-        case 't': v->type = CTL_U64; v->u = x.t; break;
-        case 'd': v->type = CTL_DOUBLE; v->d = x.d; break;
-        case 'h': v->type = CTL_I64; v->i = x.i; break;
-        default:
-                v->type = CTL_STRING;
-                v->s = strdup(x.s ?: "");
-                if (!v->s)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-/* Reads the complete type at the current position. */
-static int ctl_value_read(sd_bus_message *m, CtlValue *v) {
-        const char *contents;
-        char type;
-        int r;
-
-        r = sd_bus_message_peek_type(m, &type, &contents);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return -ENODATA;
-
-        if (type == SD_BUS_TYPE_VARIANT) {
-                r = sd_bus_message_enter_container(m, type, contents);
-                if (r < 0)
-                        return r;
-                r = ctl_value_read(m, v);
-                if (r < 0)
-                        return r;
-                return sd_bus_message_exit_container(m);
-        }
-        if (type == SD_BUS_TYPE_ARRAY || type == SD_BUS_TYPE_STRUCT) {
-                bool dict = type == SD_BUS_TYPE_ARRAY && contents[0] == '{';
-                char entry[256];
-
-                if (dict) {
-                        size_t l = strlen(contents);
-                        if (l < 2 || l - 2 >= sizeof(entry))
-                                return -EBADMSG;
-                        memcpy(entry, contents + 1, l - 2);
-                        entry[l - 2] = 0;
-                }
-                v->type = dict ? CTL_OBJECT : CTL_ARRAY;
-                r = sd_bus_message_enter_container(m, type, contents);
-                if (r < 0)
-                        return r;
-                for (;;) {
-                        CtlValue *item;
-                        if (dict) {
-                                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry);
-                                if (r < 0)
-                                        return r;
-                                if (r == 0)
-                                        break;
-                                CtlValue key = {};
-                                r = ctl_value_read(m, &key);
-                                if (r < 0)
-                                        return r;
-                                item = ctl_value_push(v);
-                                if (!item) {
-                                        ctl_value_done(&key);
-                                        return -ENOMEM;
-                                }
-                                if (key.type == CTL_STRING)
-                                        item->key = TAKE_PTR(key.s);
-                                else if (asprintf(&item->key, "%" PRIu64, key.u) < 0)
-                                        item->key = NULL;
-                                ctl_value_done(&key);
-                                if (!item->key)
-                                        return -ENOMEM;
-                                r = ctl_value_read(m, item);
-                                if (r < 0)
-                                        return r;
-                                r = sd_bus_message_exit_container(m);
-                                if (r < 0)
-                                        return r;
-                        } else {
-                                r = sd_bus_message_at_end(m, false);
-                                if (r < 0)
-                                        return r;
-                                if (r > 0)
-                                        break;
-                                item = ctl_value_push(v);
-                                if (!item)
-                                        return -ENOMEM;
-                                r = ctl_value_read(m, item);
-                                if (r < 0)
-                                        return r;
-                        }
-                }
-                return sd_bus_message_exit_container(m);
-        }
-        return ctl_read_basic(m, type, v);
-}
-
-static const CtlValue *ctl_get(const CtlValue *o, const char *key) {
-        if (!o || o->type != CTL_OBJECT)
-                return NULL;
-        for (size_t k = 0; k < o->n; k++)
-                if (streq(o->items[k].key, key))
-                        return &o->items[k];
-        return NULL;
-}
-
-static uint64_t ctl_u64(const CtlValue *o, const char *key, uint64_t def) {
-        const CtlValue *v = ctl_get(o, key);
-        if (!v)
-                return def;
-        if (v->type == CTL_U64)
-                return v->u;
-        if (v->type == CTL_I64)
-                return (uint64_t) v->i;
-        if (v->type == CTL_BOOL)
-                return v->b;
-        return def;
-}
-
-static int64_t ctl_i64(const CtlValue *o, const char *key) {
-        const CtlValue *v = ctl_get(o, key);
-        if (!v)
-                return 0;
-        return v->type == CTL_I64 ? v->i : v->type == CTL_U64 ? (int64_t) v->u : 0;
-}
-
-static const char *ctl_str(const CtlValue *o, const char *key) {
-        const CtlValue *v = ctl_get(o, key);
-        return v && v->type == CTL_STRING ? v->s : "";
-}
-
-static bool ctl_bool(const CtlValue *o, const char *key) {
-        const CtlValue *v = ctl_get(o, key);
-        return v && v->type == CTL_BOOL && v->b;
-}
-
-/* JSON: UINT64_MAX (no crossing, no limit) becomes null. */
-static void ctl_json(JsonWriter *w, const CtlValue *v) {
-        switch (v->type) {
-        case CTL_BOOL: json_bool(w, v->b); break;
-        case CTL_U64:
-                if (v->u == UINT64_MAX)
-                        json_null(w);
-                else
-                        json_u64(w, v->u);
-                break;
-        case CTL_I64: json_i64(w, v->i); break;
-        case CTL_DOUBLE: json_double(w, v->d, 6); break;
-        case CTL_STRING: json_string(w, v->s); break;
-        case CTL_ARRAY:
-                json_begin_array(w);
-                for (size_t k = 0; k < v->n; k++)
-                        ctl_json(w, &v->items[k]);
-                json_end_array(w);
-                break;
-        case CTL_OBJECT:
-                json_begin_object(w);
-                for (size_t k = 0; k < v->n; k++) {
-                        json_key(w, v->items[k].key);
-                        ctl_json(w, &v->items[k]);
-                }
-                json_end_object(w);
-                break;
-        }
 }
 
 static int print_json(const CtlValue *v, bool pretty) {
@@ -395,79 +131,6 @@ static int print_json(const CtlValue *v, bool pretty) {
         json_writer_init(&w, stdout, pretty);
         ctl_json(&w, v);
         return json_writer_finish(&w);
-}
-
-/* ---- human formatting ------------------------------------------------------------------- */
-
-static const char *fmt_bytes(uint64_t b, char *buf, size_t n) {
-        static const char suffix[] = "KMGTPE";
-        double v = (double) b;
-        int i = -1;
-
-        if (b == UINT64_MAX)
-                return "max";
-        if (b < 1024) {
-                snprintf(buf, n, "%" PRIu64 "B", b);
-                return buf;
-        }
-        while (v >= 1024 && i < 5) {
-                v /= 1024;
-                i++;
-        }
-        snprintf(buf, n, "%.1f%c", v, suffix[i]);
-        return buf;
-}
-
-static const char *fmt_rate(int64_t bytes_per_sec, char *buf, size_t n) {
-        char t[32];
-        snprintf(buf, n, "%s%s/s", bytes_per_sec < 0 ? "-" : "+",
-                 fmt_bytes((uint64_t) (bytes_per_sec < 0 ? -bytes_per_sec : bytes_per_sec), t, sizeof(t)));
-        return buf;
-}
-
-static const char *fmt_usec(uint64_t usec, char *buf, size_t n) {
-        if (usec == UINT64_MAX)
-                return "-";
-        if (usec < USEC_PER_SEC)
-                snprintf(buf, n, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
-        else if (usec < 600 * USEC_PER_SEC)
-                snprintf(buf, n, "%.1fs", (double) usec / 1e6);
-        else if (usec < 48 * 3600 * USEC_PER_SEC)
-                snprintf(buf, n, "%.1fmin", (double) usec / 60e6);
-        else
-                snprintf(buf, n, "%.1fh", (double) usec / 3600e6);
-        return buf;
-}
-
-static const char *fmt_permyriad(uint64_t p, char *buf, size_t n) {
-        snprintf(buf, n, "%" PRIu64 ".%02" PRIu64 "%%", p / 100, p % 100);
-        return buf;
-}
-
-static const char *fmt_time(uint64_t realtime_usec, char *buf, size_t n) {
-        time_t t = (time_t) (realtime_usec / USEC_PER_SEC);
-        struct tm tm;
-
-        if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-                snprintf(buf, n, "%" PRIu64, realtime_usec);
-        return buf;
-}
-
-/* A figure dict {state, eta_usec, confidence_permyriad}: "approaching in 12.3s (75%)". */
-static const char *fmt_figure(const CtlValue *fig, char *buf, size_t n) {
-        char e[32], c[32];
-        const char *state = ctl_str(fig, "state");
-
-        if (!fig)
-                return "-";
-        if (streq(state, "approaching"))
-                snprintf(buf, n, "in %s (%s)", fmt_usec(ctl_u64(fig, "eta_usec", UINT64_MAX), e, sizeof(e)),
-                         fmt_permyriad(ctl_u64(fig, "confidence_permyriad", 0), c, sizeof(c)));
-        else if (streq(state, "crossed"))
-                snprintf(buf, n, "crossed (%s)", fmt_permyriad(ctl_u64(fig, "confidence_permyriad", 0), c, sizeof(c)));
-        else
-                snprintf(buf, n, "%s", state[0] ? state : "-");
-        return buf;
 }
 
 /* A table: cells are copied; columns aligned; the header is the legend. */
@@ -599,188 +262,21 @@ static void pager_close(void) {
         pager_pid = 0;
 }
 
-/* ---- bus ------------------------------------------------------------------------------------ */
-
-static const char *bus_label(void) {
-        return arg_bus_kind == BUS_KIND_SYSTEM ? "system" : arg_bus_kind == BUS_KIND_USER ? "user" : arg_bus_address;
-}
-
-static int bus_connect(sd_bus **ret) {
-        sd_bus *bus = NULL;
-        int r;
-
-        if (arg_bus_kind == BUS_KIND_SYSTEM) {
-                r = sd_bus_open_system(&bus);
-                /* No system bus: memtided then serves on a private bus of its own. */
-                if (r < 0 && !arg_bus_explicit && access(MEMTIDE_RUNDIR "/bus", F_OK) >= 0) {
-                        r = sd_bus_new(&bus);
-                        if (r >= 0)
-                                r = sd_bus_set_address(bus, "unix:path=" MEMTIDE_RUNDIR "/bus");
-                        if (r >= 0)
-                                r = sd_bus_set_bus_client(bus, 1);
-                        if (r >= 0)
-                                r = sd_bus_start(bus);
-                }
-        } else if (arg_bus_kind == BUS_KIND_USER)
-                r = sd_bus_open_user(&bus);
-        else {
-                r = sd_bus_new(&bus);
-                if (r >= 0)
-                        r = sd_bus_set_address(bus, arg_bus_address);
-                if (r >= 0)
-                        r = sd_bus_set_bus_client(bus, 1);
-                if (r >= 0)
-                        r = sd_bus_start(bus);
-        }
-        if (r < 0) {
-                sd_bus_unref(bus);
-                fprintf(stderr, "memtidectl: cannot connect to the %s bus: %s\n", bus_label(), strerror(-r));
-                return -EXIT_CTL_NO_DAEMON;
-        }
-        *ret = bus;
-        return 0;
-}
-
-/* Maps a D-Bus error to a message on stderr and an exit code. */
-static int bus_error_exit(const char *what, const sd_bus_error *e, int r) {
-        static const struct {
-                const char *name;
-                int code;
-        } table[] = {
-                { "org.freedesktop.DBus.Error.ServiceUnknown", EXIT_CTL_NO_DAEMON },
-                { "org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_CTL_NO_DAEMON },
-                { "org.freedesktop.DBus.Error.NoReply", EXIT_CTL_NO_DAEMON },
-                { "org.freedesktop.DBus.Error.Disconnected", EXIT_CTL_NO_DAEMON },
-                { "org.freedesktop.DBus.Error.Spawn.ChildExited", EXIT_CTL_NO_DAEMON },
-                { "org.freedesktop.DBus.Error.UnknownObject", EXIT_CTL_NO_DAEMON },
-                { "org.freedesktop.DBus.Error.AccessDenied", EXIT_CTL_ACCESS_DENIED },
-                { "org.freedesktop.DBus.Error.InvalidArgs", EXIT_CTL_INVALID },
-                { "org.memtide1.Error.UnknownMode", EXIT_CTL_INVALID },
-                { "org.memtide1.Error.UnknownAction", EXIT_CTL_INVALID },
-                { "org.memtide1.Error.NoSuchTarget", EXIT_CTL_INVALID },
-                { "org.memtide1.Error.InvalidArgument", EXIT_CTL_INVALID },
-                { "org.memtide1.Error.RateLimited", EXIT_CTL_REFUSED },
-                { "org.memtide1.Error.ReloadInProgress", EXIT_CTL_REFUSED },
-                { "org.memtide1.Error.ActionRefused", EXIT_CTL_REFUSED },
-                { "org.memtide1.Error.NoRunDirectory", EXIT_CTL_REFUSED },
-                { "org.memtide1.Error.AlreadyRecording", EXIT_CTL_REFUSED },
-                { "org.memtide1.Error.NotRecording", EXIT_CTL_REFUSED },
-                { "org.memtide1.Error.ActionFailed", EXIT_CTL_DAEMON_FAILED },
-                { "org.memtide1.Error.ReloadFailed", EXIT_CTL_DAEMON_FAILED },
-                { "org.memtide1.Error.RecordingFailed", EXIT_CTL_DAEMON_FAILED },
-                { "org.memtide1.Error.NoForecast", EXIT_CTL_DAEMON_FAILED },
-        };
-        int code = EXIT_FAILURE;
-
-        if (e && e->name) {
-                for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                        if (streq(e->name, table[i].name))
-                                code = table[i].code;
-        } else if (r == -ENOTCONN || r == -ECONNRESET || r == -ETIMEDOUT)
-                code = EXIT_CTL_NO_DAEMON;
-
-        if (code == EXIT_CTL_NO_DAEMON)
-                fprintf(stderr, "memtidectl: memtided is not running (no %s on the %s bus): %s\n", BUS_NAME, bus_label(),
-                        e && e->message ? e->message : strerror(-r));
-        else if (code == EXIT_CTL_ACCESS_DENIED)
-                fprintf(stderr, "memtidectl: %s: access denied, run as root: %s\n", what,
-                        e && e->message ? e->message : strerror(-r));
-        else
-                fprintf(stderr, "memtidectl: %s failed: %s%s%s%s\n", what, e && e->message ? e->message : strerror(-r),
-                        e && e->name ? " (" : "", e && e->name ? e->name : "", e && e->name ? ")" : "");
-        return code;
-}
-
-/* One method call; the whole reply into *ret (one argument: that value; none: an empty
- * object). Returns 0 or an exit code (> 0), the reason printed. */
-static int bus_call(const char *method, CtlValue *ret, const char *types, ...) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        va_list ap;
-        int r;
-
-        r = bus_connect(&bus);
-        if (r < 0)
-                return -r;
-        r = sd_bus_message_new_method_call(bus, &call, BUS_NAME, BUS_PATH, BUS_INTERFACE, method);
-        if (r >= 0 && types) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(call, types, ap);
-                va_end(ap);
-        }
-        if (r < 0) {
-                fprintf(stderr, "memtidectl: building the %s call failed: %s\n", method, strerror(-r));
-                return EXIT_FAILURE;
-        }
-        r = sd_bus_call(bus, call, 25 * USEC_PER_SEC, &e, &reply);
-        if (r < 0)
-                return bus_error_exit(method, &e, r);
-
-        *ret = (CtlValue) { .type = CTL_OBJECT };
-        if (sd_bus_message_at_end(reply, true) > 0)
-                return 0;
-        r = ctl_value_read(reply, ret);
-        if (r < 0) {
-                ctl_value_done(ret);
-                fprintf(stderr, "memtidectl: cannot read the reply to %s: %s\n", method, strerror(-r));
-                return EXIT_FAILURE;
-        }
-        return 0;
-}
-
-static int bus_get_property(const char *name, CtlValue *ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r;
-
-        r = bus_connect(&bus);
-        if (r < 0)
-                return -r;
-        r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, "org.freedesktop.DBus.Properties", "Get", &e, &reply, "ss",
-                               BUS_INTERFACE, name);
-        if (r < 0)
-                return bus_error_exit(name, &e, r);
-        *ret = (CtlValue) {};
-        r = ctl_value_read(reply, ret);
-        if (r < 0) {
-                ctl_value_done(ret);
-                fprintf(stderr, "memtidectl: cannot read property %s: %s\n", name, strerror(-r));
-                return EXIT_FAILURE;
-        }
-        return 0;
-}
 
 /* ---- option parsing shared by the bus verbs ------------------------------------------------- */
 
 enum {
-        ARG_JSON = 0x100,
-        ARG_NO_PAGER,
-        ARG_NO_LEGEND,
-        ARG_SYSTEM,
-        ARG_USER,
-        ARG_BUS,
-        ARG_DRY_RUN,
+        ARG_DRY_RUN = 0x100,
         ARG_SINCE,
         ARG_INTERVAL,
-        ARG_COUNT,
-        ARG_VERSION,
 };
 
 static const struct option common_options[] = {
         { "help", no_argument, NULL, 'h' },
-        { "json", no_argument, NULL, ARG_JSON },
-        { "no-pager", no_argument, NULL, ARG_NO_PAGER },
-        { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
-        { "system", no_argument, NULL, ARG_SYSTEM },
-        { "user", no_argument, NULL, ARG_USER },
-        { "bus", required_argument, NULL, ARG_BUS },
         { "dry-run", no_argument, NULL, ARG_DRY_RUN },
         { "since", required_argument, NULL, ARG_SINCE },
         { "interval", required_argument, NULL, ARG_INTERVAL },
         { "count", required_argument, NULL, 'n' },
-        { "version", no_argument, NULL, ARG_VERSION },
         {}
 };
 
@@ -803,7 +299,7 @@ static int parse_double(const char *opt, const char *s, double min, double max, 
         return 0;
 }
 
-/* Parses the common options (anywhere on the line) and returns the positional arguments'
+/* Parses the bus verbs' options (anywhere on the line) and returns the positional arguments'
  * count, moved to argv[0..]; or -1 after printing usage (bad option), 0 … with *ret_help. */
 static int parse_common(int argc, char *argv[], const char *usage, char ***ret_args, int *ret_n) {
         int c;
@@ -815,26 +311,6 @@ static int parse_common(int argc, char *argv[], const char *usage, char ***ret_a
                 case 'h':
                         printf("%s\n", usage);
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_PAGER:
-                        arg_no_pager = true;
-                        break;
-                case ARG_NO_LEGEND:
-                        arg_no_legend = true;
-                        break;
-                case ARG_SYSTEM:
-                        arg_bus_kind = BUS_KIND_SYSTEM;
-                        arg_bus_explicit = true;
-                        break;
-                case ARG_USER:
-                        arg_bus_kind = BUS_KIND_USER;
-                        break;
-                case ARG_BUS:
-                        arg_bus_kind = BUS_KIND_ADDRESS;
-                        arg_bus_address = optarg;
-                        break;
                 case ARG_DRY_RUN:
                         arg_dry_run = true;
                         break;
@@ -853,9 +329,6 @@ static int parse_common(int argc, char *argv[], const char *usage, char ***ret_a
                         arg_count = (unsigned long) d;
                         break;
                 }
-                case ARG_VERSION:
-                        printf("memtidectl %s\n", PACKAGE_VERSION);
-                        return 0;
                 default:
                         return -1;
                 }
@@ -873,7 +346,7 @@ static int parse_common(int argc, char *argv[], const char *usage, char ***ret_a
                 if (_k == 0)                                                                            \
                         return EXIT_SUCCESS;                                                            \
                 if ((n) < (min) || (n) > (max)) {                                                       \
-                        fprintf(stderr, "memtidectl %s: expected %d to %d argument(s), got %d (see --help)\n", \
+                        fprintf(stderr, "%s: expected %d to %d argument(s), got %d (see --help)\n",     \
                                 argv[0], (min), (max), (n));                                            \
                         return EXIT_CTL_USAGE;                                                          \
                 }                                                                                       \
@@ -886,6 +359,12 @@ static int finish_json(const CtlValue *v) {
                 return EXIT_FAILURE;
         }
         return EXIT_SUCCESS;
+}
+
+/* The soonest figure of GetStatus (soonest_state, _eta_usec, _confidence_permyriad). */
+static ForecastFigure status_soonest(const CtlValue *st) {
+        return ctl_figure_make(ctl_str(st, "soonest_state"), ctl_u64(st, "soonest_eta_usec", USEC_INFINITY),
+                               ctl_u64(st, "soonest_confidence_permyriad", 0));
 }
 
 /* ---- status ----------------------------------------------------------------------------------- */
@@ -906,22 +385,26 @@ static void print_kv(const char *k, const char *fmt, ...) {
 
 static int verb_status(int argc, char *argv[]) {
         CtlValue st = {}, features = {}, tunables = {};
+        const GlobalPolicy *g = NULL;
         char **args;
         int n, r;
-        char a[32], b[32], c[32], d[32];
+        char a[FMT_MAX], b[FMT_MAX], c[FMT_MAX], d[FMT_MAX];
 
         PARSE_OR_RETURN("memtidectl status [--json] [--no-pager]\n\n"
                         "Show the daemon's mode, level, memory, pressure and soonest forecast crossing.",
                         args, n, 0, 0);
-        r = bus_call("GetStatus", &st, NULL);
+        r = ctl_bus_call("GetStatus", &st, NULL);
         if (r > 0)
                 return r;
-        r = bus_get_property("Features", &features);
+        r = ctl_bus_get_property("Features", &features);
         if (r == 0)
-                r = bus_get_property("Tunables", &tunables);
+                r = ctl_bus_get_property("Tunables", &tunables);
+        if (r == 0 && !arg_json)
+                r = ctl_bus_global_policy(&g);
         if (r > 0) {
                 ctl_value_done(&st);
                 ctl_value_done(&features);
+                ctl_value_done(&tunables);
                 return r;
         }
 
@@ -983,32 +466,40 @@ static int verb_status(int argc, char *argv[]) {
                 pager_open();
                 print_kv("Version", "%s", ctl_str(&st, "version"));
                 print_kv("Mode", "%s", ctl_str(&st, "mode"));
-                print_kv("Level", "%s (for %s): %s", ctl_str(&st, "level"), fmt_usec(sat_sub_u64(now, since), a, sizeof(a)),
+                print_kv("Level", "%s (for %s): %s", ctl_str(&st, "level"), fmt_usec(sat_sub_u64(now, since), a),
                          ctl_str(&st, "reason"));
                 if (ctl_str(&st, "target")[0])
                         print_kv("Target", "%s", ctl_str(&st, "target"));
                 print_kv("Warning", "%s", ctl_str(&st, "warning"));
                 if (ctl_get(&st, "mem_total_bytes"))
-                        print_kv("Memory", "%s available of %s, %s free", fmt_bytes(ctl_u64(&st, "mem_available_bytes", 0), a, sizeof(a)),
-                                 fmt_bytes(ctl_u64(&st, "mem_total_bytes", 0), b, sizeof(b)),
-                                 fmt_bytes(ctl_u64(&st, "mem_free_bytes", 0), c, sizeof(c)));
+                        print_kv("Memory", "%s available of %s, %s free", fmt_bytes(ctl_u64(&st, "mem_available_bytes", 0), a),
+                                 fmt_bytes(ctl_u64(&st, "mem_total_bytes", 0), b), fmt_bytes(ctl_u64(&st, "mem_free_bytes", 0), c));
                 if (ctl_get(&st, "psi_some_avg10_permyriad"))
                         print_kv("Pressure", "some %s, full %s (avg10), PSI %s",
-                                 fmt_permyriad(ctl_u64(&st, "psi_some_avg10_permyriad", 0), a, sizeof(a)),
-                                 fmt_permyriad(ctl_u64(&st, "psi_full_avg10_permyriad", 0), b, sizeof(b)), ctl_str(&st, "psi_mode"));
+                                 fmt_permyriad(ctl_u64(&st, "psi_some_avg10_permyriad", 0), a),
+                                 fmt_permyriad(ctl_u64(&st, "psi_full_avg10_permyriad", 0), b), ctl_str(&st, "psi_mode"));
                 if (ctl_get(&st, "soonest_state")) {
-                        const char *state = ctl_str(&st, "soonest_state");
-                        if (streq(state, "approaching") || streq(state, "crossed"))
-                                print_kv("Forecast", "%s %s in %s, confidence %s", ctl_str(&st, "soonest_subject"), state,
-                                         fmt_usec(ctl_u64(&st, "soonest_eta_usec", UINT64_MAX), a, sizeof(a)),
-                                         fmt_permyriad(ctl_u64(&st, "soonest_confidence_permyriad", 0), b, sizeof(b)));
+                        ForecastFigure f = status_soonest(&st);
+                        char text[256];
+                        FigureVerdict v = figure_verdict(&f, g);
+
+                        fmt_figure(&f, g, text, sizeof(text));
+                        if (v == FIGURE_APPROACHING || v == FIGURE_CROSSED || v == FIGURE_BEYOND_HORIZONS)
+                                print_kv("Forecast", "%s: %s", ctl_str(&st, "soonest_subject"), text);
+                        else if (v == FIGURE_NOT_CONFIDENT)
+                                print_kv("Forecast", "%s", text);
                         else
-                                print_kv("Forecast", "%s: no crossing", state);
+                                print_kv("Forecast", "no crossing ahead (%s)", text);
                 }
                 print_kv("Sampling", "%" PRIu64 " samples, every %s, last %s ago", ctl_u64(&st, "samples", 0),
-                         fmt_usec(ctl_u64(&st, "interval_usec", 0), a, sizeof(a)), fmt_usec(sat_sub_u64(now, last), b, sizeof(b)));
+                         fmt_usec(ctl_u64(&st, "interval_usec", 0), a), fmt_usec(sat_sub_u64(now, last), b));
                 print_kv("Cgroups", "%" PRIu64 " managed", ctl_u64(&st, "cgroups", 0));
                 print_kv("Actions", "%" PRIu64 " taken", ctl_u64(&st, "actions", 0));
+                if (ctl_u64(&st, "kernel_oom_kills", 0) > 0)
+                        print_kv("Kernel OOM", "%" PRIu64 " victims, last %s (%s) at %s", ctl_u64(&st, "kernel_oom_kills", 0),
+                                 ctl_str(&st, "last_kernel_oom_kill_comm"),
+                                 ctl_str(&st, "last_kernel_oom_kill_cgroup")[0] ? ctl_str(&st, "last_kernel_oom_kill_cgroup") : "-",
+                                 fmt_time(ctl_u64(&st, "last_kernel_oom_kill_realtime_usec", 0), d));
                 print_kv("Recording", "%s", ctl_bool(&st, "recording") ?
                          (ctl_str(&st, "recording_path")[0] ? ctl_str(&st, "recording_path") : "yes") : "no");
                 print_kv("Config", "%s", ctl_str(&st, "config_file"));
@@ -1022,10 +513,23 @@ static int verb_status(int argc, char *argv[]) {
                 }
                 for (size_t k = 0; k < tunables.n; k++) {
                         const CtlValue *e = &tunables.items[k];
-                        if (e->n >= 4)
-                                print_kv(k == 0 ? "Tunables" : "", "%s = %" PRIu64 "%s%s", e->items[0].s, e->items[1].u,
-                                         e->items[3].b ? " (original " : "",
-                                         e->items[3].b ? (snprintf(d, sizeof(d), "%" PRIu64 ")", e->items[2].u), d) : "");
+                        char cur[FMT_MAX], orig[FMT_MAX];
+                        bool bytes = strstr(e->n >= 1 ? e->items[0].s : "", "memory.high") != NULL;
+
+                        if (e->n < 4)
+                                continue;
+                        /* sysctls in their own unit (KiB for min_free_kbytes), memory.high in bytes */
+                        if (bytes) {
+                                fmt_bytes(e->items[1].u, cur);
+                                fmt_bytes(e->items[2].u, orig);
+                        } else {
+                                snprintf(cur, sizeof(cur), "%" PRIu64 "%s", e->items[1].u,
+                                         streq(e->items[0].s, "vm.min_free_kbytes") ? " KiB" : "");
+                                snprintf(orig, sizeof(orig), "%" PRIu64 "%s", e->items[2].u,
+                                         streq(e->items[0].s, "vm.min_free_kbytes") ? " KiB" : "");
+                        }
+                        print_kv(k == 0 ? "Tunables" : "", "%s = %s%s%s%s", e->items[0].s, cur,
+                                 e->items[3].b ? " (original " : "", e->items[3].b ? orig : "", e->items[3].b ? ")" : "");
                 }
                 r = EXIT_SUCCESS;
         }
@@ -1037,36 +541,79 @@ static int verb_status(int argc, char *argv[]) {
 
 /* ---- forecast, cgroups, history, explain, policy ------------------------------------------- */
 
-static void figure_row(Table *t, const char *name, const CtlValue *fig) {
-        char e[32], c[32], rate[32], head[32];
+/* The unit a figure's headroom and rate are in (docs/dbus-interface.md). */
+typedef enum FigureUnit {
+        UNIT_BYTES,
+        UNIT_PAGES,                  /* shown as bytes */
+        UNIT_PAGEBLOCKS,
+        UNIT_PERMYRIAD,              /* a share of time stalled */
+} FigureUnit;
+
+static void fmt_amount(FigureUnit unit, uint64_t v, char buf[static FMT_MAX]) {
+        uint64_t page = (uint64_t) sysconf(_SC_PAGESIZE);
+
+        switch (unit) {
+        case UNIT_BYTES:
+                fmt_bytes(v, buf);
+                break;
+        case UNIT_PAGES:
+                fmt_bytes(sat_mul_u64(v, page), buf);
+                break;
+        case UNIT_PAGEBLOCKS:
+                snprintf(buf, FMT_MAX, "%" PRIu64 " pageblock%s", v, v == 1 ? "" : "s");
+                break;
+        case UNIT_PERMYRIAD:
+                fmt_permyriad(v, buf);
+                break;
+        }
+}
+
+static void fmt_amount_rate(FigureUnit unit, int64_t v, char buf[static FMT_MAX]) {
+        char t[FMT_MAX];
+        uint64_t abs = v < 0 ? (uint64_t) -(v + 1) + 1 : (uint64_t) v;
+
+        fmt_amount(unit, abs, t);
+        snprintf(buf, FMT_MAX, "%s%.58s/s", v < 0 ? "-" : "+", t);
+}
+
+static void figure_row(Table *t, const char *name, const CtlValue *fig, FigureUnit unit, const GlobalPolicy *g) {
+        char e[FMT_MAX], c[FMT_MAX], rate[FMT_MAX], head[FMT_MAX];
+        ForecastFigure f;
+        FigureVerdict v;
         const char *row[6];
 
         if (!fig)
                 return;
+        f = ctl_figure(fig);
+        v = figure_verdict(&f, g);
         row[0] = name;
-        row[1] = ctl_str(fig, "state");
-        row[2] = fmt_usec(ctl_u64(fig, "eta_usec", UINT64_MAX), e, sizeof(e));
-        row[3] = fmt_permyriad(ctl_u64(fig, "confidence_permyriad", 0), c, sizeof(c));
-        snprintf(rate, sizeof(rate), "%" PRId64, ctl_i64(fig, "rate_per_sec"));
+        row[1] = figure_verdict_to_string(v);
+        row[2] = v == FIGURE_APPROACHING || v == FIGURE_BEYOND_HORIZONS ? fmt_usec(f.eta_usec, e) :
+                 v == FIGURE_CROSSED ? "now" : "-";
+        row[3] = fmt_permyriad(f.confidence_permyriad, c);
+        fmt_amount_rate(unit, f.rate_per_sec, rate);
         row[4] = rate;
-        snprintf(head, sizeof(head), "%" PRIu64, ctl_u64(fig, "headroom", 0));
+        fmt_amount(unit, f.headroom, head);
         row[5] = head;
         table_add(t, row);
 }
 
 static int verb_forecast(int argc, char *argv[]) {
-        static const char *const header[] = { "FIGURE", "STATE", "ETA", "CONFIDENCE", "RATE/S", "HEADROOM" };
+        static const char *const header[] = { "FIGURE", "STATE", "ETA", "CONFIDENCE", "RATE", "HEADROOM" };
+        const GlobalPolicy *g;
         CtlValue fc = {};
         Table t;
         char **args;
         int n, r;
 
         PARSE_OR_RETURN("memtidectl forecast [--json] [--no-pager] [--no-legend]\n\n"
-                        "Show the forecast per system figure, zone and cgroup: time to each crossing\n"
-                        "and confidence. Rates and headrooms are in the figure's unit (bytes, pages,\n"
-                        "pageblocks, permyriad of stall).",
+                        "Show the forecast per system figure, zone and cgroup: time to each crossing,\n"
+                        "its confidence, the headroom left and how fast it changes. A crossing is shown\n"
+                        "as approaching only when the figure asks for a rung of the ladder (its\n"
+                        "confidence passes that rung's gate and the crossing is within its horizon);\n"
+                        "below that it is \"no confident crossing\", with the confidence.",
                         args, n, 0, 0);
-        r = bus_call("GetForecast", &fc, NULL);
+        r = ctl_bus_call("GetForecast", &fc, NULL);
         if (r > 0)
                 return r;
         if (arg_json) {
@@ -1074,34 +621,47 @@ static int verb_forecast(int argc, char *argv[]) {
                 ctl_value_done(&fc);
                 return r;
         }
+        r = ctl_bus_global_policy(&g);
+        if (r > 0) {
+                ctl_value_done(&fc);
+                return r;
+        }
         pager_open();
         table_init(&t, 6, header);
-        figure_row(&t, "MemAvailable exhausted", ctl_get(&fc, "available_exhausted"));
-        figure_row(&t, "PSI full stall", ctl_get(&fc, "psi_full_stall"));
+        figure_row(&t, "MemAvailable exhausted", ctl_get(&fc, "available_exhausted"), UNIT_BYTES, g);
+        figure_row(&t, "PSI full stall", ctl_get(&fc, "psi_full_stall"), UNIT_PERMYRIAD, g);
         const CtlValue *zones = ctl_get(&fc, "zones"), *cgroups = ctl_get(&fc, "cgroups");
         for (size_t k = 0; zones && k < zones->n; k++) {
                 const CtlValue *z = &zones->items[k];
                 char name[96];
                 snprintf(name, sizeof(name), "node %" PRId64 " %s free<low", ctl_i64(z, "node"), ctl_str(z, "zone"));
-                figure_row(&t, name, ctl_get(z, "to_low"));
+                figure_row(&t, name, ctl_get(z, "to_low"), UNIT_PAGES, g);
                 snprintf(name, sizeof(name), "node %" PRId64 " %s free<min", ctl_i64(z, "node"), ctl_str(z, "zone"));
-                figure_row(&t, name, ctl_get(z, "to_min"));
+                figure_row(&t, name, ctl_get(z, "to_min"), UNIT_PAGES, g);
                 snprintf(name, sizeof(name), "node %" PRId64 " %s pageblocks", ctl_i64(z, "node"), ctl_str(z, "zone"));
-                figure_row(&t, name, ctl_get(z, "to_pageblock_exhaustion"));
+                figure_row(&t, name, ctl_get(z, "to_pageblock_exhaustion"), UNIT_PAGEBLOCKS, g);
         }
         for (size_t k = 0; cgroups && k < cgroups->n; k++) {
                 const CtlValue *cg = &cgroups->items[k];
                 char name[MC_CGROUP_PATH_MAX + 32];
                 snprintf(name, sizeof(name), "%s memory.max", ctl_str(cg, "path"));
-                figure_row(&t, name, ctl_get(cg, "to_max"));
+                figure_row(&t, name, ctl_get(cg, "to_max"), UNIT_BYTES, g);
                 snprintf(name, sizeof(name), "%s memory.high", ctl_str(cg, "path"));
-                figure_row(&t, name, ctl_get(cg, "to_high"));
+                figure_row(&t, name, ctl_get(cg, "to_high"), UNIT_BYTES, g);
         }
         r = table_print(&t) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         if (r == EXIT_SUCCESS && !arg_no_legend) {
-                char e[32], b[32];
-                printf("Soonest: %s, %s; available %s.\n", ctl_str(&fc, "soonest_subject"),
-                       fmt_figure(ctl_get(&fc, "soonest"), e, sizeof(e)), fmt_bytes(ctl_u64(&fc, "available_bytes", 0), b, sizeof(b)));
+                ForecastFigure soonest = ctl_figure(ctl_get(&fc, "soonest"));
+                FigureVerdict v = figure_verdict(&soonest, g);
+                char text[256], b[FMT_MAX];
+
+                fmt_figure(&soonest, g, text, sizeof(text));
+                if (v == FIGURE_APPROACHING || v == FIGURE_CROSSED)
+                        printf("Soonest: %s, %s; available %s.\n", ctl_str(&fc, "soonest_subject"), text,
+                               fmt_bytes(ctl_u64(&fc, "available_bytes", 0), b));
+                else
+                        printf("Nothing is approaching: %s; available %s.\n", text,
+                               fmt_bytes(ctl_u64(&fc, "available_bytes", 0), b));
         }
         table_done(&t);
         ctl_value_done(&fc);
@@ -1111,6 +671,7 @@ static int verb_forecast(int argc, char *argv[]) {
 static int verb_cgroups(int argc, char *argv[]) {
         static const char *const header[] = { "CGROUP", "CURRENT", "MAX", "HIGH", "PROCS", "PSI-SOME", "GROWTH",
                                               "TO-MAX", "POLICY" };
+        const GlobalPolicy *g = NULL;
         CtlValue list = {};
         Table t;
         char **args;
@@ -1119,7 +680,7 @@ static int verb_cgroups(int argc, char *argv[]) {
         PARSE_OR_RETURN("memtidectl cgroups [--json] [--no-pager] [--no-legend]\n\n"
                         "List the managed cgroups: usage, limits, pressure, growth, forecast and policy.",
                         args, n, 0, 0);
-        r = bus_call("ListCgroups", &list, NULL);
+        r = ctl_bus_call("ListCgroups", &list, NULL);
         if (r > 0)
                 return r;
         if (arg_json) {
@@ -1128,20 +689,26 @@ static int verb_cgroups(int argc, char *argv[]) {
                 ctl_value_done(&list);
                 return r;
         }
+        r = ctl_bus_global_policy(&g);
+        if (r > 0) {
+                ctl_value_done(&list);
+                return r;
+        }
         pager_open();
         table_init(&t, 9, header);
         for (size_t k = 0; k < list.n; k++) {
                 const CtlValue *c = &list.items[k];
-                char cur[32], max[32], high[32], procs[32], psi[32], growth[32], fig[64];
+                char cur[FMT_MAX], max[FMT_MAX], high[FMT_MAX], procs[FMT_MAX], psi[FMT_MAX], growth[FMT_MAX], fig[256];
+                ForecastFigure to_max = ctl_figure(ctl_get(c, "to_max"));
                 const char *row[9] = {
                         ctl_str(c, "path"),
-                        fmt_bytes(ctl_u64(c, "current_bytes", 0), cur, sizeof(cur)),
-                        fmt_bytes(ctl_u64(c, "max_bytes", UINT64_MAX), max, sizeof(max)),
-                        fmt_bytes(ctl_u64(c, "high_bytes", UINT64_MAX), high, sizeof(high)),
+                        fmt_bytes(ctl_u64(c, "current_bytes", 0), cur),
+                        fmt_bytes(ctl_u64(c, "max_bytes", UINT64_MAX), max),
+                        fmt_bytes(ctl_u64(c, "high_bytes", UINT64_MAX), high),
                         (snprintf(procs, sizeof(procs), "%" PRIu64, ctl_u64(c, "processes", 0)), procs),
-                        fmt_permyriad(ctl_u64(c, "psi_some_avg10_permyriad", 0), psi, sizeof(psi)),
-                        ctl_get(c, "growth_bytes_per_sec") ? fmt_rate(ctl_i64(c, "growth_bytes_per_sec"), growth, sizeof(growth)) : "-",
-                        fmt_figure(ctl_get(c, "to_max"), fig, sizeof(fig)),
+                        fmt_permyriad(ctl_u64(c, "psi_some_avg10_permyriad", 0), psi),
+                        ctl_get(c, "growth_bytes_per_sec") ? fmt_rate(ctl_i64(c, "growth_bytes_per_sec"), growth) : "-",
+                        ctl_get(c, "to_max") ? fmt_figure(&to_max, g, fig, sizeof(fig)) : "-",
                         ctl_str(c, "policy"),
                 };
                 table_add(&t, row);
@@ -1150,12 +717,6 @@ static int verb_cgroups(int argc, char *argv[]) {
         table_done(&t);
         ctl_value_done(&list);
         return r;
-}
-
-static uint64_t realtime_now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static int verb_history(int argc, char *argv[]) {
@@ -1172,7 +733,7 @@ static int verb_history(int argc, char *argv[]) {
                         args, n, 0, 0);
         if (arg_since_sec >= 0)
                 since = sat_sub_u64(realtime_now_usec(), (uint64_t) (arg_since_sec * 1e6));
-        r = bus_call("GetHistory", &list, "t", since);
+        r = ctl_bus_call("GetHistory", &list, "t", since);
         if (r > 0)
                 return r;
         if (arg_json) {
@@ -1185,9 +746,9 @@ static int verb_history(int argc, char *argv[]) {
         table_init(&t, 7, header);
         for (size_t k = 0; k < list.n; k++) {
                 const CtlValue *e = &list.items[k];
-                char when[64];
+                char when[FMT_MAX];
                 const char *row[7] = {
-                        fmt_time(ctl_u64(e, "realtime_usec", 0), when, sizeof(when)),
+                        fmt_time(ctl_u64(e, "realtime_usec", 0), when),
                         ctl_str(e, "rung"), ctl_str(e, "kind"),
                         ctl_str(e, "target")[0] ? ctl_str(e, "target") : "-",
                         ctl_str(e, "status"), ctl_str(e, "origin"), ctl_str(e, "detail"),
@@ -1201,48 +762,76 @@ static int verb_history(int argc, char *argv[]) {
 }
 
 static int verb_explain(int argc, char *argv[]) {
+        static const char *const rungs[] = { "tune", "reclaim", "throttle", "kill" };
+        const GlobalPolicy *g;
         CtlValue x = {};
         char **args;
         int n, r;
-        char a[32], b[32];
+        char a[FMT_MAX], b[FMT_MAX];
 
         PARSE_OR_RETURN("memtidectl explain [--json]\n\n"
-                        "Explain the last decision: the level, the compared forecast and horizon, the target.",
+                        "Explain the last decision: the level, the forecast and the horizon it was\n"
+                        "compared with, every rung's horizon, the target.",
                         args, n, 0, 0);
-        r = bus_call("Explain", &x, NULL);
+        r = ctl_bus_call("Explain", &x, NULL);
         if (r > 0)
                 return r;
-        if (arg_json)
+        if (arg_json) {
                 r = finish_json(&x);
-        else {
-                printf("%s\n\n", ctl_str(&x, "text"));
-                print_kv("Mode", "%s", ctl_str(&x, "mode"));
-                print_kv("Level", "%s (previous %s%s)", ctl_str(&x, "level"), ctl_str(&x, "previous_level"),
-                         ctl_bool(&x, "changed") ? ", changed at this sample" : "");
-                print_kv("Forecast", "%s", fmt_usec(ctl_u64(&x, "eta_usec", UINT64_MAX), a, sizeof(a)));
-                print_kv("Horizon", "%s", fmt_usec(ctl_u64(&x, "horizon_usec", 0), b, sizeof(b)));
-                print_kv("Target", "%s", ctl_str(&x, "target")[0] ? ctl_str(&x, "target") : "-");
-                if (ctl_str(&x, "zone")[0])
-                        print_kv("Zone", "%s", ctl_str(&x, "zone"));
-                print_kv("Growth", "%s", fmt_rate(ctl_i64(&x, "growth_bytes_per_sec"), a, sizeof(a)));
-                print_kv("Reason", "%s", ctl_str(&x, "reason"));
-                r = EXIT_SUCCESS;
+                ctl_value_done(&x);
+                return r;
         }
+        r = ctl_bus_global_policy(&g);
+        if (r > 0) {
+                ctl_value_done(&x);
+                return r;
+        }
+
+        ForecastFigure soonest = ctl_figure(ctl_get(&x, "soonest"));
+        const CtlValue *horizons = ctl_get(&x, "horizons_usec");
+        uint64_t eta = ctl_u64(&x, "eta_usec", UINT64_MAX), horizon = ctl_u64(&x, "horizon_usec", 0);
+        char text[256], list[256] = "";
+        size_t len = 0;
+
+        printf("%s\n\n", ctl_str(&x, "text"));
+        print_kv("Mode", "%s", ctl_str(&x, "mode"));
+        print_kv("Level", "%s (previous %s%s)", ctl_str(&x, "level"), ctl_str(&x, "previous_level"),
+                 ctl_bool(&x, "changed") ? ", changed at this sample" : "");
+        print_kv("Forecast", "%s", fmt_figure(&soonest, g, text, sizeof(text)));
+        /* the numbers the decision compared: none at observe */
+        if (horizon > 0 && eta != UINT64_MAX)
+                print_kv("Compared", "crossing in %s against the %s horizon of %s", fmt_usec(eta, a), ctl_str(&x, "level"),
+                         fmt_usec(horizon, b));
+        else
+                print_kv("Compared", "nothing: no rung asked for");
+        for (size_t k = 0; horizons && k < ELEMENTSOF(rungs); k++)
+                if (ctl_get(horizons, rungs[k]) && len < sizeof(list))
+                        len += (size_t) snprintf(list + len, sizeof(list) - len, "%s%s %s", len ? ", " : "", rungs[k],
+                                                 fmt_usec(ctl_u64(horizons, rungs[k], 0), a));
+        print_kv("Horizons", "%s", list[0] ? list : "-");
+        print_kv("Hysteresis", "%s, rungs held at least %s", fmt_permyriad(ctl_u64(&x, "hysteresis_permyriad", 0), a),
+                 fmt_usec(ctl_u64(&x, "rung_hold_usec", 0), b));
+        print_kv("Target", "%s", ctl_str(&x, "target")[0] ? ctl_str(&x, "target") : "-");
+        if (ctl_str(&x, "zone")[0])
+                print_kv("Zone", "%s", ctl_str(&x, "zone"));
+        if (ctl_str(&x, "target")[0])
+                print_kv("Growth", "%s", fmt_rate(ctl_i64(&x, "growth_bytes_per_sec"), a));
+        print_kv("Reason", "%s", ctl_str(&x, "reason"));
         ctl_value_done(&x);
-        return r;
+        return EXIT_SUCCESS;
 }
 
 static int verb_policy(int argc, char *argv[]) {
-        static const char *const header[] = { "GLOB", "RUNGS", "KILL", "SCOPE", "RECLAIM-STEP", "HIGH-FLOOR", "ORIGIN" };
         CtlValue p = {};
-        Table t;
         char **args;
         int n, r;
 
-        PARSE_OR_RETURN("memtidectl policy [--json] [--no-pager] [--no-legend]\n\n"
-                        "Show the effective global settings and per-cgroup policies.",
+        PARSE_OR_RETURN("memtidectl policy [--json] [--no-pager]\n\n"
+                        "Show the running configuration with the configuration's own keys and units\n"
+                        "(as memtided --check-config prints it): the global settings, the tunables'\n"
+                        "bounds and every per-cgroup policy with the file and line that set it.",
                         args, n, 0, 0);
-        r = bus_call("GetPolicies", &p, NULL);
+        r = ctl_bus_call("GetPolicies", &p, NULL);
         if (r > 0)
                 return r;
         if (arg_json) {
@@ -1251,35 +840,14 @@ static int verb_policy(int argc, char *argv[]) {
                 return r;
         }
         pager_open();
-        const CtlValue *g = ctl_get(&p, "global"), *list = ctl_get(&p, "policies");
-        printf("Configuration: %s (drop-ins %s)\n\n", ctl_str(&p, "config_file"), ctl_str(&p, "dropin_directory"));
-        for (size_t k = 0; g && k < g->n; k++) {
-                const CtlValue *v = &g->items[k];
-                char buf[64];
-                if (v->type == CTL_STRING)
-                        snprintf(buf, sizeof(buf), "%s", v->s);
-                else if (v->type == CTL_BOOL)
-                        snprintf(buf, sizeof(buf), "%s", v->b ? "yes" : "no");
-                else
-                        snprintf(buf, sizeof(buf), "%" PRIu64, v->u);
-                printf("%38s  %s\n", v->key, buf);
-        }
-        fputc('\n', stdout);
-        table_init(&t, 7, header);
-        for (size_t k = 0; list && k < list->n; k++) {
-                const CtlValue *e = &list->items[k];
-                char step[32], floor_[32];
-                const char *row[7] = {
-                        ctl_str(e, "glob"), ctl_str(e, "allowed_rungs"), ctl_str(e, "kill_preference"), ctl_str(e, "kill_scope"),
-                        fmt_bytes(ctl_u64(e, "reclaim_step_bytes", 0), step, sizeof(step)),
-                        fmt_bytes(ctl_u64(e, "high_floor_bytes", 0), floor_, sizeof(floor_)), ctl_str(e, "origin"),
-                };
-                table_add(&t, row);
-        }
-        r = table_print(&t) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-        table_done(&t);
+        const CtlValue *g = ctl_get(&p, "global");
+        printf("# Running configuration: %s (drop-ins %s)\n", ctl_str(&p, "config_file"), ctl_str(&p, "dropin_directory"));
+        if (g && !streq(ctl_str(g, "effective_mode"), ctl_str(g, "mode")))
+                printf("# Mode is %s now (set with memtidectl mode; a restart goes back to Mode=)\n",
+                       ctl_str(g, "effective_mode"));
+        fputs(ctl_str(&p, "text"), stdout);
         ctl_value_done(&p);
-        return r;
+        return EXIT_SUCCESS;
 }
 
 /* ---- mode, reload, reset, action, record --------------------------------------------------- */
@@ -1310,12 +878,12 @@ static int verb_mode(int argc, char *argv[]) {
                         "Show the mode, or set it (root). A mode set here survives reloads, not restarts.",
                         args, n, 0, 1);
         if (n == 1) {
-                r = bus_call("SetMode", &v, "s", args[0]);
+                r = ctl_bus_call("SetMode", &v, "s", args[0]);
                 ctl_value_done(&v);
                 if (r > 0)
                         return r;
         }
-        r = bus_get_property("Mode", &v);
+        r = ctl_bus_get_property("Mode", &v);
         if (r > 0)
                 return r;
         r = print_single("mode", v.type == CTL_STRING ? v.s : "");
@@ -1329,7 +897,7 @@ static int verb_simple_call(int argc, char *argv[], const char *method, const ch
         int n, r;
 
         PARSE_OR_RETURN(usage, args, n, 0, 0);
-        r = bus_call(method, &v, NULL);
+        r = ctl_bus_call(method, &v, NULL);
         ctl_value_done(&v);
         if (r > 0)
                 return r;
@@ -1376,18 +944,27 @@ static int verb_action(int argc, char *argv[]) {
                         "  kill CGROUP             cgroup.kill or its largest process (KillScope)\n"
                         "--dry-run reports what would be done and writes nothing.",
                         args, n, 1, 2);
-        r = bus_call("RunAction", &res, "ssb", args[0], n > 1 ? args[1] : "", (int) arg_dry_run);
+        r = ctl_bus_call("RunAction", &res, "ssb", args[0], n > 1 ? args[1] : "", (int) arg_dry_run);
         if (r > 0)
                 return r;
         if (arg_json)
                 r = finish_json(&res);
         else {
-                char a[32], b[32];
-                print_kv("Action", "%s on %s (rung %s)", ctl_str(&res, "kind"), ctl_str(&res, "target"), ctl_str(&res, "rung"));
+                char a[FMT_MAX], b[FMT_MAX];
+                const char *kind = ctl_str(&res, "kind");
+                print_kv("Action", "%s on %s (rung %s)", kind, ctl_str(&res, "target")[0] ? ctl_str(&res, "target") : "the machine",
+                         ctl_str(&res, "rung"));
                 print_kv("Status", "%s", ctl_str(&res, "status"));
-                snprintf(a, sizeof(a), "%" PRIu64, ctl_u64(&res, "old_value", 0));
-                snprintf(b, sizeof(b), "%" PRIu64, ctl_u64(&res, "new_value", 0));
-                print_kv("Values", "%s → %s", a, b);
+                /* memory.high and reclaim amounts are bytes; sysctls keep their own unit */
+                if (streq(kind, "throttle") || streq(kind, "reclaim")) {
+                        fmt_bytes(ctl_u64(&res, "old_value", 0), a);
+                        fmt_bytes(ctl_u64(&res, "new_value", 0), b);
+                } else {
+                        snprintf(a, sizeof(a), "%" PRIu64, ctl_u64(&res, "old_value", 0));
+                        snprintf(b, sizeof(b), "%" PRIu64, ctl_u64(&res, "new_value", 0));
+                }
+                if (streq(kind, "sysctl") || streq(kind, "throttle") || streq(kind, "reclaim"))
+                        print_kv("Values", "%s → %s", a, b);
                 if (ctl_i64(&res, "pid") > 0)
                         print_kv("Process", "%" PRId64 " (%s), signal %" PRId64, ctl_i64(&res, "pid"), ctl_str(&res, "comm"),
                                  ctl_i64(&res, "signal"));
@@ -1408,7 +985,7 @@ static int verb_record(int argc, char *argv[]) {
                         "daemon (root). FILE is written by the daemon; a relative name is made absolute here.",
                         args, n, 0, 2);
         if (n == 0 || streq(args[0], "status")) {
-                r = bus_call("GetStatus", &v, NULL);
+                r = ctl_bus_call("GetStatus", &v, NULL);
                 if (r > 0)
                         return r;
                 if (arg_json) {
@@ -1449,14 +1026,14 @@ static int verb_record(int argc, char *argv[]) {
                                 return EXIT_CTL_USAGE;
                         }
                 }
-                r = bus_call("StartRecording", &v, "s", path);
+                r = ctl_bus_call("StartRecording", &v, "s", path);
                 ctl_value_done(&v);
                 if (r > 0)
                         return r;
                 return print_single("recording", path);
         }
         if (streq(args[0], "stop") && n == 1) {
-                r = bus_call("StopRecording", &v, NULL);
+                r = ctl_bus_call("StopRecording", &v, NULL);
                 ctl_value_done(&v);
                 if (r > 0)
                         return r;
@@ -1484,6 +1061,7 @@ typedef struct Monitor {
         size_t n_events, events_head;
         CtlValue last;                       /* last GetStatus */
         bool have_last;
+        const GlobalPolicy *global;          /* the display rule's configuration */
         int exit_code;
 } Monitor;
 
@@ -1513,8 +1091,10 @@ static void monitor_draw(Monitor *mon) {
         struct winsize ws = {};
         size_t width = 60;
         uint64_t lo = UINT64_MAX, hi = 0, phi = 100;
-        char a[32], b[32], c[32];
+        char a[FMT_MAX], b[FMT_MAX], c[FMT_MAX], text[256];
         const CtlValue *st = &mon->last;
+        ForecastFigure soonest = status_soonest(st);
+        FigureVerdict v = figure_verdict(&soonest, mon->global);
 
         if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 30)
                 width = MC_MIN((size_t) ws.ws_col - 24, (size_t) MONITOR_POINTS);
@@ -1528,18 +1108,16 @@ static void monitor_draw(Monitor *mon) {
                ctl_str(st, "level"), ctl_str(st, "warning"));
         printf("%-22s", "PSI some avg10");
         sparkline(mon->psi, mon->n_points, mon->head, width, 0, phi);
-        printf("  %s (scale 0…%s)\n", fmt_permyriad(ctl_u64(st, "psi_some_avg10_permyriad", 0), a, sizeof(a)),
-               fmt_permyriad(phi, b, sizeof(b)));
+        printf("  %s (scale 0…%s)\n", fmt_permyriad(ctl_u64(st, "psi_some_avg10_permyriad", 0), a), fmt_permyriad(phi, b));
         printf("%-22s", "MemAvailable");
         sparkline(mon->avail, mon->n_points, mon->head, width, lo == UINT64_MAX ? 0 : lo, hi);
-        printf("  %s (%s…%s)\n", fmt_bytes(ctl_u64(st, "mem_available_bytes", 0), a, sizeof(a)),
-               fmt_bytes(lo == UINT64_MAX ? 0 : lo, b, sizeof(b)), fmt_bytes(hi, c, sizeof(c)));
-        if (streq(ctl_str(st, "soonest_state"), "approaching") || streq(ctl_str(st, "soonest_state"), "crossed"))
-                printf("\nSoonest crossing: %s in %s (confidence %s)\n", ctl_str(st, "soonest_subject"),
-                       fmt_usec(ctl_u64(st, "soonest_eta_usec", UINT64_MAX), a, sizeof(a)),
-                       fmt_permyriad(ctl_u64(st, "soonest_confidence_permyriad", 0), b, sizeof(b)));
+        printf("  %s (%s…%s)\n", fmt_bytes(ctl_u64(st, "mem_available_bytes", 0), a), fmt_bytes(lo == UINT64_MAX ? 0 : lo, b),
+               fmt_bytes(hi, c));
+        fmt_figure(&soonest, mon->global, text, sizeof(text));
+        if (v == FIGURE_APPROACHING || v == FIGURE_CROSSED)
+                printf("\nSoonest crossing: %s %s\n", ctl_str(st, "soonest_subject"), text);
         else
-                printf("\nNo crossing forecast (%s).\n", ctl_str(st, "reason"));
+                printf("\nNothing approaching: %s (%s).\n", text, ctl_str(st, "reason"));
         printf("\nEvents:\n");
         for (size_t k = 0; k < mon->n_events; k++)
                 printf("  %s\n", mon->events[(mon->events_head + MONITOR_EVENTS - mon->n_events + k) % MONITOR_EVENTS]);
@@ -1566,13 +1144,13 @@ static int on_status(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
         Monitor *mon = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         CtlValue st = {};
-        char a[32], b[32];
+        char a[FMT_MAX], b[FMT_MAX], when[FMT_MAX], text[256];
 
         if (e) {
                 if (mon->tty)
                         monitor_event_add(mon, e->message ?: e->name);
                 else if (!arg_json)
-                        printf("error: %s\n", e->message ?: e->name);
+                        printf("%s error: %s\n", fmt_time(realtime_now_usec(), when), e->message ?: e->name);
                 fflush(stdout);
                 return 0;
         }
@@ -1593,9 +1171,14 @@ static int on_status(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
         else if (mon->tty)
                 monitor_draw(mon);
         else {
-                printf("status mode=%s level=%s warning=%s available=%s psi_some=%s soonest=%s\n", ctl_str(&st, "mode"),
-                       ctl_str(&st, "level"), ctl_str(&st, "warning"), fmt_bytes(ctl_u64(&st, "mem_available_bytes", 0), a, sizeof(a)),
-                       fmt_permyriad(ctl_u64(&st, "psi_some_avg10_permyriad", 0), b, sizeof(b)), ctl_str(&st, "soonest_state"));
+                ForecastFigure soonest = status_soonest(&st);
+
+                fmt_time(realtime_now_usec(), when);
+                printf("%s status mode=%s level=%s warning=%s available=%s psi_some=%s forecast=\"%s\"\n", when,
+                       ctl_str(&st, "mode"), ctl_str(&st, "level"), ctl_str(&st, "warning"),
+                       fmt_bytes(ctl_u64(&st, "mem_available_bytes", 0), a),
+                       fmt_permyriad(ctl_u64(&st, "psi_some_avg10_permyriad", 0), b),
+                       fmt_figure(&soonest, mon->global, text, sizeof(text)));
                 fflush(stdout);
         }
         if (arg_count > 0 && mon->polls >= arg_count)
@@ -1668,7 +1251,7 @@ static int on_signal(sd_bus_message *msg, void *userdata, sd_bus_error *ret_erro
         const char *member = sd_bus_message_get_member(msg);
         const char *const *names = signal_arg_names(member ?: "");
         CtlValue args = { .type = names ? CTL_OBJECT : CTL_ARRAY };
-        char line[1024], when[64];
+        char line[1024], when[FMT_MAX];
         size_t len = 0;
 
         if (!member)
@@ -1694,8 +1277,9 @@ static int on_signal(sd_bus_message *msg, void *userdata, sd_bus_error *ret_erro
                 ctl_value_done(&args);
                 return 0;
         }
-        fmt_time(realtime_now_usec(), when, sizeof(when));
-        len = (size_t) snprintf(line, sizeof(line), "%s %s", when + 11, member);
+        fmt_time(realtime_now_usec(), when);
+        /* on the terminal view the date is the status line's; piped, every line has it all */
+        len = (size_t) snprintf(line, sizeof(line), "%s %s", mon->tty ? when + 11 : when, member);
         for (size_t k = 0; k < args.n && len + 1 < sizeof(line); k++) {
                 char item[256];
                 value_to_text(&args.items[k], item, sizeof(item));
@@ -1732,9 +1316,14 @@ static int verb_monitor(int argc, char *argv[]) {
                         "memory, redrawn in place; piped, one plain line per event (or one JSON object\n"
                         "per line with --json). -n stops after COUNT status updates.",
                         args, n, 0, 0);
-        r = bus_connect(&mon.bus);
-        if (r < 0)
-                return -r;
+        r = ctl_bus(&mon.bus);
+        if (r > 0)
+                return r;
+        if (!arg_json) {
+                r = ctl_bus_global_policy(&mon.global);
+                if (r > 0)
+                        return r;
+        }
         mon.tty = !arg_json && isatty(STDOUT_FILENO) == 1;
 
         r = sd_event_default(&mon.event);
@@ -1758,7 +1347,7 @@ static int verb_monitor(int argc, char *argv[]) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 r = sd_bus_call_method(mon.bus, BUS_NAME, BUS_PATH, "org.freedesktop.DBus.Peer", "Ping", &e, &reply, NULL);
                 if (r < 0) {
-                        mon.exit_code = bus_error_exit("monitor", &e, r);
+                        mon.exit_code = ctl_bus_error("monitor", &e, r);
                         goto finish;
                 }
         }
@@ -1782,7 +1371,7 @@ finish:
                 fputc('\n', stdout);
         ctl_value_done(&mon.last);
         sd_event_source_unref(mon.timer);
-        sd_bus_flush_close_unref(mon.bus);
+        (void) sd_bus_detach_event(mon.bus);   /* the connection itself is ctl_bus_close()'s */
         sd_event_unref(mon.event);
         if (mon.exit_code > 0)
                 return mon.exit_code;
@@ -1797,7 +1386,7 @@ static const Verb verbs[] = {
         { "cgroups", verb_cgroups, "List the managed cgroups" },
         { "history", verb_history, "List the actions taken" },
         { "explain", verb_explain, "Explain the last decision" },
-        { "policy", verb_policy, "Show the effective policies" },
+        { "policy", verb_policy, "Show the running configuration and policies" },
         { "monitor", verb_monitor, "Follow signals and a live view of PSI and memory" },
         { "mode", verb_mode, "Show or set the mode (observe, dry-run, enforce)" },
         { "reload", verb_reload, "Reload the configuration" },
@@ -1806,6 +1395,7 @@ static const Verb verbs[] = {
         { "record", verb_record, "Start or stop recording a trace" },
         { "inspect", verb_inspect, "Show a snapshot and every model figure (offline)" },
         { "simulate", verb_simulate, "Replay a trace through the forecaster and policy (offline)" },
+        { "plot", verb_plot, "Draw a recording, or the daemon's recent figures, as SVG or PNG" },
         { "help", verb_help, "Show this help" },
 };
 
@@ -1821,60 +1411,127 @@ static int verb_help(int argc, char *argv[]) {
                "     --json          Print JSON\n"
                "     --no-pager      Do not pipe the output into a pager\n"
                "     --no-legend     Print tables without header and footer\n"
-               "     --system        Talk to memtided on the system bus (default)\n"
+               "     --system        Talk to memtided on the system bus only\n"
                "     --user          Talk to memtided on the user's session bus\n"
                "     --bus=ADDRESS   Talk to memtided on this D-Bus address\n"
+               "Without --system, --user or --bus: the system bus, else memtided's private bus\n"
+               "(" CTL_PRIVATE_BUS_SOCKET ") where the host has no system bus.\n"
                "\nExit status: 0 ok, 1 failure, 2 usage, 3 unreadable input, 4 daemon not running,\n"
-               "5 access denied, 6 invalid request, 7 refused or busy, 8 failed in the daemon.\n"
+               "5 permission denied, 6 invalid request, 7 refused or busy, 8 failed in the daemon.\n"
                "See memtidectl COMMAND --help for each command's options, and memtidectl(1).\n");
         return EXIT_SUCCESS;
 }
 
+static void usage_error(const char *fmt, ...) _printf_(1, 2);
+static void usage_error(const char *fmt, ...) {
+        va_list ap;
+
+        fputs("memtidectl: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\nUsage: memtidectl [OPTIONS...] COMMAND ... (see memtidectl --help)\n", stderr);
+}
+
+/* Takes a global option at argv[*i] (and its value, moving *i past it). Returns 1 when it was
+ * one, 0 when not, -1 after a message (a value missing), 2 when the program is done (--version,
+ * help printed). */
+static int global_option(int argc, char *argv[], int *i, bool before_verb) {
+        const char *a = argv[*i];
+
+        if (streq(a, "--json"))
+                arg_json = true;
+        else if (streq(a, "--no-pager"))
+                arg_no_pager = true;
+        else if (streq(a, "--no-legend"))
+                arg_no_legend = true;
+        else if (streq(a, "--system"))
+                arg_bus_kind = BUS_KIND_SYSTEM;
+        else if (streq(a, "--user"))
+                arg_bus_kind = BUS_KIND_USER;
+        else if (strncmp(a, "--bus=", 6) == 0) {
+                arg_bus_kind = BUS_KIND_ADDRESS;
+                arg_bus_address = a + strlen("--bus=");
+        } else if (streq(a, "--bus")) {
+                if (*i + 1 >= argc) {
+                        usage_error("option '%s' needs an address", a);
+                        return -1;
+                }
+                arg_bus_kind = BUS_KIND_ADDRESS;
+                arg_bus_address = argv[++*i];
+        } else if (streq(a, "--version")) {
+                printf("memtidectl %s\n", PACKAGE_VERSION);
+                return 2;
+        } else if (before_verb && (streq(a, "-h") || streq(a, "--help"))) {
+                (void) verb_help(argc, argv);
+                return 2;
+        } else
+                return 0;
+        if (arg_bus_kind == BUS_KIND_ADDRESS && !arg_bus_address[0]) {
+                usage_error("option '%s' needs an address", "--bus");
+                return -1;
+        }
+        return 1;
+}
+
 int main(int argc, char *argv[]) {
+        _cleanup_free_ char **v = NULL;
         const Verb *verb = NULL;
-        int vi = -1, r;
+        char name[64];
+        int k = 0, r;
+        bool dashdash = false;
 
-        /* global options may precede the command: find the first non-option word */
-        for (int i = 1; i < argc; i++) {
-                if (streq(argv[i], "--"))
-                        break;
-                if (argv[i][0] != '-') {
-                        vi = i;
-                        break;
-                }
-                if (streq(argv[i], "-h") || streq(argv[i], "--help"))
-                        return verb_help(argc, argv);
-                if (streq(argv[i], "--version")) {
-                        printf("memtidectl %s\n", PACKAGE_VERSION);
-                        return EXIT_SUCCESS;
-                }
-                if (streq(argv[i], "--bus") || streq(argv[i], "-n") || streq(argv[i], "--since") ||
-                    streq(argv[i], "--interval") || streq(argv[i], "--count") || streq(argv[i], "--root"))
-                        i++;  /* its value */
-        }
-        if (vi < 0)
-                return verb_help(argc, argv);
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(argv[vi], verbs[i].name))
-                        verb = &verbs[i];
-        if (!verb) {
-                fprintf(stderr, "memtidectl: unknown command '%s' (see memtidectl --help)\n", argv[vi]);
-                return EXIT_CTL_USAGE;
-        }
-
-        /* the verb sees itself as argv[0], then the options given before it, then the rest */
-        char **v = malloc((size_t) (argc + 1) * sizeof(char *));
+        /* The verb's own argv: "memtidectl VERB" first (getopt's messages name it), then every
+         * argument that is not a global option, in order. Global options are taken anywhere
+         * before "--"; before the verb nothing else is accepted. */
+        v = calloc((size_t) argc + 1, sizeof(char *));
         if (!v)
                 return EXIT_FAILURE;
-        int k = 0;
-        v[k++] = argv[vi];
-        for (int i = 1; i < vi; i++)
-                v[k++] = argv[i];
-        for (int i = vi + 1; i < argc; i++)
-                v[k++] = argv[i];
+        v[k++] = name;
+        for (int i = 1; i < argc; i++) {
+                if (!dashdash) {
+                        if (streq(argv[i], "--")) {
+                                dashdash = true;
+                                if (verb)
+                                        v[k++] = argv[i];
+                                continue;
+                        }
+                        r = global_option(argc, argv, &i, !verb);
+                        if (r < 0)
+                                return EXIT_CTL_USAGE;
+                        if (r == 2)
+                                return EXIT_SUCCESS;
+                        if (r == 1)
+                                continue;
+                }
+                if (verb) {
+                        v[k++] = argv[i];
+                        continue;
+                }
+                if (argv[i][0] == '-' && !dashdash) {
+                        usage_error("unrecognized option '%s'", argv[i]);
+                        return EXIT_CTL_USAGE;
+                }
+                for (size_t j = 0; j < ELEMENTSOF(verbs); j++)
+                        if (streq(argv[i], verbs[j].name))
+                                verb = &verbs[j];
+                if (!verb) {
+                        usage_error("unknown command '%s'", argv[i]);
+                        return EXIT_CTL_USAGE;
+                }
+        }
+        if (!verb) {
+                if (argc > 1) {
+                        usage_error("no command given");
+                        return EXIT_CTL_USAGE;
+                }
+                return verb_help(argc, argv);
+        }
+        snprintf(name, sizeof(name), "memtidectl %s", verb->name);
         v[k] = NULL;
         r = verb->run(k, v);
-        free(v);
         pager_close();
+        ctl_bus_close();
+        plot_render_exit();
         return r;
 }

@@ -17,16 +17,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "evaluate.h"
 #include "forecast.h"
 #include "json-writer.h"
 #include "mc-util.h"
+#include "plot.h"
 #include "policy.h"
-#include "urgency.h"
+#include "replay.h"
 #include "simulate.h"
 #include "trace-reader.h"
+#include "urgency.h"
 
 #define SIM_HORIZONS_MAX 8
 #define SIM_TRACES_MAX 256
@@ -34,7 +38,7 @@
 static void help(void) {
         printf("memtidectl simulate TRACE [--config FILE] [--json] [--all]\n"
                "memtidectl simulate --eval TRACE... [--horizon SECONDS]... [--json] [--every N] [--per-trace]\n"
-               "                     [--loo [--loo-lead-cap S]] [--no-commit-bound]\n\n"
+               "                     [--loo [--loo-lead-cap S]] [--no-commit-bound] [--plot DIR [--plot-format F]]\n\n"
                "Replay a recorded trace through the forecaster and the policy, offline.\n\n"
                "  -c --config FILE   policy configuration (default: built-in defaults)\n"
                "  -j --json          JSON output\n"
@@ -48,11 +52,10 @@ static void help(void) {
                "                     next to the in-sample choice\n"
                "     --loo-lead-cap S   leave-one-out objective: lead counted up to S seconds (60)\n"
                "     --no-commit-bound  evaluation: the forecaster without the Committed_AS bound\n"
+               "     --plot DIR      evaluation: a picture of every recording (memtidectl plot) and\n"
+               "                     the forecaster's reliability diagram into DIR\n"
+               "     --plot-format F    svg (default) or png\n"
                "  -h --help          this help\n");
-}
-
-static double secs(uint64_t usec) {
-        return usec == USEC_INFINITY ? -1.0 : (double) usec / 1e6;
 }
 
 static int load_config(const char *path, PolicyConfig **ret) {
@@ -66,138 +69,171 @@ static int load_config(const char *path, PolicyConfig **ret) {
                 fprintf(stderr, "%s\n", msgs.items[i].text);
         config_messages_done(&msgs);
         if (k < 0)
-                fprintf(stderr, "simulate: cannot load %s: %s\n", path, strerror(-k));
+                fprintf(stderr, "memtidectl simulate: cannot load %s: %s\n", path, strerror(-k));
         return k;
 }
 
+static void timeline_event_json(JsonWriter *jw, double t, const TraceEvent *e) {
+        json_begin_object(jw);
+        json_kv_double(jw, "t_s", t, 3);
+        json_kv_string(jw, "event", trace_event_kind_to_string(e->kind));
+        if (e->name[0])
+                json_kv_string(jw, "name", e->name);
+        if (e->cgroup[0])
+                json_kv_string(jw, "cgroup", e->cgroup);
+        if (e->pid >= 0)
+                json_kv_i64(jw, "pid", e->pid);
+        if (e->kind == TRACE_EVENT_HUGEPAGES) {
+                json_kv_u64(jw, "requested", e->requested);
+                json_kv_u64(jw, "obtained", e->obtained);
+        }
+        json_end_object(jw);
+}
+
+/* The soonest figure urgency.h weighs that the forecaster does not withhold (confidence > 0);
+ * whether it may be shown as a crossing is figure_verdict()'s call. */
+static ForecastFigure soonest_of(const Forecast *f) {
+        ForecastFigure x;
+
+        (void) urgency_soonest(f, 1, &x, NULL);
+        return x;
+}
+
+static void timeline_sample_json(JsonWriter *jw, double t, const Forecast *f, const Decision *d, FigureVerdict v) {
+        ForecastFigure soon = soonest_of(f);
+
+        json_begin_object(jw);
+        json_kv_double(jw, "t_s", t, 3);
+        json_kv_u64(jw, "available_bytes", f->available_bytes);
+        json_kv_string(jw, "forecast_state", forecast_state_to_string(soon.state));
+        json_kv_string(jw, "forecast", figure_verdict_to_string(v));
+        json_key(jw, "eta_s");
+        if (soon.eta_usec == USEC_INFINITY)
+                json_null(jw);
+        else
+                json_double(jw, (double) soon.eta_usec / 1e6, 2);
+        json_kv_u64(jw, "confidence_permyriad", soon.confidence_permyriad);
+        json_key(jw, "available_eta_s");
+        if (f->to_available_exhausted.eta_usec == USEC_INFINITY)
+                json_null(jw);
+        else
+                json_double(jw, (double) f->to_available_exhausted.eta_usec / 1e6, 2);
+        json_kv_u64(jw, "psi_full_permyriad", f->stall.full_share_permyriad);
+        json_kv_string(jw, "rung", rung_to_string(d->rung));
+        json_kv_bool(jw, "act", d->act);
+        json_kv_bool(jw, "dry_run", d->dry_run);
+        if (d->act || d->target_cgroup) {
+                json_kv_string(jw, "action", action_kind_to_string(d->action));
+                if (d->target_cgroup)
+                        json_kv_string(jw, "target", d->target_cgroup);
+                if (d->action == ACTION_KILL)
+                        json_kv_string(jw, "signal", d->signal == SIGKILL ? "SIGKILL" : "SIGTERM");
+                json_kv_u64(jw, "value", d->value);
+        }
+        json_kv_string(jw, "reason", d->reason);
+        json_kv_string(jw, "explain", d->explain);
+        json_end_object(jw);
+}
+
+/* The replay's timeline: a header naming the recording and the columns, one line per event and
+ * per eventful sample (a rung above observe, an action, or a forecast the urgency rule lets
+ * show as approaching; --all: every sample), and a last line that says how many samples
+ * decided something, or "no decisions". */
 static int timeline(const char *path, const char *config_path, bool json, bool all) {
-        _cleanup_(trace_reader_freep) TraceReader *r = NULL;
-        _cleanup_(snapshot_freep) Snapshot *s = NULL;
-        _cleanup_(forecast_freep) Forecaster *fc = NULL;
-        _cleanup_(policy_state_freep) PolicyState *st = NULL;
+        _cleanup_(replay_freep) Replay *rp = NULL;
         _cleanup_(policy_config_freep) PolicyConfig *cfg = NULL;
         char err[TRACE_ERROR_MAX] = "";
-        TraceRecord rec;
+        ReplayStep st;
         JsonWriter jw;
-        uint64_t t0 = 0;
-        int k, ncg;
+        size_t samples = 0, deciding = 0, acting = 0;
+        double end = 0;
+        int k;
 
         k = load_config(config_path, &cfg);
         if (k < 0)
-                return 2;
-        k = trace_reader_open(path, &r, err);
+                return EXIT_CTL_INPUT;
+        k = replay_open(path, cfg, NULL, &rp, err);
         if (k < 0) {
-                fprintf(stderr, "simulate: %s: %s\n", path, err[0] ? err : strerror(-k));
-                return 1;
+                fprintf(stderr, "memtidectl simulate: %s: %s\n", path, err[0] ? err : strerror(-k));
+                return k == -ENOMEM ? EXIT_FAILURE : EXIT_CTL_INPUT;
         }
-        ncg = trace_reader_count_cgroups_max(r);
-        if (ncg < 0) {
-                fprintf(stderr, "simulate: %s: %s\n", path, trace_reader_error(r));
-                return 1;
-        }
-        s = snapshot_new(1024, (size_t) MC_MAX(ncg, 1));
-        if (!s || forecast_new((size_t) MC_MAX(ncg, 1), NULL, &fc) < 0 || policy_state_new(&st) < 0) {
-                fprintf(stderr, "simulate: out of memory\n");
-                return 1;
-        }
+        const GlobalPolicy *g = &cfg->global;
+
         if (json) {
                 json_writer_init(&jw, stdout, false);
                 json_begin_array(&jw);
+        } else {
+                const TraceReader *tr = replay_reader(rp);
+                const char *v;
+
+                printf("Replay of %s", path);
+                if ((v = trace_reader_meta(tr, "scenario")))
+                        printf(", scenario %s", v);
+                if ((v = trace_reader_meta(tr, "kernel")))
+                        printf(", kernel %s", v);
+                printf("\nunder %s in %s mode. Times are seconds since the recording's start; a forecast is\n"
+                       "shown as a crossing only when the urgency rule lets it ask for a rung.\n\n",
+                       config_path ? config_path : "the built-in configuration", mode_to_string(g->mode));
+                printf("%8s  %-12s %-26s %-8s %-4s %s\n", "TIME(s)", "MEMAVAILABLE", "SOONEST CROSSING", "RUNG", "ACT",
+                       "DECISION / EVENT");
         }
 
-        while ((k = trace_reader_next(r, &rec)) > 0) {
-                if (t0 == 0)
-                        t0 = rec.t_usec;
-                double t = (double) (rec.t_usec - t0) / 1e6;
-                if (k == TRACE_RECORD_EVENT) {
-                        const TraceEvent *e = &rec.event;
-                        if (json) {
-                                json_begin_object(&jw);
-                                json_kv_double(&jw, "t_s", t, 3);
-                                json_kv_string(&jw, "event", trace_event_kind_to_string(e->kind));
-                                if (e->name[0])
-                                        json_kv_string(&jw, "name", e->name);
-                                if (e->cgroup[0])
-                                        json_kv_string(&jw, "cgroup", e->cgroup);
-                                if (e->pid >= 0)
-                                        json_kv_i64(&jw, "pid", e->pid);
-                                if (e->kind == TRACE_EVENT_HUGEPAGES) {
-                                        json_kv_u64(&jw, "requested", e->requested);
-                                        json_kv_u64(&jw, "obtained", e->obtained);
-                                }
-                                json_end_object(&jw);
-                        } else
-                                printf("%8.2f  ! %s %s%s%s\n", t, trace_event_kind_to_string(e->kind), e->name, e->cgroup[0] ? " cgroup=" : "", e->cgroup);
+        while ((k = replay_next(rp, &st)) > 0) {
+                double t = (double) st.since_start_usec / 1e6;
+
+                end = t;
+                if (st.type == TRACE_RECORD_EVENT) {
+                        const TraceEvent *e = st.event;
+                        if (json)
+                                timeline_event_json(&jw, t, e);
+                        else
+                                printf("%8.2f  %-12s %-26s %-8s %-4s ! %s %s%s%s\n", t, "", "", "", "",
+                                       trace_event_kind_to_string(e->kind), e->name[0] ? e->name : e->comm,
+                                       e->cgroup[0] ? " cgroup=" : "", e->cgroup);
                         continue;
                 }
-                k = trace_reader_fill_snapshot(r, s);
-                if (k < 0) {
-                        fprintf(stderr, "simulate: %s: %s\n", path, trace_reader_error(r));
-                        return 1;
-                }
-                const Forecast *f;
-                ForecastFigure soon;
-                Urgency u;
-                Decision d;
-                k = forecast_update(fc, s, &f);
-                if (k >= 0)
-                        k = urgency_compute(f, &cfg->global, &u);
-                if (k >= 0)
-                        k = policy_decide(st, cfg, s, f, &u, NULL, &d);
-                if (k < 0) {
-                        fprintf(stderr, "simulate: %s: at %.2f s: %s\n", path, t, strerror(-k));
-                        return 1;
-                }
-                if (d.act)
-                        (void) policy_record_action(st, cfg, &d, s->timestamp_usec);
-                if (d.release_cgroup)      /* as the daemon does once it wrote memory.high back */
-                        policy_throttle_released(st, d.release_cgroup);
-                /* the soonest crossing that may be shown as approaching (urgency.h) */
-                (void) urgency_soonest(f, urgency_gate_permyriad(RUNG_TUNE), &soon, NULL);
-                bool eventful = d.rung != RUNG_OBSERVE || d.act ||
-                                (soon.state == FORECAST_APPROACHING && soon.eta_usec <= 120 * USEC_PER_SEC) ||
-                                soon.state == FORECAST_CROSSED;
-                if (!all && !eventful)
+
+                const Forecast *f = st.forecast;
+                const Decision *d = st.decision;
+                ForecastFigure soon = soonest_of(f);
+                FigureVerdict v = figure_verdict(&soon, g);
+                bool decides = d->rung != RUNG_OBSERVE || d->act;
+
+                samples++;
+                deciding += decides;
+                acting += d->act;
+                if (!all && !decides && v != FIGURE_APPROACHING && v != FIGURE_CROSSED)
                         continue;
-                if (json) {
-                        json_begin_object(&jw);
-                        json_kv_double(&jw, "t_s", t, 3);
-                        json_kv_u64(&jw, "available_bytes", f->available_bytes);
-                        json_kv_string(&jw, "forecast_state", forecast_state_to_string(soon.state));
-                        json_kv_double(&jw, "eta_s", soon.eta_usec == USEC_INFINITY ? -1.0 : secs(soon.eta_usec), 2);
-                        json_kv_u64(&jw, "confidence_permyriad", soon.confidence_permyriad);
-                        json_kv_string(&jw, "urgency", rung_to_string(u.rung));
-                        json_kv_double(&jw, "available_eta_s", secs(f->to_available_exhausted.eta_usec), 2);
-                        json_kv_u64(&jw, "psi_full_permyriad", f->stall.full_share_permyriad);
-                        json_kv_string(&jw, "rung", rung_to_string(d.rung));
-                        json_kv_bool(&jw, "act", d.act);
-                        json_kv_bool(&jw, "dry_run", d.dry_run);
-                        if (d.act || d.target_cgroup) {
-                                json_kv_string(&jw, "action", action_kind_to_string(d.action));
-                                if (d.target_cgroup)
-                                        json_kv_string(&jw, "target", d.target_cgroup);
-                                if (d.action == ACTION_KILL)
-                                        json_kv_string(&jw, "signal", d.signal == SIGKILL ? "SIGKILL" : "SIGTERM");
-                                json_kv_u64(&jw, "value", d.value);
-                        }
-                        json_kv_string(&jw, "reason", d.reason);
-                        json_kv_string(&jw, "explain", d.explain);
-                        json_end_object(&jw);
-                } else
-                        printf("%8.2f  avail %6" PRIu64 " MiB  eta %6.1f s  conf %3u%%  %-8s %-4s %s\n", t, f->available_bytes >> 20,
-                               secs(soon.eta_usec), soon.confidence_permyriad / 100, rung_to_string(d.rung),
-                               d.act ? (d.dry_run ? "DRY" : "ACT") : "-", d.explain);
+                if (json)
+                        timeline_sample_json(&jw, t, f, d, v);
+                else {
+                        char avail[FMT_MAX], cross[64], e[FMT_MAX], c[FMT_MAX];
+
+                        if (v == FIGURE_APPROACHING)
+                                snprintf(cross, sizeof(cross), "in %s (%s)", fmt_usec(soon.eta_usec, e),
+                                         fmt_permyriad(soon.confidence_permyriad, c));
+                        else if (v == FIGURE_CROSSED)
+                                snprintf(cross, sizeof(cross), "crossed");
+                        else
+                                snprintf(cross, sizeof(cross), "none");
+                        printf("%8.2f  %-12s %-26s %-8s %-4s %s\n", t, fmt_bytes(f->available_bytes, avail), cross,
+                               rung_to_string(d->rung), d->act ? (d->dry_run ? "DRY" : "ACT") : "-", d->explain);
+                }
         }
         if (k < 0) {
-                fprintf(stderr, "simulate: %s: %s\n", path, trace_reader_error(r));
-                return 1;
+                fprintf(stderr, "memtidectl simulate: %s: %s\n", path, replay_error(rp));
+                return k == -ENOMEM ? EXIT_FAILURE : EXIT_CTL_INPUT;
         }
         if (json) {
                 json_end_array(&jw);
                 if (json_writer_finish(&jw) < 0)
-                        return 1;
-        }
-        return 0;
+                        return EXIT_FAILURE;
+        } else if (deciding == 0)
+                printf("\n%zu samples over %.1f s: no decisions (the forecast never asked for a rung).\n", samples, end);
+        else
+                printf("\n%zu samples over %.1f s: %zu above rung observe, %zu with an action%s.\n", samples, end, deciding,
+                       acting, g->mode == MODE_ENFORCE ? "" : " (reported, not carried out: not in enforce mode)");
+        return EXIT_SUCCESS;
 }
 
 static void print_double(double v, int decimals) {
@@ -303,8 +339,8 @@ static int loo(char **paths, size_t n, const uint64_t *horizons, size_t n_h, uns
         int ret = 0;
 
         if (!grid) {
-                fprintf(stderr, "simulate: out of memory\n");
-                return 1;
+                fprintf(stderr, "memtidectl simulate: out of memory\n");
+                return EXIT_FAILURE;
         }
         for (size_t g = 0; g < LOO_GRID; g++)
                 for (size_t i = 0; i < n; i++) {
@@ -313,8 +349,8 @@ static int loo(char **paths, size_t n, const uint64_t *horizons, size_t n_h, uns
                         err[0] = 0;
                         int k = evaluate_trace(paths[i], every, &pg, &grid[g][i], err);
                         if (k < 0) {
-                                fprintf(stderr, "simulate: %s: %s\n", paths[i], err[0] ? err : strerror(-k));
-                                ret = 1;
+                                fprintf(stderr, "memtidectl simulate: %s: %s\n", paths[i], err[0] ? err : strerror(-k));
+                                ret = k == -ENOMEM ? EXIT_FAILURE : EXIT_CTL_INPUT;
                                 goto finish;
                         }
                 }
@@ -350,16 +386,59 @@ finish:
         return ret;
 }
 
+/* --plot DIR: every recording replayed and drawn (plot_trace()) as DIR/NAME.FORMAT, NAME the
+ * file's name without .trace and .gz, and the reliability diagram as DIR/reliability.FORMAT. */
+static int eval_plots(EvalTrace *const *traces, char **paths, size_t n, const uint64_t *horizons, size_t n_h,
+                      const char *dir, const char *format, const PolicyConfig *cfg) {
+        char err[512];
+        bool input;
+
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                fprintf(stderr, "memtidectl simulate: cannot create %s: %m\n", dir);
+                return EXIT_FAILURE;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *out = NULL;
+                char name[EVALUATE_NAME_MAX];
+                char *suffix;
+
+                snprintf(name, sizeof(name), "%s", traces[i]->name);
+                if ((suffix = strstr(name, ".trace")))
+                        *suffix = 0;
+                else if ((suffix = strstr(name, ".gz")))
+                        *suffix = 0;
+                if (asprintf(&out, "%s/%s.%s", dir, name, format) < 0)
+                        return EXIT_FAILURE;
+                if (plot_trace(paths[i], cfg, out, err, sizeof(err), &input) < 0) {
+                        fprintf(stderr, "memtidectl simulate: %s\n", err);
+                        return input ? EXIT_CTL_INPUT : EXIT_FAILURE;
+                }
+                printf("%s\n", out);
+        }
+        {
+                _cleanup_free_ char *out = NULL;
+                if (asprintf(&out, "%s/reliability.%s", dir, format) < 0)
+                        return EXIT_FAILURE;
+                if (plot_reliability(traces, n, horizons, n_h, out, err, sizeof(err)) < 0) {
+                        fprintf(stderr, "memtidectl simulate: %s\n", err);
+                        return EXIT_FAILURE;
+                }
+                printf("%s\n", out);
+        }
+        return EXIT_SUCCESS;
+}
+
 static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bool json, unsigned every,
-                bool show_per_trace, bool commit_bound) {
+                bool show_per_trace, bool commit_bound, const char *plot_dir, const char *plot_format,
+                const PolicyConfig *cfg) {
         EvalTrace *traces[SIM_TRACES_MAX] = {};
         char err[TRACE_ERROR_MAX];
         PredictorParams params;
         int ret = 0;
 
         if (n > SIM_TRACES_MAX) {
-                fprintf(stderr, "simulate: at most %d traces\n", SIM_TRACES_MAX);
-                return 2;
+                fprintf(stderr, "memtidectl simulate: at most %d traces\n", SIM_TRACES_MAX);
+                return EXIT_CTL_USAGE;
         }
         predictor_params_defaults(&params);
         if (!commit_bound)
@@ -368,10 +447,15 @@ static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bo
                 err[0] = 0;
                 int k = evaluate_trace(paths[i], every, &params, &traces[i], err);
                 if (k < 0) {
-                        fprintf(stderr, "simulate: %s: %s\n", paths[i], err[0] ? err : strerror(-k));
-                        ret = 1;
+                        fprintf(stderr, "memtidectl simulate: %s: %s\n", paths[i], err[0] ? err : strerror(-k));
+                        ret = k == -ENOMEM ? EXIT_FAILURE : EXIT_CTL_INPUT;
                         goto finish;
                 }
+        }
+        if (plot_dir) {
+                ret = eval_plots(traces, paths, n, horizons, n_h, plot_dir, plot_format, cfg);
+                if (ret != EXIT_SUCCESS)
+                        goto finish;
         }
 
         if (json) {
@@ -403,7 +487,7 @@ static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bo
                         }
                 json_end_array(&jw);
                 if (json_writer_finish(&jw) < 0)
-                        ret = 1;
+                        ret = EXIT_FAILURE;
                 goto finish;
         }
 
@@ -437,6 +521,7 @@ finish:
 }
 
 int verb_simulate(int argc, char *argv[]) {
+        enum { ARG_PLOT = 0x100, ARG_PLOT_FORMAT };
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "json", no_argument, NULL, 'j' },
@@ -448,11 +533,14 @@ int verb_simulate(int argc, char *argv[]) {
                 { "loo", no_argument, NULL, 'l' },
                 { "no-commit-bound", no_argument, NULL, 'B' },
                 { "loo-lead-cap", required_argument, NULL, 'L' },
+                { "plot", required_argument, NULL, ARG_PLOT },
+                { "plot-format", required_argument, NULL, ARG_PLOT_FORMAT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *config = NULL;
-        bool json = false, all = false, do_eval = false, show_per_trace = false, do_loo = false, commit_bound = true;
+        _cleanup_(policy_config_freep) PolicyConfig *cfg = NULL;
+        const char *config = NULL, *plot_dir = NULL, *plot_format = "svg";
+        bool json = arg_json, all = false, do_eval = false, show_per_trace = false, do_loo = false, commit_bound = true;
         uint64_t horizons[SIM_HORIZONS_MAX];
         size_t n_h = 0;
         unsigned every = 1;
@@ -479,8 +567,9 @@ int verb_simulate(int argc, char *argv[]) {
                         errno = 0;
                         double v = strtod(optarg, &end);
                         if (errno || end == optarg || *end || !(v > 0) || v > 86400 || n_h >= SIM_HORIZONS_MAX) {
-                                fprintf(stderr, "simulate: bad horizon \"%s\"\n", optarg);
-                                return 2;
+                                fprintf(stderr, "memtidectl simulate: bad horizon \"%s\" (0 … 86400 seconds, at most %d)\n",
+                                        optarg, SIM_HORIZONS_MAX);
+                                return EXIT_CTL_USAGE;
                         }
                         horizons[n_h++] = (uint64_t) (v * 1e6);
                         break;
@@ -490,8 +579,8 @@ int verb_simulate(int argc, char *argv[]) {
                         errno = 0;
                         unsigned long v = strtoul(optarg, &end, 10);
                         if (errno || end == optarg || *end || v == 0 || v > 1000) {
-                                fprintf(stderr, "simulate: bad --every \"%s\"\n", optarg);
-                                return 2;
+                                fprintf(stderr, "memtidectl simulate: bad --every \"%s\" (1 … 1000)\n", optarg);
+                                return EXIT_CTL_USAGE;
                         }
                         every = (unsigned) v;
                         break;
@@ -510,21 +599,36 @@ int verb_simulate(int argc, char *argv[]) {
                         errno = 0;
                         lead_cap = strtod(optarg, &end);
                         if (errno || end == optarg || *end || !(lead_cap > 0) || lead_cap > 86400) {
-                                fprintf(stderr, "simulate: bad --loo-lead-cap \"%s\"\n", optarg);
-                                return 2;
+                                fprintf(stderr, "memtidectl simulate: bad --loo-lead-cap \"%s\"\n", optarg);
+                                return EXIT_CTL_USAGE;
                         }
                         break;
                 }
+                case ARG_PLOT:
+                        plot_dir = optarg;
+                        break;
+                case ARG_PLOT_FORMAT:
+                        if (!streq(optarg, "svg") && !streq(optarg, "png")) {
+                                fprintf(stderr, "memtidectl simulate: --plot-format is svg or png, not \"%s\"\n", optarg);
+                                return EXIT_CTL_USAGE;
+                        }
+                        plot_format = optarg;
+                        break;
                 case 'h':
                         help();
-                        return 0;
+                        return EXIT_SUCCESS;
                 default:
-                        return 2;
+                        return EXIT_CTL_USAGE;
                 }
 
         if (optind >= argc) {
-                fprintf(stderr, "simulate: no trace given (see --help)\n");
-                return 2;
+                fprintf(stderr, "memtidectl simulate: no trace given (see --help)\n");
+                return EXIT_CTL_USAGE;
+        }
+        if (plot_dir && (!do_eval || do_loo)) {
+                fprintf(stderr, "memtidectl simulate: --plot goes with --eval (without --loo); one recording: "
+                        "memtidectl plot TRACE -o FILE\n");
+                return EXIT_CTL_USAGE;
         }
         if (do_eval) {
                 if (n_h == 0) {
@@ -534,16 +638,19 @@ int verb_simulate(int argc, char *argv[]) {
                 }
                 if (do_loo) {
                         if ((size_t) (argc - optind) > SIM_TRACES_MAX) {
-                                fprintf(stderr, "simulate: at most %d traces\n", SIM_TRACES_MAX);
-                                return 2;
+                                fprintf(stderr, "memtidectl simulate: at most %d traces\n", SIM_TRACES_MAX);
+                                return EXIT_CTL_USAGE;
                         }
                         return loo(argv + optind, (size_t) (argc - optind), horizons, n_h, every, commit_bound, lead_cap);
                 }
-                return eval(argv + optind, (size_t) (argc - optind), horizons, n_h, json, every, show_per_trace, commit_bound);
+                if (config && load_config(config, &cfg) < 0)
+                        return EXIT_CTL_INPUT;
+                return eval(argv + optind, (size_t) (argc - optind), horizons, n_h, json, every, show_per_trace,
+                            commit_bound, plot_dir, plot_format, cfg);
         }
         if (argc - optind != 1) {
-                fprintf(stderr, "simulate: one trace at a time without --eval\n");
-                return 2;
+                fprintf(stderr, "memtidectl simulate: one trace at a time without --eval\n");
+                return EXIT_CTL_USAGE;
         }
         return timeline(argv[optind], config, json, all);
 }

@@ -32,6 +32,8 @@ typedef enum ConfigTarget {
 struct ConfigKey;
 typedef int (*ConfigParser)(const struct ConfigKey *k, const char *value, void *field,
                             char *err, size_t err_size);
+/* Prints the field's value as the parser reads it back ("10s", "64M", "12.50%"). */
+typedef void (*ConfigDumper)(const struct ConfigKey *k, const void *field, FILE *f);
 
 typedef struct ConfigKey {
         const char *section;         /* "Global", "Tunables", "Policy" */
@@ -39,6 +41,7 @@ typedef struct ConfigKey {
         ConfigParser parse;
         size_t offset;               /* into GlobalPolicy or CgroupPolicy */
         uint64_t min, max;           /* accepted range, in the field's unit */
+        ConfigDumper dump;
 } ConfigKey;
 
 typedef struct ConfigLocation {
@@ -450,6 +453,94 @@ static int p_rungs(const ConfigKey *k, const char *v, void *field, char *err, si
         return 0;
 }
 
+/* ---- key dumpers: the value as its parser reads it back ---- */
+
+static void d_mode(const ConfigKey *k, const void *field, FILE *f) {
+        fputs(mode_to_string(*(const Mode *) field), f);
+}
+
+static void d_rung(const ConfigKey *k, const void *field, FILE *f) {
+        fputs(rung_to_string(*(const Rung *) field), f);
+}
+
+static void d_kill_preference(const ConfigKey *k, const void *field, FILE *f) {
+        fputs(kill_preference_to_string(*(const KillPreference *) field), f);
+}
+
+static void d_kill_scope(const ConfigKey *k, const void *field, FILE *f) {
+        fputs(kill_scope_to_string(*(const KillScope *) field), f);
+}
+
+static void d_timespan(const ConfigKey *k, const void *field, FILE *f) {
+        uint64_t usec = *(const uint64_t *) field;
+
+        if (usec % (60 * USEC_PER_SEC) == 0 && usec >= 60 * USEC_PER_SEC)
+                fprintf(f, "%" PRIu64 "min", usec / (60 * USEC_PER_SEC));
+        else if (usec % USEC_PER_SEC == 0)
+                fprintf(f, "%" PRIu64 "s", usec / USEC_PER_SEC);
+        else if (usec % USEC_PER_MSEC == 0)
+                fprintf(f, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
+        else
+                fprintf(f, "%" PRIu64 "us", usec);
+}
+
+static void d_size(const ConfigKey *k, const void *field, FILE *f) {
+        static const char units[] = "KMGT";
+        uint64_t bytes = *(const uint64_t *) field;
+
+        for (int i = 3; i >= 0; i--) {
+                uint64_t m = UINT64_C(1) << (10 * (i + 1));
+                if (bytes >= m && bytes % m == 0) {
+                        fprintf(f, "%" PRIu64 "%c", bytes / m, units[i]);
+                        return;
+                }
+        }
+        fprintf(f, "%" PRIu64, bytes);
+}
+
+static void d_percent(const ConfigKey *k, const void *field, FILE *f) {
+        uint32_t permyriad = *(const uint32_t *) field;
+
+        fprintf(f, "%u.%02u%%", permyriad / 100, permyriad % 100);
+}
+
+static void d_u32(const ConfigKey *k, const void *field, FILE *f) {
+        fprintf(f, "%" PRIu32, *(const uint32_t *) field);
+}
+
+static void d_u64(const ConfigKey *k, const void *field, FILE *f) {
+        fprintf(f, "%" PRIu64, *(const uint64_t *) field);
+}
+
+static void d_bool(const ConfigKey *k, const void *field, FILE *f) {
+        fputs(*(const bool *) field ? "yes" : "no", f);
+}
+
+/* The numbers k->min … k->max whose bit is set, or "none". */
+static void d_number_mask(const ConfigKey *k, const void *field, FILE *f) {
+        uint32_t mask = *(const uint32_t *) field;
+        bool any = false;
+
+        for (uint64_t i = k->min; i <= k->max; i++)
+                if (mask & (UINT32_C(1) << i)) {
+                        fprintf(f, "%s%" PRIu64, any ? " " : "", i);
+                        any = true;
+                }
+        if (!any)
+                fputs("none", f);
+}
+
+static void d_rungs(const ConfigKey *k, const void *field, FILE *f) {
+        uint32_t mask = *(const uint32_t *) field;
+        bool any = false;
+
+        for (Rung r = RUNG_OBSERVE; r < _RUNG_MAX; r++)
+                if (mask & RUNG_MASK(r)) {
+                        fprintf(f, "%s%s", any ? " " : "", rung_to_string(r));
+                        any = true;
+                }
+}
+
 /* ---- the table ---- */
 
 #define G(f) offsetof(GlobalPolicy, f)
@@ -459,52 +550,52 @@ static int p_rungs(const ConfigKey *k, const char *v, void *field, char *err, si
 #define DAY (86400 * USEC_PER_SEC)
 
 static const ConfigKey config_keys[] = {
-        { "Global", "Mode", p_mode, G(mode), 0, 0 },
-        { "Global", "MaxRung", p_rung, G(max_rung), 0, 0 },
-        { "Global", "SampleIntervalMin", p_timespan, G(sample_interval_min_usec), 10 * MS, 60 * SEC },
-        { "Global", "SampleIntervalMax", p_timespan, G(sample_interval_max_usec), 10 * MS, 60 * SEC },
-        { "Global", "HorizonTune", p_timespan, G(horizon_usec[RUNG_TUNE]), 1 * SEC, DAY },
-        { "Global", "HorizonReclaim", p_timespan, G(horizon_usec[RUNG_RECLAIM]), 1 * SEC, DAY },
-        { "Global", "HorizonThrottle", p_timespan, G(horizon_usec[RUNG_THROTTLE]), 1 * SEC, DAY },
-        { "Global", "HorizonKill", p_timespan, G(horizon_usec[RUNG_KILL]), 1 * SEC, DAY },
-        { "Global", "Hysteresis", p_percent, G(hysteresis_permyriad), 0, 0 },
-        { "Global", "RungHold", p_timespan, G(rung_hold_usec), 0, DAY },
-        { "Global", "PostActionDelay", p_timespan, G(post_action_delay_usec), 0, 600 * SEC },
-        { "Global", "RateLimitSysctl", p_timespan, G(action_min_interval_usec[ACTION_SYSCTL]), 0, DAY },
-        { "Global", "RateLimitCompact", p_timespan, G(action_min_interval_usec[ACTION_COMPACT]), 0, DAY },
-        { "Global", "RateLimitDropCaches", p_timespan, G(action_min_interval_usec[ACTION_DROP_CACHES]), 0, DAY },
-        { "Global", "RateLimitReclaim", p_timespan, G(action_min_interval_usec[ACTION_RECLAIM]), 0, DAY },
-        { "Global", "RateLimitThrottle", p_timespan, G(action_min_interval_usec[ACTION_THROTTLE]), 0, DAY },
-        { "Global", "RateLimitKill", p_timespan, G(action_min_interval_usec[ACTION_KILL]), 0, DAY },
-        { "Global", "KillBudget", p_u32, G(kill_budget), 0, 64 },
-        { "Global", "KillBudgetWindow", p_timespan, G(kill_budget_window_usec), 1 * SEC, DAY },
-        { "Global", "PSISomeStall", p_timespan, G(psi_some_stall_usec), 0, 10 * SEC },
-        { "Global", "PSIFullStall", p_timespan, G(psi_full_stall_usec), 0, 10 * SEC },
-        { "Global", "PSIWindow", p_timespan, G(psi_window_usec), 500 * MS, 10 * SEC },
+        { "Global", "Mode", p_mode, G(mode), 0, 0, d_mode },
+        { "Global", "MaxRung", p_rung, G(max_rung), 0, 0, d_rung },
+        { "Global", "SampleIntervalMin", p_timespan, G(sample_interval_min_usec), 10 * MS, 60 * SEC, d_timespan },
+        { "Global", "SampleIntervalMax", p_timespan, G(sample_interval_max_usec), 10 * MS, 60 * SEC, d_timespan },
+        { "Global", "HorizonTune", p_timespan, G(horizon_usec[RUNG_TUNE]), 1 * SEC, DAY, d_timespan },
+        { "Global", "HorizonReclaim", p_timespan, G(horizon_usec[RUNG_RECLAIM]), 1 * SEC, DAY, d_timespan },
+        { "Global", "HorizonThrottle", p_timespan, G(horizon_usec[RUNG_THROTTLE]), 1 * SEC, DAY, d_timespan },
+        { "Global", "HorizonKill", p_timespan, G(horizon_usec[RUNG_KILL]), 1 * SEC, DAY, d_timespan },
+        { "Global", "Hysteresis", p_percent, G(hysteresis_permyriad), 0, 0, d_percent },
+        { "Global", "RungHold", p_timespan, G(rung_hold_usec), 0, DAY, d_timespan },
+        { "Global", "PostActionDelay", p_timespan, G(post_action_delay_usec), 0, 600 * SEC, d_timespan },
+        { "Global", "RateLimitSysctl", p_timespan, G(action_min_interval_usec[ACTION_SYSCTL]), 0, DAY, d_timespan },
+        { "Global", "RateLimitCompact", p_timespan, G(action_min_interval_usec[ACTION_COMPACT]), 0, DAY, d_timespan },
+        { "Global", "RateLimitDropCaches", p_timespan, G(action_min_interval_usec[ACTION_DROP_CACHES]), 0, DAY, d_timespan },
+        { "Global", "RateLimitReclaim", p_timespan, G(action_min_interval_usec[ACTION_RECLAIM]), 0, DAY, d_timespan },
+        { "Global", "RateLimitThrottle", p_timespan, G(action_min_interval_usec[ACTION_THROTTLE]), 0, DAY, d_timespan },
+        { "Global", "RateLimitKill", p_timespan, G(action_min_interval_usec[ACTION_KILL]), 0, DAY, d_timespan },
+        { "Global", "KillBudget", p_u32, G(kill_budget), 0, 64, d_u32 },
+        { "Global", "KillBudgetWindow", p_timespan, G(kill_budget_window_usec), 1 * SEC, DAY, d_timespan },
+        { "Global", "PSISomeStall", p_timespan, G(psi_some_stall_usec), 0, 10 * SEC, d_timespan },
+        { "Global", "PSIFullStall", p_timespan, G(psi_full_stall_usec), 0, 10 * SEC, d_timespan },
+        { "Global", "PSIWindow", p_timespan, G(psi_window_usec), 500 * MS, 10 * SEC, d_timespan },
 
-        { "Tunables", "SwappinessMin", p_u32, G(swappiness_min), 0, 200 },
-        { "Tunables", "SwappinessMax", p_u32, G(swappiness_max), 0, 200 },
-        { "Tunables", "MinFreeKbytesMin", p_u64, G(min_free_kbytes_min), 128, 16 * 1024 * 1024 },
-        { "Tunables", "MinFreeKbytesMax", p_u64, G(min_free_kbytes_max), 128, 16 * 1024 * 1024 },
-        { "Tunables", "WatermarkScaleFactorMin", p_u32, G(watermark_scale_factor_min), 1, 3000 },
-        { "Tunables", "WatermarkScaleFactorMax", p_u32, G(watermark_scale_factor_max), 1, 3000 },
-        { "Tunables", "OvercommitMemory", p_number_mask, G(overcommit_memory_allowed_mask), 0, 2 },
-        { "Tunables", "OvercommitRatioMin", p_u32, G(overcommit_ratio_min), 0, 1000 },
-        { "Tunables", "OvercommitRatioMax", p_u32, G(overcommit_ratio_max), 0, 1000 },
-        { "Tunables", "DropCaches", p_number_mask, G(drop_caches_allowed_mask), 1, 3 },
-        { "Tunables", "Compaction", p_bool, G(compaction_allowed), 0, 0 },
-        { "Tunables", "CompactFragmentation", p_percent, G(compact_fragmentation_permyriad), 0, 0 },
+        { "Tunables", "SwappinessMin", p_u32, G(swappiness_min), 0, 200, d_u32 },
+        { "Tunables", "SwappinessMax", p_u32, G(swappiness_max), 0, 200, d_u32 },
+        { "Tunables", "MinFreeKbytesMin", p_u64, G(min_free_kbytes_min), 128, 16 * 1024 * 1024, d_u64 },
+        { "Tunables", "MinFreeKbytesMax", p_u64, G(min_free_kbytes_max), 128, 16 * 1024 * 1024, d_u64 },
+        { "Tunables", "WatermarkScaleFactorMin", p_u32, G(watermark_scale_factor_min), 1, 3000, d_u32 },
+        { "Tunables", "WatermarkScaleFactorMax", p_u32, G(watermark_scale_factor_max), 1, 3000, d_u32 },
+        { "Tunables", "OvercommitMemory", p_number_mask, G(overcommit_memory_allowed_mask), 0, 2, d_number_mask },
+        { "Tunables", "OvercommitRatioMin", p_u32, G(overcommit_ratio_min), 0, 1000, d_u32 },
+        { "Tunables", "OvercommitRatioMax", p_u32, G(overcommit_ratio_max), 0, 1000, d_u32 },
+        { "Tunables", "DropCaches", p_number_mask, G(drop_caches_allowed_mask), 1, 3, d_number_mask },
+        { "Tunables", "Compaction", p_bool, G(compaction_allowed), 0, 0, d_bool },
+        { "Tunables", "CompactFragmentation", p_percent, G(compact_fragmentation_permyriad), 0, 0, d_percent },
 
-        { "Policy", "Rungs", p_rungs, P(allowed_rungs_mask), 0, 0 },
-        { "Policy", "KillPreference", p_kill_preference, P(kill_preference), 0, 0 },
-        { "Policy", "KillScope", p_kill_scope, P(kill_scope), 0, 0 },
-        { "Policy", "KillEscalationDelay", p_timespan, P(kill_escalation_usec), 0, 600 * SEC },
-        { "Policy", "ReclaimStep", p_size, P(reclaim_step_bytes), 4096, UINT64_C(1) << 40 },
-        { "Policy", "MemoryHighFloor", p_size, P(high_floor_bytes), 0, UINT64_MAX },
-        { "Policy", "ThrottleReleaseAfter", p_timespan, P(throttle_release_usec), SEC, 3600 * SEC },
-        { "Policy", "ThrottleKillAfter", p_timespan, P(throttle_kill_usec), 0, 3600 * SEC },
-        { "Policy", "PSIBudget", p_percent, P(psi_budget_permyriad), 0, 0 },
-        { "Policy", "GrowthBudget", p_size, P(growth_budget_bytes_per_sec), 0, UINT64_MAX },
+        { "Policy", "Rungs", p_rungs, P(allowed_rungs_mask), 0, 0, d_rungs },
+        { "Policy", "KillPreference", p_kill_preference, P(kill_preference), 0, 0, d_kill_preference },
+        { "Policy", "KillScope", p_kill_scope, P(kill_scope), 0, 0, d_kill_scope },
+        { "Policy", "KillEscalationDelay", p_timespan, P(kill_escalation_usec), 0, 600 * SEC, d_timespan },
+        { "Policy", "ReclaimStep", p_size, P(reclaim_step_bytes), 4096, UINT64_C(1) << 40, d_size },
+        { "Policy", "MemoryHighFloor", p_size, P(high_floor_bytes), 0, UINT64_MAX, d_size },
+        { "Policy", "ThrottleReleaseAfter", p_timespan, P(throttle_release_usec), SEC, 3600 * SEC, d_timespan },
+        { "Policy", "ThrottleKillAfter", p_timespan, P(throttle_kill_usec), 0, 3600 * SEC, d_timespan },
+        { "Policy", "PSIBudget", p_percent, P(psi_budget_permyriad), 0, 0, d_percent },
+        { "Policy", "GrowthBudget", p_size, P(growth_budget_bytes_per_sec), 0, UINT64_MAX, d_size },
 };
 
 static size_t key_index_any(const char *name) {
@@ -641,20 +732,13 @@ static char *config_reader(char *str, int num, void *stream) {
         return r;
 }
 
-static int config_parse_one(ConfigState *st, const char *path, bool missing_ok) {
+/* Parse one file's text from f (closed here), named path in the messages. */
+static int config_parse_stream(ConfigState *st, FILE *f, const char *path) {
         char **files;
         char *copy;
         int r;
 
-        st->f = fopen(path, "re");
-        if (!st->f) {
-                r = -errno;
-                if (r == -ENOENT && missing_ok)
-                        return 0;
-                msg_add(st, CONFIG_ERROR, "%s: cannot open: %s", path, strerror(-r));
-                return r;
-        }
-
+        st->f = f;
         copy = strdup(path);
         files = copy ? realloc(st->files, (st->n_files + 1) * sizeof(*files)) : NULL;
         if (!files) {
@@ -688,6 +772,21 @@ static int config_parse_one(ConfigState *st, const char *path, bool missing_ok) 
         else if (r < 0)
                 msg_add(st, CONFIG_ERROR, "%s: cannot parse (%d)", path, r);
         return 0;
+}
+
+static int config_parse_one(ConfigState *st, const char *path, bool missing_ok) {
+        FILE *f;
+        int r;
+
+        f = fopen(path, "re");
+        if (!f) {
+                r = -errno;
+                if (r == -ENOENT && missing_ok)
+                        return 0;
+                msg_add(st, CONFIG_ERROR, "%s: cannot open: %s", path, strerror(-r));
+                return r;
+        }
+        return config_parse_stream(st, f, path);
 }
 
 static int dropin_filter(const struct dirent *de) {
@@ -814,111 +913,71 @@ int config_load(const char *main_file, const char *dropin_dir, PolicyConfig **re
         return 0;
 }
 
+int config_load_string(const char *text, const char *name, PolicyConfig **ret, ConfigMessages *msgs) {
+        _cleanup_(policy_config_freep) PolicyConfig *c = NULL;
+        ConfigLocation where[ELEMENTSOF(config_keys)] = {};
+        ConfigState st = { .msgs = msgs, .where = where };
+        FILE *f;
+        int r;
+
+        if (!text || !name || !ret)
+                return -EINVAL;
+        r = policy_config_defaults(&c);
+        if (r < 0)
+                return r;
+        st.config = c;
+        ini_allow_multiline = false;
+        if (!text[0]) {                        /* fmemopen() refuses an empty buffer */
+                *ret = TAKE_PTR(c);
+                return 0;
+        }
+
+        f = fmemopen((void *) text, strlen(text), "r");
+        if (!f)
+                return -errno;
+        r = config_parse_stream(&st, f, name);
+        config_check(&st);
+        for (size_t i = 0; i < st.n_files; i++)
+                free(st.files[i]);
+        free(st.files);
+        if (st.oom || r == -ENOMEM)
+                return -ENOMEM;
+        if (st.failed)
+                return -EINVAL;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 /* ---- dump ---- */
 
-static void dump_timespan(FILE *f, const char *key, uint64_t usec) {
-        if (usec % (60 * USEC_PER_SEC) == 0 && usec >= 60 * USEC_PER_SEC)
-                fprintf(f, "%s=%" PRIu64 "min\n", key, usec / (60 * USEC_PER_SEC));
-        else if (usec % USEC_PER_SEC == 0)
-                fprintf(f, "%s=%" PRIu64 "s\n", key, usec / USEC_PER_SEC);
-        else if (usec % USEC_PER_MSEC == 0)
-                fprintf(f, "%s=%" PRIu64 "ms\n", key, usec / USEC_PER_MSEC);
-        else
-                fprintf(f, "%s=%" PRIu64 "us\n", key, usec);
-}
+/* One section's keys of the table, as KEY=VALUE lines, from base (GlobalPolicy or CgroupPolicy). */
+static void dump_section(FILE *f, const char *section, const void *base) {
+        for (size_t i = 0; i < ELEMENTSOF(config_keys); i++) {
+                const ConfigKey *k = &config_keys[i];
 
-static void dump_size(FILE *f, const char *key, uint64_t bytes) {
-        static const char units[] = "KMGT";
-
-        for (int i = 3; i >= 0; i--) {
-                uint64_t m = UINT64_C(1) << (10 * (i + 1));
-                if (bytes >= m && bytes % m == 0) {
-                        fprintf(f, "%s=%" PRIu64 "%c\n", key, bytes / m, units[i]);
-                        return;
-                }
+                if (!streq(k->section, section))
+                        continue;
+                fprintf(f, "%s=", k->name);
+                k->dump(k, (const uint8_t *) base + k->offset, f);
+                fputc('\n', f);
         }
-        fprintf(f, "%s=%" PRIu64 "\n", key, bytes);
-}
-
-static void dump_percent(FILE *f, const char *key, uint32_t permyriad) {
-        fprintf(f, "%s=%u.%02u%%\n", key, permyriad / 100, permyriad % 100);
-}
-
-static void dump_mask(FILE *f, const char *key, uint32_t mask, unsigned lo, unsigned hi) {
-        bool any = false;
-
-        fprintf(f, "%s=", key);
-        for (unsigned i = lo; i <= hi; i++)
-                if (mask & (UINT32_C(1) << i)) {
-                        fprintf(f, "%s%u", any ? " " : "", i);
-                        any = true;
-                }
-        fprintf(f, "%s\n", any ? "" : "none");
 }
 
 int config_dump(const PolicyConfig *c, FILE *f) {
-        const GlobalPolicy *g;
-        static const char *const rate_keys[_ACTION_KIND_MAX] = {
-                "RateLimitSysctl", "RateLimitCompact", "RateLimitDropCaches",
-                "RateLimitReclaim", "RateLimitThrottle", "RateLimitKill",
-        };
-        static const char *const horizon_keys[_RUNG_MAX] = {
-                NULL, "HorizonTune", "HorizonReclaim", "HorizonThrottle", "HorizonKill",
-        };
-
         if (!c || !f)
                 return -EINVAL;
-        g = &c->global;
 
-        fprintf(f, "[Global]\nMode=%s\nMaxRung=%s\n", mode_to_string(g->mode), rung_to_string(g->max_rung));
-        dump_timespan(f, "SampleIntervalMin", g->sample_interval_min_usec);
-        dump_timespan(f, "SampleIntervalMax", g->sample_interval_max_usec);
-        for (Rung r = RUNG_TUNE; r < _RUNG_MAX; r++)
-                dump_timespan(f, horizon_keys[r], g->horizon_usec[r]);
-        dump_percent(f, "Hysteresis", g->hysteresis_permyriad);
-        dump_timespan(f, "RungHold", g->rung_hold_usec);
-        dump_timespan(f, "PostActionDelay", g->post_action_delay_usec);
-        for (ActionKind k = 0; k < _ACTION_KIND_MAX; k++)
-                dump_timespan(f, rate_keys[k], g->action_min_interval_usec[k]);
-        fprintf(f, "KillBudget=%u\n", g->kill_budget);
-        dump_timespan(f, "KillBudgetWindow", g->kill_budget_window_usec);
-        dump_timespan(f, "PSISomeStall", g->psi_some_stall_usec);
-        dump_timespan(f, "PSIFullStall", g->psi_full_stall_usec);
-        dump_timespan(f, "PSIWindow", g->psi_window_usec);
-
-        fprintf(f, "\n[Tunables]\nSwappinessMin=%u\nSwappinessMax=%u\n", g->swappiness_min, g->swappiness_max);
-        fprintf(f, "MinFreeKbytesMin=%" PRIu64 "\nMinFreeKbytesMax=%" PRIu64 "\n",
-                g->min_free_kbytes_min, g->min_free_kbytes_max);
-        fprintf(f, "WatermarkScaleFactorMin=%u\nWatermarkScaleFactorMax=%u\n",
-                g->watermark_scale_factor_min, g->watermark_scale_factor_max);
-        dump_mask(f, "OvercommitMemory", g->overcommit_memory_allowed_mask, 0, 2);
-        fprintf(f, "OvercommitRatioMin=%u\nOvercommitRatioMax=%u\n", g->overcommit_ratio_min, g->overcommit_ratio_max);
-        dump_mask(f, "DropCaches", g->drop_caches_allowed_mask, 1, 3);
-        fprintf(f, "Compaction=%s\n", g->compaction_allowed ? "yes" : "no");
-        dump_percent(f, "CompactFragmentation", g->compact_fragmentation_permyriad);
-
+        fputs("[Global]\n", f);
+        dump_section(f, "Global", &c->global);
+        fputs("\n[Tunables]\n", f);
+        dump_section(f, "Tunables", &c->global);
         for (size_t i = 0; i < c->n_policies; i++) {
                 const CgroupPolicy *p = &c->policies[i];
-                bool any = false;
 
                 fprintf(f, "\n[Policy \"%s\"]\n", p->glob);
                 if (p->origin)
                         fprintf(f, "; last set at %s\n", p->origin);
-                fprintf(f, "Rungs=");
-                for (Rung r = RUNG_OBSERVE; r < _RUNG_MAX; r++)
-                        if (p->allowed_rungs_mask & RUNG_MASK(r)) {
-                                fprintf(f, "%s%s", any ? " " : "", rung_to_string(r));
-                                any = true;
-                        }
-                fprintf(f, "\nKillPreference=%s\nKillScope=%s\n", kill_preference_to_string(p->kill_preference),
-                        kill_scope_to_string(p->kill_scope));
-                dump_timespan(f, "KillEscalationDelay", p->kill_escalation_usec);
-                dump_size(f, "ReclaimStep", p->reclaim_step_bytes);
-                dump_size(f, "MemoryHighFloor", p->high_floor_bytes);
-                dump_timespan(f, "ThrottleReleaseAfter", p->throttle_release_usec);
-                dump_timespan(f, "ThrottleKillAfter", p->throttle_kill_usec);
-                dump_percent(f, "PSIBudget", p->psi_budget_permyriad);
-                dump_size(f, "GrowthBudget", p->growth_budget_bytes_per_sec);
+                dump_section(f, "Policy", p);
         }
         return ferror(f) ? -EIO : 0;
 }

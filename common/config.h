@@ -53,6 +53,11 @@ typedef struct ConfigMessages {
 int config_load(const char *main_file, const char *dropin_dir, PolicyConfig **ret,
                 ConfigMessages *msgs);
 
+/* The same over one file's text (what config_dump() printed, say, or GetPolicies' "text"),
+ * named name in the messages; no drop-ins. Same returns as config_load() but for file errors;
+ * an empty text gives the defaults. */
+int config_load_string(const char *text, const char *name, PolicyConfig **ret, ConfigMessages *msgs);
+
 void config_messages_done(ConfigMessages *msgs);
 
 /* Print the effective configuration as a config file that config_load() accepts and that

@@ -596,8 +596,17 @@ static int description_build(BpfEvents *e) {
                 case TP_DISABLED:
                         fputs("disabled", f);
                         break;
+                case TP_CHOSEN:
+                        /* never tried alone: loading the whole object failed first */
+                        fprintf(f, "not loaded (%s)", flavour_name(s->flavour));
+                        break;
                 default:
-                        fprintf(f, "failed (%s)", s->why[0] ? s->why : strerror(-s->error));
+                        if (s->why[0])
+                                fprintf(f, "failed (%s)", s->why);
+                        else if (s->error < 0)
+                                fprintf(f, "failed (%s)", strerror(-s->error));
+                        else
+                                fputs("failed", f);
                 }
         }
         if (fclose(f) != 0 || !buf) {

@@ -15,6 +15,7 @@
 #include "inspect.h"
 #include "log.h"
 #include "manager.h"
+#include "urgency.h"
 
 typedef struct Live {
         Inspection inspection;
@@ -22,32 +23,48 @@ typedef struct Live {
         bool tty;                          /* redraw in place */
 } Live;
 
-static void print_figure(FILE *f, const char *name, const ForecastFigure *g) {
-        fprintf(f, "  %-26s %-11s", name, forecast_state_to_string(g->state) ?: "?");
-        if (g->state == FORECAST_APPROACHING)
-                fprintf(f, " in %8.1f s", forecast_eta_seconds(g));
+/* A figure is shown as approaching only when the urgency rule lets it ask for a rung
+ * (urgency_figure_confident()); a confident crossing later than every horizon is "beyond the
+ * horizons" (the same figure due now would pass); anything else heading down is "no confident
+ * crossing", with its confidence. */
+static void print_figure(FILE *f, const char *name, const ForecastFigure *g, const GlobalPolicy *gp) {
+        bool heading = g->state == FORECAST_APPROACHING || g->state == FORECAST_CROSSED;
+        ForecastFigure now = *g;
+
+        now.eta_usec = 0;
+        fprintf(f, "  %-26s ", name);
+        if (heading && urgency_figure_confident(g, gp)) {
+                if (g->state == FORECAST_CROSSED)
+                        fprintf(f, "%-32s", "crossed");
+                else
+                        fprintf(f, "approaching in %8.1f s         ", forecast_eta_seconds(g));
+        } else if (heading && urgency_figure_confident(&now, gp))
+                fprintf(f, "beyond the horizons (%8.1f s)  ", forecast_eta_seconds(g));
+        else if (heading)
+                fprintf(f, "%-32s", "no confident crossing");
         else
-                fprintf(f, "            ");
+                fprintf(f, "%-32s", forecast_state_to_string(g->state) ?: "?");
         fprintf(f, "  confidence %3u %%\n", g->confidence_permyriad / 100);
 }
 
 static void print_forecast_text(const Manager *m, const TickReport *t, FILE *f) {
         const Forecast *fc = t->forecast;
         const LadderDecision *d = &m->decision;
+        const GlobalPolicy *gp = &m->config->global;
 
         fputs("\nForecast\n", f);
         if (!fc) {
                 fputs("  (no forecast yet)\n", f);
                 return;
         }
-        print_figure(f, "MemAvailable exhausted", &fc->to_available_exhausted);
-        print_figure(f, "PSI full stall", &fc->stall.to_full_threshold);
+        print_figure(f, "MemAvailable exhausted", &fc->to_available_exhausted, gp);
+        print_figure(f, "PSI full stall", &fc->stall.to_full_threshold, gp);
         for (size_t i = 0; i < fc->n_zones; i++) {
                 char name[64];
                 snprintf(name, sizeof(name), "node %d %s free<min", fc->zones[i].node, fc->zones[i].zone);
-                print_figure(f, name, &fc->zones[i].to_min);
+                print_figure(f, name, &fc->zones[i].to_min, gp);
                 snprintf(name, sizeof(name), "node %d %s pageblocks", fc->zones[i].node, fc->zones[i].zone);
-                print_figure(f, name, &fc->zones[i].to_pageblock_exhaustion);
+                print_figure(f, name, &fc->zones[i].to_pageblock_exhaustion, gp);
         }
         /* the five cgroups closest to memory.max */
         size_t idx[5];
@@ -75,7 +92,7 @@ static void print_forecast_text(const Manager *m, const TickReport *t, FILE *f) 
                 const CgroupForecast *c = &fc->cgroups[idx[j]];
                 fprintf(f, "    %-40.40s %8" PRIu64 " MiB %+8.2f MiB/s  ", c->path, c->current_bytes >> 20,
                         (double) c->growth_bytes_per_sec / 1048576.0);
-                print_figure(f, "to memory.max", &c->to_max);
+                print_figure(f, "to memory.max", &c->to_max, gp);
         }
         fprintf(f, "\nDecision: rung %s (%s mode), %s", rung_to_string(d->rung) ?: "?", mode_to_string(t->mode) ?: "?",
                 d->reason);
@@ -170,8 +187,14 @@ static void on_tick(Manager *m, const TickReport *t, void *userdata) {
                 (void) print_json(l, m, t, stdout);
                 return;
         }
-        if (l->tty)
+        if (l->tty) {
                 fputs("\033[H\033[2J", stdout); /* home, clear: redraw in place */
+                /* what was logged so far stays visible above the figures */
+                for (size_t i = 0; log_recent(i); i++)
+                        printf("%s%s\n", i == 0 ? "Log (latest last):\n  " : "  ", log_recent(i));
+                if (log_recent(0))
+                        fputc('\n', stdout);
+        }
         (void) inspect_print_text(&l->inspection, stdout);
         print_forecast_text(m, t, stdout);
         fflush(stdout);

@@ -15,6 +15,29 @@
 static int log_max_level = LOG_INFO;
 static int log_target = -1; /* -1 undecided, 0 stderr, 1 journal */
 
+/* log_keep_recent(): a ring of the last messages, each as long as log_internal() makes one. */
+static bool log_keep = false;
+static char log_ring[LOG_RECENT_MAX][1024 + 16];
+static size_t log_ring_head, log_ring_n;
+
+void log_keep_recent(bool on) {
+        log_keep = on;
+        log_ring_head = log_ring_n = 0;
+}
+
+const char *log_recent(size_t i) {
+        if (i >= log_ring_n)
+                return NULL;
+        return log_ring[(log_ring_head + LOG_RECENT_MAX - log_ring_n + i) % LOG_RECENT_MAX];
+}
+
+static void log_ring_add(const char *level, const char *msg) {
+        snprintf(log_ring[log_ring_head], sizeof(log_ring[0]), "%s: %s", level, msg);
+        log_ring_head = (log_ring_head + 1) % LOG_RECENT_MAX;
+        if (log_ring_n < LOG_RECENT_MAX)
+                log_ring_n++;
+}
+
 void log_set_max_level(int level) {
         log_max_level = level;
 }
@@ -84,6 +107,8 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         } else
                 /* As in the journal: the error shows where the format says %m. */
                 fprintf(stderr, "memtided: %s: %s\n", log_level_name(level), msg);
+        if (log_keep)
+                log_ring_add(log_level_name(level), msg);
 
         errno = saved;
         return -error;

@@ -41,6 +41,15 @@ void log_set_target_stderr(bool on);
 /* Whether messages go to the journal (stderr is the journal's stream, or forced). */
 bool log_to_journal(void);
 
+/* The live view (memtided --live) redraws the terminal once a sample, which would wipe the
+ * messages logged before it: with log_keep_recent(true) the last LOG_RECENT_MAX plain messages
+ * (those log_internal() prints) are kept, as "level: message", for the view to draw above its
+ * figures. */
+#define LOG_RECENT_MAX 8
+void log_keep_recent(bool on);
+/* The i-th kept message, oldest first; NULL past the last. */
+const char *log_recent(size_t i);
+
 /* Logs and returns -abs(error) (or 0 when error is 0). */
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *format, ...) _printf_(6, 7);

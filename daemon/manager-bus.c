@@ -597,7 +597,8 @@ static int method_get_forecast(sd_bus_message *msg, void *userdata, sd_bus_error
         Manager *m = userdata;
 
         if (!BUS(m)->forecast)
-                return sd_bus_error_set(error, BUS_ERROR_NO_FORECAST, "No forecast yet (the last sample was refused)");
+                return sd_bus_error_set(error, BUS_ERROR_NO_FORECAST, "No forecast yet: memtided started less than a sampling interval ago, "
+                                        "or its last sample was refused");
         return reply_dict(msg, fill_forecast, m);
 }
 
@@ -1428,31 +1429,101 @@ static void on_kernel_oom_kill(Manager *m, int pid, const char *comm, const char
 
 /* ---- setup ---------------------------------------------------------------------------------- */
 
-/* Start `dbus-daemon --session` listening on path and return its address. The child gets its
+/* "unix:path=" value escaping of the D-Bus specification: bytes other than [-0-9A-Za-z_/.\\*]
+ * become %XX. */
+static int bus_address_escape(const char *path, char *buf, size_t size) {
+        static const char hex[] = "0123456789abcdef";
+        size_t n = 0;
+
+        for (const unsigned char *p = (const unsigned char *) path; *p; p++) {
+                bool plain = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                             strchr("-_/.\\*", *p);
+                if (n + (plain ? 1 : 3) >= size)
+                        return -ENAMETOOLONG;
+                if (plain)
+                        buf[n++] = (char) *p;
+                else {
+                        buf[n++] = '%';
+                        buf[n++] = hex[*p >> 4];
+                        buf[n++] = hex[*p & 15];
+                }
+        }
+        buf[n] = 0;
+        return 0;
+}
+
+/* The private bus's configuration, in a memfd that dbus-daemon reads as /proc/self/fd/N: it
+ * listens on path (made by dbus-daemon with mode 0777, inside the run directory, 0755), every
+ * user may connect and call what the daemon serves, as on a system bus, and only our own uid
+ * may own org.memtide1. The read-only members are thereby open to all; the mutating ones are
+ * refused to every uid but 0 by memtided itself (AccessDenied, check_root()). */
+static int private_bus_config(const char *path, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        char address[sizeof(((ManagerBus *) NULL)->private_bus_path) * 3], text[sizeof(address) + 1024];
+        int r, n;
+
+        r = bus_address_escape(path, address, sizeof(address));
+        if (r < 0)
+                return r;
+        /* the escaped address holds no '<', '>', '&' or quotes: nothing to escape for XML */
+        n = snprintf(text, sizeof(text),
+                     "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+                     " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                     "<busconfig>\n"
+                     "  <listen>unix:path=%s</listen>\n"
+                     "  <auth>EXTERNAL</auth>\n"
+                     "  <policy context=\"default\">\n"
+                     "    <allow user=\"*\"/>\n"
+                     "    <allow send_destination=\"*\"/>\n"
+                     "    <allow receive_sender=\"*\"/>\n"
+                     "    <deny own=\"*\"/>\n"
+                     "  </policy>\n"
+                     "  <policy user=\"%u\">\n"
+                     "    <allow own=\"" MANAGER_BUS_NAME "\"/>\n"
+                     "  </policy>\n"
+                     "</busconfig>\n",
+                     address, (unsigned) geteuid());
+        if (n < 0 || (size_t) n >= sizeof(text))
+                return -ENAMETOOLONG;
+        fd = memfd_create("memtide-bus.conf", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, text, (size_t) n) != n)
+                return errno > 0 ? -errno : -EIO;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Start a dbus-daemon of our own listening on path and return its address. The child gets its
  * own process group (a terminal's Ctrl-C reaches memtided, which then stops it) and an empty
- * signal mask (memtided blocks the signals sd-event handles). */
+ * signal mask (memtided blocks the signals sd-event handles). Its own messages (such as a
+ * refused RLIMIT_NOFILE raise) go to syslog, which is the journal where there is one, not to
+ * our terminal. */
 static int private_bus_spawn(const char *path, pid_t *ret_pid, char *ret_address, size_t size) {
-        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
+        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF, cfd = -EBADF;
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
-        char listen[4200];
         sigset_t none;
         pid_t pid;
         int fds[2], r;
 
-        if (snprintf(listen, sizeof(listen), "--address=unix:path=%s", path) >= (int) sizeof(listen))
-                return -ENAMETOOLONG;
+        r = private_bus_config(path, &cfd);
+        if (r < 0)
+                return r;
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
         rfd = fds[0];
         wfd = fds[1];
         (void) unlink(path);
 
-        char *argv[] = { (char *) "dbus-daemon", (char *) "--session", (char *) "--nofork", (char *) "--nopidfile",
-                         listen, (char *) "--print-address=3", NULL };
+        char *argv[] = { (char *) "dbus-daemon", (char *) "--config-file=/proc/self/fd/4", (char *) "--nofork",
+                         (char *) "--nopidfile", (char *) "--syslog-only", (char *) "--print-address=3", NULL };
         sigemptyset(&none);
         posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, wfd, 3); /* dup2 clears O_CLOEXEC on fd 3 */
+        posix_spawn_file_actions_adddup2(&fa, wfd, 3); /* dup2 clears O_CLOEXEC on fds 3 and 4 */
+        posix_spawn_file_actions_adddup2(&fa, cfd, 4);
         posix_spawnattr_init(&attr);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
         posix_spawnattr_setpgroup(&attr, 0);
@@ -1463,6 +1534,7 @@ static int private_bus_spawn(const char *path, pid_t *ret_pid, char *ret_address
         if (r != 0)
                 return -r;
         wfd = safe_close(wfd);
+        cfd = safe_close(cfd);
 
         /* One line: the address, then the daemon is ready. */
         size_t n = 0;
@@ -1498,14 +1570,15 @@ static int bus_open(Manager *m, const char *spec, sd_bus **ret) {
         if (spec && streq(spec, "private")) {
                 ManagerBus *b = BUS(m);
                 if (m->run_dir_fd < 0)
-                        return -ENOTDIR;
+                        return log_error_errno(ENOTDIR, "A private bus needs the run directory, which is not usable");
                 if (strlen(m->run_dir) + strlen("/bus") >= sizeof(b->private_bus_path))
                         return -ENAMETOOLONG;
                 stpcpy(stpcpy(b->private_bus_path, m->run_dir), "/bus");
                 r = private_bus_spawn(b->private_bus_path, &b->private_bus_pid, address, sizeof(address));
                 if (r < 0)
                         return log_error_errno(r, "Cannot start a private dbus-daemon on %s: %m", b->private_bus_path);
-                log_info("No system bus: serving on a private bus at %s (memtidectl finds it there)", address);
+                log_info("Serving on a private bus at %s, open to every user for reads like the system bus "
+                         "(memtidectl finds it there; dbus-daemon's own messages go to syslog)", b->private_bus_path);
                 spec = address;
         }
 
@@ -1532,7 +1605,7 @@ static int bus_open(Manager *m, const char *spec, sd_bus **ret) {
 
 int manager_bus_setup(Manager *m, const char *spec) {
         ManagerBus *b;
-        int r;
+        int r = 0;
 
         if (spec && streq(spec, "none"))
                 return 0;
@@ -1558,7 +1631,19 @@ int manager_bus_setup(Manager *m, const char *spec) {
         if (m->opt.record_path)
                 snprintf(b->recording_path, sizeof(b->recording_path), "%s", m->opt.record_path);
 
-        r = bus_open(m, spec, &m->bus);
+        if (spec && streq(spec, "auto")) {
+                /* The system bus, or, where the host has none (a container, a minimal install),
+                 * a private bus of our own: an expected fallback, not an error. */
+                r = bus_open(m, "system", &m->bus);
+                if (r >= 0)
+                        spec = "system";
+                else {
+                        log_info_errno(r, "No system bus (%m), starting a private bus on %s/bus", m->run_dir);
+                        spec = "private";
+                }
+        }
+        if (!m->bus)
+                r = bus_open(m, spec, &m->bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the %s bus: %m",
                                        !spec ? "system" :
@@ -1589,17 +1674,12 @@ int manager_bus_setup(Manager *m, const char *spec) {
 int manager_bus_setup_default(Manager *m, const char *spec) {
         int r;
 
-        /* An explicit --bus must work; the default system bus may be absent (early boot,
-         * containers) and memory protection does not depend on it. */
-        r = manager_bus_setup(m, spec ?: (m->host ? "system" : "none"));
+        /* An explicit --bus must work; the default ("auto": the system bus, or a private bus of
+         * our own where the host has none) may fail, and memory protection does not depend on
+         * it. */
+        r = manager_bus_setup(m, spec ?: (m->host ? "auto" : "none"));
         if (r < 0 && spec)
                 return r;
-        if (r < 0) {
-                /* No system bus on this host (a container, a minimal install): serve on a
-                 * private bus of our own so that memtidectl still reaches us. */
-                manager_bus_done(m);
-                r = manager_bus_setup(m, "private");
-        }
         if (r < 0) {
                 log_warning_errno(r, "Continuing without the D-Bus interface: %m");
                 manager_bus_done(m);

@@ -130,6 +130,7 @@ typedef struct ManagerBus {
 
 /* Connect according to `spec`: NULL or "system" the system bus, "session" the user bus,
  * "private" a dbus-daemon of our own on RUN_DIR/bus (stopped again by manager_bus_done()),
+ * "auto" the system bus or, where the host has none, the private one (logged at info),
  * "none" no bus, anything else a D-Bus address ("unix:path=/run/x"). Registers the object,
  * attaches to the manager's event loop and takes the name. Returns 0 (also for "none"),
  * or -errno (cannot connect, name taken, out of memory), logged. */

@@ -47,10 +47,10 @@ static void help(void) {
                "     --no-mlock           Do not mlockall()\n"
                "     --no-bpf             Do not load the BPF event sources (never loaded under --root)\n"
                "     --foreground         Accepted for compatibility: memtided never forks\n"
-               "     --bus=BUS            D-Bus: system (default on the host; private when there is\n"
-               "                          none), session, private (our own dbus-daemon on\n"
-               "                          RUNDIR/bus), none (default under --root) or an address\n"
-               "                          such as unix:path=/run/x\n"
+               "     --bus=BUS            D-Bus: auto (default on the host: system, private when\n"
+               "                          there is none), system, session, private (our own\n"
+               "                          dbus-daemon on RUNDIR/bus), none (default under --root)\n"
+               "                          or an address such as unix:path=/run/x\n"
                "     --bus-introspect     Print the D-Bus interface (introspection XML) and exit\n"
                "  -v --verbose            Log debug messages\n",
                MANAGER_OOM_SCORE_ADJ_DEFAULT, MANAGER_MAX_CGROUPS_DEFAULT);
@@ -215,7 +215,7 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_BUS:
                         if (!optarg[0]) {
-                                fprintf(stderr, "memtided: --bus needs system, session, private, none or an address\n");
+                                fprintf(stderr, "memtided: --bus needs auto, system, session, private, none or an address\n");
                                 return -EINVAL;
                         }
                         arg_opt.bus = optarg;
@@ -240,6 +240,9 @@ static int parse_argv(int argc, char *argv[]) {
                 fprintf(stderr, "memtided: --json needs --live\n");
                 return -EINVAL;
         }
+        /* the live view redraws the terminal: it shows the messages logged so far above it */
+        if (arg_opt.live && !arg_opt.json)
+                log_keep_recent(true);
         return 1;
 }
 

@@ -47,6 +47,11 @@ EvalTrace *eval_trace_free(EvalTrace *t) {
         if (!t)
                 return NULL;
         free(t->t_usec);
+        free(t->raw_eta_usec);
+        free(t->raw_confidence_permyriad);
+        free(t->raw_figure);
+        free(t->crossed_start);
+        free(t->crossed_ids);
         for (int k = 0; k < _PREDICTOR_KIND_MAX; k++)
                 free(t->eta_usec[k]);
         free(t);
@@ -88,6 +93,64 @@ static uint64_t high_order_blocks(const Snapshot *s) {
 }
 
 #define ONSET_MAX 4096
+
+/* A figure's identity across samples: FNV-1a over its kind and its zone or cgroup. */
+static uint64_t figure_id(char kind, int node, const char *name) {
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        h = (h ^ (uint8_t) kind) * UINT64_C(1099511628211);
+        h = (h ^ (uint8_t) node) * UINT64_C(1099511628211);
+        for (const char *p = name ?: ""; *p; p++)
+                h = (h ^ (uint8_t) *p) * UINT64_C(1099511628211);
+        return h ?: 1;
+}
+
+static int crossed_add(EvalTrace *t, uint64_t id) {
+        if (t->n_crossed_ids == t->cap_crossed_ids) {
+                size_t cap = t->cap_crossed_ids ? t->cap_crossed_ids * 2 : 256;
+                uint64_t *n = realloc(t->crossed_ids, cap * sizeof *n);
+                if (!n)
+                        return -ENOMEM;
+                t->crossed_ids = n;
+                t->cap_crossed_ids = cap;
+        }
+        t->crossed_ids[t->n_crossed_ids++] = id;
+        return 0;
+}
+
+/* EvalTrace.raw_* of sample i from memtide's forecast f. */
+static int raw_figures(EvalTrace *t, size_t i, const Forecast *f) {
+        uint64_t eta = USEC_INFINITY, id = 0;
+        uint32_t conf = 0;
+        int r = 0;
+
+        t->crossed_start[i] = t->n_crossed_ids;
+#define CONSIDER(fig, fid)                                                                               \
+        do {                                                                                             \
+                const ForecastFigure *_g = (fig);                                                        \
+                if (_g->state == FORECAST_CROSSED)                                                       \
+                        r |= crossed_add(t, (fid));                                                      \
+                else if (_g->state == FORECAST_APPROACHING &&                                            \
+                         (_g->eta_usec < eta || (_g->eta_usec == eta && _g->confidence_permyriad > conf))) { \
+                        eta = _g->eta_usec;                                                              \
+                        conf = _g->confidence_permyriad;                                                 \
+                        id = (fid);                                                                      \
+                }                                                                                        \
+        } while (0)
+        if (f) {
+                CONSIDER(&f->to_available_exhausted, figure_id('a', 0, NULL));
+                for (size_t z = 0; z < f->n_zones; z++)
+                        CONSIDER(&f->zones[z].to_pageblock_exhaustion, figure_id('z', f->zones[z].node, f->zones[z].zone));
+                for (size_t c = 0; c < f->n_cgroups; c++)
+                        CONSIDER(&f->cgroups[c].to_max, figure_id('c', 0, f->cgroups[c].path));
+        }
+#undef CONSIDER
+        t->raw_eta_usec[i] = eta;
+        t->raw_confidence_permyriad[i] = conf;
+        t->raw_figure[i] = id;
+        t->crossed_start[i + 1] = t->n_crossed_ids;
+        return r < 0 ? -ENOMEM : 0;
+}
 
 int evaluate_trace(const char *path, unsigned every_nth, const PredictorParams *params, EvalTrace **ret,
                    char *ret_error) {
@@ -195,6 +258,22 @@ int evaluate_trace(const char *path, unsigned every_nth, const PredictorParams *
                         if (!nt)
                                 goto nomem;
                         t->t_usec = nt;
+                        nt = realloc(t->raw_eta_usec, ncap * sizeof *nt);
+                        if (!nt)
+                                goto nomem;
+                        t->raw_eta_usec = nt;
+                        nt = realloc(t->raw_figure, ncap * sizeof *nt);
+                        if (!nt)
+                                goto nomem;
+                        t->raw_figure = nt;
+                        size_t *ns = realloc(t->crossed_start, (ncap + 1) * sizeof *ns);
+                        if (!ns)
+                                goto nomem;
+                        t->crossed_start = ns;
+                        uint32_t *nc = realloc(t->raw_confidence_permyriad, ncap * sizeof *nc);
+                        if (!nc)
+                                goto nomem;
+                        t->raw_confidence_permyriad = nc;
                         for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
                                 uint64_t *ne = realloc(t->eta_usec[p], ncap * sizeof *ne);
                                 if (!ne)
@@ -209,6 +288,8 @@ int evaluate_trace(const char *path, unsigned every_nth, const PredictorParams *
                         if (k < 0)
                                 goto fail;
                 }
+                if (raw_figures(t, t->n_samples, predictor_forecast(pred[PREDICTOR_MEMTIDE])) < 0)
+                        goto nomem;
                 t->n_samples++;
         }
         if (k < 0)
@@ -335,6 +416,36 @@ int evaluate_episode_leads(const EvalTrace *t, PredictorKind predictor, uint64_t
         for (size_t e = 0; e < t->n_episodes; e++)
                 ret_lead_s[e] = recalled[e] ? (double) first_lead[e] / 1e6 : NAN;
         *ret_false_alarms = sc.false_runs;
+        return 0;
+}
+
+int evaluate_reliability(EvalTrace *const *traces, size_t n, uint64_t horizon_usec, EvalReliability *ret) {
+        EvalReliability rel = { .horizon_usec = horizon_usec };
+
+        if ((!traces && n > 0) || !ret)
+                return -EINVAL;
+        for (size_t ti = 0; ti < n; ti++) {
+                const EvalTrace *t = traces[ti];
+
+                for (size_t i = 0; i < t->n_samples; i++) {
+                        uint64_t when = t->t_usec[i];
+                        size_t bin;
+                        bool followed = false;
+
+                        if (t->raw_figure[i] == 0 || t->raw_eta_usec[i] > horizon_usec || in_recovery(t, when))
+                                continue;
+                        bin = MC_MIN((size_t) t->raw_confidence_permyriad[i] / (10000 / EVALUATE_RELIABILITY_BINS),
+                                     (size_t) EVALUATE_RELIABILITY_BINS - 1);
+                        for (size_t j = i + 1; j < t->n_samples && t->t_usec[j] <= sat_add_u64(when, horizon_usec) && !followed;
+                             j++)
+                                for (size_t c = t->crossed_start[j]; c < t->crossed_start[j + 1] && !followed; c++)
+                                        followed = t->crossed_ids[c] == t->raw_figure[i];
+                        rel.alarms[bin]++;
+                        if (followed)
+                                rel.followed[bin]++;
+                }
+        }
+        *ret = rel;
         return 0;
 }
 

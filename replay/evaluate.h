@@ -56,6 +56,18 @@ typedef struct EvalTrace {
         size_t n_samples;
         uint64_t *t_usec;                  /* per sample */
         uint64_t *eta_usec[_PREDICTOR_KIND_MAX]; /* per predictor, per sample */
+        /* memtide's forecaster per sample before any confidence threshold, the input of the
+         * reliability diagram (evaluate_reliability()): of the figures available memory, each
+         * zone's pageblocks and each cgroup's memory.max, the soonest approaching its line (its
+         * eta, USEC_INFINITY when none approaches; its confidence; its identity, a hash of the
+         * figure's kind and zone or cgroup, 0 for none), and the identities of the figures past
+         * their line at that sample (crossed_ids[crossed_start[i] … crossed_start[i + 1]]). */
+        uint64_t *raw_eta_usec;
+        uint32_t *raw_confidence_permyriad;
+        uint64_t *raw_figure;
+        size_t *crossed_start;             /* n_samples + 1 entries */
+        uint64_t *crossed_ids;
+        size_t n_crossed_ids, cap_crossed_ids;
 } EvalTrace;
 
 typedef struct EvalScore {
@@ -93,6 +105,26 @@ int evaluate_score(EvalTrace *const *traces, size_t n, PredictorKind predictor, 
  * Returns 0 or -EINVAL. */
 int evaluate_episode_leads(const EvalTrace *t, PredictorKind predictor, uint64_t horizon_usec, double *ret_lead_s,
                            size_t *ret_false_alarms);
+
+/* Reliability of memtide's confidence at one horizon: every sample (outside the recovery after
+ * a failure) whose soonest approaching figure (EvalTrace.raw_*) forecasts its crossing within
+ * the horizon is an alarm at that figure's confidence; it is followed when the same figure is
+ * past its line at a later sample within the horizon (available memory at or below the
+ * zones' high watermarks, no free pageblock left, memory.current at memory.max: what the
+ * kernel's numbers in the recording show). Per confidence decile (bin b holds
+ * [b·10 %, (b+1)·10 %), the last one also 100 %): the alarms and how many were followed. A
+ * forecaster whose confidence means what it says follows the diagonal: followed / alarms ≈ the
+ * decile's confidence. */
+#define EVALUATE_RELIABILITY_BINS 10
+
+typedef struct EvalReliability {
+        uint64_t horizon_usec;
+        size_t alarms[EVALUATE_RELIABILITY_BINS];
+        size_t followed[EVALUATE_RELIABILITY_BINS];
+} EvalReliability;
+
+/* Returns 0 or -EINVAL. */
+int evaluate_reliability(EvalTrace *const *traces, size_t n, uint64_t horizon_usec, EvalReliability *ret);
 
 /* The objective the leave-one-out procedure maximises when it chooses parameters (simulate
  * --loo): 2·recall + 2·precision − (false alarms on benign traces) + min(lead median, cap)/cap,

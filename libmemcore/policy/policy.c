@@ -638,6 +638,9 @@ static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
                 return stale_check(d, &c, allow_stale);
 
         case RUNG_TUNE:
+                /* also as a fallback of a higher rung: only where tuning applies */
+                if (!urgency_rung_applies(RUNG_TUNE, u->eta_usec, g))
+                        return PLAN_NONE;
                 /* kswapd starts earlier with a larger gap between the watermarks ... */
                 if (s->tunables.present & (1u << VM_WATERMARK_SCALE_FACTOR)) {
                         uint64_t cur = s->tunables.v[VM_WATERMARK_SCALE_FACTOR];

@@ -12,7 +12,8 @@
  * eta exceeds its horizon by hysteresis_permyriad and the rung was held rung_hold_usec. A rung
  * acts only with an action that can help; otherwise the next lower rung that has one acts:
  *   tune       raise vm.watermark_scale_factor towards its upper bound (kswapd starts earlier),
- *              then vm.min_free_kbytes within its bounds
+ *              then vm.min_free_kbytes within its bounds; only for a crossing beyond the kill
+ *              horizon (nearer, kswapd starting earlier no longer makes a difference)
  *   reclaim    per-node compaction when pageblocks run out (if allowed); else memory.reclaim of
  *              reclaim_step_bytes on the cgroup driving the trend, only when it holds that
  *              much memory reclaim can take (file pages, or anonymous memory while swap is free)

@@ -14,6 +14,10 @@
  *                   likely than not.
  *   kill      7000  Irreversible: a clear majority.
  *
+ * The tune rung applies only to a crossing beyond the kill horizon: nearer, kswapd starting
+ * earlier no longer makes a difference, and a burst seconds from the line is not worth a
+ * sysctl change and its restore (such a figure, under the reclaim gate, asks for nothing).
+ *
  * The confidence is the forecaster's (forecast.h): fit quality times the persistence of the
  * trend against the time still to go, so a gate is met earlier by a longer, cleaner trend.
  */
@@ -36,6 +40,15 @@ uint32_t urgency_gate_permyriad(Rung r) {
         if ((int) r < 0 || r >= _RUNG_MAX)
                 return 10001;
         return urgency_gates[r];
+}
+
+bool urgency_rung_applies(Rung r, uint64_t eta_usec, const GlobalPolicy *g) {
+        if (!g || (int) r <= RUNG_OBSERVE || r >= _RUNG_MAX || g->horizon_usec[r] == 0 || eta_usec > g->horizon_usec[r])
+                return false;
+        /* tuning is for a crossing far enough ahead for kswapd starting earlier to matter */
+        if (r == RUNG_TUNE && eta_usec <= g->horizon_usec[RUNG_KILL])
+                return false;
+        return true;
 }
 
 static bool figure_heading(const ForecastFigure *fig) {
@@ -62,7 +75,7 @@ Rung urgency_figure_rung(const ForecastFigure *fig, const GlobalPolicy *g, Rung 
         eta = figure_eta(fig);
         conf = figure_confidence(fig);
         for (Rung r = RUNG_TUNE; r < _RUNG_MAX && r <= max; r++)
-                if (g->horizon_usec[r] > 0 && eta <= g->horizon_usec[r] && conf >= urgency_gates[r])
+                if (urgency_rung_applies(r, eta, g) && conf >= urgency_gates[r])
                         best = r;
         return best;
 }

@@ -15,6 +15,8 @@
  *     that confident, and its crossing within the rung's horizon, for the rung to be asked for.
  *     The gates rise with the cost of being wrong: tuning a sysctl within bounds is reversible
  *     and cheap, a kill is neither.
+ *   - A rung applies to a crossing within its horizon; the tune rung only to one beyond the
+ *     kill horizon too (urgency_rung_applies()).
  *   - The rung asked for is the highest rung whose horizon holds the crossing and whose gate
  *     the figure passes. A crossing already reached (CROSSED) carries the forecaster's
  *     confidence 10000 and passes every gate (unless the forecaster withholds it).
@@ -75,6 +77,10 @@ typedef struct Urgency {
 /* The confidence gate of rung r, in 1/10000 (0 for observe; _RUNG_INVALID-safe: 10001 for a
  * rung out of range, which nothing passes). */
 uint32_t urgency_gate_permyriad(Rung r) _const_;
+
+/* Whether rung r applies to a crossing eta_usec ahead under g (its horizon holds it; for tune,
+ * it is also beyond the kill horizon). */
+bool urgency_rung_applies(Rung r, uint64_t eta_usec, const GlobalPolicy *g) _pure_;
 
 /* The rung one figure asks for under g: the highest rung whose horizon holds the figure's eta
  * and whose gate its confidence passes; RUNG_OBSERVE when none. max caps it (pageblock figures

@@ -5,7 +5,8 @@ on it (--bus=ADDRESS), memtidectl driving every verb with --json (parsed here), 
 PropertiesChanged followed with `memtidectl monitor --json`, mutating calls as an
 unprivileged uid, bad input and a flood of calls.
 
-    test-bus.py SCENARIO      verbs | signals | auth | bad-input | flood | policy | no-daemon
+    test-bus.py SCENARIO      verbs | signals | auth | bad-input | flood | policy | no-daemon |
+                              display | private-bus
 
 Each scenario starts its own bus and daemon and exits 0 (pass), 1 (fail) or 77 (skip: no
 dbus-daemon, no root for the unprivileged-uid checks).
@@ -173,14 +174,14 @@ class Monitor:
 
 
 class Setup:
-    def __init__(self, system_like=False, config="", args=()):
+    def __init__(self, system_like=False, config="", args=(), interval="0.1"):
         self.root = FixtureRoot()
         os.chmod(self.root.tmp, 0o755)
         self.bus = Bus(self.root.tmp, system_like)
         self.leaky = self.root.add_service("app.slice/leaky.service", 100 * MIB, str(1 * GIB))
         self.sshd = self.root.add_service("system.slice/sshd.service", 20 * MIB)
         self.daemon = Daemon(self.root, config_text=config,
-                             args=[f"--bus={self.bus.address}", "--interval=0.1", *args])
+                             args=[f"--bus={self.bus.address}", f"--interval={interval}", *args])
         self.daemon.wait_ready()
 
     def close(self):
@@ -231,9 +232,16 @@ def scenario_verbs(s):
 
     # human output: tables with legend, --no-legend without
     for verb, word in (("status", "Mode:"), ("forecast", "MemAvailable exhausted"), ("cgroups", "leaky.service"),
-                       ("history", "TIME"), ("explain", "Level"), ("policy", "GLOB"), ("mode", st["mode"])):
+                       ("history", "TIME"), ("explain", "Horizons:"), ("policy", "HorizonKill="), ("mode", st["mode"])):
         p = ctl(b, verb, check=0)
         expect(word in p.stdout, f"{verb}: human output has '{word}'")
+    # global options are accepted by every verb, before or after it
+    for verb in ("status", "forecast", "cgroups", "history", "explain", "policy", "mode"):
+        ctl(b, verb, "--no-legend", "--no-pager", check=0)
+        ctl(b, "--no-legend", verb, check=0)
+    print("ok: --no-pager and --no-legend accepted before and after every reading verb")
+    check_units(b)
+    check_plot_live(b, s.root.tmp)
     p = ctl(b, "cgroups", "--no-legend", check=0)
     expect("CGROUP" not in p.stdout and "listed" not in p.stdout and "leaky.service" in p.stdout,
            "cgroups --no-legend: rows only")
@@ -315,8 +323,10 @@ def scenario_verbs(s):
 
     p = subprocess.run([CTL, f"--bus={b.address}", "monitor", "-n", "2", "--interval=0.1"], capture_output=True, text=True,
                        timeout=20)
-    expect(p.returncode == 0 and len([l for l in p.stdout.splitlines() if l.startswith("status ")]) == 2,
-           "monitor piped: plain status lines, -n 2 stops")
+    stamped = [l for l in p.stdout.splitlines() if re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d status mode=", l)]
+    expect(p.returncode == 0 and len(stamped) == 2,
+           f"monitor piped: plain status lines with a date and time, -n 2 stops: {p.stdout.splitlines()[:2]}")
+    expect(all("forecast=" in l for l in stamped), "monitor lines say the forecast in words")
     if shutil.which("script"):
         # on a terminal: redrawn in place (home + clear) with sparklines
         p = subprocess.run(["script", "-qec", f"{CTL} --bus={b.address} monitor -n 3 --interval=0.1", "/dev/null"],
@@ -389,6 +399,10 @@ def scenario_signals(s):
     expect(first_warning < first_action, "the Warning comes before any action")
     st = ctl_json(b, "status")
     expect(st["level"] == lc["level"] or st["level"] != "observe", f"status level {st['level']}")
+    # a crossing confident enough to move the ladder is shown as one
+    shown = wait_for(lambda: re.search(r"^MemAvailable exhausted\s{2,}(approaching|crossed)\s", ctl(b, "forecast", check=0).stdout,
+                                       re.M) is not None, 20, tick=tick, step=0.3)
+    expect(shown, "forecast shows the available-memory crossing as approaching while the leak runs", s.daemon)
 
 
 def scenario_auth(s):
@@ -408,8 +422,8 @@ def scenario_auth(s):
                  ("action", "kill", "app.slice/leaky.service"), ("action", "reclaim", "app.slice/leaky.service", "--dry-run"),
                  ("record", "start", trace), ("record", "stop")):
         p = ctl(b, *args, user=NOBODY)
-        expect(p.returncode == EXIT_ACCESS_DENIED and "access denied" in p.stderr.lower(),
-               f"{' '.join(args)} as nobody: exit 5, AccessDenied")
+        expect(p.returncode == EXIT_ACCESS_DENIED and "permission denied" in p.stderr,
+               f"{' '.join(args)} as nobody: exit 5, permission denied ({p.stderr.strip()})")
     # the daemon's own message names the uid
     p = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "busctl",
                         f"--address={b.address}", "call", "org.memtide1", "/org/memtide1", "org.memtide1.Manager",
@@ -579,9 +593,174 @@ def scenario_no_daemon(s):
     expect(rc == 0, f"memtided stopped cleanly ({rc})")
     for verb in ("status", "forecast", "cgroups", "history", "explain", "policy", "mode", "reload", "monitor"):
         p = ctl(b, verb, timeout=40)
-        expect(p.returncode == EXIT_NO_DAEMON and "not running" in p.stderr, f"{verb} without a daemon: exit 4, clear message")
+        expect(p.returncode == EXIT_NO_DAEMON and p.stderr.strip() == f"memtidectl: memtided is not running (looked at {b.address})",
+               f"{verb} without a daemon: exit 4, '{p.stderr.strip()}'")
     p = subprocess.run([CTL, "--bus=unix:path=/nonexistent/bus", "status"], capture_output=True, text=True, timeout=20)
-    expect(p.returncode == EXIT_NO_DAEMON and "cannot connect" in p.stderr, "unreachable bus: exit 4")
+    expect(p.returncode == EXIT_NO_DAEMON and
+           p.stderr.strip() == "memtidectl: memtided is not running (looked at unix:path=/nonexistent/bus)",
+           f"unreachable bus: exit 4, '{p.stderr.strip()}'")
+    # the default: the system bus, then memtided's private bus, both named
+    if os.path.exists("/run/memtide/bus"):
+        print("info: /run/memtide/bus exists on this machine: the default-bus message is not checked")
+    else:
+        p = subprocess.run([CTL, "status"], capture_output=True, text=True, timeout=20)
+        expect(p.returncode == EXIT_NO_DAEMON and p.stderr.strip() ==
+               "memtidectl: memtided is not running (looked at the system bus and /run/memtide/bus)",
+               f"no daemon anywhere: exit 4, '{p.stderr.strip()}'")
+
+
+UNIT = re.compile(r"^[+-]?\d+(\.\d+)? (B|KiB|MiB|GiB|TiB|pageblocks?)(/s)?$|^[+-]?\d+\.\d\d%(/s)?$")
+
+
+def check_units(b):
+    """Every rate and headroom of `forecast` carries its unit: IEC sizes (pages converted to
+    bytes), pageblocks, percent; rates per second."""
+    p = ctl(b, "forecast", "--no-legend", check=0)
+    rows = [re.split(r"\s{2,}", l.strip()) for l in p.stdout.splitlines() if l.strip()]
+    expect(len(rows) >= 3, f"forecast --no-legend: {len(rows)} rows")
+    for row in rows:
+        rate, head = row[-2], row[-1]
+        expect(UNIT.match(rate) and rate.endswith("/s") and UNIT.match(head),
+               f"forecast row '{row[0]}': rate '{rate}' and headroom '{head}' carry units")
+    p = ctl(b, "status", check=0)
+    mem = next(l for l in p.stdout.splitlines() if "Memory:" in l)
+    expect(re.search(r"\d+\.\d (KiB|MiB|GiB) available of \d+\.\d (KiB|MiB|GiB)", mem), f"status: {mem.strip()}")
+
+
+def check_plot_live(b, tmp):
+    """plot --live: the running daemon sampled over the bus and drawn, SVG and PNG."""
+    import xml.etree.ElementTree as ET
+    svg = os.path.join(tmp, "live.svg")
+    p = ctl(b, "plot", "--live", "-o", svg, "--duration=1", "--interval=0.2", check=0)
+    root = ET.parse(svg).getroot()
+    axis = root.find(".//{urn:memtide:plot:1}x-axis")
+    expect(root.tag == "{http://www.w3.org/2000/svg}svg" and axis is not None and float(axis.get("max")) == 0.0 and
+           float(axis.get("min")) <= -0.5, f"plot --live: an SVG of the last second, x up to now ({axis.attrib})")
+    expect("the bus keeps no history" in p.stderr, "plot --live says the bus has no history of samples")
+    png = os.path.join(tmp, "live.png")
+    ctl(b, "plot", "--live", "-o", png, "--duration=0.5", "--interval=0.2", check=0)
+    with open(png, "rb") as f:
+        head = f.read(24)
+    expect(head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", "plot --live: a PNG")
+    p = ctl(b, "plot", "--live", "-o", os.path.join(tmp, "live.pdf"))
+    expect(p.returncode == 2 and "must end in .svg or .png" in p.stderr, "plot --live -o x.pdf: exit 2, the formats named")
+
+
+def urgency_gates():
+    """The confidence gates from libmemcore/policy/urgency.c itself, so that this test follows
+    the rule as the lead tunes it: {rung: permyriad}."""
+    with open(source("libmemcore", "policy", "urgency.c")) as f:
+        text = f.read()
+    table = text[text.index("urgency_gates[_RUNG_MAX]"):]
+    table = table[:table.index("};")]
+    gates = {m.group(1).lower(): int(m.group(2)) for m in re.finditer(r"\[RUNG_(\w+)\]\s*=\s*(\d+)", table)}
+    if set(gates) != {"observe", "tune", "reclaim", "throttle", "kill"}:
+        raise AssertionError(f"cannot read the gates from urgency.c: {gates}")
+    return gates
+
+
+def verdict(fig, horizons, gates):
+    """urgency_figure_confident() and the display's words, written again from the rule in
+    urgency.h."""
+    state = fig["state"]
+    if state in ("unknown", "stable"):
+        return state
+    eta = 0 if state == "crossed" else fig["eta_usec"]
+    conf = 10000 if state == "crossed" else fig["confidence_permyriad"]
+    rungs = [r for r in ("tune", "reclaim", "throttle", "kill") if horizons[r] > 0]
+    if any(eta is not None and eta <= horizons[r] and conf >= gates[r] for r in rungs):
+        return "crossed" if state == "crossed" else "approaching"
+    if any(conf >= gates[r] for r in rungs):
+        return "beyond the horizons"
+    return "no confident crossing"
+
+
+def scenario_display(s):
+    """The forecast shown only as the urgency rule allows, the configuration's own keys and
+    units in `policy`, the real horizons in `explain`. A slow machine-wide leak makes the
+    available-memory figure approach with a low confidence."""
+    b = s.bus
+    gates = urgency_gates()
+    pol = ctl_json(b, "policy")["global"]
+    horizons = {r: pol[f"horizon_{r}_usec"] for r in ("tune", "reclaim", "throttle", "kill")}
+    expect(horizons["kill"] == 7_000_000, "the configuration's HorizonKill=7s is running")
+    p = ctl(b, "policy", check=0)
+    expect(re.search(r"^HorizonKill=7s$", p.stdout, re.M) and re.search(r"^HorizonTune=10min$", p.stdout, re.M) and
+           "horizon_kill_usec" not in p.stdout, "policy shows HorizonKill=7s, the configuration's own key and unit")
+    p = ctl(b, "explain", check=0)
+    expect(re.search(r"Horizons: tune 10\.0min, reclaim 120\.0s, throttle 30\.0s, kill 7\.0s", p.stdout),
+           f"explain shows the running horizons: {[l for l in p.stdout.splitlines() if 'Horizons' in l]}")
+    expect("Horizon: 0ms" not in p.stdout, "explain no longer shows 'Horizon: 0ms'")
+
+    expect(wait_for(lambda: ctl(b, "forecast", "--json").returncode == 0, 10, step=0.3), "a first forecast", s.daemon)
+    avail = s.root.base["meminfo"]["MemAvailable"] * 1024
+    t0 = time.monotonic()
+    seen_low = None
+    checked = 0
+    while time.monotonic() - t0 < 60 and (seen_low is None or checked < 3):
+        # 0.4 % of available memory per second: a crossing many minutes away, trusted little
+        s.root.set_machine_leak(int(avail * 0.004 * (time.monotonic() - t0)))
+        j1 = ctl_json(b, "forecast")
+        human = ctl(b, "forecast", "--no-legend", check=0).stdout
+        j2 = ctl_json(b, "forecast")
+        if j1["timestamp_usec"] != j2["timestamp_usec"]:
+            continue        # a sample came in between: the table may be of either
+        rows = {re.split(r"\s{2,}", l.strip())[0]: re.split(r"\s{2,}", l.strip()) for l in human.splitlines() if l.strip()}
+        figs = {"MemAvailable exhausted": j1["available_exhausted"], "PSI full stall": j1["psi_full_stall"]}
+        for z in j1["zones"]:
+            for key, name in (("to_low", "free<low"), ("to_min", "free<min"), ("to_pageblock_exhaustion", "pageblocks")):
+                figs[f"node {z['node']} {z['zone']} {name}"] = z[key]
+        for name, fig in figs.items():
+            want = verdict(fig, horizons, gates)
+            expect(name in rows and rows[name][1] == want,
+                   f"forecast row '{name}': {rows.get(name, ['?', '?'])[1]} for state {fig['state']}, "
+                   f"confidence {fig['confidence_permyriad'] / 100:.2f} %, eta {fig['eta_usec']}")
+            if fig["state"] == "approaching" and want == "no confident crossing":
+                seen_low = (name, rows[name])
+        checked += 1
+        time.sleep(1.0)
+    expect(seen_low is not None, f"a figure approaching with a low confidence was shown as 'no confident crossing': {seen_low}",
+           s.daemon)
+    expect("approaching" not in seen_low[1][1], "and not as approaching")
+
+
+def scenario_private_bus(s):
+    """memtided's own private bus (where the host has no system bus): every user reads, a
+    changing call from a non-root user is refused with 'permission denied' and exit 5, and
+    the daemon's terminal gets an info line, not an error, nor dbus-daemon's own messages."""
+    if os.geteuid() != 0:
+        skip("needs root to run memtidectl as an unprivileged uid")
+    if not shutil.which("setpriv"):
+        skip("setpriv is not installed")
+    s.daemon.stop()
+    no_system_bus = not os.path.exists("/run/dbus/system_bus_socket")
+    # "auto" falls back to the private bus only where there is no system bus; elsewhere ask
+    # for the private one
+    spec = "auto" if no_system_bus else "private"
+    d = Daemon(s.root, args=[f"--bus={spec}", "--interval=0.2"])
+    s.daemon = d
+    d.wait_ready()
+    sock = os.path.join(s.root.run_dir, "bus")
+    expect(wait_for(lambda: os.path.exists(sock), 10), f"the private bus listens on {sock}", d)
+    bus = type("PrivateBus", (), {"address": f"unix:path={sock}"})()
+    st = ctl_json(bus, "status", user=NOBODY)
+    expect(st["version"] and st["samples"] >= 1, "status --json as nobody on the private bus", d)
+    wait_for(lambda: ctl(bus, "forecast", "--json", user=NOBODY).returncode == 0, 10, step=0.2)
+    for verb in (("forecast",), ("cgroups",), ("history",), ("explain",), ("policy",), ("mode",)):
+        ctl(bus, *verb, user=NOBODY, check=0)
+    print("ok: every reading verb works as nobody on the private bus")
+    p = ctl(bus, "mode", "enforce", user=NOBODY)
+    expect(p.returncode == EXIT_ACCESS_DENIED and "permission denied" in p.stderr,
+           f"mode enforce as nobody on the private bus: exit 5, permission denied ({p.stderr.strip()})")
+    expect(ctl_json(bus, "status")["mode"] == st["mode"], "the mode did not change")
+    err = d.stderr()
+    expect("Serving on a private bus at" in err and "memtided: info: Serving on a private bus" in err,
+           "the private bus is announced at info level", d)
+    if no_system_bus:
+        expect(re.search(r"memtided: info: No system bus \(.+\), starting a private bus", err) is not None,
+               "the fallback from the missing system bus is an info line", d)
+    expect("error:" not in err and "Failed to set fd limit" not in err and "dbus-daemon[" not in err,
+           "no error line and no dbus-daemon message on memtided's terminal", d)
 
 
 SCENARIOS = {
@@ -592,6 +771,8 @@ SCENARIOS = {
     "flood": (scenario_flood, False),
     "policy": (scenario_policy, True),
     "no-daemon": (scenario_no_daemon, False),
+    "display": (scenario_display, False, {"config": "[Global]\nHorizonKill=7s\n", "interval": "2"}),
+    "private-bus": (scenario_private_bus, False),
 }
 
 
@@ -603,8 +784,8 @@ def main():
     if not os.environ.get("MEMTIDE_BUILD_ROOT"):
         skip("MEMTIDE_BUILD_ROOT is not set (run through meson test)")
     CTL = build("cli", "memtidectl")
-    fn, system_like = SCENARIOS[sys.argv[1]]
-    s = Setup(system_like=system_like)
+    fn, system_like, *opts = SCENARIOS[sys.argv[1]]
+    s = Setup(system_like=system_like, **(opts[0] if opts else {}))
     ok = False
     try:
         fn(s)
