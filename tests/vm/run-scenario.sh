@@ -7,17 +7,23 @@
 #                                 [--fixture-out DIR] [--no-tree]
 #   SCENARIO        name of tests/vm/scenarios/<SCENARIO>.sh
 #   --helper        the memtide-vm-helper binary built by meson (put on the guest's PATH)
-#   --build-root    meson build directory to install into the guest (default
-#                   $MEMTIDE_BUILD_ROOT); installed with `meson install --destdir`
+#   --build-root    meson build directory (default $MEMTIDE_BUILD_ROOT): the Debian packages
+#                   of the source tree are built into BUILD/deb (tests/vm/build-deb.sh, once per
+#                   source state) and installed in the guest with dpkg -i; results go below it
 #   --timeout       hard limit for the guest (default 900 s)
-#   --no-tree       install nothing in the guest (scenarios that do not need memtide)
+#   --no-tree       install nothing in the guest (scenarios that do not need memtide); no
+#                   package is built
 #   --fixture-out   copy the scenario's results/<SCENARIO>/fixture tree to DIR (used by
 #                   capture-idle-fixture to refresh tests/fixtures/guest-6.1-vm-idle)
 #
 # Skips (77) and says why when qemu-system-x86_64 is missing, or when neither a cached image
-# nor debootstrap (and root) is there to make one. Results stay in
+# nor debootstrap (and root) is there to make one. Fails when the packages cannot be built
+# (debhelper or dpkg-dev missing, or the build failing): every scenario that is not --no-tree
+# tests memtide as packaged, and never falls back to something else. Results stay in
 # BUILD/meson-logs/vm/<SCENARIO>/ (serial.log, log, values.txt, journal.txt, dmesg.txt).
-# Only one guest runs at a time on a machine (a lock in the image cache).
+# Only one guest runs at a time on a machine (a lock in the image cache): the wait for it is
+# bounded by MEMTIDE_VM_LOCK_WAIT seconds (default: the --timeout), after which the scenario
+# fails; a longer wait needs meson test's --timeout-multiplier too.
 
 set -uo pipefail
 
@@ -65,47 +71,48 @@ esac
 echo "guest image: $image"
 sed -n -e '/^packages:/q' -e 's/^/  /p' "$image/manifest.txt"
 
-# --- the memtide tree ---------------------------------------------------------------------------
+# --- the memtide packages -----------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/memtide-vm-run.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-tree=$work/tree
-mkdir -p "$tree"
+src=${MEMTIDE_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
+debs=()
 if [ "$no_tree" = 1 ]; then
-        echo "memtide tree: none (--no-tree)"
-elif [ -n "$build" ] && [ -f "$build/meson-private/coredata.dat" ]; then
-        # Not --no-rebuild: `meson test` builds only what the tests depend on, and the guest needs
-        # everything that installs (the shared libmemcore, man pages, units). The guest tests run
-        # alone (is_parallel: false), so this ninja run has the build directory to itself.
-        if ! meson install -C "$build" --destdir "$tree" --quiet >"$work/install.log" 2>&1; then
-                cat "$work/install.log"
-                echo "FAIL: meson install --destdir of $build failed"
+        echo "memtide packages: none (--no-tree)"
+else
+        # Built once per source state: the next scenario of the same tree reuses them.
+        debdir=${build:+$build/deb}
+        debdir=${debdir:-$work/deb}
+        if ! "$here/build-deb.sh" --source "$src" "$debdir" >"$work/debs.list"; then
+                echo "FAIL: the memtide Debian packages could not be built (see above); the guest" \
+                        "scenarios install memtide from them"
                 exit 1
         fi
-        prefix=$(meson introspect --buildoptions "$build" 2>/dev/null |
-                python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))' 2>/dev/null)
-        echo "memtide tree: $(find "$tree" -type f | wc -l) files from $build (prefix ${prefix:-?})"
-        if [ -n "$prefix" ] && [ "$prefix" != /usr ]; then
-                echo "note: prefix is $prefix, not /usr: the guest gets the programs there (the guest" \
-                        "runner adds /usr/local/share/dbus-1/system.d to the system bus's policy dirs)"
+        while read -r d; do
+                # The -dbgsym packages stay on the host.
+                case "$d" in *-dbgsym_*) ;; *.deb) debs+=("$d") ;; esac
+        done <"$work/debs.list"
+        if [ ${#debs[@]} = 0 ]; then
+                echo "FAIL: build-deb.sh produced no package"
+                exit 1
         fi
-else
-        echo "note: no meson build directory given: the guest gets no memtide tree"
+        echo "memtide packages: $(for d in "${debs[@]}"; do basename "$d"; done | tr '\n' ' ')"
 fi
 
 # --- one guest at a time ------------------------------------------------------------------------
 mkdir -p "$cache"
 exec 8>"$cache/.run.lock"
-if ! flock -w "$timeout_s" 8; then
-        echo "FAIL: another guest held $cache/.run.lock for $timeout_s s"
+lock_wait=${MEMTIDE_VM_LOCK_WAIT:-$timeout_s}
+if ! flock -w "$lock_wait" 8; then
+        echo "FAIL: another guest held $cache/.run.lock for $lock_wait s"
         exit 1
 fi
 
 results=${build:-$work}/meson-logs/vm/$scenario
 [ -n "$build" ] || results=$work/results
-args=(--image "$image" --tree "$tree" --results "$results" --timeout "$timeout_s")
+args=(--image "$image" --results "$results" --timeout "$timeout_s")
+for d in "${debs[@]+"${debs[@]}"}"; do args+=(--deb "$d"); done
 [ -n "$helper" ] && args+=(--bin "$helper")
 # The repository's fixture capture script, when there is one, for capture-idle-fixture.
-src=${MEMTIDE_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
 [ -f "$src/tests/capture-fixture.sh" ] && args+=(--extra "$src/tests/capture-fixture.sh")
 # The journal MESSAGE_IDs as the daemon defines them, for the scenarios' journal checks.
 if [ -f "$src/daemon/log.h" ]; then

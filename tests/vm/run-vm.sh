@@ -5,7 +5,10 @@
 #
 # Usage: run-vm.sh [options] SCENARIO...
 #   --image DIR     image directory (default: build-image.sh --print-dir, building if needed)
-#   --tree DIR      memtide install tree (`meson install --destdir DIR`) to install in the guest
+#   --deb FILE      Debian package installed in the guest with dpkg -i (repeatable; what
+#                   run-scenario.sh passes: tests/vm/build-deb.sh builds them)
+#   --tree DIR      an install tree (`meson install --destdir DIR`) unpacked over the guest's
+#                   root instead, for trying a build by hand
 #   --bin FILE      helper binary put on the guest's PATH (repeatable)
 #   --extra FILE    file made available to scenarios under $MEMTIDE_VM_SHARE/extra (repeatable)
 #   --results DIR   where the results land (default: ./vm-results); emptied first
@@ -29,6 +32,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 image=""
 tree=""
+debs=()
 bins=()
 extras=()
 results=$PWD/vm-results
@@ -38,13 +42,14 @@ scenarios=()
 while [ $# -gt 0 ]; do
         case "$1" in
         --image) image=$2; shift 2 ;;
+        --deb) debs+=("$2"); shift 2 ;;
         --tree) tree=$2; shift 2 ;;
         --bin) bins+=("$2"); shift 2 ;;
         --extra) extras+=("$2"); shift 2 ;;
         --results) results=$2; shift 2 ;;
         --timeout) timeout_s=$2; shift 2 ;;
         --shell) shell=1; shift ;;
-        -h|--help) sed -n '4,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '4,29p' "$0"; exit 0 ;;
         -*) echo "run-vm.sh: unknown option $1" >&2; exit 2 ;;
         *) scenarios+=("$1"); shift ;;
         esac
@@ -83,9 +88,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$share/scenarios" "$share/tree" "$share/bin" "$share/extra" "$share/results"
+mkdir -p "$share/scenarios" "$share/debs" "$share/tree" "$share/bin" "$share/extra" "$share/results"
 cp -a "$here/guest-runner.sh" "$share/"
 cp -a "$here/scenarios/." "$share/scenarios/"
+for d in "${debs[@]+"${debs[@]}"}"; do cp "$d" "$share/debs/" || exit 1; done
 [ -n "$tree" ] && cp -a "$tree/." "$share/tree/"
 for b in "${bins[@]+"${bins[@]}"}"; do cp -a "$b" "$share/bin/"; done
 for e in "${extras[@]+"${extras[@]}"}"; do cp -a "$e" "$share/extra/"; done

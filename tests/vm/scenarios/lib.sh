@@ -42,7 +42,8 @@ finish() {
         exit 0
 }
 
-# Where the memtide tree installed the programs (prefix /usr or /usr/local).
+# Where memtide installed the programs: /usr/sbin and /usr/bin from the package (the guest
+# runner checks that), /usr/local from a hand-made `run-vm.sh --tree` of a default-prefix build.
 MEMTIDED=""
 MEMTIDECTL=""
 for d in /usr/sbin /usr/local/sbin /usr/libexec /usr/local/libexec /usr/bin /usr/local/bin; do
