@@ -13,7 +13,8 @@ and its growth rate between 20 % and 80 % of the first climb to that peak. Then 
   --expect none       no oom_kill event and no rise of the counter
   --expect hugepages  at least one hugepages event
   peak                spike, plateau, tmpfs: the peak reached 90 % of what was asked
-  rate                leak, memcg, phased (rate not "max"): the measured rate within 0.5x-1.5x
+  rate                leak, memcg, phased, spike, tmpfs (a rate, not "max"/0): the measured rate
+                      within 0.5x-1.5x
 Exit 0 when every trace passes, 1 otherwise, 2 on a usage error.
 """
 
@@ -132,7 +133,7 @@ def check(path, expect):
         want = float(params[want_pct]) * ram_mib / 100
         if peak / 1048576 < 0.9 * want:
             fails.append("peak %.0f MiB < 90%% of %.0f" % (peak / 1048576, want))
-    if workload in ("leak", "memcg", "phased") and params.get("rate", "max") != "max":
+    if workload in ("leak", "memcg", "phased", "spike", "tmpfs") and params.get("rate", "max") not in ("max", "0"):
         want = float(params["rate"])
         if rate is None or not 0.5 * want <= rate <= 1.5 * want:
             fails.append("rate %s MiB/s, asked %g" % ("?" if rate is None else "%.1f" % rate, want))

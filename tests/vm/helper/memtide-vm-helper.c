@@ -35,8 +35,9 @@
  * event lines in the trace format's words ("phase name=...", "hugepages requested=N
  * obtained=M", and "exit pid=P comm=C status=0" when it ends on its own), so that a service
  * whose stdout goes to the corpus recorder's control FIFO marks its own phases. Anonymous memory
- * is filled with data that compresses about 2:1 (half of every page random, half zero), not
- * with one repeated byte that zswap would store for nothing.
+ * is filled with data that compresses about 6:1 (the first 512 bytes of every page random, the
+ * rest zero), not with one repeated byte that zswap would store for nothing; no more is
+ * random because under TCG writing it would cap the allocation rate near 50 MiB/s.
  *   program NAME STEP...
  *       Runs the steps in order on one heap of 1 MiB chunks, each step announced as
  *       "phase name=NAME_<step>":
@@ -207,8 +208,9 @@ static int read_anon_huge_kb(uint64_t *ret);
 
 /* ---- the corpus workloads --------------------------------------------------------------- */
 
-/* Data that compresses about 2:1, like a real heap: the first half of every page from a
- * xorshift generator, the second half zero (fresh anonymous pages are zero already). */
+/* Data that zswap must really compress (about 6:1): the first FILL_RANDOM_BYTES of every page
+ * from a xorshift generator, the rest zero (fresh anonymous pages are zero already). */
+#define FILL_RANDOM_BYTES 512
 static void fill_pages(char *p, size_t len, uint64_t *seed) {
         long page = sysconf(_SC_PAGESIZE);
         size_t step = page > 0 ? (size_t) page : 4096;
@@ -217,7 +219,7 @@ static void fill_pages(char *p, size_t len, uint64_t *seed) {
         for (size_t off = 0; off + step <= len; off += step) {
                 uint64_t *w = (uint64_t *) (void *) (p + off);
 
-                for (size_t i = 0; i < step / 2 / sizeof(uint64_t); i++) {
+                for (size_t i = 0; i < FILL_RANDOM_BYTES / sizeof(uint64_t); i++) {
                         x ^= x << 13;
                         x ^= x >> 7;
                         x ^= x << 17;
