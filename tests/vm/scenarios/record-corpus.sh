@@ -227,7 +227,7 @@ run_frag() {
 # ---- one recording -----------------------------------------------------------------------
 record_one() {
         local family=$1 name=$2 workload=$3 kv params="" t0 t_end oom0 oom_t="" cap now reason="" rc=0
-        local u last_leaker_gone="" high_t="" cg
+        local u last_leaker_gone="" high_t="" cg t_rec
         shift 3
         # Defaults, then the line's key=value pairs as variables.
         peak="" rate="" hold="" cycles=1 gap=10 jobs="" min="" max="" life="" secs="" mode="" file="" anon=""
@@ -246,6 +246,7 @@ record_one() {
         done
         MAIN="" LEAKERS="" MODE=""
         reset_guest
+        t_rec=$(date +%s)
         if [ "$swap" -gt 0 ] && ! make_swap "$swap" "$zswap"; then
                 echo "$name failed swap 0" >>"$status"
                 return 1
@@ -325,7 +326,7 @@ record_one() {
         done
         sleep 1
         systemctl stop corpus-recorder.service
-        journalctl -q -b --no-pager -o short-monotonic -u corpus-recorder.service \
+        journalctl -q -b --no-pager -o short-monotonic --since "@$t_rec" -u corpus-recorder.service \
                 $(for u in $UNITS; do echo "-u $u.service"; done) >"$traces/$name.log" 2>&1
         systemctl reset-failed 2>/dev/null
         if [ ! -s "$traces/$name.trace.gz" ]; then
