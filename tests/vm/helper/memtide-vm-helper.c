@@ -13,9 +13,11 @@
  *   leak MIB_PER_S [MAX_MIB]
  *       Allocates and touches 1 MiB anonymous chunks at the given rate and never frees them;
  *       prints the running total once a second. At MAX_MIB (if given) it holds the memory.
- *   heartbeat FILE PERIOD_MS
+ *   heartbeat FILE PERIOD_MS [HOLD_MIB]
  *       Beats every PERIOD_MS and rewrites FILE with "beats=N max_gap_usec=G last_usec=T"
  *       (CLOCK_MONOTONIC), so a test can see how long the process was stalled or stopped.
+ *       With HOLD_MIB it first allocates and fills that much anonymous memory and keeps it
+ *       (the "innocent" service of the corpus recordings).
  *   checkerboard MIB [HOLD_S]
  *       Maps and touches MIB of anonymous memory, then releases every other 4 KiB page
  *       (MADV_DONTNEED): the freed pages are scattered over all the pageblocks the mapping
@@ -29,6 +31,46 @@
  *       "thp_kb=<AnonHugePages> of <MIB*1024>" from /proc/self/smaps_rollup: how much of it the
  *       kernel could back with transparent hugepages, a probe of free 2 MiB blocks.
  *
+ * Workloads of the trace corpus (tests/corpus/). Each prints on stdout, besides its progress,
+ * event lines in the trace format's words ("phase name=...", "hugepages requested=N
+ * obtained=M", and "exit pid=P comm=C status=0" when it ends on its own), so that a service
+ * whose stdout goes to the corpus recorder's control FIFO marks its own phases. Anonymous memory
+ * is filled with data that compresses about 6:1 (the first 512 bytes of every page random, the
+ * rest zero), not with one repeated byte that zswap would store for nothing; no more is
+ * random because under TCG writing it would cap the allocation rate near 50 MiB/s.
+ *   program NAME STEP...
+ *       Runs the steps in order on one heap of 1 MiB chunks, each step announced as
+ *       "phase name=NAME_<step>":
+ *         grow:MIB:RATE   allocate and fill until the heap holds MIB (or "inf": until killed)
+ *                         at RATE MiB/s (or "max": as fast as it can)
+ *         hold:S          keep the heap for S seconds
+ *         touch:S         for S seconds write one word of every page of the heap, once a
+ *                         second (or as fast as it can when a pass takes longer): the whole
+ *                         heap is its working set (a swap thrasher)
+ *         free            release the whole heap; free:MIB releases down to MIB
+ *       Then prints the exit line. E.g. "program spike grow:900:150 hold:20 free hold:10".
+ *   compile JOBS MIB_MIN MIB_MAX LIFE_MS SECONDS
+ *       A build: keeps JOBS child processes running for SECONDS; each child allocates and
+ *       fills a size drawn between MIB_MIN and MIB_MAX at full speed, works on it (rewrites it)
+ *       for a life drawn between LIFE_MS/2 and 3*LIFE_MS/2, and exits. Same sequence every run
+ *       (fixed seed). Prints the number of children at the end.
+ *   pagecache read|write FILE MIB SECONDS [MIB_PER_S]
+ *       read: writes FILE (MIB, synced) unless it already has that size, then reads it from
+ *       start to end over and over for SECONDS; write: rewrites it from start to end over and
+ *       over (dirty page cache, writeback). At most MIB_PER_S (default: unlimited). Deletes
+ *       nothing: FILE is the caller's.
+ *   tmpfs-fill DIR MIB MIB_PER_S HOLD_S CYCLES [GAP_S]
+ *       CYCLES times: writes MIB as 1 MiB files into DIR (a tmpfs: the data is shmem, charged
+ *       to this cgroup and never reclaimed without swap) at MIB_PER_S (0: as fast as it can),
+ *       keeps them HOLD_S seconds, deletes them, waits GAP_S (default 5).
+ *   hugepages hugetlb|thp STEP STEPS EVERY_S [HOLD_S]
+ *       STEPS requests of STEP more 2 MiB huge pages, EVERY_S seconds apart, each reported as
+ *       "hugepages requested=<total asked> obtained=<total got>": hugetlb writes the total to
+ *       /proc/sys/vm/nr_hugepages and reads back what the kernel reserved; thp maps STEP*2 MiB
+ *       more, 2 MiB aligned, with MADV_HUGEPAGE (direct compaction under defrag=madvise),
+ *       fills it and counts its AnonHugePages. Keeps them HOLD_S seconds (default 5), then
+ *       releases all (nr_hugepages 0 for hugetlb).
+ *
  * It is a test tool, not part of memtide: it writes plain text on stdout and exits 2 on a
  * usage error.
  */
@@ -38,15 +80,23 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MIB_BYTES (UINT64_C(1) << 20)
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
 #define USEC_PER_SEC UINT64_C(1000000)
 #define NSEC_PER_USEC UINT64_C(1000)
 
@@ -154,6 +204,473 @@ static int verb_leak(int argc, char **argv) {
         }
 }
 
+static int read_anon_huge_kb(uint64_t *ret);
+
+/* ---- the corpus workloads --------------------------------------------------------------- */
+
+/* Data that zswap must really compress (about 6:1): the first FILL_RANDOM_BYTES of every page
+ * from a xorshift generator, the rest zero (fresh anonymous pages are zero already). */
+#define FILL_RANDOM_BYTES 512
+static void fill_pages(char *p, size_t len, uint64_t *seed) {
+        long page = sysconf(_SC_PAGESIZE);
+        size_t step = page > 0 ? (size_t) page : 4096;
+        uint64_t x = *seed | 1;
+
+        for (size_t off = 0; off + step <= len; off += step) {
+                uint64_t *w = (uint64_t *) (void *) (p + off);
+
+                for (size_t i = 0; i < FILL_RANDOM_BYTES / sizeof(uint64_t); i++) {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        w[i] = x;
+                }
+        }
+        *seed = x;
+}
+
+/* One 1 MiB anonymous chunk, filled; NULL when the kernel refuses the mapping. */
+static char *chunk_new(uint64_t *seed) {
+        char *p = mmap(NULL, MIB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (p == MAP_FAILED)
+                return NULL;
+        fill_pages(p, MIB_BYTES, seed);
+        return p;
+}
+
+/* Emits one line at once (stdout is line-buffered): a FIFO reader gets it whole. */
+static void say_phase(const char *name, const char *step) {
+        printf("phase name=%s_%s\n", name, step);
+}
+
+static void say_exit(void) {
+        printf("exit pid=%ld comm=memtide-vm-help status=0\n", (long) getpid());
+}
+
+/* "max" → 0 (unpaced), else a positive decimal. */
+static int parse_rate(const char *s, uint64_t *ret) {
+        if (strcmp(s, "max") == 0) {
+                *ret = 0;
+                return 0;
+        }
+        if (parse_u64(s, ret) < 0 || *ret == 0)
+                return -EINVAL;
+        return 0;
+}
+
+/* How far behind its schedule a paced workload may fall before the schedule moves on: under
+ * TCG the guest stalls for seconds at times, and catching up would be a burst at full speed. */
+#define PACE_SLACK_USEC (250 * UINT64_C(1000))
+
+#define HEAP_CHUNKS_MAX 65536              /* 64 GiB: more than any guest this runs in */
+
+typedef struct Heap {
+        char *chunk[HEAP_CHUNKS_MAX];
+        uint64_t n;                        /* chunks held, MiB */
+        uint64_t seed;
+} Heap;
+
+/* Grows the heap to target MiB (UINT64_MAX: forever) at rate MiB/s (0: unpaced). */
+static void heap_grow(Heap *h, uint64_t target, uint64_t rate) {
+        uint64_t start = now_usec(), n0 = h->n, next_report = start + USEC_PER_SEC;
+
+        while (h->n < target && h->n < HEAP_CHUNKS_MAX) {
+                char *c = chunk_new(&h->seed);
+                uint64_t t;
+
+                if (!c) {
+                        printf("program: mmap failed at %" PRIu64 " MiB\n", h->n);
+                        sleep_usec(USEC_PER_SEC);
+                        continue;
+                }
+                h->chunk[h->n++] = c;
+                t = now_usec();
+                if (t >= next_report) {
+                        printf("program: %" PRIu64 " MiB\n", h->n);
+                        next_report += USEC_PER_SEC;
+                }
+                if (rate > 0) {
+                        uint64_t due = start + (h->n - n0) * USEC_PER_SEC / rate;
+
+                        if (due > t)
+                                sleep_usec(due - t);
+                        else if (t - due > PACE_SLACK_USEC)
+                                start += t - due - PACE_SLACK_USEC; /* a stall: no burst after it */
+                }
+        }
+}
+
+static void heap_free_to(Heap *h, uint64_t target) {
+        while (h->n > target) {
+                h->n--;
+                (void) munmap(h->chunk[h->n], MIB_BYTES);
+        }
+}
+
+/* One word of every page, once a second (back to back when a pass takes longer). */
+static void heap_touch(Heap *h, uint64_t seconds) {
+        long page = sysconf(_SC_PAGESIZE);
+        uint64_t end = now_usec() + seconds * USEC_PER_SEC, passes = 0;
+
+        if (page <= 0)
+                page = 4096;
+        while (now_usec() < end) {
+                uint64_t t0 = now_usec(), t;
+
+                for (uint64_t i = 0; i < h->n; i++)
+                        for (size_t off = 0; off < MIB_BYTES; off += (size_t) page)
+                                h->chunk[i][off + 8]++;
+                passes++;
+                t = now_usec();
+                if (t < MIN(t0 + USEC_PER_SEC, end))
+                        sleep_usec(MIN(t0 + USEC_PER_SEC, end) - t);
+        }
+        printf("program: %" PRIu64 " passes over %" PRIu64 " MiB\n", passes, h->n);
+}
+
+static int verb_program(int argc, char **argv) {
+        static Heap heap;
+        const char *name;
+
+        if (argc < 4)
+                return 2;
+        name = argv[2];
+        if (!*name || strpbrk(name, " =\t\n"))
+                return 2;
+        /* Check every step before running any. */
+        for (int i = 3; i < argc; i++) {
+                char buf[64], *a, *b;
+                uint64_t v;
+
+                if (strlen(argv[i]) >= sizeof buf)
+                        return 2;
+                strcpy(buf, argv[i]);
+                a = strchr(buf, ':');
+                if (a)
+                        *a++ = '\0';
+                b = a ? strchr(a, ':') : NULL;
+                if (b)
+                        *b++ = '\0';
+                if (strcmp(buf, "grow") == 0) {
+                        if (!a || !b || (strcmp(a, "inf") != 0 && (parse_u64(a, &v) < 0 || v == 0)) ||
+                            parse_rate(b, &v) < 0)
+                                return 2;
+                } else if (strcmp(buf, "hold") == 0 || strcmp(buf, "touch") == 0) {
+                        if (!a || b || parse_u64(a, &v) < 0)
+                                return 2;
+                } else if (strcmp(buf, "free") == 0) {
+                        if (b || (a && parse_u64(a, &v) < 0))
+                                return 2;
+                } else
+                        return 2;
+        }
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        heap.seed = UINT64_C(0x9e3779b97f4a7c15);
+        for (int i = 3; i < argc; i++) {
+                char buf[64], *a, *b;
+                uint64_t v = 0, rate = 0;
+
+                strcpy(buf, argv[i]);
+                a = strchr(buf, ':');
+                if (a)
+                        *a++ = '\0';
+                b = a ? strchr(a, ':') : NULL;
+                if (b)
+                        *b++ = '\0';
+                say_phase(name, buf);
+                if (strcmp(buf, "grow") == 0) {
+                        if (strcmp(a, "inf") == 0)
+                                v = UINT64_MAX;
+                        else
+                                (void) parse_u64(a, &v);
+                        (void) parse_rate(b, &rate);
+                        heap_grow(&heap, v, rate);
+                } else if (strcmp(buf, "hold") == 0) {
+                        (void) parse_u64(a, &v);
+                        sleep_usec(v * USEC_PER_SEC);
+                } else if (strcmp(buf, "touch") == 0) {
+                        (void) parse_u64(a, &v);
+                        heap_touch(&heap, v);
+                } else {
+                        if (a)
+                                (void) parse_u64(a, &v);
+                        heap_free_to(&heap, v);
+                }
+        }
+        say_exit();
+        return 0;
+}
+
+/* Uniform in [lo, hi] from a xorshift state. */
+static uint64_t draw(uint64_t *x, uint64_t lo, uint64_t hi) {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        return hi > lo ? lo + *x % (hi - lo + 1) : lo;
+}
+
+/* One compile job: allocate, fill, rewrite until its life is over, exit. */
+static _Noreturn void compile_child(uint64_t mib, uint64_t life_usec, uint64_t seed) {
+        uint64_t end = now_usec() + life_usec;
+        size_t len = (size_t) (mib * MIB_BYTES);
+        char *p;
+
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                _exit(1);
+        do
+                fill_pages(p, len, &seed);
+        while (now_usec() < end);
+        _exit(0);
+}
+
+static int verb_compile(int argc, char **argv) {
+        uint64_t jobs, lo, hi, life_ms, seconds, end, children = 0, failed = 0, x = UINT64_C(0x2545f4914f6cdd1d);
+        uint64_t running = 0;
+
+        if (argc != 7 || parse_u64(argv[2], &jobs) < 0 || jobs == 0 || jobs > 64 || parse_u64(argv[3], &lo) < 0 ||
+            lo == 0 || parse_u64(argv[4], &hi) < 0 || hi < lo || hi > (UINT64_C(1) << 20) ||
+            parse_u64(argv[5], &life_ms) < 0 || life_ms == 0 || parse_u64(argv[6], &seconds) < 0 || seconds == 0)
+                return 2;
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        printf("phase name=compile_start\n");
+        end = now_usec() + seconds * USEC_PER_SEC;
+        for (;;) {
+                int status;
+                pid_t pid;
+
+                while (running < jobs && now_usec() < end) {
+                        uint64_t mib = draw(&x, lo, hi), life = draw(&x, life_ms / 2, life_ms * 3 / 2) * 1000;
+                        uint64_t seed = draw(&x, 1, UINT64_MAX - 1);
+
+                        pid = fork();
+                        if (pid < 0) {
+                                printf("compile: fork: %s\n", strerror(errno));
+                                sleep_usec(USEC_PER_SEC);
+                                break;
+                        }
+                        if (pid == 0)
+                                compile_child(mib, life, seed);
+                        running++;
+                        children++;
+                }
+                if (running == 0)
+                        break;
+                pid = wait(&status);
+                if (pid < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                running--;
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        failed++;
+        }
+        printf("phase name=compile_done\n");
+        printf("compile: %" PRIu64 " jobs, %" PRIu64 " did not end well\n", children, failed);
+        say_exit();
+        return 0;
+}
+
+/* Sleeps so that done_mib MiB since *start take at least done_mib / rate seconds; after a
+ * stall (the process or the machine held up) the schedule moves on instead of catching up. */
+static void pace(uint64_t *start, uint64_t done_mib, uint64_t rate) {
+        uint64_t due, t;
+
+        if (rate == 0)
+                return;
+        due = *start + done_mib * USEC_PER_SEC / rate;
+        t = now_usec();
+        if (due > t)
+                sleep_usec(due - t);
+        else if (t - due > PACE_SLACK_USEC)
+                *start += t - due - PACE_SLACK_USEC;
+}
+
+static int verb_pagecache(int argc, char **argv) {
+        uint64_t mib, seconds, rate = 0, end, start, done = 0, passes = 0;
+        bool write_mode;
+        struct stat st;
+        char *buf;
+        int fd;
+
+        if (argc < 6 || argc > 7 || (strcmp(argv[2], "read") != 0 && strcmp(argv[2], "write") != 0) ||
+            parse_u64(argv[4], &mib) < 0 || mib == 0 || parse_u64(argv[5], &seconds) < 0 || seconds == 0 ||
+            (argc == 7 && parse_u64(argv[6], &rate) < 0))
+                return 2;
+        write_mode = strcmp(argv[2], "write") == 0;
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        buf = malloc(MIB_BYTES);
+        if (!buf)
+                return 1;
+        memset(buf, 0x3c, MIB_BYTES);
+        fd = open(argv[3], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                printf("open %s: %s\n", argv[3], strerror(errno));
+                return 1;
+        }
+        if (!write_mode && (fstat(fd, &st) < 0 || (uint64_t) st.st_size != mib * MIB_BYTES)) {
+                printf("phase name=cache_prepare\n");
+                for (uint64_t i = 0; i < mib; i++)
+                        if (pwrite(fd, buf, MIB_BYTES, (off_t) (i * MIB_BYTES)) != (ssize_t) MIB_BYTES) {
+                                printf("write %s: %s\n", argv[3], strerror(errno));
+                                return 1;
+                        }
+                (void) fsync(fd);
+        }
+        printf("phase name=cache_%s\n", argv[2]);
+        start = now_usec();
+        end = start + seconds * USEC_PER_SEC;
+        while (now_usec() < end) {
+                for (uint64_t i = 0; i < mib && now_usec() < end; i++) {
+                        ssize_t n = write_mode ? pwrite(fd, buf, MIB_BYTES, (off_t) (i * MIB_BYTES))
+                                               : pread(fd, buf, MIB_BYTES, (off_t) (i * MIB_BYTES));
+
+                        if (n < 0) {
+                                printf("%s %s: %s\n", argv[2], argv[3], strerror(errno));
+                                return 1;
+                        }
+                        done++;
+                        pace(&start, done, rate);
+                }
+                passes++;
+        }
+        (void) close(fd);
+        printf("phase name=cache_done\n");
+        printf("pagecache: %" PRIu64 " MiB %s in %" PRIu64 " passes\n", done, argv[2], passes);
+        say_exit();
+        return 0;
+}
+
+static int verb_tmpfs_fill(int argc, char **argv) {
+        uint64_t mib, rate, hold, cycles, gap = 5, seed = UINT64_C(0x6a09e667f3bcc909);
+        char path[PATH_MAX], *buf;
+
+        if (argc < 7 || argc > 8 || parse_u64(argv[3], &mib) < 0 || mib == 0 || parse_u64(argv[4], &rate) < 0 ||
+            parse_u64(argv[5], &hold) < 0 || parse_u64(argv[6], &cycles) < 0 || cycles == 0 ||
+            (argc == 8 && parse_u64(argv[7], &gap) < 0))
+                return 2;
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        buf = malloc(MIB_BYTES);
+        if (!buf)
+                return 1;
+        memset(buf, 0, MIB_BYTES);
+        for (uint64_t c = 0; c < cycles; c++) {
+                uint64_t start = now_usec();
+
+                printf("phase name=tmpfs_fill\n");
+                for (uint64_t i = 0; i < mib; i++) {
+                        int fd;
+
+                        snprintf(path, sizeof path, "%s/fill-%06" PRIu64, argv[2], i);
+                        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                        if (fd < 0) {
+                                printf("open %s: %s\n", path, strerror(errno));
+                                return 1;
+                        }
+                        fill_pages(buf, MIB_BYTES, &seed);
+                        if (write(fd, buf, MIB_BYTES) != (ssize_t) MIB_BYTES) {
+                                printf("write %s: %s\n", path, strerror(errno));
+                                (void) close(fd);
+                                return 1;
+                        }
+                        (void) close(fd);
+                        pace(&start, i + 1, rate);
+                }
+                printf("phase name=tmpfs_hold\n");
+                sleep_usec(hold * USEC_PER_SEC);
+                printf("phase name=tmpfs_delete\n");
+                for (uint64_t i = 0; i < mib; i++) {
+                        snprintf(path, sizeof path, "%s/fill-%06" PRIu64, argv[2], i);
+                        (void) unlink(path);
+                }
+                if (c + 1 < cycles || gap > 0) {
+                        printf("phase name=tmpfs_gap\n");
+                        sleep_usec(gap * USEC_PER_SEC);
+                }
+        }
+        say_exit();
+        return 0;
+}
+
+static int hugetlb_set(uint64_t pages, uint64_t *ret_got) {
+        char buf[32];
+        ssize_t n;
+        int fd, l;
+
+        fd = open("/proc/sys/vm/nr_hugepages", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        l = snprintf(buf, sizeof buf, "%" PRIu64 "\n", pages);
+        if (write(fd, buf, (size_t) l) != l) {
+                int e = errno;
+
+                (void) close(fd);
+                return -e;
+        }
+        n = pread(fd, buf, sizeof buf - 1, 0);
+        (void) close(fd);
+        if (n <= 0)
+                return -EIO;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        return parse_u64(buf, ret_got);
+}
+
+static int verb_hugepages(int argc, char **argv) {
+        const uint64_t huge = 2 * MIB_BYTES;
+        uint64_t step, steps, every, hold = 5, got = 0, seed = UINT64_C(0xbb67ae8584caa73b);
+        char *maps[1024] = {};
+        bool thp;
+        int r;
+
+        if (argc < 6 || argc > 7 || (strcmp(argv[2], "hugetlb") != 0 && strcmp(argv[2], "thp") != 0) ||
+            parse_u64(argv[3], &step) < 0 || step == 0 || step > 4096 || parse_u64(argv[4], &steps) < 0 ||
+            steps == 0 || steps > 1024 || parse_u64(argv[5], &every) < 0 ||
+            (argc == 7 && parse_u64(argv[6], &hold) < 0))
+                return 2;
+        thp = strcmp(argv[2], "thp") == 0;
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        for (uint64_t i = 1; i <= steps; i++) {
+                if (thp) {
+                        size_t len = (size_t) (step * huge);
+                        char *m = mmap(NULL, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                        uint64_t kb = 0;
+
+                        if (m == MAP_FAILED) {
+                                printf("mmap: %s\n", strerror(errno));
+                                return 1;
+                        }
+                        maps[i - 1] = (char *) (((uintptr_t) m + huge - 1) & ~(uintptr_t) (huge - 1));
+                        (void) madvise(maps[i - 1], len, MADV_HUGEPAGE);
+                        fill_pages(maps[i - 1], len, &seed);
+                        r = read_anon_huge_kb(&kb);
+                        if (r < 0) {
+                                printf("smaps_rollup: %s\n", strerror(-r));
+                                return 1;
+                        }
+                        got = kb / 2048;
+                } else {
+                        r = hugetlb_set(step * i, &got);
+                        if (r < 0) {
+                                printf("nr_hugepages: %s\n", strerror(-r));
+                                return 1;
+                        }
+                }
+                printf("hugepages requested=%" PRIu64 " obtained=%" PRIu64 "\n", step * i, got);
+                if (i < steps)
+                        sleep_usec(every * USEC_PER_SEC);
+        }
+        sleep_usec(hold * USEC_PER_SEC);
+        if (!thp)
+                (void) hugetlb_set(0, &got);
+        /* The THP mappings go with the process. */
+        printf("phase name=hugepages_released\n");
+        say_exit();
+        return 0;
+}
+
 static int write_beat(int fd, uint64_t beats, uint64_t max_gap, uint64_t last) {
         char buf[128];
         int n;
@@ -168,16 +685,22 @@ static int write_beat(int fd, uint64_t beats, uint64_t max_gap, uint64_t last) {
 }
 
 static int verb_heartbeat(int argc, char **argv) {
-        uint64_t period_ms = 0, beats = 0, max_gap = 0, last;
+        uint64_t period_ms = 0, beats = 0, max_gap = 0, last, hold_mib = 0, seed = UINT64_C(0x3c6ef372fe94f82b);
         int fd;
 
-        if (argc < 4 || parse_u64(argv[3], &period_ms) < 0 || period_ms == 0)
+        if (argc < 4 || argc > 5 || parse_u64(argv[3], &period_ms) < 0 || period_ms == 0 ||
+            (argc == 5 && (parse_u64(argv[4], &hold_mib) < 0 || hold_mib > (UINT64_C(1) << 20))))
                 return 2;
         fd = open(argv[2], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
                 printf("open %s: %s\n", argv[2], strerror(errno));
                 return 1;
         }
+        for (uint64_t i = 0; i < hold_mib; i++)
+                if (!chunk_new(&seed)) {
+                        printf("heartbeat: mmap failed at %" PRIu64 " MiB\n", i);
+                        return 1;
+                }
         last = now_usec();
         for (;;) {
                 uint64_t t;
@@ -288,9 +811,14 @@ static void usage(void) {
         fprintf(stderr,
                 "usage: memtide-vm-helper psi-trigger FILE TRIGGER [WAIT_MS]\n"
                 "       memtide-vm-helper leak MIB_PER_S [MAX_MIB]\n"
-                "       memtide-vm-helper heartbeat FILE PERIOD_MS\n"
+                "       memtide-vm-helper heartbeat FILE PERIOD_MS [HOLD_MIB]\n"
                 "       memtide-vm-helper checkerboard MIB [HOLD_S]\n"
-                "       memtide-vm-helper thp MIB\n");
+                "       memtide-vm-helper thp MIB\n"
+                "       memtide-vm-helper program NAME STEP...   (grow:MIB|inf:RATE|max hold:S touch:S free[:MIB])\n"
+                "       memtide-vm-helper compile JOBS MIB_MIN MIB_MAX LIFE_MS SECONDS\n"
+                "       memtide-vm-helper pagecache read|write FILE MIB SECONDS [MIB_PER_S]\n"
+                "       memtide-vm-helper tmpfs-fill DIR MIB MIB_PER_S HOLD_S CYCLES [GAP_S]\n"
+                "       memtide-vm-helper hugepages hugetlb|thp STEP STEPS EVERY_S [HOLD_S]\n");
 }
 
 int main(int argc, char **argv) {
@@ -308,6 +836,16 @@ int main(int argc, char **argv) {
                 r = verb_checkerboard(argc, argv);
         else if (strcmp(argv[1], "thp") == 0)
                 r = verb_thp(argc, argv);
+        else if (strcmp(argv[1], "program") == 0)
+                r = verb_program(argc, argv);
+        else if (strcmp(argv[1], "compile") == 0)
+                r = verb_compile(argc, argv);
+        else if (strcmp(argv[1], "pagecache") == 0)
+                r = verb_pagecache(argc, argv);
+        else if (strcmp(argv[1], "tmpfs-fill") == 0)
+                r = verb_tmpfs_fill(argc, argv);
+        else if (strcmp(argv[1], "hugepages") == 0)
+                r = verb_hugepages(argc, argv);
         if (r == 2)
                 usage();
         return r;
