@@ -58,7 +58,7 @@
 #include <unistd.h>
 
 #include "mc-util.h"
-#include "trace.h"
+#include "trace-writer.h"
 
 /* Largest file read: slabinfo of the guest is ~20 KiB, zoneinfo ~10 KiB. */
 #define READ_BUF_SIZE ((size_t) 256 * 1024)
