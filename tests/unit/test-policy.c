@@ -480,6 +480,186 @@ static void test_protected_processes(void **state) {
         fixture_free(x);
 }
 
+
+static void set_stat(Fixture *x, int i, uint64_t anon_mib, uint64_t inactive_file_mib, uint64_t active_file_mib) {
+        CgroupSample *c = &x->s->cgroups[i];
+
+        c->have |= CGROUP_HAVE_STAT;
+        c->stat.v[CG_STAT_ANON] = anon_mib * MIB;
+        c->stat.v[CG_STAT_INACTIVE_ANON] = anon_mib * MIB / 2;
+        c->stat.v[CG_STAT_INACTIVE_FILE] = inactive_file_mib * MIB;
+        c->stat.v[CG_STAT_ACTIVE_FILE] = active_file_mib * MIB;
+        c->stat.present |= (UINT64_C(1) << CG_STAT_ANON) | (UINT64_C(1) << CG_STAT_INACTIVE_ANON) |
+                           (UINT64_C(1) << CG_STAT_INACTIVE_FILE) | (UINT64_C(1) << CG_STAT_ACTIVE_FILE);
+}
+
+static void set_swap(Fixture *x, uint64_t free_mib, uint64_t swappiness) {
+        x->s->have |= SNAPSHOT_HAVE_MEMINFO;
+        x->s->meminfo.v[MEMINFO_SWAP_TOTAL] = free_mib * 1024;
+        x->s->meminfo.v[MEMINFO_SWAP_FREE] = free_mib * 1024;
+        x->s->meminfo.present |= (UINT64_C(1) << MEMINFO_SWAP_TOTAL) | (UINT64_C(1) << MEMINFO_SWAP_FREE);
+        x->s->tunables.v[VM_SWAPPINESS] = swappiness;
+        x->s->tunables.present |= 1u << VM_SWAPPINESS;
+}
+
+/* Only actions that can help: memory.reclaim of a cgroup that has something reclaim can take
+ * (file pages, or anonymous memory while swap is free), a throttle that can hold (growth
+ * slowing, or room for the working set under the lowered limit); else the next lower rung. */
+static void test_can_help(void **state) {
+        static const struct {
+                const char *name;
+                double eta_s;
+                uint32_t conf;
+                uint64_t anon, inactive_file, active_file, swap_free, swappiness;
+                int64_t recent;                    /* growth over the last 2.5 s, MiB/s */
+                ActionKind action;
+                bool act;
+        } cases[] = {
+                /* reclaim rung (eta 100 s ≤ 120 s, 60 %) */
+                { "anon, no swap: no reclaim, tune", 100, 6000, 1000, 0, 0, 0, 60, 100, ACTION_SYSCTL, true },
+                { "anon, swap free: reclaim", 100, 6000, 1000, 0, 0, 2048, 60, 100, ACTION_RECLAIM, true },
+                { "anon, swap but swappiness 0: tune", 100, 6000, 1000, 0, 0, 2048, 0, 100, ACTION_SYSCTL, true },
+                { "file pages: reclaim", 100, 6000, 500, 300, 200, 0, 60, 100, ACTION_RECLAIM, true },
+                /* throttle rung (eta 20 s ≤ 30 s, 60 %) */
+                { "steady, anon: no throttle, tune", 20, 6000, 1000, 0, 0, 0, 60, 100, ACTION_SYSCTL, true },
+                { "steady, room for the working set: throttle", 20, 6000, 700, 200, 100, 0, 60, 100, ACTION_THROTTLE, true },
+                { "slowing: throttle", 20, 6000, 1000, 0, 0, 0, 60, 20, ACTION_THROTTLE, true },
+                /* within the kill horizon, below the kill gate: nothing gentle is left */
+                { "near, steady, anon: nothing", 5, 6000, 1000, 0, 0, 0, 60, 100, 0, false },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                Fixture *x = fixture_new();
+                Decision d;
+
+                set_stat(x, CG_LEAKER, cases[i].anon, cases[i].inactive_file, cases[i].active_file);
+                set_swap(x, cases[i].swap_free, cases[i].swappiness);
+                x->cf[CG_LEAKER].growth_recent_bytes_per_sec = cases[i].recent * (int64_t) MIB;
+                set_forecast(x, cases[i].eta_s, cases[i].conf, -1, -1);
+                d = decide_at(x, 100, NULL);
+                if (d.act != cases[i].act || (d.act && d.action != cases[i].action))
+                        fail_msg("%s: act %d action %s (%s)", cases[i].name, d.act, action_kind_to_string(d.action), d.explain);
+                if (d.act && d.action != ACTION_SYSCTL)
+                        assert_int_equal(d.target_index, CG_LEAKER);
+                fixture_free(x);
+        }
+}
+
+/* A decision on cgroup readings older than POLICY_CGROUP_FRESH_USEC asks for a refresh first
+ * and changes nothing; decided again at the same timestamp it acts on what it has. */
+static void test_refresh(void **state) {
+        Fixture *x = fixture_new();
+        Decision d;
+
+        for (int i = 0; i < CG_N; i++)
+                x->s->cgroups[i].read_usec = 100 * USEC_PER_SEC;
+        set_forecast(x, 3, 9000, -1, -1);
+        x->s->cgroups[CG_INNOCENT].read_usec = 97 * USEC_PER_SEC;    /* a calm reading, 3 s old */
+        d = decide_at(x, 100, NULL);
+        assert_false(d.act);
+        assert_string_equal(d.reason, "refresh");
+        assert_true(d.refresh);
+        assert_int_equal(d.refresh_before_usec, 99 * USEC_PER_SEC);
+        assert_int_equal(d.rung, RUNG_OBSERVE);                       /* nothing committed */
+        /* the same timestamp again (the caller read what it could): act */
+        d = decide_at(x, 100, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_KILL);
+        assert_int_equal(d.target_index, CG_LEAKER);
+        fixture_free(x);
+
+        /* all fresh: no refresh at all; read_usec 0 (not tracked) counts as fresh */
+        x = fixture_new();
+        set_forecast(x, 3, 9000, -1, -1);
+        d = decide_at(x, 100, NULL);
+        assert_true(d.act);
+        assert_false(d.refresh);
+        fixture_free(x);
+}
+
+/* The post-action delay holds back an action of the same or a gentler rung, never a stronger
+ * one: a kill is not delayed by the tune just before it. */
+static void test_delay_never_holds_escalation(void **state) {
+        Fixture *x = fixture_new();
+        Decision d;
+
+        set_forecast(x, 300, 6000, -1, -1);
+        d = decide_at(x, 100, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_SYSCTL);
+        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        d = decide_at(x, 100.5, NULL);
+        assert_false(d.act);
+        assert_string_equal(d.reason, "post-action-delay");
+        set_forecast(x, 3, 9000, -1, -1);
+        d = decide_at(x, 101, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_KILL);
+        fixture_free(x);
+}
+
+/* A throttle that fails is killed early: its cgroup keeps pressing against the lowered limit
+ * with nothing left for reclaim (working set above memory.high) or while it stalls, for
+ * POLICY_THROTTLE_FAIL_USEC — not after ThrottleKillAfter. One that presses with room to
+ * reclaim is not. A release needs its own PSI quiet too. */
+static void test_throttle_failure(void **state) {
+        for (int variant = 0; variant < 3; variant++) {
+                Fixture *x = fixture_new();
+                uint64_t kill_after = x->cfg->policies[0].throttle_kill_usec;
+                Decision d;
+                double t, killed_at = -1;
+
+                set_stat(x, CG_LEAKER, 700, 200, 100);            /* room: a throttle can hold */
+                set_high_events(x, CG_LEAKER, 0);
+                set_forecast(x, 20, 6000, -1, -1);
+                d = decide_at(x, 100, NULL);
+                assert_int_equal(d.action, ACTION_THROTTLE);
+                assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+                x->s->cgroups[CG_LEAKER].high_bytes = d.value;
+                set_forecast(x, -1, 0, -1, -1);
+                if (variant == 0)
+                        set_stat(x, CG_LEAKER, 1000, 0, 0);      /* the cache is gone: all anon */
+                else if (variant == 1)
+                        x->cf[CG_LEAKER].psi_full_share_permyriad = 5000;
+                for (t = 100.5; t < 100 + (double) kill_after / 1e6 + 2 && killed_at < 0; t += 0.5) {
+                        set_high_events(x, CG_LEAKER, (uint64_t) (t * 100));
+                        d = decide_at(x, t, NULL);
+                        if (d.act && d.action == ACTION_KILL) {
+                                assert_string_equal(d.reason, "throttled");
+                                killed_at = t;
+                        }
+                }
+                if (variant < 2) {
+                        /* after POLICY_THROTTLE_FAIL_USEC of pressing, well before ThrottleKillAfter */
+                        if (!(killed_at >= 100 + POLICY_THROTTLE_FAIL_USEC / 1e6 &&
+                              killed_at < 100 + (double) kill_after / 1e6 / 2))
+                                fail_msg("variant %d: failed throttle killed at %.1f s", variant, killed_at);
+                } else {
+                        /* room left, no stall: only ThrottleKillAfter ends it */
+                        assert_true(killed_at >= 100 + (double) kill_after / 1e6);
+                }
+                fixture_free(x);
+        }
+
+        /* quiet events but its own PSI "some" still high: no release */
+        Fixture *x = fixture_new();
+        Decision d;
+        set_stat(x, CG_LEAKER, 700, 200, 100);
+        set_high_events(x, CG_LEAKER, 0);
+        set_forecast(x, 20, 6000, -1, -1);
+        x->cfg->global.rung_hold_usec = 0;
+        d = decide_at(x, 100, NULL);
+        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        set_forecast(x, -1, 0, -1, -1);
+        x->cf[CG_LEAKER].psi_some_share_permyriad = 2000;
+        d = decide_at(x, 200, NULL);
+        assert_null(d.release_cgroup);
+        x->cf[CG_LEAKER].psi_some_share_permyriad = 0;
+        d = decide_at(x, 201, NULL);
+        assert_non_null(d.release_cgroup);
+        fixture_free(x);
+}
+
 /* ---- trace tests ------------------------------------------------------------------------- */
 
 typedef struct TraceRun {
@@ -838,6 +1018,10 @@ int main(void) {
                 cmocka_unit_test(test_gone_after_term),
                 cmocka_unit_test(test_rate_limit_and_hysteresis),
                 cmocka_unit_test(test_throttle_hold),
+                cmocka_unit_test(test_can_help),
+                cmocka_unit_test(test_refresh),
+                cmocka_unit_test(test_delay_never_holds_escalation),
+                cmocka_unit_test(test_throttle_failure),
                 cmocka_unit_test(test_protected_processes),
                 cmocka_unit_test(test_defragment),
                 cmocka_unit_test(test_trace_leaks),

@@ -47,6 +47,9 @@
  *         touch:S         for S seconds write one word of every page of the heap, once a
  *                         second (or as fast as it can when a pass takes longer): the whole
  *                         heap is its working set (a swap thrasher)
+ *         thrash:RATE     forever: add RATE MiB to the heap, then write one word of every page
+ *                         of the whole heap, once a second (a leak whose whole heap is its
+ *                         working set: with swap, every pass faults back what was swapped out)
  *         free            release the whole heap; free:MIB releases down to MIB
  *       Then prints the exit line. E.g. "program spike grow:900:150 hold:20 free hold:10".
  *   compile JOBS MIB_MIN MIB_MAX LIFE_MS SECONDS
@@ -301,6 +304,25 @@ static void heap_grow(Heap *h, uint64_t target, uint64_t rate) {
         }
 }
 
+/* A growing working set: each second RATE MiB more, then a pass over the whole heap. */
+static void heap_thrash(Heap *h, uint64_t rate) {
+        long page = sysconf(_SC_PAGESIZE);
+
+        if (page <= 0)
+                page = 4096;
+        for (;;) {
+                uint64_t t0 = now_usec(), t;
+
+                heap_grow(h, MIN(h->n + rate, (uint64_t) HEAP_CHUNKS_MAX), 0);
+                for (uint64_t i = 0; i < h->n; i++)
+                        for (size_t off = 0; off < MIB_BYTES; off += (size_t) page)
+                                h->chunk[i][off + 8]++;
+                t = now_usec();
+                if (t < t0 + USEC_PER_SEC)
+                        sleep_usec(t0 + USEC_PER_SEC - t);
+        }
+}
+
 static void heap_free_to(Heap *h, uint64_t target) {
         while (h->n > target) {
                 h->n--;
@@ -359,6 +381,9 @@ static int verb_program(int argc, char **argv) {
                 } else if (strcmp(buf, "hold") == 0 || strcmp(buf, "touch") == 0) {
                         if (!a || b || parse_u64(a, &v) < 0)
                                 return 2;
+                } else if (strcmp(buf, "thrash") == 0) {
+                        if (!a || b || parse_u64(a, &v) < 0 || v == 0)
+                                return 2;
                 } else if (strcmp(buf, "free") == 0) {
                         if (b || (a && parse_u64(a, &v) < 0))
                                 return 2;
@@ -392,6 +417,9 @@ static int verb_program(int argc, char **argv) {
                 } else if (strcmp(buf, "touch") == 0) {
                         (void) parse_u64(a, &v);
                         heap_touch(&heap, v);
+                } else if (strcmp(buf, "thrash") == 0) {
+                        (void) parse_u64(a, &v);
+                        heap_thrash(&heap, v);
                 } else {
                         if (a)
                                 (void) parse_u64(a, &v);
@@ -814,7 +842,7 @@ static void usage(void) {
                 "       memtide-vm-helper heartbeat FILE PERIOD_MS [HOLD_MIB]\n"
                 "       memtide-vm-helper checkerboard MIB [HOLD_S]\n"
                 "       memtide-vm-helper thp MIB\n"
-                "       memtide-vm-helper program NAME STEP...   (grow:MIB|inf:RATE|max hold:S touch:S free[:MIB])\n"
+                "       memtide-vm-helper program NAME STEP...   (grow:MIB|inf:RATE|max hold:S touch:S thrash:RATE free[:MIB])\n"
                 "       memtide-vm-helper compile JOBS MIB_MIN MIB_MAX LIFE_MS SECONDS\n"
                 "       memtide-vm-helper pagecache read|write FILE MIB SECONDS [MIB_PER_S]\n"
                 "       memtide-vm-helper tmpfs-fill DIR MIB MIB_PER_S HOLD_S CYCLES [GAP_S]\n"

@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Sourced by the comparison scenarios (compare-leaks.sh, compare-pressure.sh): each workload runs
+# twice in the same boot, once under memtided (its unit, Mode=enforce, every other key at its
+# shipped default) and once under earlyoom (Debian's package, its default configuration),
+# with an innocent service holding 150 MiB and beating every 100 ms beside it. Both rows of
+# figures are printed; the assertions compare memtided with earlyoom of the same boot:
+#
+#   exhaustion workloads: memtided ends the leak itself (its kill entry, no kernel OOM kill,
+#   not earlyoom), no later than earlyoom did plus COMPARE_SLACK_MS; the innocent's worst
+#   heartbeat gap at most max(150 ms, earlyoom's); PSI "full" growth over the episode at most
+#   max(1 s, earlyoom's); memtided's sampling never later than 250 ms past its interval while
+#   it acted (the longest lateness of the episode);
+#   benign workloads: neither daemon throttles nor kills anything.
+#
+# The figures of each run go to values.txt as compare_<workload>_<daemon>_<figure>.
+
+. "$(dirname "$0")/lib.sh"
+
+COMPARE_SLACK_MS=${MEMTIDE_VM_COMPARE_SLACK_MS:-500}
+MEM_MIB=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024))
+CMP_INNOCENT=memtide-cmp-innocent
+CMP_LEAKER=memtide-cmp-leaker
+CMP_READER=memtide-cmp-reader
+CMP_BEAT=/run/memtide-cmp-heartbeat
+CMP_SWAP=/var/tmp/memtide-cmp-swap
+CMP_WS=/var/tmp/memtide-cmp-ws
+
+pct() { echo $((MEM_MIB * $1 / 100)); }
+ms_now() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+psi_full_us() { sed -n 's/^full .*total=\([0-9]*\).*/\1/p' /proc/pressure/memory; }
+unit_cpu_ns() {
+        local v
+        v=$(systemctl show -p CPUUsageNSec --value "$1" 2>/dev/null)
+        [[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo 0
+}
+
+# Stop the workload, drop what the kernel cached, compact: each run starts from a calm guest.
+cmp_reset() {
+        systemctl stop $CMP_LEAKER $CMP_INNOCENT $CMP_READER 2>/dev/null
+        systemctl reset-failed $CMP_LEAKER $CMP_INNOCENT $CMP_READER 2>/dev/null
+        swapoff -a 2>/dev/null
+        rm -f "$CMP_SWAP"
+        sync
+        echo 3 >/proc/sys/vm/drop_caches
+        echo 1 >/proc/sys/vm/compact_memory
+        sleep 3
+}
+
+cmp_daemon_start() {
+        case $1 in
+        memtided)
+                systemctl set-property --runtime memtided.service CPUAccounting=yes >/dev/null 2>&1
+                start_memtided enforce || return 1
+                ;;
+        earlyoom)
+                systemctl set-property --runtime earlyoom.service CPUAccounting=yes >/dev/null 2>&1
+                systemctl start earlyoom.service || { fail "systemctl start earlyoom"; return 1; }
+                wait_for 10 systemctl -q is-active earlyoom.service || { fail "earlyoom did not start"; return 1; }
+                ;;
+        esac
+}
+
+cmp_daemon_stop() {
+        systemctl stop "$1.service" 2>/dev/null
+}
+
+# The workload of one name: its setup (swap, a file working set) and the leaker's command.
+# Sets CMP_KIND (exhaust or benign) and CMP_CAP (seconds).
+cmp_workload() {
+        case $1 in
+        runaway)
+                CMP_KIND=exhaust CMP_CAP=150
+                CMP_CMD=(memtide-vm-helper program runaway "grow:inf:${MEMTIDE_VM_RUNAWAY_RATE:-100}") ;;
+        slow)
+                CMP_KIND=exhaust CMP_CAP=300
+                CMP_CMD=(memtide-vm-helper program slow "grow:inf:${MEMTIDE_VM_SLOW_RATE:-15}") ;;
+        phased)
+                CMP_KIND=exhaust CMP_CAP=300
+                CMP_CMD=(memtide-vm-helper program phased "grow:$(pct 40):50" hold:20 grow:inf:50) ;;
+        hotws)
+                CMP_KIND=exhaust CMP_CAP=300
+                memtide-vm-helper pagecache read "$CMP_WS" "$(pct 40)" 1 >/dev/null 2>&1   # write it once
+                systemd-run --quiet --unit=$CMP_READER -p MemoryAccounting=yes \
+                        memtide-vm-helper pagecache read "$CMP_WS" "$(pct 40)" 100000 40 ||
+                        fail "cannot start $CMP_READER"
+                sleep 10    # the working set is in the page cache
+                CMP_CMD=(memtide-vm-helper program hotws grow:inf:30) ;;
+        swapthrash)
+                CMP_KIND=exhaust CMP_CAP=360
+                dd if=/dev/zero of="$CMP_SWAP" bs=1M count="$(pct 50)" status=none && chmod 600 "$CMP_SWAP" &&
+                        mkswap -q "$CMP_SWAP" >/dev/null && swapon "$CMP_SWAP" || fail "cannot set up the swapfile"
+                CMP_CMD=(memtide-vm-helper program swapthrash thrash:30) ;;
+        spike)
+                CMP_KIND=benign CMP_CAP=240
+                local p
+                p=$(pct 65)
+                CMP_CMD=(memtide-vm-helper program spike "grow:$p:150" hold:20 free hold:5 "grow:$p:150" hold:20 free hold:5
+                         "grow:$p:150" hold:20 free hold:5) ;;
+        *)
+                fail "no workload $1"; return 1 ;;
+        esac
+}
+
+# cmp_run WORKLOAD DAEMON: one episode; its figures in CMP_* and values.txt.
+cmp_run() {
+        local w=$1 daemon=$2 t0 t1 psi0 cpu0 oom0 cg peak_kb=0 cur gap_us sel="" since
+        CMP_SECONDS=0 CMP_GAP_MS=0 CMP_PSI_MS=0 CMP_CPU_MS=0 CMP_ENDED_BY=none CMP_THROTTLES=0 CMP_KILLS=0
+        CMP_LATE_MS=0 CMP_WARN_LEAD_S=none CMP_ACTION_LEAD_S=none CMP_PEAK_MIB=0
+
+        cmp_reset
+        cmp_daemon_start "$daemon" || return 1
+        [ "$daemon" = memtided ] && sel=$(memtided_match)
+        since=$(date '+%Y-%m-%d %H:%M:%S')
+        rm -f "$CMP_BEAT"
+        systemd-run --quiet --unit=$CMP_INNOCENT -p MemoryAccounting=yes \
+                memtide-vm-helper heartbeat "$CMP_BEAT" 100 150 || fail "cannot start $CMP_INNOCENT"
+        sleep 3
+        cmp_workload "$w" || return 1
+        oom0=$(kernel_oom_kills)
+        psi0=$(psi_full_us)
+        cpu0=$(unit_cpu_ns "$daemon.service")
+        t0=$(ms_now)
+        systemd-run --quiet --unit=$CMP_LEAKER -p MemoryAccounting=yes "${CMP_CMD[@]}" || fail "cannot start $CMP_LEAKER"
+        cg=$(cgroup_of_unit $CMP_LEAKER)
+        while systemctl is-active -q $CMP_LEAKER; do
+                cur=$(cat "$cg/memory.current" 2>/dev/null)
+                cur=${cur%%$'\n'*}
+                [[ $cur =~ ^[0-9]+$ ]] || cur=0
+                [ $((cur / 1024)) -gt "$peak_kb" ] && peak_kb=$((cur / 1024))
+                if [ $(( ($(ms_now) - t0) / 1000 )) -ge "$CMP_CAP" ]; then
+                        [ "$CMP_KIND" = exhaust ] && fail "$w/$daemon: the leak still runs after $CMP_CAP s"
+                        break
+                fi
+                sleep 0.1
+        done
+        t1=$(ms_now)
+        sleep 1
+        CMP_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+        CMP_PEAK_MIB=$((peak_kb / 1024))
+        gap_us=$(sed -n 's/.*max_gap_usec=\([0-9]*\).*/\1/p' "$CMP_BEAT" 2>/dev/null)
+        CMP_GAP_MS=$(( ${gap_us:-0} / 1000 ))
+        CMP_PSI_MS=$(( ($(psi_full_us) - psi0) / 1000 ))
+        CMP_CPU_MS=$(( ($(unit_cpu_ns "$daemon.service") - cpu0) / 1000000 ))
+        CMP_RESULT=$(systemctl show -p Result --value $CMP_LEAKER)
+        CMP_OOM=$(( $(kernel_oom_kills) - oom0 ))
+        if [ "$daemon" = memtided ]; then
+                local kills throttles first_level first_action kill_t st
+                kills=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -F "$CMP_LEAKER" |
+                        grep -c '"MEMTIDE_STATUS":"done"' || true)
+                CMP_KILLS=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -c '"MEMTIDE_STATUS":"done"' || true)
+                CMP_THROTTLES=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_THROTTLE" |
+                                grep -c '"MEMTIDE_STATUS":"done"' || true)
+                [ "$kills" -gt 0 ] && CMP_ENDED_BY=memtided
+                st=$(busctl call org.memtide1 /org/memtide1 org.memtide1.Manager GetStatus --json=short 2>/dev/null)
+                CMP_LATE_MS=$(python3 -c 'import json,sys
+d=json.loads(sys.stdin.read() or "{}").get("data",[{}])[0]
+print(int(d.get("max_sample_lateness_usec",{}).get("data",0))//1000)' <<<"$st" 2>/dev/null || echo -1)
+                # lead times: the first level change (the Warning signal goes out in the same
+                # tick) and the first gentle action (tune or reclaim) before the kill
+                first_level=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_FORECAST_LEVEL" | head -n 1 |
+                        python3 -c 'import json,sys; l=sys.stdin.read(); print(json.loads(l)["__MONOTONIC_TIMESTAMP"] if l else "")')
+                first_action=$( (journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_SYSCTL";
+                                 journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_RECLAIM") |
+                        python3 -c 'import json,sys
+t=[int(json.loads(l)["__MONOTONIC_TIMESTAMP"]) for l in sys.stdin if l.strip()]
+print(min(t) if t else "")')
+                kill_t=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -F "$CMP_LEAKER" | head -n 1 |
+                        python3 -c 'import json,sys; l=sys.stdin.read(); print(json.loads(l)["__MONOTONIC_TIMESTAMP"] if l else "")')
+                if [ -n "$kill_t" ] && [ -n "$first_level" ]; then
+                        CMP_WARN_LEAD_S=$(awk -v k="$kill_t" -v f="$first_level" 'BEGIN { printf "%.1f", (k - f) / 1e6 }')
+                fi
+                if [ -n "$kill_t" ] && [ -n "$first_action" ]; then
+                        CMP_ACTION_LEAD_S=$(awk -v k="$kill_t" -v f="$first_action" 'BEGIN { printf "%.1f", (k - f) / 1e6 }')
+                fi
+                journal_json "$sel" >"$RESULTS/journal-memtided-$w.json" 2>/dev/null
+        else
+                local ek
+                ek=$(journalctl -q --no-pager -u earlyoom.service --since "$since" | grep -ci 'sending SIG' || true)
+                CMP_KILLS=$ek
+                [ "$ek" -gt 0 ] && CMP_ENDED_BY=earlyoom
+                journalctl -q --no-pager -u earlyoom.service --since "$since" >"$RESULTS/journal-earlyoom-$w.txt" 2>&1
+        fi
+        [ "$CMP_OOM" -gt 0 ] && CMP_ENDED_BY=kernel
+        cmp_daemon_stop "$daemon"
+        local k v
+        for k in SECONDS PEAK_MIB GAP_MS PSI_MS CPU_MS ENDED_BY RESULT OOM THROTTLES KILLS LATE_MS WARN_LEAD_S ACTION_LEAD_S; do
+                v=CMP_$k
+                echo "compare_${w}_${daemon}_$(echo "$k" | tr 'A-Z' 'a-z')=${!v}" >>"$RESULTS/values.txt"
+        done
+        printf '%-10s %-9s ended %6ss by %-8s peak %5s MiB  gap %5s ms  PSI full %6s ms  CPU %6s ms  throttles %s kills %s' \
+                "$w" "$daemon" "$CMP_SECONDS" "$CMP_ENDED_BY" "$CMP_PEAK_MIB" "$CMP_GAP_MS" "$CMP_PSI_MS" "$CMP_CPU_MS" \
+                "$CMP_THROTTLES" "$CMP_KILLS"
+        [ "$daemon" = memtided ] &&
+                printf '  late %s ms  leads: warning %s s, tune/reclaim %s s' "$CMP_LATE_MS" "$CMP_WARN_LEAD_S" "$CMP_ACTION_LEAD_S"
+        printf '\n'
+        cmp_reset
+}
+
+max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
+
+# compare WORKLOAD...: both daemons on each, then the assertions.
+compare() {
+        local w m_s m_gap m_psi m_by m_late m_thr m_kills m_warn m_act e_s e_gap e_psi e_by e_kills
+        need_memtide
+        systemctl cat earlyoom.service >/dev/null 2>&1 || skip "earlyoom is not installed in the guest image"
+        echo "workload   daemon    figures (the leak's end from its start; the innocent's worst heartbeat gap; PSI full growth; daemon CPU)"
+        for w in "$@"; do
+                cmp_run "$w" memtided || continue
+                m_s=$CMP_SECONDS m_gap=$CMP_GAP_MS m_psi=$CMP_PSI_MS m_by=$CMP_ENDED_BY m_late=$CMP_LATE_MS
+                m_thr=$CMP_THROTTLES m_kills=$CMP_KILLS m_warn=$CMP_WARN_LEAD_S m_act=$CMP_ACTION_LEAD_S
+                cmp_run "$w" earlyoom || continue
+                e_s=$CMP_SECONDS e_gap=$CMP_GAP_MS e_psi=$CMP_PSI_MS e_by=$CMP_ENDED_BY e_kills=$CMP_KILLS
+                if [ "$CMP_KIND" = benign ]; then
+                        check "$w: memtided neither throttled nor killed ($m_thr throttles, $m_kills kills)" \
+                                test "$m_thr" = 0 -a "$m_kills" = 0
+                        check "$w: earlyoom killed nothing ($e_kills)" test "$e_kills" = 0
+                        continue
+                fi
+                check "$w: memtided ended the leak itself (ended by $m_by)" test "$m_by" = memtided
+                check "$w: memtided ended it no later than earlyoom did + ${COMPARE_SLACK_MS} ms (${m_s} s vs ${e_s} s)" \
+                        awk -v m="$m_s" -v e="$e_s" -v s="$COMPARE_SLACK_MS" 'BEGIN { exit !(m * 1000 <= e * 1000 + s) }'
+                check "$w: the innocent's worst gap ${m_gap} ms ≤ max(150, earlyoom's ${e_gap}) ms" \
+                        test "$m_gap" -le "$(max 150 "$e_gap")"
+                check "$w: PSI full ${m_psi} ms ≤ max(1000, earlyoom's ${e_psi}) ms" test "$m_psi" -le "$(max 1000 "$e_psi")"
+                check "$w: sampling at most 250 ms late while acting (${m_late} ms)" test "$m_late" -ge 0 -a "$m_late" -le 250
+                if [ "$w" = slow ]; then
+                        # a slow leak is seen well ahead: the warning and a gentle action come 30 s
+                        # or more before the kill
+                        check "$w: the warning came ≥ 30 s before the kill (${m_warn} s)" \
+                                awk -v x="$m_warn" 'BEGIN { exit !(x != "none" && x + 0 >= 30) }'
+                        check "$w: a tune or reclaim action came ≥ 30 s before the kill (${m_act} s)" \
+                                awk -v x="$m_act" 'BEGIN { exit !(x != "none" && x + 0 >= 30) }'
+                fi
+        done
+        rm -f "$CMP_WS"
+}
