@@ -122,11 +122,9 @@ static void *job_thread(void *p) {
         return NULL;
 }
 
-/* Hand the current job's outcome to the callback and go idle. */
-static void finish(Worker *w, int result, uint64_t elapsed_usec) {
-        WorkerJob *j = w->current;
-        void *job = j->job;
-
+/* Hand the outcome of the current job (whose caller's pointer is job) to the callback and go
+ * idle. The WorkerJob may be freed already. */
+static void finish(Worker *w, void *job, int result, uint64_t elapsed_usec) {
         w->current = NULL;
         w->interrupted = false;
         (void) sd_event_source_set_enabled(w->timer, SD_EVENT_OFF);
@@ -139,6 +137,7 @@ static int on_eventfd(sd_event_source *s, int fd, uint32_t revents, void *userda
         uint64_t v;
         int result;
         uint64_t elapsed;
+        void *job;
 
         if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
                 log_debug_errno(errno, "Reading the worker's eventfd failed: %m");
@@ -151,10 +150,11 @@ static int on_eventfd(sd_event_source *s, int fd, uint32_t revents, void *userda
         }
         result = j->result;
         elapsed = j->elapsed_usec;
+        job = j->job;
         (void) pthread_mutex_unlock(&j->lock);
         (void) pthread_mutex_destroy(&j->lock);
         free(j);
-        finish(w, result, elapsed);
+        finish(w, job, result, elapsed);
         return 0;
 }
 
@@ -191,13 +191,16 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 return sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
         }
         elapsed = now_usec() - j->start_usec;
-        if (!job_interrupt_or_abandon(w, true))
-                return 0;               /* it returned meanwhile: the eventfd brings it */
-        w->abandoned++;
-        log_error("Abandoned a kernel write to %s after %.1f s: it did not return even when interrupted; "
+        log_error("Abandoning a kernel write to %s after %.1f s: it did not return even when interrupted; "
                   "the next action uses a new thread",
                   j->path, (double) elapsed / 1e6);
-        finish(w, -ETIMEDOUT, elapsed);
+        {
+                void *job = j->job;     /* the thread frees j once abandoned */
+                if (!job_interrupt_or_abandon(w, true))
+                        return 0;       /* it returned meanwhile: the eventfd brings it */
+                w->abandoned++;
+                finish(w, job, -ETIMEDOUT, elapsed);
+        }
         return 0;
 }
 
