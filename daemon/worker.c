@@ -191,14 +191,18 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 return sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
         }
         elapsed = now_usec() - j->start_usec;
-        log_error("Abandoning a kernel write to %s after %.1f s: it did not return even when interrupted; "
-                  "the next action uses a new thread",
-                  j->path, (double) elapsed / 1e6);
         {
-                void *job = j->job;     /* the thread frees j once abandoned */
+                /* the thread frees j once abandoned: what is needed of it is copied first */
+                void *job = j->job;
+                char path[sizeof j->path];
+
+                snprintf(path, sizeof path, "%s", j->path);
                 if (!job_interrupt_or_abandon(w, true))
                         return 0;       /* it returned meanwhile: the eventfd brings it */
                 w->abandoned++;
+                log_error("Abandoned a kernel write to %s after %.1f s: it did not return even when interrupted; "
+                          "the next action uses a new thread",
+                          path, (double) elapsed / 1e6);
                 finish(w, job, -ETIMEDOUT, elapsed);
         }
         return 0;
