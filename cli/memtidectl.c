@@ -809,6 +809,30 @@ static int verb_explain(int argc, char *argv[]) {
                         len += (size_t) snprintf(list + len, sizeof(list) - len, "%s%s %s", len ? ", " : "", rungs[k],
                                                  fmt_usec(ctl_u64(horizons, rungs[k], 0), a));
         print_kv("Horizons", "%s", list[0] ? list : "-");
+        /* urgency_compute()'s output behind the decision, and the gates it weighs against */
+        {
+                const CtlValue *u = ctl_get(&x, "urgency"), *gates = ctl_get(&x, "gates_permyriad");
+                char c[FMT_MAX], e[FMT_MAX];
+
+                list[0] = 0;
+                len = 0;
+                for (size_t k = 0; gates && k < ELEMENTSOF(rungs); k++)
+                        if (ctl_get(gates, rungs[k]) && len < sizeof(list))
+                                len += (size_t) snprintf(list + len, sizeof(list) - len, "%s%s %s", len ? ", " : "", rungs[k],
+                                                         fmt_permyriad(ctl_u64(gates, rungs[k], 0), a));
+                if (u && ctl_str(u, "rung")[0] && strcmp(ctl_str(u, "rung"), "observe") != 0)
+                        print_kv("Urgency", "rung %s, grade %s: %s crossing in %s at confidence %s (gate %s, horizon %s)",
+                                 ctl_str(u, "rung"), ctl_str(u, "grade"), ctl_str(u, "subject"),
+                                 fmt_usec(ctl_u64(u, "eta_usec", UINT64_MAX), e), fmt_permyriad(ctl_u64(u, "confidence_permyriad", 0), c),
+                                 fmt_permyriad(ctl_u64(u, "gate_permyriad", 0), a), fmt_usec(ctl_u64(u, "horizon_usec", 0), b));
+                else if (u)
+                        print_kv("Urgency", "no rung asked for%s%s", ctl_u64(u, "credible_eta_usec", UINT64_MAX) != UINT64_MAX
+                                                                              ? "; a credible crossing in " : "",
+                                 ctl_u64(u, "credible_eta_usec", UINT64_MAX) != UINT64_MAX
+                                         ? fmt_usec(ctl_u64(u, "credible_eta_usec", UINT64_MAX), e)
+                                         : "");
+                print_kv("Gates", "%s", list[0] ? list : "-");
+        }
         print_kv("Hysteresis", "%s, rungs held at least %s", fmt_permyriad(ctl_u64(&x, "hysteresis_permyriad", 0), a),
                  fmt_usec(ctl_u64(&x, "rung_hold_usec", 0), b));
         print_kv("Target", "%s", ctl_str(&x, "target")[0] ? ctl_str(&x, "target") : "-");
