@@ -96,6 +96,9 @@ static void print_forecast_text(const Manager *m, const TickReport *t, FILE *f) 
         }
         fprintf(f, "\nDecision: rung %s (%s mode), %s", rung_to_string(d->rung) ?: "?", mode_to_string(t->mode) ?: "?",
                 d->reason);
+        if (t->mode != MODE_ENFORCE)
+                fprintf(f, "\n(%s mode: memtided decides and reports, and writes nothing; --mode=enforce acts)",
+                        mode_to_string(t->mode) ?: "?");
         if (d->cgroup_index >= 0)
                 fprintf(f, ", target %s", t->snapshot->cgroups[d->cgroup_index].path);
         fprintf(f, "\nSampling every %" PRIu64 " ms; PSI %s; %u actions so far; longest gap between samples %" PRIu64

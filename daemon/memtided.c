@@ -37,7 +37,8 @@ static void help(void) {
                "     --record=FILE        Record a trace (TRACE-FORMAT 1, gzip if FILE ends in .gz)\n"
                "     --run-dir=DIR        State directory (default " MEMTIDE_RUNDIR ", or DIR/run/memtide\n"
                "                          under --root)\n"
-               "     --live               Draw the live figures, forecast and decision on the terminal\n"
+               "     --live               Draw the live figures, forecast and decision on the terminal;\n"
+               "                          dry-run unless --mode= is given\n"
                "     --json               With --live: one JSON object per sample\n"
                "     --count=N            Stop after N samples\n"
                "     --interval=SEC       Fixed sampling interval in seconds (default: adaptive,\n"
@@ -243,6 +244,11 @@ static int parse_argv(int argc, char *argv[]) {
         /* the live view redraws the terminal: it shows the messages logged so far above it */
         if (arg_opt.live && !arg_opt.json)
                 log_keep_recent(true);
+        /* Someone watching memtide in a terminal is trying it, not deploying it: the live view
+         * decides and reports but writes nothing unless a mode is asked for, whatever the
+         * configuration's Mode= (the shipped one enforces). It says so on screen. */
+        if (arg_opt.live && arg_opt.mode_override < 0)
+                arg_opt.mode_override = MODE_DRY_RUN;
         return 1;
 }
 
