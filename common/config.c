@@ -358,6 +358,10 @@ static int p_percent(const ConfigKey *k, const char *v, void *field, char *err, 
                 snprintf(err, es, "not a percentage between 0%% and 100%% (e.g. 20%%, 12.5%%)");
                 return r;
         }
+        if (k->max > 0 && u > k->max) {
+                snprintf(err, es, "out of range: at most %" PRIu64 ".%02" PRIu64 "%%", k->max / 100, k->max % 100);
+                return -ERANGE;
+        }
         *(uint32_t *) field = u;
         return 0;
 }
@@ -559,6 +563,7 @@ static const ConfigKey config_keys[] = {
         { "Global", "HorizonThrottle", p_timespan, G(horizon_usec[RUNG_THROTTLE]), 1 * SEC, DAY, d_timespan },
         { "Global", "HorizonKill", p_timespan, G(horizon_usec[RUNG_KILL]), 1 * SEC, DAY, d_timespan },
         { "Global", "Hysteresis", p_percent, G(hysteresis_permyriad), 0, 0, d_percent },
+        { "Global", "AvailableReserve", p_percent, G(available_reserve_permyriad), 0, 5000, d_percent },
         { "Global", "RungHold", p_timespan, G(rung_hold_usec), 0, DAY, d_timespan },
         { "Global", "PostActionDelay", p_timespan, G(post_action_delay_usec), 0, 600 * SEC, d_timespan },
         { "Global", "RateLimitSysctl", p_timespan, G(action_min_interval_usec[ACTION_SYSCTL]), 0, DAY, d_timespan },

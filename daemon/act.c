@@ -57,6 +57,7 @@ static void account(Act *a, const ActOutcome *o) {
 
         if (res->status != ACTION_STATUS_NOOP)
                 a->n_actions++;
+        a->acted = true;
         if (res->status == ACTION_STATUS_DONE || res->status == ACTION_STATUS_DRY_RUN ||
             res->status == ACTION_STATUS_PARTIAL)
                 a->last_action_usec = o->request.now_usec;

@@ -63,6 +63,8 @@ typedef struct Act {
         uint32_t tuned_mask;               /* VmSysctl bits the ladder raised */
         unsigned n_actions;                /* actions run (any status but rate-limited) */
         uint64_t last_action_usec;
+        bool acted;                        /* an action ran or completed since the manager last
+                                            * cleared this (its tick lateness while acting) */
         /* hints for the sampler, taken with act_take_hints() */
         bool read_slow;                    /* a sysctl changed: read the slow sources */
         bool read_cgroups_whole;           /* an action ran: read every cgroup whole */

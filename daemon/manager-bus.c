@@ -493,6 +493,7 @@ static void fill_status(Manager *m, Dict *d) {
         d_t(d, "last_action_usec", m->act.last_action_usec);
         d_t(d, "max_sample_gap_usec", m->max_gap_usec);
         d_t(d, "max_sample_lateness_usec", m->max_lateness_usec);
+        d_t(d, "max_sample_lateness_acting_usec", m->max_lateness_acting_usec);
         d_b(d, "write_in_flight", m->act.in_flight);
         d_t(d, "writes_abandoned", worker_abandoned(m->act.worker));
         d_t(d, "kernel_oom_kills", BUS(m)->kernel_oom_kills);
@@ -766,6 +767,8 @@ static void fill_explain(Manager *m, Dict *d) {
                 d_t(d, "eta_usec", u->eta_usec);
                 d_u(d, "confidence_permyriad", u->confidence_permyriad);
                 d_u(d, "gate_permyriad", u->gate_permyriad);
+                d_b(d, "reserve", u->reserve);
+                d_t(d, "reserve_bytes", u->reserve_bytes);
                 d_t(d, "horizon_usec", u->horizon_usec);
                 d_t(d, "credible_eta_usec", u->credible_eta_usec);
                 d_close(d);
@@ -814,6 +817,7 @@ static void fill_policies(Manager *m, Dict *d) {
                 d_t(d, key, g->horizon_usec[r]);
         }
         d_u(d, "hysteresis_permyriad", g->hysteresis_permyriad);
+        d_u(d, "available_reserve_permyriad", g->available_reserve_permyriad);
         d_t(d, "rung_hold_usec", g->rung_hold_usec);
         d_t(d, "post_action_delay_usec", g->post_action_delay_usec);
         for (ActionKind k = 0; k < _ACTION_KIND_MAX; k++) {

@@ -214,7 +214,10 @@ int manager_tick(Manager *m, uint64_t now) {
                 lateness = gap > m->interval_usec ? gap - m->interval_usec : 0;
                 m->max_gap_usec = MC_MAX(m->max_gap_usec, gap);
                 m->max_lateness_usec = MC_MAX(m->max_lateness_usec, lateness);
+                if (m->act.in_flight || m->act.acted)
+                        m->max_lateness_acting_usec = MC_MAX(m->max_lateness_acting_usec, lateness);
         }
+        m->act.acted = m->act.in_flight;
         m->last_tick_usec = now;
 
         /* 1. sample */

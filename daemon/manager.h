@@ -214,6 +214,8 @@ struct Manager {
         uint64_t decision_sample_usec;   /* time of the last tick */
         uint64_t last_tick_usec;         /* its start, 0 before the first */
         uint64_t max_gap_usec, max_lateness_usec;
+        uint64_t max_lateness_acting_usec; /* the longest lateness of a tick whose gap held an
+                                            * action: one run, or a write in the worker */
         ActOutcome tick_outcomes[MANAGER_TICK_OUTCOMES_MAX]; /* reported by the act step in a tick */
         size_t n_tick_outcomes;
         bool in_tick;

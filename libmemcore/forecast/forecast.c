@@ -1231,6 +1231,7 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
         }
 
         /* system: MemAvailable above the floor */
+        o->mem_total_bytes = (uint64_t) mem_total;
         o->floor_bytes = 0;
         if ((s->have & SNAPSHOT_HAVE_ZONEINFO) && s->zoneinfo.n_zones > 0) {
                 uint64_t hi = 0;

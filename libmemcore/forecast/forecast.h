@@ -84,6 +84,7 @@ typedef struct StallForecast {
 
 typedef struct Forecast {
         uint64_t timestamp_usec;           /* of the snapshot */
+        uint64_t mem_total_bytes;          /* MemTotal, 0 without meminfo */
         uint64_t available_bytes;          /* MemAvailable */
         uint64_t floor_bytes;              /* "gone" means available <= floor (Σ high wmarks) */
         ForecastFigure to_available_exhausted; /* bounded by the commitment bound (see below) */

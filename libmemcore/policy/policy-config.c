@@ -38,6 +38,7 @@
 
 /* 20 %: forecasts jitter by roughly that much between samples on a steady leak. */
 #define DEFAULT_HYSTERESIS_PERMYRIAD 2000U
+#define DEFAULT_AVAILABLE_RESERVE_PERMYRIAD 1000U
 /* Step down no sooner than 10 s: PSI averages need 10 s (avg10) to settle. */
 #define DEFAULT_RUNG_HOLD_USEC (10 * USEC_PER_SEC)
 /* 2 s: PSI "some" avg updates every 2 s; acting again sooner reacts to our own action. */
@@ -112,6 +113,7 @@ void policy_config_global_defaults(GlobalPolicy *ret) {
                         [RUNG_KILL] = DEFAULT_HORIZON_KILL_USEC,
                 },
                 .hysteresis_permyriad = DEFAULT_HYSTERESIS_PERMYRIAD,
+                .available_reserve_permyriad = DEFAULT_AVAILABLE_RESERVE_PERMYRIAD,
                 .rung_hold_usec = DEFAULT_RUNG_HOLD_USEC,
                 .post_action_delay_usec = DEFAULT_POST_ACTION_DELAY_USEC,
                 .action_min_interval_usec = {

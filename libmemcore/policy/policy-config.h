@@ -114,6 +114,10 @@ typedef struct GlobalPolicy {
                                                      * forecast within horizon_usec[r] µs;
                                                      * [RUNG_OBSERVE] unused (0); non-increasing
                                                      * from TUNE to KILL */
+        uint32_t available_reserve_permyriad;       /* the reserve of the urgency rule: a
+                                                     * confident decline about to take
+                                                     * MemAvailable below this share of MemTotal
+                                                     * asks for the kill rung, 1/10000; 0 = off */
         uint32_t hysteresis_permyriad;              /* a rung is left only when the forecast
                                                      * exceeds its horizon by this much, 1/10000 */
         uint64_t rung_hold_usec;                    /* minimum time at a rung before stepping

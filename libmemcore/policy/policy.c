@@ -507,12 +507,14 @@ static void explain(Decision *d, const Forecast *f, const Urgency *u, const char
                 n = snprintf(d->explain, sizeof d->explain, "rung %s: no confident crossing", rung_to_string(d->rung));
         else
                 n = snprintf(d->explain, sizeof d->explain,
-                             "rung %s: %s%s%s gone in %.1f s (confidence %u.%02u%%, gate %u%%, horizon %.0f s)",
+                             "rung %s: %s%s%s gone in %.1f s (confidence %u.%02u%%, gate %u%%, horizon %.0f s)%s",
                              rung_to_string(d->rung), urgency_subject_to_string(u->subject),
                              u->subject == URGENCY_SUBJECT_CGROUP_MAX ? " of " : "",
                              u->subject == URGENCY_SUBJECT_CGROUP_MAX && u->cgroup_index >= 0 ? f->cgroups[u->cgroup_index].path : "",
                              (double) d->eta_usec / 1e6, d->confidence_permyriad / 100, d->confidence_permyriad % 100,
-                             urgency_gate_permyriad(d->rung) / 100, (double) d->horizon_usec / 1e6);
+                             (u->reserve && d->rung == u->rung ? u->gate_permyriad : urgency_gate_permyriad(d->rung)) / 100,
+                             (double) d->horizon_usec / 1e6,
+                             u->reserve && d->rung == u->rung ? ", MemAvailable about to fall below the reserve" : "");
         if (n < 0 || (size_t) n >= sizeof d->explain)
                 return;
         if (d->target_cgroup) {

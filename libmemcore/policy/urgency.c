@@ -12,7 +12,10 @@
  *                   back; still reversible.
  *   throttle  5000  A lowered memory.high makes the cgroup stall: only for a crossing more
  *                   likely than not.
- *   kill      7000  Irreversible: a clear majority.
+ *   kill      7000  Irreversible: a clear majority. Below it, the reserve rule (urgency.h)
+ *                   kills a decline held likely (the throttle gate) only when it is about to
+ *                   take MemAvailable below AvailableReserve= (10 % by default, where the box
+ *                   without swap is evicting the page cache its programs run from).
  *
  * The tune rung applies only to a crossing beyond the kill horizon: nearer, kswapd starting
  * earlier no longer makes a difference, and a burst seconds from the line is not worth a
@@ -88,15 +91,37 @@ static bool credible(const ForecastFigure *fig) {
         return figure_heading(fig) && figure_confidence(fig) >= URGENCY_CREDIBLE_PERMYRIAD;
 }
 
+/* The reserve rule (urgency.h) for the available figure: does the decline, believed at the
+ * throttle gate and due within the kill horizon, take MemAvailable below the reserve within
+ * URGENCY_RESERVE_LEAD_USEC? The rate is the figure's own (headroom over eta, so a decline
+ * lengthened by the commitment bound counts at its bounded rate). */
+static bool below_reserve_soon(const Forecast *f, const ForecastFigure *fig, const GlobalPolicy *g, uint64_t reserve) {
+        double rate, avail_then;
+
+        if (reserve == 0 || !figure_heading(fig) || figure_confidence(fig) < urgency_gates[RUNG_THROTTLE] ||
+            !urgency_rung_applies(RUNG_KILL, figure_eta(fig), g))
+                return false;
+        if (fig->state == FORECAST_CROSSED || fig->eta_usec == 0)
+                return true;
+        rate = (double) fig->headroom / ((double) fig->eta_usec / 1e6);
+        avail_then = (double) f->available_bytes - rate * ((double) URGENCY_RESERVE_LEAD_USEC / 1e6);
+        return avail_then <= (double) reserve;
+}
+
 /* Take fig as the subject when it asks for a higher rung than the one so far, or the same rung
- * sooner. */
-static void consider(Urgency *u, const ForecastFigure *fig, const GlobalPolicy *g, Rung max, UrgencySubject subject,
-                     int cgroup_index, int zone_index) {
+ * sooner. reserve: the reserve in bytes for the available figure, 0 for the others. */
+static void consider(Urgency *u, const Forecast *f, const ForecastFigure *fig, const GlobalPolicy *g, Rung max,
+                     UrgencySubject subject, int cgroup_index, int zone_index, uint64_t reserve) {
         Rung r = urgency_figure_rung(fig, g, max);
+        bool by_reserve = false;
         uint64_t eta;
 
         if (credible(fig))
                 u->credible_eta_usec = MC_MIN(u->credible_eta_usec, figure_eta(fig));
+        if (r < RUNG_KILL && max >= RUNG_KILL && below_reserve_soon(f, fig, g, reserve)) {
+                r = RUNG_KILL;
+                by_reserve = true;
+        }
         if (r == RUNG_OBSERVE)
                 return;
         eta = figure_eta(fig);
@@ -109,7 +134,8 @@ static void consider(Urgency *u, const ForecastFigure *fig, const GlobalPolicy *
         u->eta_usec = eta;
         u->confidence_permyriad = figure_confidence(fig);
         u->horizon_usec = g->horizon_usec[r];
-        u->gate_permyriad = urgency_gates[r];
+        u->gate_permyriad = by_reserve ? urgency_gates[RUNG_THROTTLE] : urgency_gates[r];
+        u->reserve = by_reserve;
 }
 
 int urgency_compute(const Forecast *f, const GlobalPolicy *g, Urgency *ret) {
@@ -126,16 +152,19 @@ int urgency_compute(const Forecast *f, const GlobalPolicy *g, Urgency *ret) {
         if (!f || !g || !ret)
                 return -EINVAL;
 
+        if (f->mem_total_bytes > 0)
+                u.reserve_bytes = (uint64_t) ((double) f->mem_total_bytes * g->available_reserve_permyriad / 10000.0);
+
         /* in this order, a later figure replacing an earlier one only when strictly sooner */
         for (size_t i = 0; i < f->n_cgroups; i++) {
                 const CgroupForecast *c = &f->cgroups[i];
 
-                consider(&u, &c->to_max, g, RUNG_KILL, URGENCY_SUBJECT_CGROUP_MAX, (int) i, -1);
+                consider(&u, f, &c->to_max, g, RUNG_KILL, URGENCY_SUBJECT_CGROUP_MAX, (int) i, -1, 0);
                 if (figure_heading(&c->to_max) || c->to_high.state == FORECAST_APPROACHING)
                         u.cgroups_approaching = true;
         }
-        consider(&u, &f->to_available_exhausted, g, RUNG_KILL, URGENCY_SUBJECT_AVAILABLE, -1, -1);
-        consider(&u, &f->to_pageblocks_exhausted, g, RUNG_RECLAIM, URGENCY_SUBJECT_PAGEBLOCKS, -1, f->pageblock_zone);
+        consider(&u, f, &f->to_available_exhausted, g, RUNG_KILL, URGENCY_SUBJECT_AVAILABLE, -1, -1, u.reserve_bytes);
+        consider(&u, f, &f->to_pageblocks_exhausted, g, RUNG_RECLAIM, URGENCY_SUBJECT_PAGEBLOCKS, -1, f->pageblock_zone, 0);
 
         u.grade = u.rung >= RUNG_KILL       ? URGENCY_GRADE_CRITICAL
                   : u.rung >= RUNG_THROTTLE ? URGENCY_GRADE_WARNING

@@ -20,6 +20,13 @@
  *   - The rung asked for is the highest rung whose horizon holds the crossing and whose gate
  *     the figure passes. A crossing already reached (CROSSED) carries the forecaster's
  *     confidence 10000 and passes every gate (unless the forecaster withholds it).
+ *   - The reserve (AvailableReserve=, a share of MemTotal): a decline of available memory at
+ *     least as confident as the throttle gate, within the kill horizon, that takes MemAvailable
+ *     below the reserve within URGENCY_RESERVE_LEAD_USEC asks for the kill rung, below the kill
+ *     gate too. The forecast acts early where it is sure; the reserve is the line it does not
+ *     wait past where it is not (a phased or runaway leak whose trend is young). A decline the
+ *     forecast does not believe (a burst below the throttle gate), or a level that merely sits
+ *     low, kills nothing.
  *   - The warning grade follows the rung: notice for tune and reclaim, warning for throttle,
  *     critical for kill.
  *
@@ -34,6 +41,11 @@
 
 #include "forecast.h"
 #include "policy-config.h"
+
+/* What the reserve rule looks ahead: the victim of a kill needs time to exit and to free its
+ * memory (tens to hundreds of milliseconds, more while it is in reclaim), and the next sample
+ * comes one interval later; MemAvailable must still be above the reserve when that is done. */
+#define URGENCY_RESERVE_LEAD_USEC (1 * USEC_PER_SEC)
 
 /* A figure at least this confident makes the daemon sample faster (10 %: a trend seen for a
  * third of its eta with k = 4 and a clean fit); pure noise on an idle machine (~0) does not. */
@@ -67,6 +79,9 @@ typedef struct Urgency {
         uint32_t confidence_permyriad;     /* of the subject */
         uint64_t horizon_usec;             /* of rung */
         uint32_t gate_permyriad;           /* the gate rung's figure passed */
+        bool reserve;                      /* the kill rung by the reserve rule (the gate passed
+                                            * is the throttle gate) */
+        uint64_t reserve_bytes;            /* the reserve in bytes, 0 when off or unknown */
         /* The soonest credible crossing of any figure (URGENCY_CREDIBLE_PERMYRIAD, any rung):
          * the sampler's schedule; USEC_INFINITY for none. */
         uint64_t credible_eta_usec;

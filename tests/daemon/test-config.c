@@ -55,6 +55,7 @@ static void test_valid_files(void **state) {
                 "SampleIntervalMax=2s\n"
                 "HorizonKill=5s\n"
                 "Hysteresis=12.5%%\n"
+                "AvailableReserve=7.5%%\n"
                 "KillBudget=2\n"
                 "KillBudgetWindow=2min\n"
                 "PSIWindow=1.5s\n"
@@ -83,6 +84,7 @@ static void test_valid_files(void **state) {
         assert_int_equal(c->global.sample_interval_max_usec, 2000000);
         assert_int_equal(c->global.horizon_usec[RUNG_KILL], 5000000);
         assert_int_equal(c->global.hysteresis_permyriad, 1250);
+        assert_int_equal(c->global.available_reserve_permyriad, 750);
         assert_int_equal(c->global.kill_budget, 2);
         assert_int_equal(c->global.kill_budget_window_usec, 120000000);
         assert_int_equal(c->global.psi_window_usec, 1500000);
@@ -128,6 +130,8 @@ static void test_invalid_values(void **state) {
                 { "Global", "HorizonThrottle", "3days" },
                 { "Global", "HorizonKill", "1.0000001s" },
                 { "Global", "Hysteresis", "120%" },
+                { "Global", "AvailableReserve", "60%" },
+                { "Global", "AvailableReserve", "10" },
                 { "Global", "Hysteresis", "20" },
                 { "Global", "Hysteresis", "1.234%" },
                 { "Global", "RungHold", "2d" },

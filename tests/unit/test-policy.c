@@ -967,6 +967,75 @@ static void test_trace_benign(void **state) {
 
 /* The one rate limiter (ratelimit.h): intervals per kind and target, the kill budget, and a
  * table full of targets. */
+/* The reserve rule: a decline held likely (the throttle gate) that takes MemAvailable below
+ * AvailableReserve= within URGENCY_RESERVE_LEAD_USEC asks for the kill rung; a less likely one,
+ * one beyond the kill horizon, one that stays above the reserve, a level that merely sits low,
+ * or a reserve of 0 does not. */
+static Urgency reserve_case(uint32_t reserve_permyriad, ForecastState state, uint64_t avail_mib, uint64_t eta_ms,
+                            uint32_t conf) {
+        GlobalPolicy g;
+        Forecast f = { 0 };
+        Urgency u;
+
+        policy_config_global_defaults(&g);
+        g.available_reserve_permyriad = reserve_permyriad;
+        f.mem_total_bytes = 1000 * MIB;
+        f.available_bytes = avail_mib * MIB;
+        f.floor_bytes = 20 * MIB;
+        f.to_available_exhausted = (ForecastFigure) {
+                .state = state,
+                .eta_usec = state == FORECAST_APPROACHING ? eta_ms * 1000 : USEC_INFINITY,
+                .headroom = (avail_mib - 20) * MIB,
+                .confidence_permyriad = conf,
+        };
+        f.to_pageblocks_exhausted = (ForecastFigure) { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY };
+        assert_int_equal(urgency_compute(&f, &g, &u), 0);
+        return u;
+}
+
+static void test_reserve_rule(void **state) {
+        Urgency u;
+        (void) state;
+
+        /* 130 MiB left, 110 above the floor in 2.5 s: 44 MiB/s, 86 MiB a second from now, below
+         * the 10 % reserve (100 MiB) */
+        u = reserve_case(1000, FORECAST_APPROACHING, 130, 2500, 5500);
+        assert_int_equal(u.rung, RUNG_KILL);
+        assert_true(u.reserve);
+        assert_int_equal(u.gate_permyriad, urgency_gate_permyriad(RUNG_THROTTLE));
+        assert_int_equal(u.reserve_bytes, 100 * MIB);
+        assert_int_equal(u.grade, URGENCY_GRADE_CRITICAL);
+
+        /* the same decline below the throttle gate: not believed, no kill */
+        u = reserve_case(1000, FORECAST_APPROACHING, 130, 2500, 4900);
+        assert_true(u.rung < RUNG_KILL);
+        assert_false(u.reserve);
+
+        /* reserve off: the throttle rung, as the gates alone say */
+        u = reserve_case(0, FORECAST_APPROACHING, 130, 2500, 5500);
+        assert_int_equal(u.rung, RUNG_THROTTLE);
+        assert_false(u.reserve);
+
+        /* still above the reserve a second from now (200 MiB, 180 in 6 s: 30 MiB/s) */
+        u = reserve_case(1000, FORECAST_APPROACHING, 200, 6000, 5500);
+        assert_int_equal(u.rung, RUNG_THROTTLE);
+
+        /* a slow decline already under the reserve but due beyond the kill horizon (90 MiB,
+         * 70 in 20 s) */
+        u = reserve_case(1000, FORECAST_APPROACHING, 90, 20000, 5500);
+        assert_true(u.rung < RUNG_KILL);
+
+        /* a level that sits low without declining asks for nothing */
+        u = reserve_case(1000, FORECAST_STABLE, 50, 0, 0);
+        assert_int_equal(u.rung, RUNG_OBSERVE);
+
+        /* a confident crossing passes the kill gate by itself: not the reserve's doing */
+        u = reserve_case(1000, FORECAST_APPROACHING, 130, 2500, 7500);
+        assert_int_equal(u.rung, RUNG_KILL);
+        assert_false(u.reserve);
+        assert_int_equal(u.gate_permyriad, urgency_gate_permyriad(RUNG_KILL));
+}
+
 static void test_ratelimit_table(void **state) {
         static const struct {
                 ActionKind kind;
@@ -1014,6 +1083,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ladder),
                 cmocka_unit_test(test_ratelimit_table),
+                cmocka_unit_test(test_reserve_rule),
                 cmocka_unit_test(test_delay_escalation_budget),
                 cmocka_unit_test(test_gone_after_term),
                 cmocka_unit_test(test_rate_limit_and_hysteresis),

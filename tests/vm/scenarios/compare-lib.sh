@@ -154,7 +154,7 @@ cmp_run() {
                 st=$(busctl call org.memtide1 /org/memtide1 org.memtide1.Manager GetStatus --json=short 2>/dev/null)
                 CMP_LATE_MS=$(python3 -c 'import json,sys
 d=json.loads(sys.stdin.read() or "{}").get("data",[{}])[0]
-print(int(d.get("max_sample_lateness_usec",{}).get("data",0))//1000)' <<<"$st" 2>/dev/null || echo -1)
+print(int(d.get("max_sample_lateness_acting_usec",{}).get("data",0))//1000)' <<<"$st" 2>/dev/null || echo -1)
                 # lead times: the first level change (the Warning signal goes out in the same
                 # tick) and the first gentle action (tune or reclaim) before the kill
                 first_level=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_FORECAST_LEVEL" | head -n 1 |
