@@ -501,6 +501,7 @@ static void fmt_bytes(char *buf, size_t n, double v) {
 
 static void explain(Decision *d, const Forecast *f, const Urgency *u, const char *what) {
         char g[32], o[32];
+        bool by_reserve = u->reserve && d->rung == u->rung;
         int n;
 
         if (d->eta_usec == USEC_INFINITY)
@@ -512,9 +513,8 @@ static void explain(Decision *d, const Forecast *f, const Urgency *u, const char
                              u->subject == URGENCY_SUBJECT_CGROUP_MAX ? " of " : "",
                              u->subject == URGENCY_SUBJECT_CGROUP_MAX && u->cgroup_index >= 0 ? f->cgroups[u->cgroup_index].path : "",
                              (double) d->eta_usec / 1e6, d->confidence_permyriad / 100, d->confidence_permyriad % 100,
-                             (u->reserve && d->rung == u->rung ? u->gate_permyriad : urgency_gate_permyriad(d->rung)) / 100,
-                             (double) d->horizon_usec / 1e6,
-                             u->reserve && d->rung == u->rung ? ", MemAvailable about to fall below the reserve" : "");
+                             (by_reserve ? u->gate_permyriad : urgency_gate_permyriad(d->rung)) / 100,
+                             (double) d->horizon_usec / 1e6, by_reserve ? ", MemAvailable about to fall below the reserve" : "");
         if (n < 0 || (size_t) n >= sizeof d->explain)
                 return;
         if (d->target_cgroup) {

@@ -14,8 +14,8 @@
  *                   likely than not.
  *   kill      7000  Irreversible: a clear majority. Below it, the reserve rule (urgency.h)
  *                   kills a decline held likely (the throttle gate) only when it is about to
- *                   take MemAvailable below AvailableReserve= (10 % by default, where the box
- *                   without swap is evicting the page cache its programs run from).
+ *                   take MemAvailable below AvailableReserve= (10 % by default: the line the
+ *                   threshold daemons kill at).
  *
  * The tune rung applies only to a crossing beyond the kill horizon: nearer, kswapd starting
  * earlier no longer makes a difference, and a burst seconds from the line is not worth a
