@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1182,26 +1183,59 @@ static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *
         return run_action_reply(msg, &o, r, error);
 }
 
+/* The caller's trace file: a regular file, open for writing. Returns a copy of it (the
+ * message keeps its own) and its name for the log and GetStatus, or a D-Bus error. */
+static int recording_fd_take(int fd, char *name, size_t size, int *ret_fd, sd_bus_error *error) {
+        char proc[64];
+        struct stat st;
+        ssize_t n;
+        int flags, copy;
+
+        if (fstat(fd, &st) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot inspect the trace file descriptor: %m");
+        if (!S_ISREG(st.st_mode))
+                return sd_bus_error_set(error, BUS_ERROR_INVALID_ARGUMENT,
+                                        "The trace file descriptor must refer to a regular file");
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot inspect the trace file descriptor: %m");
+        if ((flags & O_ACCMODE) != O_WRONLY && (flags & O_ACCMODE) != O_RDWR)
+                return sd_bus_error_set(error, BUS_ERROR_INVALID_ARGUMENT,
+                                        "The trace file descriptor is not open for writing");
+        copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (copy < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot take the trace file descriptor: %m");
+        /* the name only labels the recording: what is written goes to the descriptor */
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", copy);
+        n = readlink(proc, name, size - 1);
+        if (n <= 0 || name[0] != '/')
+                n = snprintf(name, size, "(file descriptor of inode %" PRIu64 ")", (uint64_t) st.st_ino);
+        name[MC_MIN((size_t) n, size - 1)] = 0;
+        *ret_fd = copy;
+        return 0;
+}
+
 static int method_start_recording(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *path;
-        int r;
+        char name[sizeof(BUS(m)->recording_path)];
+        int fd, gzip, copy = -EBADF, r;
 
-        r = sd_bus_message_read(msg, "s", &path);
+        r = sd_bus_message_read(msg, "hb", &fd, &gzip);
         if (r < 0)
                 return r;
         r = check_root(msg, "StartRecording", error);
         if (r < 0)
                 return r;
-        if (path[0] != '/' || strlen(path) >= sizeof(BUS(m)->recording_path))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "The trace path must be absolute, got '%s'", path);
         if (m->recorder)
                 return sd_bus_error_setf(error, BUS_ERROR_ALREADY_RECORDING, "Already recording%s%s",
                                          BUS(m)->recording_path[0] ? " to " : " (--record)", BUS(m)->recording_path);
-        r = manager_record_open(m, path);
+        r = recording_fd_take(fd, name, sizeof(name), &copy, error);
         if (r < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_RECORDING_FAILED, "Cannot record to %s: %s", path, trace_strerror(r));
-        snprintf(BUS(m)->recording_path, sizeof(BUS(m)->recording_path), "%s", path);
+                return r;
+        r = manager_record_open_fd(m, copy, gzip, name);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_RECORDING_FAILED, "Cannot record to %s: %s", name, trace_strerror(r));
+        snprintf(BUS(m)->recording_path, sizeof(BUS(m)->recording_path), "%s", name);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -1255,7 +1289,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_reset_tunables, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RunAction", SD_BUS_ARGS("s", kind, "s", target, "b", dry_run),
                                 SD_BUS_RESULT("a{sv}", result), method_run_action, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("StartRecording", SD_BUS_ARGS("s", path), SD_BUS_NO_RESULT,
+        SD_BUS_METHOD_WITH_ARGS("StartRecording", SD_BUS_ARGS("h", fd, "b", gzip), SD_BUS_NO_RESULT,
                                 method_start_recording, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StopRecording", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
                                 method_stop_recording, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -445,7 +445,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                         FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot set up the live view: %m"));
         }
         if (opt->record_path) {
-                r = manager_record_open(m, opt->record_path);
+                r = manager_record_open(m, opt->record_path, opt->record_replace);
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_RECORD, log_error_errno(r, "Cannot record to %s: %s", opt->record_path,
                                                                   trace_strerror(r)));

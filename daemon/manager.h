@@ -162,6 +162,7 @@ typedef struct ManagerOptions {
         const char *dropin_dir;          /* NULL: CONFIG_DROPIN_DIR, or <dir of config>/policy.d */
         const char *run_dir;             /* NULL: /run/memtide, or ROOT/run/memtide under --root */
         const char *record_path;         /* --record FILE, NULL: none */
+        bool record_replace;             /* --force: --record may replace an existing file */
         int mode_override;               /* a Mode, or -1: the configuration's */
         int oom_score_adj;               /* written to /proc/self/oom_score_adj (not under --root) */
         bool live;                       /* draw the figures on stdout */
@@ -288,7 +289,11 @@ int manager_bpf_setup(Manager *m);
 void manager_bpf_done(Manager *m);
 
 /* manager-record.c: the recorder, a subscriber once open */
-int manager_record_open(Manager *m, const char *path);
+/* --record FILE: create FILE (never through a symlink: -ELOOP; an existing file only with
+ * replace, else -EEXIST; only a regular file: -EBADFD). */
+int manager_record_open(Manager *m, const char *path, bool replace);
+/* StartRecording: write to fd (taken over, closed also on failure); name is for the log. */
+int manager_record_open_fd(Manager *m, int fd, bool gzip, const char *name);
 void manager_record_close(Manager *m);
 
 /* live.c: the live view, a subscriber */
