@@ -203,6 +203,30 @@ static void on_pressure(void *userdata) {
         manager_wake_now(userdata);
 }
 
+/* <run dir>/state: the crash-recovery state, in a directory of its own that only memtided
+ * writes (0700, owned by memtided's uid), so that no recording or user file can land on it.
+ * A state file left by a version that kept it in the run directory itself is moved in. */
+static int manager_open_state_dir(Manager *m) {
+        struct stat st;
+
+        if (mkdirat(m->run_dir_fd, "state", 0700) < 0 && errno != EEXIST)
+                return -errno;
+        m->state_dir_fd = openat(m->run_dir_fd, "state", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (m->state_dir_fd < 0)
+                return -errno;
+        if (fstat(m->state_dir_fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != geteuid() || (st.st_mode & 0022)) {
+                log_error("%s/state is owned by uid %u with mode %03o, expected uid %u and no group or other write",
+                          m->run_dir, (unsigned) st.st_uid, (unsigned) (st.st_mode & 0777), (unsigned) geteuid());
+                return -EPERM;
+        }
+        if (faccessat(m->state_dir_fd, "sysctl-originals", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+            renameat(m->run_dir_fd, "sysctl-originals", m->state_dir_fd, "sysctl-originals") == 0)
+                log_notice("Moved %s/sysctl-originals into %s/state", m->run_dir, m->run_dir);
+        return 0;
+}
+
 static int manager_open_run_dir(Manager *m) {
         const char *dir = m->opt.run_dir;
         char buf[4096];
@@ -235,7 +259,7 @@ static int manager_open_run_dir(Manager *m) {
                 return -errno;
         if (flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? -EBUSY : -errno;
-        return 0;
+        return manager_open_state_dir(m);
 }
 
 static void manager_set_oom_score_adj(Manager *m) {
@@ -307,6 +331,7 @@ Manager *manager_free(Manager *m) {
         free(m->config_file);
         free(m->dropin_dir);
         safe_close(m->lock_fd);
+        safe_close(m->state_dir_fd);
         safe_close(m->run_dir_fd);
         safe_close(m->root_fd);
         free(m);
@@ -329,7 +354,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         if (!m)
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory"));
         m->opt = *opt;
-        m->root_fd = m->run_dir_fd = m->lock_fd = -EBADF;
+        m->root_fd = m->run_dir_fd = m->state_dir_fd = m->lock_fd = -EBADF;
         m->cgroups.fd = -EBADF;
         m->exit_code = EXIT_SUCCESS;
 
@@ -377,6 +402,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 log_warning_errno(r, "Cannot use run directory %s (%s mode writes nothing), continuing: %m",
                                   m->run_dir, mode_to_string(m->mode));
                 m->run_dir_fd = safe_close(m->run_dir_fd);
+                m->state_dir_fd = safe_close(m->state_dir_fd);
                 m->lock_fd = safe_close(m->lock_fd);
         }
 
@@ -394,17 +420,17 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         if (r < 0)
                 FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event: %m"));
 
-        action_context_init(&m->actions, m->root_fd, m->cgroups.found ? m->cgroups.fd : -EBADF, m->run_dir_fd,
+        action_context_init(&m->actions, m->root_fd, m->cgroups.found ? m->cgroups.fd : -EBADF, m->state_dir_fd,
                             m->mode, m->config);
         m->actions.event = m->event;
         m->actions_ready = true;
 
         /* 3. crash recovery: restore sysctls a previous run left changed */
-        if (m->run_dir_fd >= 0) {
+        if (m->state_dir_fd >= 0) {
                 r = action_sysctl_recover(&m->actions);
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_RECOVERY,
-                             log_error_errno(r, "Restoring sysctls saved by a previous run (%s/sysctl-originals) failed, refusing to start: %m",
+                             log_error_errno(r, "Restoring sysctls saved by a previous run (%s/state/sysctl-originals) failed, refusing to start: %m",
                                              m->run_dir));
                 if (r > 0)
                         log_notice("Restored %d sysctl(s) left changed by a previous run", r);

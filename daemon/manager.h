@@ -59,7 +59,7 @@
  *                                  opened (sysctl originals could not be persisted)
  *   8   EXIT_MEMTIDE_RECORD        --record FILE cannot be created
  *   9   EXIT_MEMTIDE_RECOVERY      sysctl originals left by a crashed run could not be
- *                                  restored (remove <run dir>/sysctl-originals after checking)
+ *                                  restored: a kernel write failed (the file <run dir>/state/sysctl-originals is kept for the next start)
  *   10  EXIT_MEMTIDE_RESOURCES     out of memory while allocating the preallocated state
  *   11  EXIT_MEMTIDE_LOCKED        another memtided holds the run directory's lock
  *   12  EXIT_MEMTIDE_BUS           --bus=... was given and the bus cannot be reached, or
@@ -191,6 +191,7 @@ struct Manager {
         int root_fd;                     /* owned */
         bool host;                       /* root is the real "/" */
         int run_dir_fd;                  /* owned, -EBADF when none */
+        int state_dir_fd;                /* <run dir>/state, owned, -EBADF when none */
         int lock_fd;                     /* flock on <run dir>/lock, owned */
         char run_dir[4096];
         char *config_file;               /* owned copies for reload */

@@ -17,6 +17,8 @@ Scenarios (each a meson test of suite 'fixture'):
   crash-recovery  free memory declining: vm.watermark_scale_factor raised (tune rung), the
                   original persisted first; kill -9, restart: the original comes back from the
                   run dir at startup; tuned again on a new decline, restored on SIGTERM
+  damaged-state   a damaged state file (out-of-range value, unknown name, over the size cap):
+                  the daemon starts, restores the good line, logs the bad ones, keeps the file
   throttle        a leak towards memory.max is throttled (memory.high lowered); while the
                   leaker keeps reaching it (memory.events high rising) the limit stays, though
                   nothing is forecast any more; once it stops, memory.high goes back after
@@ -303,7 +305,7 @@ def scenario_crash_recovery():
     try:
         leak_tree(root)                      # cgroups present, none growing
         wsf0 = root.sysctl("watermark_scale_factor")
-        state = os.path.join(root.run_dir, "sysctl-originals")
+        state = os.path.join(root.run_dir, "state", "sysctl-originals")
 
         ramp = MachineRamp(root)
         d = Daemon(root, SYSCTL_CONF)
@@ -332,6 +334,34 @@ def scenario_crash_recovery():
         expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d2)
         expect(root.sysctl("watermark_scale_factor") == wsf0, "SIGTERM restored the original", d2)
         expect(not os.path.exists(state), "state file removed after the restore")
+    finally:
+        root.cleanup()
+
+
+def scenario_damaged_state():
+    """A damaged crash-recovery file does not stop the start: the good line is restored, the
+    bad ones (a value the kernel would refuse, an unknown name) are logged with their line and
+    never written, and the file is kept aside."""
+    root = FixtureRoot()
+    try:
+        leak_tree(root)
+        sw0 = root.sysctl("swappiness")
+        wsf0 = root.sysctl("watermark_scale_factor")
+        state_dir = os.path.join(root.run_dir, "state")
+        os.makedirs(state_dir, mode=0o700, exist_ok=True)
+        state = os.path.join(state_dir, "sysctl-originals")
+        with open(state, "w") as f:
+            f.write("swappiness 99999\nwatermark_scale_factor %d\nbogus 1\n" % (wsf0 + 7) + "#" * 5000)
+        d = Daemon(root, SYSCTL_CONF)
+        d.wait_ready()
+        err = d.stderr()
+        expect(root.sysctl("swappiness") == sw0, "swappiness 99999 was not written", d)
+        expect(root.sysctl("watermark_scale_factor") == wsf0 + 7, "the good line was restored", d)
+        expect("sysctl-originals:1: 'swappiness 99999': value outside the kernel's range" in err and
+               "sysctl-originals:3: 'bogus 1': unknown sysctl" in err, "each bad line is logged with its number", d)
+        expect(not os.path.exists(state) and os.path.exists(state + ".damaged"), "the damaged file is kept aside", d)
+        rc = d.stop()
+        expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d)
     finally:
         root.cleanup()
 
@@ -447,7 +477,7 @@ def scenario_dry_run():
         after = snapshot_controls(root)
         changed = [p for p in before if before[p] != after.get(p)]
         expect(not changed, f"dry-run wrote nothing (changed: {changed})", d)
-        expect(not os.path.exists(os.path.join(root.run_dir, "sysctl-originals")), "no sysctl state file in dry-run")
+        expect(not os.path.exists(os.path.join(root.run_dir, "state", "sysctl-originals")), "no sysctl state file in dry-run")
     finally:
         for c in children:
             c.kill()
@@ -539,6 +569,7 @@ SCENARIOS = {
     "leak-cgroup": scenario_leak_cgroup,
     "leak-process": scenario_leak_process,
     "crash-recovery": scenario_crash_recovery,
+    "damaged-state": scenario_damaged_state,
     "throttle": scenario_throttle,
     "dry-run": scenario_dry_run,
     "benign": scenario_benign,
