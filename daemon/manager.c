@@ -60,12 +60,14 @@ static void config_messages_log(const ConfigMessages *msgs) {
         }
 }
 
-static int manager_load_config(Manager *m, PolicyConfig **ret) {
+/* At start a missing main file means the defaults (with a warning); at reload it is an error
+ * that keeps the running configuration: a file that vanished is not an edit to the defaults. */
+static int manager_load_config(Manager *m, bool reload, PolicyConfig **ret) {
         ConfigMessages msgs = {};
         PolicyConfig *c = NULL;
         int r;
 
-        r = config_load(m->config_file, m->dropin_dir, &c, &msgs);
+        r = config_load_full(m->config_file, m->dropin_dir, reload ? CONFIG_MAIN_REQUIRED : 0, &c, &msgs);
         config_messages_log(&msgs);
         config_messages_done(&msgs);
         if (r < 0)
@@ -145,7 +147,7 @@ int manager_reload(Manager *m) {
         int r;
 
         (void) sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
-        r = manager_load_config(m, &c);
+        r = manager_load_config(m, true, &c);
         if (r < 0) {
                 log_error_errno(r, "Reloading %s failed, keeping the running configuration: %m",
                                 m->config_file ?: CONFIG_MAIN_FILE);
@@ -375,7 +377,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         }
         if ((opt->dropin_dir || opt->config_file) && !m->dropin_dir)
                 FAIL(EXIT_MEMTIDE_RESOURCES, -ENOMEM);
-        r = manager_load_config(m, &m->config);
+        r = manager_load_config(m, false, &m->config);
         if (r < 0)
                 FAIL(EXIT_MEMTIDE_CONFIG, log_error_errno(r, "Invalid configuration %s, refusing to start: %m",
                                                           m->config_file ?: CONFIG_MAIN_FILE));

@@ -283,7 +283,8 @@ static int check_config(void) {
         if (file && !dropin)
                 return EXIT_MEMTIDE_RESOURCES;
 
-        r = config_load(file, dropin, &c, &msgs);
+        /* the file asked to be checked must exist: a typo is not "the defaults are fine" */
+        r = config_load_full(file, dropin, CONFIG_MAIN_REQUIRED, &c, &msgs);
         for (size_t i = 0; i < msgs.n; i++)
                 fprintf(stderr, "%s: %s\n", msgs.items[i].severity == CONFIG_ERROR ? "error" : "warning",
                         msgs.items[i].text);

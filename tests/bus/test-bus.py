@@ -306,6 +306,17 @@ def scenario_verbs(s):
     p = ctl(b, "reload")
     expect(p.returncode == EXIT_DAEMON_FAILED and "ReloadFailed" in p.stderr, "reload of a broken config: ReloadFailed, exit 8")
     expect(ctl_json(b, "status")["mode"] == "dry-run", "the running mode survived the failed reload")
+    # a reload whose main file vanished is refused too: the policies are kept, not the defaults
+    # (the notify socket is drained first: every reload sends RELOADING=1, READY=1, STATUS=)
+    s.daemon.poll_notify()
+    write_atomic(s.daemon.config_path, "[Policy \"system.slice/**\"]\nKillPreference=protect\n")
+    expect(ctl_json(b, "reload")["reloaded"] is True, "reload of a protect policy")
+    os.unlink(s.daemon.config_path)
+    p = ctl(b, "reload")
+    expect(p.returncode == EXIT_DAEMON_FAILED and "ReloadFailed" in p.stderr,
+           f"reload with the main file missing: ReloadFailed, exit 8 ({p.stderr.strip()})")
+    pol = ctl_json(b, "policy")
+    expect("system.slice/**" in json.dumps(pol), "the protect policy survived the reload of a missing file")
     write_atomic(s.daemon.config_path, "")
 
     time.sleep(0.6)

@@ -138,6 +138,18 @@ def scenario_startup():
                "--check-config FILE prints the effective configuration and exits 0")
         r = run("--check-config=" + bad)
         expect(r.returncode == 6 and "HorizonKill" in r.stderr, "--check-config on a bad file exits 6")
+        r = run("--check-config", os.path.join(root.tmp, "missing.conf"))
+        expect(r.returncode == 6 and "missing.conf: cannot open: No such file or directory" in r.stderr,
+               f"--check-config on a missing file exits 6 and names it ({r.stderr.strip()})")
+        fifo = os.path.join(root.tmp, "fifo.conf")
+        os.mkfifo(fifo)
+        r = run("--check-config", fifo)
+        expect(r.returncode == 6 and "fifo.conf: cannot read: a FIFO, not a regular file" in r.stderr,
+               f"--check-config on a FIFO exits 6 at once instead of blocking ({r.stderr.strip()})")
+        r = run("--root", root.dir, "--config", os.path.join(root.tmp, "missing.conf"), "--run-dir",
+                os.path.join(root.tmp, "run-missing"), "--count", "1", "--interval", "0.05", "--no-mlock", "--dry-run")
+        expect(r.returncode == 0 and "missing.conf: not found, using the built-in defaults" in r.stderr,
+               f"a missing main file at start: the defaults, with a warning (exit {r.returncode})")
         r = run("--check-config", good, "--mode=observe")
         expect(r.returncode == 0 and "Mode=observe" in r.stdout, "--mode overrides Mode= in the effective configuration")
         r = run("--mode=sideways")
