@@ -36,6 +36,7 @@
 #include "action.h"
 #include "cgroup.h"
 #include "forecast.h"
+#include "plausible.h"
 #include "policy.h"
 #include "policy-config.h"
 #include "sampler.h"
@@ -216,6 +217,9 @@ struct Manager {
         uint64_t decision_sample_usec;   /* time of the last tick */
         uint64_t last_tick_usec;         /* its start, 0 before the first */
         uint64_t max_gap_usec, max_lateness_usec;
+        PlausibleBase plausible_base;    /* the previous sample's PSI totals (manager-tick.c) */
+        uint32_t implausible_logged;     /* IMPLAUSIBLE_* bits said since input was last plausible */
+        uint64_t n_implausible;          /* samples kept from the forecaster as implausible */
         ActOutcome tick_outcomes[MANAGER_TICK_OUTCOMES_MAX]; /* reported by the act step in a tick */
         size_t n_tick_outcomes;
         bool in_tick;

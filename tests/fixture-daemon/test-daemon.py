@@ -19,6 +19,8 @@ Scenarios (each a meson test of suite 'fixture'):
                   run dir at startup; tuned again on a new decline, restored on SIGTERM
   damaged-state   a damaged state file (out-of-range value, unknown name, over the size cap):
                   the daemon starts, restores the good line, logs the bad ones, keeps the file
+  implausible-input  MemAvailable > MemTotal and a PSI total of 2^64 - 1: said once with the
+                  file and numbers, kept from the forecaster, plausible again said
   throttle        a leak towards memory.max is throttled (memory.high lowered); while the
                   leaker keeps reaching it (memory.events high rising) the limit stays, though
                   nothing is forecast any more; once it stops, memory.high goes back after
@@ -32,6 +34,7 @@ Scenarios (each a meson test of suite 'fixture'):
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -378,6 +381,38 @@ def scenario_damaged_state():
         root.cleanup()
 
 
+def scenario_implausible_input():
+    """/proc contradicting itself (MemAvailable > MemTotal, a PSI total of 2^64 - 1) is said
+    once with the file and numbers, the sample feeds no forecast, the daemon goes on and says
+    when the input is plausible again."""
+    root = FixtureRoot()
+    try:
+        leak_tree(root)
+        d = Daemon(root, FAST)
+        d.wait_ready()
+        mi = root.base["meminfo"]
+        text = re.sub(r"^MemAvailable:(\s+)\d+ kB$", f"MemAvailable:\\g<1>{mi['MemTotal'] * 2} kB",
+                      root.base["meminfo_text"], flags=re.M)
+        write_atomic(root.path("proc/meminfo"), text)
+        said = "Implausible kernel input, this sample is not used for the forecast: /proc/meminfo: MemAvailable"
+        expect(wait_for(lambda: said in d.stderr(), 10), "MemAvailable > MemTotal is said", d)
+        time.sleep(1.0)
+        expect(d.stderr().count(said) == 1, "once, not at every sample", d)
+        write_atomic(root.path("proc/meminfo"), root.base["meminfo_text"])
+        expect(wait_for(lambda: "Kernel input is plausible again" in d.stderr(), 10), "and when it is plausible again", d)
+
+        psi = read(root.path("proc/pressure/memory"))
+        write_atomic(root.path("proc/pressure/memory"),
+                     re.sub(r"^some (.*) total=\d+$", r"some \1 total=18446744073709551615", psi, flags=re.M))
+        expect(wait_for(lambda: "/proc/pressure/memory: some total grew by" in d.stderr(), 10),
+               "a PSI total of 2^64 - 1 is said with the file", d)
+        expect(d.alive(), "the daemon keeps running", d)
+        rc = d.stop()
+        expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d)
+    finally:
+        root.cleanup()
+
+
 def snapshot_controls(root):
     out = {}
     for dirpath, _, files in os.walk(root.cgroup_dir):
@@ -582,6 +617,7 @@ SCENARIOS = {
     "leak-process": scenario_leak_process,
     "crash-recovery": scenario_crash_recovery,
     "damaged-state": scenario_damaged_state,
+    "implausible-input": scenario_implausible_input,
     "throttle": scenario_throttle,
     "dry-run": scenario_dry_run,
     "benign": scenario_benign,
