@@ -991,7 +991,9 @@ static bool node_known(const Manager *m, int node) {
 }
 
 /* The reply to RunAction: its outcome as a{sv}, or the error it came to. */
-static int run_action_reply(sd_bus_message *msg, const ActOutcome *o, int r, sd_bus_error *error) {
+/* dry_run: the caller asked for a dry run; the reply says so whatever the outcome's status (a
+ * dry run that found nothing to do, or a cgroup without processes, wrote nothing either). */
+static int run_action_reply(sd_bus_message *msg, const ActOutcome *o, int r, bool dry_run, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const ActionRequest *req = &o->request;
         const ActionResult *res = &o->result;
@@ -1023,7 +1025,7 @@ static int run_action_reply(sd_bus_message *msg, const ActOutcome *o, int r, sd_
         d_s(&d, "target", req->target ?: (req->kind == ACTION_COMPACT ? (req->node < 0 ? "all nodes" : "node") : "machine"));
         d_s(&d, "rung", rung_to_string(req->rung));
         d_s(&d, "status", action_status_to_string(res->status));
-        d_b(&d, "dry_run", res->status == ACTION_STATUS_DRY_RUN);
+        d_b(&d, "dry_run", dry_run || res->status == ACTION_STATUS_DRY_RUN);
         d_i(&d, "error", res->error);
         d_t(&d, "old_value", res->old_value);
         d_t(&d, "new_value", res->new_value);
@@ -1050,7 +1052,7 @@ static void run_action_written(const ActOutcome *o, void *userdata) {
                 return;
         msg = b->pending_call;
         b->pending_call = NULL;
-        r = run_action_reply(msg, o, o->result.error, &error);
+        r = run_action_reply(msg, o, o->result.error, false, &error);   /* a write ran: not a dry run */
         if (r < 0 && sd_bus_error_is_set(&error))
                 (void) sd_bus_reply_method_error(msg, &error);
         else if (r < 0)
@@ -1180,7 +1182,7 @@ static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *
                 BUS(m)->pending_call = sd_bus_message_ref(msg);
                 return 1;
         }
-        return run_action_reply(msg, &o, r, error);
+        return run_action_reply(msg, &o, r, dry_run, error);
 }
 
 /* The caller's trace file: a regular file, open for writing. Returns a copy of it (the

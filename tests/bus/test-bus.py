@@ -6,7 +6,7 @@ PropertiesChanged followed with `memtidectl monitor --json`, mutating calls as a
 unprivileged uid, bad input and a flood of calls.
 
     test-bus.py SCENARIO      verbs | signals | auth | bad-input | flood | policy | no-daemon |
-                              display | private-bus | recording-safety
+                              display | private-bus | recording-safety | dry-run-kill
 
 Each scenario starts its own bus and daemon and exits 0 (pass), 1 (fail) or 77 (skip: no
 dbus-daemon, no root for the unprivileged-uid checks).
@@ -838,6 +838,15 @@ def scenario_recording_safety(s):
            "memtided --record left them untouched too")
 
 
+def scenario_dry_run_kill(s):
+    """A dry-run kill answers dry_run true, whatever it found to do, and writes nothing."""
+    b = s.bus
+    for target in ("app.slice/leaky.service", "system.slice/sshd.service"):
+        res = ctl_json(b, "action", "kill", target, "--dry-run")
+        expect(res["dry_run"] is True, f"action kill {target} --dry-run: dry_run true (status {res['status']}: {res['detail']})")
+    expect(s.leaky.control("cgroup.kill") == "", "no cgroup.kill written")
+
+
 SCENARIOS = {
     "verbs": (scenario_verbs, False),
     "signals": (scenario_signals, False),
@@ -849,6 +858,7 @@ SCENARIOS = {
     "display": (scenario_display, False, {"config": "[Global]\nHorizonKill=7s\n", "interval": "2"}),
     "private-bus": (scenario_private_bus, False),
     "recording-safety": (scenario_recording_safety, False),
+    "dry-run-kill": (scenario_dry_run_kill, False),
 }
 
 
