@@ -106,10 +106,15 @@ static int verb_inspect(int argc, char *argv[]) {
                 fprintf(stderr, "memtidectl inspect: reading %s failed: %s\n", root, strerror(-r));
                 return EXIT_CTL_INPUT;
         }
+        if (!(s->have & SNAPSHOT_HAVE_MEMINFO) && errors[__builtin_ctz(SOURCE_MEMINFO)] < 0) {
+                fprintf(stderr, "memtidectl inspect: %s%s%s unreadable: %s\n", root, root[strlen(root) - 1] == '/' ? "" : "/",
+                        source_to_path(__builtin_ctz(SOURCE_MEMINFO)), strerror(-errors[__builtin_ctz(SOURCE_MEMINFO)]));
+                return EXIT_CTL_INPUT;
+        }
         for (unsigned i = 0; i < 32; i++)
                 if (errors[i] < 0 && errors[i] != -ENOENT)
-                        fprintf(stderr, "memtidectl inspect: source %u of %s unreadable: %s, ignoring\n",
-                                i, root, strerror(-errors[i]));
+                        fprintf(stderr, "memtidectl inspect: %s%s%s unreadable: %s, ignoring\n", root,
+                                root[strlen(root) - 1] == '/' ? "" : "/", source_to_path(i), strerror(-errors[i]));
 
         r = inspect_compute(s, NULL, in);
         if (r < 0) {

@@ -407,6 +407,14 @@ def scenario_implausible_input():
         expect(wait_for(lambda: "/proc/pressure/memory: some total grew by" in d.stderr(), 10),
                "a PSI total of 2^64 - 1 is said with the file", d)
         expect(d.alive(), "the daemon keeps running", d)
+
+        # an unreadable required source is named with its file
+        os.remove(root.path("proc/meminfo"))
+        os.mkdir(root.path("proc/meminfo"))
+        expect(wait_for(lambda: f"Reading {root.dir}/proc/meminfo failed, keeping the last good state" in d.stderr(), 10),
+               "the unreadable /proc/meminfo is named", d)
+        os.rmdir(root.path("proc/meminfo"))
+        write_atomic(root.path("proc/meminfo"), root.base["meminfo_text"])
         rc = d.stop()
         expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d)
     finally:
