@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -317,6 +319,48 @@ static void test_writer_open_refuses_symlink_existing_dotdot_and_fifo(void **sta
         (void) state;
 }
 
+/* A gzip trace holding one 64 MiB line is refused at TRACE_LINE_MAX while decompressing, with
+ * the line named, and never loaded whole: the reader's peak memory stays a few MiB. The file is
+ * written by a child so that its 64 MiB buffer is not counted in this process's peak. */
+static void test_huge_single_line_refused_without_loading_it(void **state) {
+        const size_t big = (size_t) 64 << 20;
+        char *p = tmp_path(".line.trace.gz");
+        char err[TRACE_ERROR_MAX] = "";
+        TraceReader *r = NULL;
+        struct rusage before, after;
+        pid_t pid;
+        int status;
+
+        assert_non_null(p);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                TraceWriter *w = NULL;
+                char *line = malloc(big + 1);
+                if (!line || trace_writer_open(p, true, false, &w) < 0)
+                        _exit(1);
+                memset(line, 'a', big);
+                line[big] = 0;
+                _exit(trace_writer_comment(w, line) < 0 || trace_writer_close(w) < 0 ? 1 : 0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+        assert_int_equal(getrusage(RUSAGE_SELF, &before), 0);
+        assert_int_equal(trace_reader_open(p, &r, err), -E2BIG);
+        assert_int_equal(getrusage(RUSAGE_SELF, &after), 0);
+        assert_null(r);
+        if (!strstr(err, "line 2 is longer than 1048576 bytes: not a trace"))
+                fail_msg("message: %s", err);
+        print_message("peak RSS %ld KiB before, %ld KiB after refusing a %zu MiB line\n", before.ru_maxrss,
+                      after.ru_maxrss, big >> 20);
+        if (!getenv("MEMTIDE_UNDER_VALGRIND"))
+                assert_true(after.ru_maxrss - before.ru_maxrss < 16 * 1024);
+        unlink(p);
+        free(p);
+        (void) state;
+}
+
 static void test_replay_real(void **state) {
         const char *dir = getenv("MEMTIDE_TRACES");
         char path[4096];
@@ -491,6 +535,7 @@ int main(void) {
                 cmocka_unit_test(test_truncated_gzip),
                 cmocka_unit_test(test_writer_refusals),
                 cmocka_unit_test(test_writer_open_refuses_symlink_existing_dotdot_and_fifo),
+                cmocka_unit_test(test_huge_single_line_refused_without_loading_it),
                 cmocka_unit_test(test_replay_real),
                 cmocka_unit_test(test_mutations),
                 cmocka_unit_test(test_zlib_missing),
