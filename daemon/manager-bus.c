@@ -32,16 +32,13 @@
 #include <unistd.h>
 
 #include "bpf-events.h"
+#include "bus-args.h"
 #include "config.h"
 #include "log.h"
 #include "manager-bus.h"
 #include "manager.h"
 
 #define BUS_ERROR_ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
-#define BUS_ERROR_UNKNOWN_MODE "org.memtide1.Error.UnknownMode"
-#define BUS_ERROR_UNKNOWN_ACTION "org.memtide1.Error.UnknownAction"
-#define BUS_ERROR_NO_SUCH_TARGET "org.memtide1.Error.NoSuchTarget"
-#define BUS_ERROR_INVALID_ARGUMENT "org.memtide1.Error.InvalidArgument"
 #define BUS_ERROR_RELOAD_IN_PROGRESS "org.memtide1.Error.ReloadInProgress"
 #define BUS_ERROR_RELOAD_FAILED "org.memtide1.Error.ReloadFailed"
 #define BUS_ERROR_RATE_LIMITED "org.memtide1.Error.RateLimited"
@@ -901,6 +898,7 @@ static int method_set_mode(sd_bus_message *msg, void *userdata, sd_bus_error *er
         Manager *m = userdata;
         const char *s;
         Mode mode, old = m->mode;
+        BusArgsError e = {};
         int r;
 
         r = sd_bus_message_read(msg, "s", &s);
@@ -909,9 +907,8 @@ static int method_set_mode(sd_bus_message *msg, void *userdata, sd_bus_error *er
         r = check_root(msg, "SetMode", error);
         if (r < 0)
                 return r;
-        mode = mode_from_string(s);
-        if (mode < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_UNKNOWN_MODE, "Unknown mode '%s' (observe, dry-run, enforce)", s);
+        if (bus_args_mode(s, &mode, &e) < 0)
+                return sd_bus_error_set(error, e.name, e.message);
         r = check_not_reloading(m, error);
         if (r < 0)
                 return r;
@@ -1064,10 +1061,11 @@ static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *
         Manager *m = userdata;
         const char *kind_s, *target;
         int dry_run, r;
-        ActionKind kind;
         ActionRequest req = { .node = -1 };
+        BusActionArgs a;
+        BusArgsError e = {};
         ActOutcome o;
-        char reason[128], name[64];
+        char reason[128];
 
         r = sd_bus_message_read(msg, "ssb", &kind_s, &target, &dry_run);
         if (r < 0)
@@ -1075,99 +1073,37 @@ static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = check_root(msg, "RunAction", error);
         if (r < 0)
                 return r;
-        kind = action_kind_from_string(kind_s);
-        if (kind < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_UNKNOWN_ACTION,
-                                         "Unknown action kind '%s' (sysctl, compact, drop-caches, reclaim, throttle, kill)",
-                                         kind_s);
+        if (bus_args_run_action(kind_s, target, &a, &e) < 0)
+                return sd_bus_error_set(error, e.name, e.message);
         r = check_not_reloading(m, error);
         if (r < 0)
                 return r;
-        if (target[0] == '/' && kind != ACTION_SYSCTL)
-                target++;
 
-        req.kind = kind;
-        switch (kind) {
-        case ACTION_SYSCTL: {
-                const char *eq = strchr(target, '=');
-                VmSysctl v;
-                size_t n;
-
-                if (!eq)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                 "sysctl target must be NAME=VALUE (e.g. watermark_scale_factor=100), got '%s'",
-                                                 target);
-                n = (size_t) (eq - target);
-                if (n >= 3 && strncmp(target, "vm.", 3) == 0) {
-                        target += 3;
-                        n -= 3;
-                }
-                if (n == 0 || n >= sizeof(name))
-                        return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET, "No such sysctl in '%s'", target);
-                memcpy(name, target, n);
-                name[n] = 0;
-                v = vm_sysctl_from_string(name);
-                if (v < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET,
-                                                 "memtide does not move vm.%s (swappiness, min_free_kbytes, watermark_scale_factor, overcommit_memory, overcommit_ratio)",
-                                                 name);
-                if (action_parse_u64(eq + 1, false, &req.value) < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Not a number: '%s'", eq + 1);
-                req.target = vm_sysctl_to_string(v);
-                req.rung = RUNG_TUNE;
-                break;
-        }
-        case ACTION_COMPACT:
-                req.rung = RUNG_RECLAIM;
-                if (target[0]) {
-                        uint64_t node;
-                        const char *t = strncmp(target, "node", 4) == 0 ? target + 4 : target;
-                        if (action_parse_u64(t, false, &node) < 0 || node > INT32_MAX)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                         "compact target must be empty (all nodes) or a node number, got '%s'", target);
-                        if (!node_known(m, (int) node))
-                                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET, "No memory node %" PRIu64, node);
-                        req.node = (int) node;
-                }
-                break;
-        case ACTION_DROP_CACHES:
-                req.rung = RUNG_RECLAIM;
-                req.value = 1;
-                if (target[0] && (action_parse_u64(target, false, &req.value) < 0 || req.value < 1 || req.value > 3))
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                 "drop-caches target must be empty or 1, 2 or 3, got '%s'", target);
-                break;
-        case ACTION_RECLAIM:
-        case ACTION_THROTTLE:
-        case ACTION_KILL: {
+        req.kind = a.kind;
+        req.rung = a.rung;
+        req.value = a.value;
+        req.node = a.node;
+        req.target = a.target;
+        if (a.kind == ACTION_COMPACT && a.node >= 0 && !node_known(m, a.node))
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET, "No memory node %d", a.node);
+        if (a.needs_cgroup) {
                 const CgroupSample *cs;
                 const CgroupPolicy *p;
                 size_t idx;
                 int pi;
 
-                if (!target[0] || !action_cgroup_path_valid(target))
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                 "%s needs a cgroup path relative to the cgroup2 root, got '%s'", kind_s, target);
-                cs = find_cgroup(m, target, &idx);
+                cs = find_cgroup(m, a.target, &idx);
                 if (!cs)
                         return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET,
-                                                 "cgroup '%s' is not managed (see ListCgroups)", target);
+                                                 "cgroup '%s' is not managed (see ListCgroups)", a.target);
                 pi = policy_config_match(m->config, cs->path);
                 p = pi >= 0 ? &m->config->policies[pi] : NULL;
                 req.target = cs->path;
-                if (kind == ACTION_RECLAIM) {
-                        req.rung = RUNG_RECLAIM;
+                if (a.kind == ACTION_RECLAIM)
                         req.value = p ? p->reclaim_step_bytes : 0;
-                } else if (kind == ACTION_THROTTLE) {
-                        req.rung = RUNG_THROTTLE;
+                else if (a.kind == ACTION_THROTTLE)
                         req.value = p ? MC_MAX(sat_sub_u64(cs->current_bytes, p->reclaim_step_bytes), p->high_floor_bytes)
                                       : cs->current_bytes;
-                } else
-                        req.rung = RUNG_KILL;
-                break;
-        }
-        default:
-                return sd_bus_error_set(error, BUS_ERROR_UNKNOWN_ACTION, "Unknown action kind");
         }
 
         snprintf(reason, sizeof(reason), "requested over D-Bus%s", dry_run ? " (dry run)" : "");
