@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "config.h"
 #include "mc-util.h"
@@ -871,6 +872,10 @@ static int config_open(ConfigState *st, const char *path, bool missing_ok, FILE 
                 msg_add(st, CONFIG_ERROR, "%s: cannot read: %s", path, strerror(-r));
                 safe_close(fd);
                 return r;
+        }
+        if (S_ISCHR(sb.st_mode) && major(sb.st_rdev) == 1 && minor(sb.st_rdev) == 3) {
+                safe_close(fd);        /* /dev/null: the usual way to say "no settings", empty */
+                return 0;
         }
         if (!S_ISREG(sb.st_mode)) {
                 r = S_ISDIR(sb.st_mode) ? -EISDIR : -EBADFD;

@@ -51,8 +51,8 @@ typedef enum ConfigLoadFlags {
 /* Load main_file (NULL: CONFIG_MAIN_FILE; a missing main file gives the defaults and a
  * warning, or an error with CONFIG_MAIN_REQUIRED) and the drop-ins of dropin_dir (NULL:
  * CONFIG_DROPIN_DIR; "" or a missing directory: none). Every file is opened without waiting
- * (O_NONBLOCK) and must be a regular file of at most 1 MiB: a directory is -EISDIR, a FIFO,
- * device or socket -EBADFD, a larger file -EFBIG, each named in msgs with its reason.
+ * (O_NONBLOCK) and must be a regular file of at most 1 MiB (or /dev/null, read as empty): a
+ * directory is -EISDIR, a FIFO, another device or a socket -EBADFD, a larger file -EFBIG, each named in msgs with its reason.
  * Diagnostics are appended to *msgs when msgs is non-NULL (free with config_messages_done()).
  * Returns 0 with *ret set to a new config; -EINVAL when any error was found (*ret untouched,
  * the errors are in msgs); -ENOMEM; -errno when a file cannot be opened or read (also in
