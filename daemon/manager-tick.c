@@ -50,7 +50,7 @@ void manager_action_outcome(const ActOutcome *o, void *userdata) {
         if (m->in_tick) {
                 /* published with the tick's report, after it */
                 if (m->n_tick_outcomes < MANAGER_TICK_OUTCOMES_MAX)
-                        m->tick_outcomes[m->n_tick_outcomes++] = *o;
+                        act_outcome_copy(&m->tick_outcomes[m->n_tick_outcomes++], o);
                 return;
         }
         for (size_t i = 0; i < m->n_subscribers; i++)
