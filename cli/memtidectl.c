@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -38,6 +39,7 @@
 #include "simulate.h"
 #include "snapshot.h"
 #include "source.h"
+#include "trace-writer.h"
 
 #define INSPECT_SLAB_CACHES_MAX 4096
 
@@ -104,10 +106,15 @@ static int verb_inspect(int argc, char *argv[]) {
                 fprintf(stderr, "memtidectl inspect: reading %s failed: %s\n", root, strerror(-r));
                 return EXIT_CTL_INPUT;
         }
+        if (!(s->have & SNAPSHOT_HAVE_MEMINFO) && errors[__builtin_ctz(SOURCE_MEMINFO)] < 0) {
+                fprintf(stderr, "memtidectl inspect: %s%s%s unreadable: %s\n", root, root[strlen(root) - 1] == '/' ? "" : "/",
+                        source_to_path(__builtin_ctz(SOURCE_MEMINFO)), strerror(-errors[__builtin_ctz(SOURCE_MEMINFO)]));
+                return EXIT_CTL_INPUT;
+        }
         for (unsigned i = 0; i < 32; i++)
                 if (errors[i] < 0 && errors[i] != -ENOENT)
-                        fprintf(stderr, "memtidectl inspect: source %u of %s unreadable: %s, ignoring\n",
-                                i, root, strerror(-errors[i]));
+                        fprintf(stderr, "memtidectl inspect: %s%s%s unreadable: %s, ignoring\n", root,
+                                root[strlen(root) - 1] == '/' ? "" : "/", source_to_path(i), strerror(-errors[i]));
 
         r = inspect_compute(s, NULL, in);
         if (r < 0) {
@@ -269,11 +276,13 @@ enum {
         ARG_DRY_RUN = 0x100,
         ARG_SINCE,
         ARG_INTERVAL,
+        ARG_FORCE,
 };
 
 static const struct option common_options[] = {
         { "help", no_argument, NULL, 'h' },
         { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+        { "force", no_argument, NULL, ARG_FORCE },
         { "since", required_argument, NULL, ARG_SINCE },
         { "interval", required_argument, NULL, ARG_INTERVAL },
         { "count", required_argument, NULL, 'n' },
@@ -281,6 +290,7 @@ static const struct option common_options[] = {
 };
 
 static bool arg_dry_run = false;
+static bool arg_force = false;
 static double arg_since_sec = -1;
 static double arg_interval_sec = 1.0;
 static unsigned long arg_count = 0;
@@ -313,6 +323,9 @@ static int parse_common(int argc, char *argv[], const char *usage, char ***ret_a
                         return 0;
                 case ARG_DRY_RUN:
                         arg_dry_run = true;
+                        break;
+                case ARG_FORCE:
+                        arg_force = true;
                         break;
                 case ARG_SINCE:
                         if (parse_double("--since", optarg, 0, 1e9, &arg_since_sec) < 0)
@@ -1003,14 +1016,44 @@ static int verb_action(int argc, char *argv[]) {
         return r;
 }
 
+/* The trace file, opened here with the caller's own rights and handed to the daemon, which
+ * opens no path for a bus caller: created new (O_EXCL) unless force, never through a symlink
+ * (O_NOFOLLOW), only a regular file, never a wait on a FIFO (O_NONBLOCK). */
+static int record_open(const char *path, bool force, int *ret_fd) {
+        struct stat st;
+        int fd, r, r_open;
+
+        fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (force ? 0 : O_EXCL), 0640);
+        if (fd < 0) {
+                r_open = -errno;
+                /* O_EXCL says "exists" for a symlink too: name the real reason */
+                if (r_open == -EEXIST && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+                        r_open = -ELOOP;
+                return r_open;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                r = S_ISREG(st.st_mode) ? -errno : -EBADFD;
+                safe_close(fd);
+                return r;
+        }
+        if (force && ftruncate(fd, 0) < 0) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
 static int verb_record(int argc, char *argv[]) {
         CtlValue v = {};
         char **args;
         int n, r;
 
-        PARSE_OR_RETURN("memtidectl record start FILE | stop | status [--json]\n\n"
+        PARSE_OR_RETURN("memtidectl record start FILE [--force] | stop | status [--json]\n\n"
                         "Start or stop recording a trace (TRACE-FORMAT 1; gzip if FILE ends in .gz) in the\n"
-                        "daemon (root). FILE is written by the daemon; a relative name is made absolute here.",
+                        "daemon (root). memtidectl creates FILE with your rights and hands it to the daemon;\n"
+                        "an existing FILE is refused unless --force, a symlink always.",
                         args, n, 0, 2);
         if (n == 0 || streq(args[0], "status")) {
                 r = ctl_bus_call("GetStatus", &v, NULL);
@@ -1040,6 +1083,8 @@ static int verb_record(int argc, char *argv[]) {
         }
         if (streq(args[0], "start")) {
                 char path[PATH_MAX];
+                size_t len;
+                int fd = -EBADF;
                 if (n != 2) {
                         fprintf(stderr, "memtidectl record start: needs FILE\n");
                         return EXIT_CTL_USAGE;
@@ -1054,10 +1099,28 @@ static int verb_record(int argc, char *argv[]) {
                                 return EXIT_CTL_USAGE;
                         }
                 }
-                r = ctl_bus_call("StartRecording", &v, "s", path);
+                r = record_open(path, arg_force, &fd);
+                if (r < 0) {
+                        fprintf(stderr, "memtidectl record start: %s: %s%s\n", path, trace_strerror(r),
+                                r == -EEXIST ? " (--force replaces it)" : "");
+                        if (r == -EACCES || r == -EPERM)
+                                return EXIT_CTL_ACCESS_DENIED;
+                        return r == -EEXIST || r == -ELOOP || r == -EBADFD || r == -ENXIO || r == -EISDIR ? EXIT_CTL_REFUSED
+                                                                                                   : EXIT_FAILURE;
+                }
+                len = strlen(path);
+                r = ctl_bus_call("StartRecording", &v, "hb", fd, (int) (len > 3 && streq(path + len - 3, ".gz")));
                 ctl_value_done(&v);
-                if (r > 0)
+                if (r > 0) {
+                        /* refused: the empty file this call created goes, if it is still ours */
+                        struct stat a, b;
+                        if (!arg_force && fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+                            a.st_ino == b.st_ino && a.st_size == 0)
+                                (void) unlink(path);
+                        safe_close(fd);
                         return r;
+                }
+                safe_close(fd);
                 return print_single("recording", path);
         }
         if (streq(args[0], "stop") && n == 1) {

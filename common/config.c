@@ -11,6 +11,7 @@
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -18,11 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "config.h"
 #include "mc-util.h"
 
 #define CONFIG_LINE_MAX 200          /* inih's line buffer (ini_max_line default) */
+#define CONFIG_SECTION_MAX 50        /* inih's section name buffer (MAX_SECTION in ini.c): a
+                                      * longer name would be cut there without a word */
+#define CONFIG_FILE_MAX (1024 * 1024) /* a configuration file is a few KiB; above this it is
+                                       * not one (and reading it would only cost memory) */
 
 typedef enum ConfigTarget {
         TARGET_GLOBAL,
@@ -59,6 +65,10 @@ typedef struct ConfigState {
         unsigned line;               /* current line, 1-based */
         bool at_line_start;
         unsigned overlong_line;      /* first line longer than inih's buffer, 0 = none */
+        unsigned refused_line;       /* a line already reported by the reader: its key is
+                                      * not applied, 0 = none */
+        unsigned first_refused_line; /* the first of them, 0 = none */
+        bool reported_no_section;    /* "key outside any section" said once per file */
         char warned_section[256];    /* last unknown section warned about */
         ConfigLocation *where;       /* per global key: where it was last set */
         char **files;                /* names of the files read, owned */
@@ -652,6 +662,15 @@ static int config_handler(void *user, const char *section, const char *name, con
                 return 1;
         if (!value)
                 value = "";
+        if (st->refused_line == st->line)
+                return 1;                      /* the reader reported this line already */
+        if (!section[0]) {
+                if (!st->reported_no_section)
+                        msg_add(st, CONFIG_ERROR, "%s:%u: %s=%s: key outside any section (put it below [Global], "
+                                "[Tunables] or [Policy \"GLOB\"])", st->file, st->line, name, value);
+                st->reported_no_section = true;
+                return 1;
+        }
 
         if (policy_section_glob(section, glob, sizeof(glob))) {
                 kind = "Policy";
@@ -707,34 +726,80 @@ static int config_handler(void *user, const char *section, const char *name, con
         return 1;
 }
 
+/* Reports a line the reader refuses, once; its key (if inih finds one) is not applied. */
+static void reader_refuse(ConfigState *st, const char *what) {
+        if (st->refused_line != st->line)
+                msg_add(st, CONFIG_ERROR, "%s:%u: %s", st->file, st->line, what);
+        st->refused_line = st->line;
+        if (st->first_refused_line == 0)
+                st->first_refused_line = st->line;
+}
+
+/* inih's reader: one line into str (at most num - 1 bytes), counting lines and checking what
+ * inih would let pass silently: a NUL byte (it would end the line there), a "Key: value" line
+ * (inih takes ':' for '='), a line without '=', a section name longer than inih's buffer (it
+ * would be cut), a ']' inside a section name (the rest would be dropped). */
 static char *config_reader(char *str, int num, void *stream) {
         ConfigState *st = stream;
-        char *r = fgets(str, num, st->f);
-        size_t n;
+        size_t n = 0;
+        bool nul = false;
+        int c = EOF;
 
-        if (!r)
+        if (num <= 1)
                 return NULL;
+        while (n < (size_t) num - 1) {
+                c = getc(st->f);
+                if (c == EOF)
+                        break;
+                if (c == '\0') {
+                        nul = true;
+                        c = ' ';
+                }
+                str[n++] = (char) c;
+                if (c == '\n')
+                        break;
+        }
+        if (n == 0)
+                return NULL;
+        str[n] = '\0';
         if (st->at_line_start)
                 st->line++;
-        n = strlen(r);
-        st->at_line_start = n > 0 && r[n - 1] == '\n';
-        if (!st->at_line_start && !feof(st->f) && st->overlong_line == 0)
-                st->overlong_line = st->line;
+        st->at_line_start = str[n - 1] == '\n';
+        if (!st->at_line_start && c != EOF && st->overlong_line == 0) {
+                int next = getc(st->f);
+                if (next != EOF) {
+                        (void) ungetc(next, st->f);
+                        st->overlong_line = st->line;
+                }
+        }
+        if (st->overlong_line == st->line)
+                return str;                    /* reported once the file is read */
+        if (nul) {
+                reader_refuse(st, "holds a NUL byte");
+                return str;
+        }
 
-        /* inih ends a section name at the first ']' and drops the rest of the line silently;
-         * a glob with a "[...]" class would lose its tail, so refuse such lines loudly. */
-        {
-                const char *l = r + strspn(r, " \t");
-                const char *close = *l == '[' ? strchr(l, ']') : NULL;
-
+        const char *l = str + strspn(str, " \t");
+        if (*l == '[') {
+                const char *close = strchr(l, ']');
                 if (close) {
                         const char *rest = close + 1 + strspn(close + 1, " \t\r\n");
                         if (*rest && *rest != ';' && *rest != '#')
-                                msg_add(st, CONFIG_ERROR, "%s:%u: section name contains ']' (character "
-                                        "classes cannot be used in [Policy] globs; use * or ?)", st->file, st->line);
+                                reader_refuse(st, "section name contains ']' (character classes cannot be used "
+                                              "in [Policy] globs; use * or ?)");
+                        else if (close - l - 1 >= CONFIG_SECTION_MAX)
+                                msg_add(st, CONFIG_ERROR, "%s:%u: section name longer than %d bytes (%.*s…)", st->file,
+                                        st->line, CONFIG_SECTION_MAX - 1, 32, l + 1);
                 }
+        } else if (*l && *l != ';' && *l != '#' && *l != '\n' && *l != '\r') {
+                size_t key = strcspn(l, "=:");
+                if (l[key] == ':')
+                        reader_refuse(st, "expected Key=Value, found ':' before any '=' (\"Key: value\" is not "
+                                      "accepted)");
+                else if (l[key] != '=')
+                        reader_refuse(st, "expected Key=Value, [Section] or a comment, found no '='");
         }
-        return r;
+        return str;
 }
 
 /* Parse one file's text from f (closed here), named path in the messages. */
@@ -760,17 +825,22 @@ static int config_parse_stream(ConfigState *st, FILE *f, const char *path) {
         st->line = 0;
         st->at_line_start = true;
         st->overlong_line = 0;
+        st->refused_line = st->first_refused_line = 0;
+        st->reported_no_section = false;
         st->warned_section[0] = '\0';
 
+        errno = 0;
         r = ini_parse_stream(config_reader, st, config_handler, st);
         if (ferror(st->f))
-                msg_add(st, CONFIG_ERROR, "%s: read error", path);
+                msg_add(st, CONFIG_ERROR, "%s: read error: %s", path, strerror(errno > 0 ? errno : EIO));
         fclose(st->f);
         st->f = NULL;
 
         if (st->overlong_line > 0)
                 msg_add(st, CONFIG_ERROR, "%s:%u: line longer than %d bytes", path, st->overlong_line,
                         CONFIG_LINE_MAX - 2);
+        else if (r > 0 && (unsigned) r == st->first_refused_line)
+                ;                              /* said by the reader, in its words */
         else if (r > 0)
                 msg_add(st, CONFIG_ERROR, "%s:%d: syntax error (expected [Section], Key=Value or a comment)",
                         path, r);
@@ -779,18 +849,69 @@ static int config_parse_stream(ConfigState *st, FILE *f, const char *path) {
         return 0;
 }
 
-static int config_parse_one(ConfigState *st, const char *path, bool missing_ok) {
-        FILE *f;
-        int r;
+static const char *file_type_name(mode_t m) {
+        return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
+               S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
 
-        f = fopen(path, "re");
-        if (!f) {
+/* Opens path for reading without ever waiting (O_NONBLOCK: a FIFO has no writer to wait for)
+ * and refuses anything but a regular file of at most CONFIG_FILE_MAX bytes: a symlink to
+ * /dev/zero or a FIFO would otherwise hang the reader, at start or in a reload. */
+static int config_open(ConfigState *st, const char *path, bool missing_ok, FILE **ret) {
+        struct stat sb;
+        FILE *f;
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
                 r = -errno;
-                if (r == -ENOENT && missing_ok)
+                if (r == -ENOENT && missing_ok) {
+                        msg_add(st, CONFIG_WARNING, "%s: not found, using the built-in defaults", path);
                         return 0;
+                }
                 msg_add(st, CONFIG_ERROR, "%s: cannot open: %s", path, strerror(-r));
                 return r;
         }
+        if (fstat(fd, &sb) < 0) {
+                r = -errno;
+                msg_add(st, CONFIG_ERROR, "%s: cannot read: %s", path, strerror(-r));
+                safe_close(fd);
+                return r;
+        }
+        if (S_ISCHR(sb.st_mode) && major(sb.st_rdev) == 1 && minor(sb.st_rdev) == 3) {
+                safe_close(fd);        /* /dev/null: the usual way to say "no settings", empty */
+                return 0;
+        }
+        if (!S_ISREG(sb.st_mode)) {
+                r = S_ISDIR(sb.st_mode) ? -EISDIR : -EBADFD;
+                msg_add(st, CONFIG_ERROR, "%s: cannot read: %s, not a regular file (%s)", path, file_type_name(sb.st_mode),
+                        strerror(-r));
+                safe_close(fd);
+                return r;
+        }
+        if (sb.st_size > CONFIG_FILE_MAX) {
+                msg_add(st, CONFIG_ERROR, "%s: cannot read: %" PRIu64 " bytes, more than a configuration file may hold "
+                        "(%d) (%s)", path, (uint64_t) sb.st_size, CONFIG_FILE_MAX, strerror(EFBIG));
+                safe_close(fd);
+                return -EFBIG;
+        }
+        f = fdopen(fd, "re");
+        if (!f) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        *ret = f;
+        return 1;
+}
+
+static int config_parse_one(ConfigState *st, const char *path, bool missing_ok) {
+        FILE *f = NULL;
+        int r;
+
+        r = config_open(st, path, missing_ok, &f);
+        if (r <= 0)
+                return r;
         return config_parse_stream(st, f, path);
 }
 
@@ -876,7 +997,89 @@ static void config_check(ConfigState *st) {
         check_le(st, "OvercommitRatioMin", g->overcommit_ratio_min, "OvercommitRatioMax", g->overcommit_ratio_max);
 }
 
+/* Paths that glob matches, made by filling its wildcards: "**" as zero, one and two segments,
+ * '*' and '?' as "x". Returns how many were written to out (at most 3). */
+static size_t glob_samples(const char *glob, char out[][PATH_MAX]) {
+        size_t n = 0;
+
+        for (unsigned v = 0; v < 3; v++) {
+                char *p = out[n], *end = out[n] + PATH_MAX - 8;
+                const char *g = glob;
+
+                while (*g && p < end) {
+                        const char *slash = strchr(g, '/');
+                        size_t len = slash ? (size_t) (slash - g) : strlen(g);
+
+                        if (len == 2 && g[0] == '*' && g[1] == '*') {
+                                const char *fill = v == 0 ? "" : v == 1 ? "x" : "x/x";
+                                if (*fill) {
+                                        if (p > out[n])
+                                                *p++ = '/';
+                                        p = stpcpy(p, fill);
+                                }
+                        } else {
+                                if (p > out[n])
+                                        *p++ = '/';
+                                for (size_t k = 0; k < len && p < end; k++)
+                                        *p++ = g[k] == '*' || g[k] == '?' ? 'x' : g[k];
+                        }
+                        g += len + (slash ? 1 : 0);
+                }
+                *p = '\0';
+                if (out[n][0] && policy_glob_match(glob, out[n]))
+                        n++;
+        }
+        return n;
+}
+
+/* A policy that makes cgroups killable which a `protect` policy names: the more specific
+ * glob wins (policy-config.h), so a broad "* / *" can beat "system.slice/ **". Not an error
+ * (it may be meant), but never silent: a warning naming both policies and one such cgroup. */
+static void config_check_protect(ConfigState *st) {
+        const PolicyConfig *c = st->config;
+        char samples[3][PATH_MAX];
+        bool *warned;
+
+        warned = calloc(MC_MAX(c->n_policies, (size_t) 1), sizeof(bool));
+        if (!warned) {
+                st->oom = true;
+                return;
+        }
+        for (size_t i = 0; i < c->n_policies; i++) {
+                const CgroupPolicy *p = &c->policies[i];
+                size_t n;
+
+                if (p->kill_preference != KILL_PREFERENCE_PROTECT)
+                        continue;
+                memset(warned, 0, c->n_policies * sizeof(bool));
+                n = glob_samples(p->glob, samples);
+                for (size_t k = 0; k < n; k++) {
+                        int j = policy_config_match(c, samples[k]);
+                        const CgroupPolicy *q;
+
+                        if (j < 0 || (size_t) j == i || warned[j])
+                                continue;
+                        q = &c->policies[j];
+                        if (q->kill_preference == KILL_PREFERENCE_PROTECT || !(q->allowed_rungs_mask & RUNG_MASK(RUNG_KILL)))
+                                continue;
+                        warned[j] = true;
+                        msg_add(st, CONFIG_WARNING,
+                                "%s: [Policy \"%s\"] KillPreference=%s overrides [Policy \"%s\"] KillPreference=protect "
+                                "(%s) for cgroups such as %s, which it makes killable: the more specific glob wins "
+                                "(memtided.conf(5), PRECEDENCE)",
+                                q->origin ?: "(built-in default)", q->glob, kill_preference_to_string(q->kill_preference),
+                                p->glob, p->origin ?: "(built-in default)", samples[k]);
+                }
+        }
+        free(warned);
+}
+
 int config_load(const char *main_file, const char *dropin_dir, PolicyConfig **ret, ConfigMessages *msgs) {
+        return config_load_full(main_file, dropin_dir, 0, ret, msgs);
+}
+
+int config_load_full(const char *main_file, const char *dropin_dir, ConfigLoadFlags flags, PolicyConfig **ret,
+                     ConfigMessages *msgs) {
         _cleanup_(policy_config_freep) PolicyConfig *c = NULL;
         ConfigLocation where[ELEMENTSOF(config_keys)] = {};
         ConfigState st = { .msgs = msgs, .where = where };
@@ -893,7 +1096,7 @@ int config_load(const char *main_file, const char *dropin_dir, PolicyConfig **re
         /* Indented lines are ordinary lines, not continuations of the previous value. */
         ini_allow_multiline = false;
 
-        r = config_parse_one(&st, main_file ?: CONFIG_MAIN_FILE, true);
+        r = config_parse_one(&st, main_file ?: CONFIG_MAIN_FILE, !(flags & CONFIG_MAIN_REQUIRED));
         if (r < 0 && r != -ENOMEM)
                 io_error = r;
         if (!dropin_dir)
@@ -904,6 +1107,7 @@ int config_load(const char *main_file, const char *dropin_dir, PolicyConfig **re
                         io_error = r;
         }
         config_check(&st);
+        config_check_protect(&st);
 
         for (size_t i = 0; i < st.n_files; i++)
                 free(st.files[i]);
@@ -942,6 +1146,7 @@ int config_load_string(const char *text, const char *name, PolicyConfig **ret, C
                 return -errno;
         r = config_parse_stream(&st, f, name);
         config_check(&st);
+        config_check_protect(&st);
         for (size_t i = 0; i < st.n_files; i++)
                 free(st.files[i]);
         free(st.files);

@@ -44,12 +44,22 @@ typedef struct ConfigMessages {
         size_t n_errors;             /* items with CONFIG_ERROR */
 } ConfigMessages;
 
-/* Load main_file (NULL: CONFIG_MAIN_FILE; a missing main file is fine, defaults apply) and
- * the drop-ins of dropin_dir (NULL: CONFIG_DROPIN_DIR; "" or a missing directory: none).
+typedef enum ConfigLoadFlags {
+        CONFIG_MAIN_REQUIRED = 1 << 0,   /* a missing main file is an error (reload, --check-config) */
+} ConfigLoadFlags;
+
+/* Load main_file (NULL: CONFIG_MAIN_FILE; a missing main file gives the defaults and a
+ * warning, or an error with CONFIG_MAIN_REQUIRED) and the drop-ins of dropin_dir (NULL:
+ * CONFIG_DROPIN_DIR; "" or a missing directory: none). Every file is opened without waiting
+ * (O_NONBLOCK) and must be a regular file of at most 1 MiB (or /dev/null, read as empty): a
+ * directory is -EISDIR, a FIFO, another device or a socket -EBADFD, a larger file -EFBIG, each named in msgs with its reason.
  * Diagnostics are appended to *msgs when msgs is non-NULL (free with config_messages_done()).
  * Returns 0 with *ret set to a new config; -EINVAL when any error was found (*ret untouched,
- * the errors are in msgs); -ENOMEM; -errno when a file exists but cannot be read (also in
+ * the errors are in msgs); -ENOMEM; -errno when a file cannot be opened or read (also in
  * msgs). */
+int config_load_full(const char *main_file, const char *dropin_dir, ConfigLoadFlags flags, PolicyConfig **ret,
+                     ConfigMessages *msgs);
+/* config_load_full() without flags. */
 int config_load(const char *main_file, const char *dropin_dir, PolicyConfig **ret,
                 ConfigMessages *msgs);
 

@@ -16,6 +16,14 @@
 #include "log.h"
 
 /* The outcome of d's request, its strings copied (the Decision points into the Snapshot). */
+void act_outcome_copy(ActOutcome *dst, const ActOutcome *src) {
+        *dst = *src;
+        if (src->request.target == src->target)
+                dst->request.target = dst->target;
+        if (src->request.reason == src->reason)
+                dst->request.reason = dst->reason;
+}
+
 static void outcome_from_decision(ActOutcome *o, const Decision *d, uint64_t now) {
         *o = (ActOutcome) {
                 .request = {
@@ -73,10 +81,11 @@ static void account(Act *a, const ActOutcome *o) {
 
 static void on_written(Worker *w, void *job, int result, uint64_t elapsed_usec, void *userdata) {
         Act *a = userdata;
-        ActOutcome o = a->flight;
+        ActOutcome o;
         ActManualDone done = a->flight_done;
         void *done_userdata = a->flight_userdata;
 
+        act_outcome_copy(&o, &a->flight);
         a->in_flight = false;
         a->flight_done = NULL;
         o.request.target = o.request.target ? o.target : NULL;
@@ -130,7 +139,7 @@ static int run_or_start(Act *a, ActOutcome *o, ActManualDone done, void *userdat
                 return action_complete(a->actions, &o->request, &o->result, action_write_file(w.dirfd, w.path, w.data));
         }
         a->in_flight = true;
-        a->flight = *o;
+        act_outcome_copy(&a->flight, o);
         a->flight_done = done;
         a->flight_userdata = userdata;
         return 1;
@@ -266,7 +275,7 @@ int act_manual(Act *a, const ActionRequest *req, bool dry_run, uint64_t now, Act
                 snprintf(o.result.detail, sizeof o.result.detail, "%s, next allowed in %" PRIu64 " ms",
                          r == -EDQUOT ? "kill budget spent" : "rate limited", o.result.wait_usec / USEC_PER_MSEC);
                 (void) action_log(&o.request, &o.result);
-                *ret = o;
+                act_outcome_copy(ret, &o);
                 return 0;
         }
         if (action_kind_slow(req->kind) && a->in_flight && !dry_run && a->mode == MODE_ENFORCE)
@@ -289,7 +298,7 @@ int act_manual(Act *a, const ActionRequest *req, bool dry_run, uint64_t now, Act
          * entry is written) */
         if (o.result.status != ACTION_STATUS_REFUSED && r != -EINVAL && r != -ERANGE)
                 report(a, &o);
-        *ret = o;
+        act_outcome_copy(ret, &o);
         return r;
 }
 

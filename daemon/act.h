@@ -41,6 +41,10 @@ typedef struct ActOutcome {
         char reason[POLICY_EXPLAIN_MAX];
 } ActOutcome;
 
+/* Copy src to dst; a request target or reason that points into src's own buffers points into
+ * dst's in the copy (a plain struct copy would point into src, which may be gone). */
+void act_outcome_copy(ActOutcome *dst, const ActOutcome *src);
+
 typedef void (*ActReport)(const ActOutcome *o, void *userdata);
 /* A manual request finished (its result in o->result). */
 typedef void (*ActManualDone)(const ActOutcome *o, void *userdata);

@@ -4,11 +4,13 @@
  * Rung 1: vm sysctls within configured bounds.
  *
  * Before the first write to a sysctl its current value is saved, and the whole set of saved
- * originals is written to <run_dir>/sysctl-originals (temporary file, fsync, rename) BEFORE
+ * originals is written to <state dir>/sysctl-originals (temporary file, fsync, rename) BEFORE
  * the kernel value changes, so a crash at any point leaves either no change or a state file
  * that restores it. On exit or Reset every saved original is written back and the file
  * removed; on the next start after a crash action_sysctl_recover() finds the file and
- * restores from it. Values: swappiness 0…200, watermark_scale_factor 1…3000 (mm/page_alloc.c
+ * restores from it, line by line, each value checked against the kernel's range before it is
+ * written back (a state file is input like any other: a damaged one must not set a sysctl
+ * the kernel would refuse, nor keep the daemon from starting). Values: swappiness 0…200, watermark_scale_factor 1…3000 (mm/page_alloc.c
  * sysctl table), min_free_kbytes ≥ 0, overcommit_memory 0…2, overcommit_ratio ≥ 0; the
  * configured bounds (GlobalPolicy) narrow these further and a request outside them is
  * refused (-ERANGE), not clamped: the policy must know what it asks for.
@@ -19,6 +21,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "action.h"
@@ -26,6 +29,10 @@
 
 #define SYSCTL_STATE_FILE "sysctl-originals"
 #define SYSCTL_STATE_TMP "sysctl-originals.tmp"
+#define SYSCTL_STATE_DAMAGED "sysctl-originals.damaged"
+/* The file holds at most one "name value" line per sysctl: 5 lines of under 40 bytes. A
+ * larger file is not ours; its first SYSCTL_STATE_MAX bytes are still read line by line. */
+#define SYSCTL_STATE_MAX 4096
 
 static void sysctl_path(VmSysctl s, char *buf, size_t size) {
         snprintf(buf, size, "proc/sys/vm/%s", vm_sysctl_to_string(s));
@@ -82,16 +89,16 @@ static int sysctl_state_write(ActionContext *ctx) {
                         len += (size_t) snprintf(buf + len, sizeof(buf) - len, "%s %" PRIu64 "\n",
                                                  vm_sysctl_to_string(s), ctx->sysctl_original[s]);
 
-        fd = openat(ctx->run_dir_fd, SYSCTL_STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        fd = openat(ctx->state_dir_fd, SYSCTL_STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
         if (write(fd, buf, len) != (ssize_t) len)
                 return errno > 0 ? -errno : -EIO;
         if (fsync(fd) < 0)
                 return -errno;
-        if (renameat(ctx->run_dir_fd, SYSCTL_STATE_TMP, ctx->run_dir_fd, SYSCTL_STATE_FILE) < 0)
+        if (renameat(ctx->state_dir_fd, SYSCTL_STATE_TMP, ctx->state_dir_fd, SYSCTL_STATE_FILE) < 0)
                 return -errno;
-        (void) fsync(ctx->run_dir_fd);
+        (void) fsync(ctx->state_dir_fd);
         return 0;
 }
 
@@ -213,50 +220,142 @@ int action_sysctl_restore(ActionContext *ctx) {
         if (r < 0)
                 return r; /* keep the state file: the next start tries again */
         memset(ctx->sysctl_saved, 0, sizeof(ctx->sysctl_saved));
-        if (unlinkat(ctx->run_dir_fd, SYSCTL_STATE_FILE, 0) < 0 && errno != ENOENT)
+        if (unlinkat(ctx->state_dir_fd, SYSCTL_STATE_FILE, 0) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
 }
 
+/* The kernel's accepted range for each sysctl (mm/page_alloc.c, mm/util.c, kernel/sysctl.c):
+ * a value outside it was never a value the kernel held. */
+static bool sysctl_in_kernel_range(VmSysctl s, uint64_t v) {
+        switch (s) {
+        case VM_SYSCTL_SWAPPINESS:
+                return v <= 200;
+        case VM_SYSCTL_WATERMARK_SCALE_FACTOR:
+                return v >= 1 && v <= 3000;
+        case VM_SYSCTL_OVERCOMMIT_MEMORY:
+                return v <= 2;
+        case VM_SYSCTL_MIN_FREE_KBYTES:
+        case VM_SYSCTL_OVERCOMMIT_RATIO:
+                return v <= INT32_MAX;        /* int sysctls, minimum 0 */
+        default:
+                return false;
+        }
+}
+
+/* Parses one line of the state file into saved/values. Returns 0 or -EBADMSG with why. */
+static int sysctl_state_parse_line(char *line, bool *saved, uint64_t *values, const char **ret_why) {
+        char *sp = strchr(line, ' ');
+        VmSysctl s;
+        uint64_t v;
+
+        if (!sp) {
+                *ret_why = "not \"name value\"";
+                return -EBADMSG;
+        }
+        *sp = '\0';
+        s = vm_sysctl_from_string(line);
+        *sp = ' ';
+        if (s < 0) {
+                *ret_why = "unknown sysctl";
+                return -EBADMSG;
+        }
+        if (saved[s]) {
+                *ret_why = "sysctl listed twice, the first kept";
+                return -EBADMSG;
+        }
+        if (action_parse_u64(sp + 1, false, &v) < 0) {
+                *ret_why = "value is not a number";
+                return -EBADMSG;
+        }
+        if (!sysctl_in_kernel_range(s, v)) {
+                *ret_why = "value outside the kernel's range for this sysctl";
+                return -EBADMSG;
+        }
+        saved[s] = true;
+        values[s] = v;
+        return 0;
+}
+
 int action_sysctl_recover(ActionContext *ctx) {
-        bool saved[_VM_SYSCTL_MAX] = {};
+        bool saved[_VM_SYSCTL_MAX] = {}, damaged = false, any = false;
         uint64_t values[_VM_SYSCTL_MAX] = {};
-        char buf[1024];
-        ssize_t n;
-        int r;
+        char buf[SYSCTL_STATE_MAX + 1];
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        size_t len = 0;
+        unsigned lineno = 0;
+        int r = 0;
 
-        n = action_read_file(ctx->run_dir_fd, SYSCTL_STATE_FILE, buf, sizeof(buf));
-        if (n == -ENOENT)
+        fd = openat(ctx->state_dir_fd, SYSCTL_STATE_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
                 return 0;
-        if (n < 0)
-                return log_error_errno((int) n, "Failed to read sysctl state file: %m");
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                log_warning_errno(fd < 0 ? errno : EBADFD, "Sysctl state file %s: cannot be read as a regular file: %m",
+                                  SYSCTL_STATE_FILE);
+                damaged = true;
+        } else {
+                for (;;) {
+                        ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0) {
+                                log_warning_errno(errno, "Sysctl state file %s: read failed: %m", SYSCTL_STATE_FILE);
+                                damaged = true;
+                                break;
+                        }
+                        if (k == 0)
+                                break;
+                        len += (size_t) k;
+                        if (len == sizeof(buf) - 1) {
+                                log_warning("Sysctl state file %s: larger than %d bytes, reading only its start",
+                                            SYSCTL_STATE_FILE, SYSCTL_STATE_MAX);
+                                damaged = true;
+                                break;
+                        }
+                }
+        }
+        buf[len] = '\0';
 
-        for (char *line = buf, *next; line && *line; line = next) {
-                char *sp, *nl = strchr(line, '\n');
-                VmSysctl s;
-                uint64_t v;
+        for (char *line = buf, *end = buf + len, *next; line < end; line = next) {
+                char *nl = memchr(line, '\n', (size_t) (end - line));
+                size_t n = (size_t) ((nl ?: end) - line);
+                const char *why = NULL;
 
-                next = nl ? nl + 1 : NULL;
-                if (nl)
-                        *nl = '\0';
-                if (*line == '\0')
+                lineno++;
+                next = nl ? nl + 1 : end;
+                if (!nl && len == SYSCTL_STATE_MAX)
+                        break;                /* cut by the size cap: not a whole line */
+                line[n] = '\0';
+                if (n == 0)
                         continue;
-                sp = strchr(line, ' ');
-                if (!sp)
-                        return log_error_errno(EBADMSG, "Malformed sysctl state file line '%s'", line);
-                *sp = '\0';
-                s = vm_sysctl_from_string(line);
-                if (s < 0 || action_parse_u64(sp + 1, false, &v) < 0)
-                        return log_error_errno(EBADMSG, "Malformed sysctl state file entry '%s'", line);
-                saved[s] = true;
-                values[s] = v;
+                if (strlen(line) != n) {
+                        log_warning("Sysctl state file %s:%u: holds a NUL byte, skipping the line", SYSCTL_STATE_FILE,
+                                    lineno);
+                        damaged = true;
+                        continue;
+                }
+                if (sysctl_state_parse_line(line, saved, values, &why) < 0) {
+                        log_warning("Sysctl state file %s:%u: '%.64s': %s, skipping", SYSCTL_STATE_FILE, lineno, line, why);
+                        damaged = true;
+                        continue;
+                }
+                any = true;
         }
 
-        log_notice("Found sysctl originals from a previous run that did not exit cleanly, restoring");
-        r = sysctl_write_back(ctx->root_fd, saved, values);
-        if (r < 0)
+        if (any) {
+                log_notice("Found sysctl originals from a previous run that did not exit cleanly, restoring");
+                r = sysctl_write_back(ctx->root_fd, saved, values);
+                if (r < 0)
+                        return r;     /* the file stays: the next start tries again */
+        }
+        if (damaged) {
+                if (renameat(ctx->state_dir_fd, SYSCTL_STATE_FILE, ctx->state_dir_fd, SYSCTL_STATE_DAMAGED) < 0)
+                        return log_error_errno(errno, "Cannot move the damaged sysctl state file aside: %m");
+                log_warning("Damaged sysctl state file kept as %s, %d good value(s) restored", SYSCTL_STATE_DAMAGED, r);
                 return r;
-        if (unlinkat(ctx->run_dir_fd, SYSCTL_STATE_FILE, 0) < 0 && errno != ENOENT)
+        }
+        if (unlinkat(ctx->state_dir_fd, SYSCTL_STATE_FILE, 0) < 0 && errno != ENOENT)
                 return -errno;
         return r;
 }

@@ -18,12 +18,12 @@
 #include "action-kill.h"
 #include "log.h"
 
-void action_context_init(ActionContext *ctx, int root_fd, int cgroup_fd, int run_dir_fd,
+void action_context_init(ActionContext *ctx, int root_fd, int cgroup_fd, int state_dir_fd,
                          Mode mode, const PolicyConfig *config) {
         *ctx = (ActionContext) {
                 .root_fd = root_fd,
                 .cgroup_fd = cgroup_fd,
-                .run_dir_fd = run_dir_fd,
+                .state_dir_fd = state_dir_fd,
                 .mode = mode,
                 .config = config,
                 .self_pid = getpid(),

@@ -50,7 +50,8 @@ typedef struct KillOperation KillOperation;
 typedef struct ActionContext {
         int root_fd;                 /* "/" or a fixture root; not owned */
         int cgroup_fd;               /* the cgroup2 mount below root_fd, or -EBADF; not owned */
-        int run_dir_fd;              /* state directory (default /run/memtide); not owned */
+        int state_dir_fd;            /* crash-recovery state, only memtided writes there (default
+                                      * /run/memtide/state); not owned */
         Mode mode;                   /* MODE_ENFORCE writes; anything else only reports */
         const PolicyConfig *config;  /* bounds, cgroup policies; not owned */
         pid_t self_pid;              /* never killed */
@@ -115,7 +116,7 @@ typedef struct ActionResult {
 const char *action_status_to_string(ActionStatus s) _pure_;
 
 /* Set up a context: stores the fds and config (not owned), mode, self pid, clears state. */
-void action_context_init(ActionContext *ctx, int root_fd, int cgroup_fd, int run_dir_fd,
+void action_context_init(ActionContext *ctx, int root_fd, int cgroup_fd, int state_dir_fd,
                          Mode mode, const PolicyConfig *config);
 /* Frees the throttle list and forgets escalations in flight (sends nothing). Does not
  * restore anything: see action_restore_all(). */
@@ -172,11 +173,17 @@ int action_kill_run(ActionContext *ctx, const ActionRequest *req, ActionResult *
  * line with the same key=value pairs. Returns 0 or the negative errno of sd_journal_send(). */
 int action_log(const ActionRequest *req, const ActionResult *res);
 
-/* Sysctl originals (action-sysctl.c). The state file is <run_dir>/sysctl-originals, one
+/* Sysctl originals (action-sysctl.c). The state file is <state dir>/sysctl-originals, one
  * "name value" line per sysctl, written (tmp + fsync + rename) before the first write.
  * action_sysctl_restore(): write every saved original back, then remove the state file.
  * action_sysctl_recover(): at start, if a state file survived a crash, restore from it and
- * remove it; returns the number of values restored (0 when there was no file) or -errno. */
+ * remove it. Each line is checked on its own: an unknown name, a repeated one, a value that is
+ * not a number or lies outside the kernel's range for that sysctl is logged and skipped, never
+ * written; the good lines are restored. A damaged file (a bad line, more than
+ * SYSCTL_STATE_MAX bytes, not a regular file, a symlink) is renamed to
+ * sysctl-originals.damaged for inspection instead of removed. Returns the number of values
+ * restored (0 when there was no file), or the first -errno of a failed kernel write (the file
+ * is then kept so that the next start tries again). */
 int action_sysctl_restore(ActionContext *ctx);
 int action_sysctl_recover(ActionContext *ctx);
 /* Read one vm sysctl below root_fd. Returns 0, -ENOENT, -EINVAL (not a number), -errno. */

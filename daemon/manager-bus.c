@@ -26,21 +26,19 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bpf-events.h"
+#include "bus-args.h"
 #include "config.h"
 #include "log.h"
 #include "manager-bus.h"
 #include "manager.h"
 
 #define BUS_ERROR_ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
-#define BUS_ERROR_UNKNOWN_MODE "org.memtide1.Error.UnknownMode"
-#define BUS_ERROR_UNKNOWN_ACTION "org.memtide1.Error.UnknownAction"
-#define BUS_ERROR_NO_SUCH_TARGET "org.memtide1.Error.NoSuchTarget"
-#define BUS_ERROR_INVALID_ARGUMENT "org.memtide1.Error.InvalidArgument"
 #define BUS_ERROR_RELOAD_IN_PROGRESS "org.memtide1.Error.ReloadInProgress"
 #define BUS_ERROR_RELOAD_FAILED "org.memtide1.Error.ReloadFailed"
 #define BUS_ERROR_RATE_LIMITED "org.memtide1.Error.RateLimited"
@@ -904,6 +902,7 @@ static int method_set_mode(sd_bus_message *msg, void *userdata, sd_bus_error *er
         Manager *m = userdata;
         const char *s;
         Mode mode, old = m->mode;
+        BusArgsError e = {};
         int r;
 
         r = sd_bus_message_read(msg, "s", &s);
@@ -912,9 +911,8 @@ static int method_set_mode(sd_bus_message *msg, void *userdata, sd_bus_error *er
         r = check_root(msg, "SetMode", error);
         if (r < 0)
                 return r;
-        mode = mode_from_string(s);
-        if (mode < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_UNKNOWN_MODE, "Unknown mode '%s' (observe, dry-run, enforce)", s);
+        if (bus_args_mode(s, &mode, &e) < 0)
+                return sd_bus_error_set(error, e.name, e.message);
         r = check_not_reloading(m, error);
         if (r < 0)
                 return r;
@@ -994,7 +992,9 @@ static bool node_known(const Manager *m, int node) {
 }
 
 /* The reply to RunAction: its outcome as a{sv}, or the error it came to. */
-static int run_action_reply(sd_bus_message *msg, const ActOutcome *o, int r, sd_bus_error *error) {
+/* dry_run: the caller asked for a dry run; the reply says so whatever the outcome's status (a
+ * dry run that found nothing to do, or a cgroup without processes, wrote nothing either). */
+static int run_action_reply(sd_bus_message *msg, const ActOutcome *o, int r, bool dry_run, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const ActionRequest *req = &o->request;
         const ActionResult *res = &o->result;
@@ -1026,7 +1026,7 @@ static int run_action_reply(sd_bus_message *msg, const ActOutcome *o, int r, sd_
         d_s(&d, "target", req->target ?: (req->kind == ACTION_COMPACT ? (req->node < 0 ? "all nodes" : "node") : "machine"));
         d_s(&d, "rung", rung_to_string(req->rung));
         d_s(&d, "status", action_status_to_string(res->status));
-        d_b(&d, "dry_run", res->status == ACTION_STATUS_DRY_RUN);
+        d_b(&d, "dry_run", dry_run || res->status == ACTION_STATUS_DRY_RUN);
         d_i(&d, "error", res->error);
         d_t(&d, "old_value", res->old_value);
         d_t(&d, "new_value", res->new_value);
@@ -1053,7 +1053,7 @@ static void run_action_written(const ActOutcome *o, void *userdata) {
                 return;
         msg = b->pending_call;
         b->pending_call = NULL;
-        r = run_action_reply(msg, o, o->result.error, &error);
+        r = run_action_reply(msg, o, o->result.error, false, &error);   /* a write ran: not a dry run */
         if (r < 0 && sd_bus_error_is_set(&error))
                 (void) sd_bus_reply_method_error(msg, &error);
         else if (r < 0)
@@ -1065,10 +1065,11 @@ static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *
         Manager *m = userdata;
         const char *kind_s, *target;
         int dry_run, r;
-        ActionKind kind;
         ActionRequest req = { .node = -1 };
+        BusActionArgs a;
+        BusArgsError e = {};
         ActOutcome o;
-        char reason[128], name[64];
+        char reason[128];
 
         r = sd_bus_message_read(msg, "ssb", &kind_s, &target, &dry_run);
         if (r < 0)
@@ -1076,99 +1077,37 @@ static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = check_root(msg, "RunAction", error);
         if (r < 0)
                 return r;
-        kind = action_kind_from_string(kind_s);
-        if (kind < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_UNKNOWN_ACTION,
-                                         "Unknown action kind '%s' (sysctl, compact, drop-caches, reclaim, throttle, kill)",
-                                         kind_s);
+        if (bus_args_run_action(kind_s, target, &a, &e) < 0)
+                return sd_bus_error_set(error, e.name, e.message);
         r = check_not_reloading(m, error);
         if (r < 0)
                 return r;
-        if (target[0] == '/' && kind != ACTION_SYSCTL)
-                target++;
 
-        req.kind = kind;
-        switch (kind) {
-        case ACTION_SYSCTL: {
-                const char *eq = strchr(target, '=');
-                VmSysctl v;
-                size_t n;
-
-                if (!eq)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                 "sysctl target must be NAME=VALUE (e.g. watermark_scale_factor=100), got '%s'",
-                                                 target);
-                n = (size_t) (eq - target);
-                if (n >= 3 && strncmp(target, "vm.", 3) == 0) {
-                        target += 3;
-                        n -= 3;
-                }
-                if (n == 0 || n >= sizeof(name))
-                        return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET, "No such sysctl in '%s'", target);
-                memcpy(name, target, n);
-                name[n] = 0;
-                v = vm_sysctl_from_string(name);
-                if (v < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET,
-                                                 "memtide does not move vm.%s (swappiness, min_free_kbytes, watermark_scale_factor, overcommit_memory, overcommit_ratio)",
-                                                 name);
-                if (action_parse_u64(eq + 1, false, &req.value) < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "Not a number: '%s'", eq + 1);
-                req.target = vm_sysctl_to_string(v);
-                req.rung = RUNG_TUNE;
-                break;
-        }
-        case ACTION_COMPACT:
-                req.rung = RUNG_RECLAIM;
-                if (target[0]) {
-                        uint64_t node;
-                        const char *t = strncmp(target, "node", 4) == 0 ? target + 4 : target;
-                        if (action_parse_u64(t, false, &node) < 0 || node > INT32_MAX)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                         "compact target must be empty (all nodes) or a node number, got '%s'", target);
-                        if (!node_known(m, (int) node))
-                                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET, "No memory node %" PRIu64, node);
-                        req.node = (int) node;
-                }
-                break;
-        case ACTION_DROP_CACHES:
-                req.rung = RUNG_RECLAIM;
-                req.value = 1;
-                if (target[0] && (action_parse_u64(target, false, &req.value) < 0 || req.value < 1 || req.value > 3))
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                 "drop-caches target must be empty or 1, 2 or 3, got '%s'", target);
-                break;
-        case ACTION_RECLAIM:
-        case ACTION_THROTTLE:
-        case ACTION_KILL: {
+        req.kind = a.kind;
+        req.rung = a.rung;
+        req.value = a.value;
+        req.node = a.node;
+        req.target = a.target;
+        if (a.kind == ACTION_COMPACT && a.node >= 0 && !node_known(m, a.node))
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET, "No memory node %d", a.node);
+        if (a.needs_cgroup) {
                 const CgroupSample *cs;
                 const CgroupPolicy *p;
                 size_t idx;
                 int pi;
 
-                if (!target[0] || !action_cgroup_path_valid(target))
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-                                                 "%s needs a cgroup path relative to the cgroup2 root, got '%s'", kind_s, target);
-                cs = find_cgroup(m, target, &idx);
+                cs = find_cgroup(m, a.target, &idx);
                 if (!cs)
                         return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_TARGET,
-                                                 "cgroup '%s' is not managed (see ListCgroups)", target);
+                                                 "cgroup '%s' is not managed (see ListCgroups)", a.target);
                 pi = policy_config_match(m->config, cs->path);
                 p = pi >= 0 ? &m->config->policies[pi] : NULL;
                 req.target = cs->path;
-                if (kind == ACTION_RECLAIM) {
-                        req.rung = RUNG_RECLAIM;
+                if (a.kind == ACTION_RECLAIM)
                         req.value = p ? p->reclaim_step_bytes : 0;
-                } else if (kind == ACTION_THROTTLE) {
-                        req.rung = RUNG_THROTTLE;
+                else if (a.kind == ACTION_THROTTLE)
                         req.value = p ? MC_MAX(sat_sub_u64(cs->current_bytes, p->reclaim_step_bytes), p->high_floor_bytes)
                                       : cs->current_bytes;
-                } else
-                        req.rung = RUNG_KILL;
-                break;
-        }
-        default:
-                return sd_bus_error_set(error, BUS_ERROR_UNKNOWN_ACTION, "Unknown action kind");
         }
 
         snprintf(reason, sizeof(reason), "requested over D-Bus%s", dry_run ? " (dry run)" : "");
@@ -1183,29 +1122,62 @@ static int method_run_action(sd_bus_message *msg, void *userdata, sd_bus_error *
                 BUS(m)->pending_call = sd_bus_message_ref(msg);
                 return 1;
         }
-        return run_action_reply(msg, &o, r, error);
+        return run_action_reply(msg, &o, r, dry_run, error);
+}
+
+/* The caller's trace file: a regular file, open for writing. Returns a copy of it (the
+ * message keeps its own) and its name for the log and GetStatus, or a D-Bus error. */
+static int recording_fd_take(int fd, char *name, size_t size, int *ret_fd, sd_bus_error *error) {
+        char proc[64];
+        struct stat st;
+        ssize_t n;
+        int flags, copy;
+
+        if (fstat(fd, &st) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot inspect the trace file descriptor: %m");
+        if (!S_ISREG(st.st_mode))
+                return sd_bus_error_set(error, BUS_ERROR_INVALID_ARGUMENT,
+                                        "The trace file descriptor must refer to a regular file");
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot inspect the trace file descriptor: %m");
+        if ((flags & O_ACCMODE) != O_WRONLY && (flags & O_ACCMODE) != O_RDWR)
+                return sd_bus_error_set(error, BUS_ERROR_INVALID_ARGUMENT,
+                                        "The trace file descriptor is not open for writing");
+        copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (copy < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot take the trace file descriptor: %m");
+        /* the name only labels the recording: what is written goes to the descriptor */
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", copy);
+        n = readlink(proc, name, size - 1);
+        if (n <= 0 || name[0] != '/')
+                n = snprintf(name, size, "(file descriptor of inode %" PRIu64 ")", (uint64_t) st.st_ino);
+        name[MC_MIN((size_t) n, size - 1)] = 0;
+        *ret_fd = copy;
+        return 0;
 }
 
 static int method_start_recording(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *path;
-        int r;
+        char name[sizeof(BUS(m)->recording_path)];
+        int fd, gzip, copy = -EBADF, r;
 
-        r = sd_bus_message_read(msg, "s", &path);
+        r = sd_bus_message_read(msg, "hb", &fd, &gzip);
         if (r < 0)
                 return r;
         r = check_root(msg, "StartRecording", error);
         if (r < 0)
                 return r;
-        if (path[0] != '/' || strlen(path) >= sizeof(BUS(m)->recording_path))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "The trace path must be absolute, got '%s'", path);
         if (m->recorder)
                 return sd_bus_error_setf(error, BUS_ERROR_ALREADY_RECORDING, "Already recording%s%s",
                                          BUS(m)->recording_path[0] ? " to " : " (--record)", BUS(m)->recording_path);
-        r = manager_record_open(m, path);
+        r = recording_fd_take(fd, name, sizeof(name), &copy, error);
         if (r < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_RECORDING_FAILED, "Cannot record to %s: %s", path, trace_strerror(r));
-        snprintf(BUS(m)->recording_path, sizeof(BUS(m)->recording_path), "%s", path);
+                return r;
+        r = manager_record_open_fd(m, copy, gzip, name);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_RECORDING_FAILED, "Cannot record to %s: %s", name, trace_strerror(r));
+        snprintf(BUS(m)->recording_path, sizeof(BUS(m)->recording_path), "%s", name);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -1259,7 +1231,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_reset_tunables, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RunAction", SD_BUS_ARGS("s", kind, "s", target, "b", dry_run),
                                 SD_BUS_RESULT("a{sv}", result), method_run_action, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("StartRecording", SD_BUS_ARGS("s", path), SD_BUS_NO_RESULT,
+        SD_BUS_METHOD_WITH_ARGS("StartRecording", SD_BUS_ARGS("h", fd, "b", gzip), SD_BUS_NO_RESULT,
                                 method_start_recording, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StopRecording", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
                                 method_stop_recording, SD_BUS_VTABLE_UNPRIVILEGED),

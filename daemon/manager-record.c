@@ -14,6 +14,12 @@
  * samples that read them, and a cgroup's files in the samples that read that cgroup, only the
  * files read (memory.current and memory.pressure most of the time, all of them now and then).
  * Files end up gzip-compressed when FILE ends in ".gz".
+ *
+ * The daemon opens no path on behalf of a bus caller: StartRecording hands over a file
+ * descriptor that memtidectl opened with the caller's own rights, so a recording can land
+ * nowhere the caller could not write. `--record FILE` (the admin at a shell) is the only path
+ * the daemon opens itself, without following a symlink and without replacing an existing
+ * file unless --force says so.
  */
 
 #include <errno.h>
@@ -61,16 +67,12 @@ static void on_action(Manager *m, const ActOutcome *o, void *userdata);
 static void on_oom_kill(Manager *m, int pid, const char *comm, const char *cgroup, uint64_t rss_bytes, uint64_t t_usec,
                         void *userdata);
 
-int manager_record_open(Manager *m, const char *path) {
-        size_t n = strlen(path);
-        bool gz = n > 3 && streq(path + n - 3, ".gz");
+/* The writer is open: the meta lines, then the subscription. Frees the writer on failure. */
+static int record_begin(Manager *m, const char *name) {
         struct utsname u;
         char v[64];
         int r;
 
-        r = trace_writer_open(path, gz, &m->recorder);
-        if (r < 0)
-                return r;
         (void) trace_writer_meta(m->recorder, "recorder", "memtided");
         (void) trace_writer_meta(m->recorder, "version", PACKAGE_VERSION);
         if (m->host && uname(&u) == 0)
@@ -84,8 +86,28 @@ int manager_record_open(Manager *m, const char *path) {
                 m->recorder = trace_writer_free(m->recorder);
                 return r;
         }
-        log_info("Recording a trace to %s", path);
+        log_info("Recording a trace to %s", name);
         return 0;
+}
+
+int manager_record_open(Manager *m, const char *path, bool replace) {
+        size_t n = strlen(path);
+        bool gz = n > 3 && streq(path + n - 3, ".gz");
+        int r;
+
+        r = trace_writer_open(path, gz, replace, &m->recorder);
+        if (r < 0)
+                return r;
+        return record_begin(m, path);
+}
+
+int manager_record_open_fd(Manager *m, int fd, bool gzip, const char *name) {
+        int r;
+
+        r = trace_writer_open_fd(fd, gzip, &m->recorder);
+        if (r < 0)
+                return r;
+        return record_begin(m, name);
 }
 
 static void record_file(Manager *m, int dir_fd, const char *rel, const char *abs) {

@@ -50,7 +50,7 @@ void manager_action_outcome(const ActOutcome *o, void *userdata) {
         if (m->in_tick) {
                 /* published with the tick's report, after it */
                 if (m->n_tick_outcomes < MANAGER_TICK_OUTCOMES_MAX)
-                        m->tick_outcomes[m->n_tick_outcomes++] = *o;
+                        act_outcome_copy(&m->tick_outcomes[m->n_tick_outcomes++], o);
                 return;
         }
         for (size_t i = 0; i < m->n_subscribers; i++)
@@ -80,6 +80,31 @@ static int tick_sample(Manager *m, uint64_t now, SamplerReading *ret) {
         return sampler_read(m->sampler, now, &h, ret);
 }
 
+/* 1b. plausibility: a sample whose kernel files contradict themselves or the last sample
+ * (MemAvailable > MemTotal, a PSI total going backwards or growing faster than time) is
+ * evidence of nothing, so it feeds no forecast. Said once per kind until the input is
+ * plausible again. */
+static bool tick_plausible(Manager *m, const Snapshot *s) {
+        char detail[256];
+        uint32_t found;
+
+        found = plausible_check(&m->plausible_base, s, detail, sizeof(detail));
+        plausible_remember(&m->plausible_base, s);
+        if (found & ~m->implausible_logged)
+                log_warning("Implausible kernel input, this sample is not used for the forecast: %s", detail);
+        else if (!found && m->implausible_logged)
+                log_info("Kernel input is plausible again, forecasting from it");
+        m->implausible_logged = found ? m->implausible_logged | found : 0;
+        if (found)
+                m->n_implausible++;
+        return found == 0;
+}
+
+static void urgency_none(Urgency *ret) {
+        *ret = (Urgency) { .rung = RUNG_OBSERVE, .subject = URGENCY_SUBJECT_NONE, .cgroup_index = -1,
+                           .zone_index = -1, .eta_usec = USEC_INFINITY, .credible_eta_usec = USEC_INFINITY };
+}
+
 /* 2. and 3.: forecast and urgency. Returns the forecast, NULL when the forecaster refused the
  * sample (the urgency is then "nothing approaches"). */
 static const Forecast *tick_forecast(Manager *m, const SamplerReading *rd, uint64_t now, Urgency *ret_u) {
@@ -95,8 +120,7 @@ static const Forecast *tick_forecast(Manager *m, const SamplerReading *rd, uint6
                 fc = NULL;
         }
         if (!fc || urgency_compute(fc, &m->config->global, ret_u) < 0)
-                *ret_u = (Urgency) { .rung = RUNG_OBSERVE, .subject = URGENCY_SUBJECT_NONE, .cgroup_index = -1,
-                                     .zone_index = -1, .eta_usec = USEC_INFINITY, .credible_eta_usec = USEC_INFINITY };
+                urgency_none(ret_u);
         return fc;
 }
 
@@ -228,8 +252,13 @@ int manager_tick(Manager *m, uint64_t now) {
                 return r;
         }
 
-        /* 2., 3. forecast and urgency */
-        fc = tick_forecast(m, &rd, now, &u);
+        /* 2., 3. forecast and urgency, from a plausible sample only */
+        if (tick_plausible(m, rd.snapshot))
+                fc = tick_forecast(m, &rd, now, &u);
+        else {
+                fc = NULL;
+                urgency_none(&u);
+        }
 
         /* 4. policy */
         m->in_tick = true;

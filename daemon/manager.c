@@ -60,12 +60,14 @@ static void config_messages_log(const ConfigMessages *msgs) {
         }
 }
 
-static int manager_load_config(Manager *m, PolicyConfig **ret) {
+/* At start a missing main file means the defaults (with a warning); at reload it is an error
+ * that keeps the running configuration: a file that vanished is not an edit to the defaults. */
+static int manager_load_config(Manager *m, bool reload, PolicyConfig **ret) {
         ConfigMessages msgs = {};
         PolicyConfig *c = NULL;
         int r;
 
-        r = config_load(m->config_file, m->dropin_dir, &c, &msgs);
+        r = config_load_full(m->config_file, m->dropin_dir, reload ? CONFIG_MAIN_REQUIRED : 0, &c, &msgs);
         config_messages_log(&msgs);
         config_messages_done(&msgs);
         if (r < 0)
@@ -145,7 +147,7 @@ int manager_reload(Manager *m) {
         int r;
 
         (void) sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
-        r = manager_load_config(m, &c);
+        r = manager_load_config(m, true, &c);
         if (r < 0) {
                 log_error_errno(r, "Reloading %s failed, keeping the running configuration: %m",
                                 m->config_file ?: CONFIG_MAIN_FILE);
@@ -203,6 +205,30 @@ static void on_pressure(void *userdata) {
         manager_wake_now(userdata);
 }
 
+/* <run dir>/state: the crash-recovery state, in a directory of its own that only memtided
+ * writes (0700, owned by memtided's uid), so that no recording or user file can land on it.
+ * A state file left by a version that kept it in the run directory itself is moved in. */
+static int manager_open_state_dir(Manager *m) {
+        struct stat st;
+
+        if (mkdirat(m->run_dir_fd, "state", 0700) < 0 && errno != EEXIST)
+                return -errno;
+        m->state_dir_fd = openat(m->run_dir_fd, "state", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (m->state_dir_fd < 0)
+                return -errno;
+        if (fstat(m->state_dir_fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != geteuid() || (st.st_mode & 0022)) {
+                log_error("%s/state is owned by uid %u with mode %03o, expected uid %u and no group or other write",
+                          m->run_dir, (unsigned) st.st_uid, (unsigned) (st.st_mode & 0777), (unsigned) geteuid());
+                return -EPERM;
+        }
+        if (faccessat(m->state_dir_fd, "sysctl-originals", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+            renameat(m->run_dir_fd, "sysctl-originals", m->state_dir_fd, "sysctl-originals") == 0)
+                log_notice("Moved %s/sysctl-originals into %s/state", m->run_dir, m->run_dir);
+        return 0;
+}
+
 static int manager_open_run_dir(Manager *m) {
         const char *dir = m->opt.run_dir;
         char buf[4096];
@@ -235,7 +261,7 @@ static int manager_open_run_dir(Manager *m) {
                 return -errno;
         if (flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? -EBUSY : -errno;
-        return 0;
+        return manager_open_state_dir(m);
 }
 
 static void manager_set_oom_score_adj(Manager *m) {
@@ -307,6 +333,7 @@ Manager *manager_free(Manager *m) {
         free(m->config_file);
         free(m->dropin_dir);
         safe_close(m->lock_fd);
+        safe_close(m->state_dir_fd);
         safe_close(m->run_dir_fd);
         safe_close(m->root_fd);
         free(m);
@@ -329,7 +356,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         if (!m)
                 FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory"));
         m->opt = *opt;
-        m->root_fd = m->run_dir_fd = m->lock_fd = -EBADF;
+        m->root_fd = m->run_dir_fd = m->state_dir_fd = m->lock_fd = -EBADF;
         m->cgroups.fd = -EBADF;
         m->exit_code = EXIT_SUCCESS;
 
@@ -350,7 +377,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         }
         if ((opt->dropin_dir || opt->config_file) && !m->dropin_dir)
                 FAIL(EXIT_MEMTIDE_RESOURCES, -ENOMEM);
-        r = manager_load_config(m, &m->config);
+        r = manager_load_config(m, false, &m->config);
         if (r < 0)
                 FAIL(EXIT_MEMTIDE_CONFIG, log_error_errno(r, "Invalid configuration %s, refusing to start: %m",
                                                           m->config_file ?: CONFIG_MAIN_FILE));
@@ -377,6 +404,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 log_warning_errno(r, "Cannot use run directory %s (%s mode writes nothing), continuing: %m",
                                   m->run_dir, mode_to_string(m->mode));
                 m->run_dir_fd = safe_close(m->run_dir_fd);
+                m->state_dir_fd = safe_close(m->state_dir_fd);
                 m->lock_fd = safe_close(m->lock_fd);
         }
 
@@ -394,17 +422,17 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
         if (r < 0)
                 FAIL(EXIT_MEMTIDE_EVENT_LOOP, log_error_errno(r, "sd-event: %m"));
 
-        action_context_init(&m->actions, m->root_fd, m->cgroups.found ? m->cgroups.fd : -EBADF, m->run_dir_fd,
+        action_context_init(&m->actions, m->root_fd, m->cgroups.found ? m->cgroups.fd : -EBADF, m->state_dir_fd,
                             m->mode, m->config);
         m->actions.event = m->event;
         m->actions_ready = true;
 
         /* 3. crash recovery: restore sysctls a previous run left changed */
-        if (m->run_dir_fd >= 0) {
+        if (m->state_dir_fd >= 0) {
                 r = action_sysctl_recover(&m->actions);
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_RECOVERY,
-                             log_error_errno(r, "Restoring sysctls saved by a previous run (%s/sysctl-originals) failed, refusing to start: %m",
+                             log_error_errno(r, "Restoring sysctls saved by a previous run (%s/state/sysctl-originals) failed, refusing to start: %m",
                                              m->run_dir));
                 if (r > 0)
                         log_notice("Restored %d sysctl(s) left changed by a previous run", r);
@@ -445,7 +473,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                         FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot set up the live view: %m"));
         }
         if (opt->record_path) {
-                r = manager_record_open(m, opt->record_path);
+                r = manager_record_open(m, opt->record_path, opt->record_replace);
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_RECORD, log_error_errno(r, "Cannot record to %s: %s", opt->record_path,
                                                                   trace_strerror(r)));

@@ -36,6 +36,7 @@
 #include "action.h"
 #include "cgroup.h"
 #include "forecast.h"
+#include "plausible.h"
 #include "policy.h"
 #include "policy-config.h"
 #include "sampler.h"
@@ -59,7 +60,7 @@
  *                                  opened (sysctl originals could not be persisted)
  *   8   EXIT_MEMTIDE_RECORD        --record FILE cannot be created
  *   9   EXIT_MEMTIDE_RECOVERY      sysctl originals left by a crashed run could not be
- *                                  restored (remove <run dir>/sysctl-originals after checking)
+ *                                  restored: a kernel write failed (the file <run dir>/state/sysctl-originals is kept for the next start)
  *   10  EXIT_MEMTIDE_RESOURCES     out of memory while allocating the preallocated state
  *   11  EXIT_MEMTIDE_LOCKED        another memtided holds the run directory's lock
  *   12  EXIT_MEMTIDE_BUS           --bus=... was given and the bus cannot be reached, or
@@ -162,6 +163,7 @@ typedef struct ManagerOptions {
         const char *dropin_dir;          /* NULL: CONFIG_DROPIN_DIR, or <dir of config>/policy.d */
         const char *run_dir;             /* NULL: /run/memtide, or ROOT/run/memtide under --root */
         const char *record_path;         /* --record FILE, NULL: none */
+        bool record_replace;             /* --force: --record may replace an existing file */
         int mode_override;               /* a Mode, or -1: the configuration's */
         int oom_score_adj;               /* written to /proc/self/oom_score_adj (not under --root) */
         bool live;                       /* draw the figures on stdout */
@@ -190,6 +192,7 @@ struct Manager {
         int root_fd;                     /* owned */
         bool host;                       /* root is the real "/" */
         int run_dir_fd;                  /* owned, -EBADF when none */
+        int state_dir_fd;                /* <run dir>/state, owned, -EBADF when none */
         int lock_fd;                     /* flock on <run dir>/lock, owned */
         char run_dir[4096];
         char *config_file;               /* owned copies for reload */
@@ -216,6 +219,9 @@ struct Manager {
         uint64_t max_gap_usec, max_lateness_usec;
         uint64_t max_lateness_acting_usec; /* the longest lateness of a tick whose gap held an
                                             * action: one run, or a write in the worker */
+        PlausibleBase plausible_base;    /* the previous sample's PSI totals (manager-tick.c) */
+        uint32_t implausible_logged;     /* IMPLAUSIBLE_* bits said since input was last plausible */
+        uint64_t n_implausible;          /* samples kept from the forecaster as implausible */
         ActOutcome tick_outcomes[MANAGER_TICK_OUTCOMES_MAX]; /* reported by the act step in a tick */
         size_t n_tick_outcomes;
         bool in_tick;
@@ -290,7 +296,11 @@ int manager_bpf_setup(Manager *m);
 void manager_bpf_done(Manager *m);
 
 /* manager-record.c: the recorder, a subscriber once open */
-int manager_record_open(Manager *m, const char *path);
+/* --record FILE: create FILE (never through a symlink: -ELOOP; an existing file only with
+ * replace, else -EEXIST; only a regular file: -EBADFD). */
+int manager_record_open(Manager *m, const char *path, bool replace);
+/* StartRecording: write to fd (taken over, closed also on failure); name is for the log. */
+int manager_record_open_fd(Manager *m, int fd, bool gzip, const char *name);
 void manager_record_close(Manager *m);
 
 /* live.c: the live view, a subscriber */

@@ -34,7 +34,9 @@ static void help(void) {
                "     --check-config[=FILE] Validate the configuration, print the effective one, exit\n"
                "     --mode=MODE          observe, dry-run or enforce (overrides Mode=)\n"
                "     --dry-run            Same as --mode=dry-run\n"
-               "     --record=FILE        Record a trace (TRACE-FORMAT 1, gzip if FILE ends in .gz)\n"
+               "     --record=FILE        Record a trace (TRACE-FORMAT 1, gzip if FILE ends in .gz);\n"
+               "                          FILE is created, never reached through a symlink\n"
+               "     --force              With --record: replace FILE if it exists (a regular file)\n"
                "     --run-dir=DIR        State directory (default " MEMTIDE_RUNDIR ", or DIR/run/memtide\n"
                "                          under --root)\n"
                "     --live               Draw the live figures, forecast and decision on the terminal;\n"
@@ -93,6 +95,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_FOREGROUND,
                 ARG_BUS,
                 ARG_BUS_INTROSPECT,
+                ARG_FORCE,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -104,6 +107,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "mode", required_argument, NULL, ARG_MODE },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "record", required_argument, NULL, ARG_RECORD },
+                { "force", no_argument, NULL, ARG_FORCE },
                 { "run-dir", required_argument, NULL, ARG_RUN_DIR },
                 { "live", no_argument, NULL, ARG_LIVE },
                 { "json", no_argument, NULL, ARG_JSON },
@@ -164,6 +168,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_RECORD:
                         arg_opt.record_path = optarg;
+                        break;
+                case ARG_FORCE:
+                        arg_opt.record_replace = true;
                         break;
                 case ARG_RUN_DIR:
                         arg_opt.run_dir = optarg;
@@ -241,6 +248,10 @@ static int parse_argv(int argc, char *argv[]) {
                 fprintf(stderr, "memtided: --json needs --live\n");
                 return -EINVAL;
         }
+        if (arg_opt.record_replace && !arg_opt.record_path) {
+                fprintf(stderr, "memtided: --force goes with --record\n");
+                return -EINVAL;
+        }
         /* the live view redraws the terminal: it shows the messages logged so far above it */
         if (arg_opt.live && !arg_opt.json)
                 log_keep_recent(true);
@@ -272,7 +283,8 @@ static int check_config(void) {
         if (file && !dropin)
                 return EXIT_MEMTIDE_RESOURCES;
 
-        r = config_load(file, dropin, &c, &msgs);
+        /* the file asked to be checked must exist: a typo is not "the defaults are fine" */
+        r = config_load_full(file, dropin, CONFIG_MAIN_REQUIRED, &c, &msgs);
         for (size_t i = 0; i < msgs.n; i++)
                 fprintf(stderr, "%s: %s\n", msgs.items[i].severity == CONFIG_ERROR ? "error" : "warning",
                         msgs.items[i].text);

@@ -612,9 +612,13 @@ int sampler_read(Sampler *sa, uint64_t now, const SamplerHints *h, SamplerReadin
         r = source_read_snapshot_kept(cur, sa->opt.root_fd, what, SAMPLER_REQUIRED, now, &sa->buf, &sa->proc_files, errors);
         if (r < 0) {
                 memset(sa->source_seq[sa->cur], 0, sizeof(sa->source_seq[sa->cur]));  /* cur was cleared */
-                if (!sa->sample_failed_logged)
-                        log_error_errno(r, "Reading %s/proc failed, keeping the last good state: %m",
-                                        sa->opt.host ? "" : sa->opt.root);
+                if (!sa->sample_failed_logged) {
+                        unsigned bit = 0;
+                        while (bit < 31 && !((SAMPLER_REQUIRED & (1u << bit)) && errors[bit] < 0))
+                                bit++;
+                        log_error_errno(r, "Reading %s/%s failed, keeping the last good state: %m",
+                                        sa->opt.host ? "" : sa->opt.root, source_to_path(bit));
+                }
                 sa->sample_failed_logged = true;
                 return r;
         }

@@ -313,8 +313,11 @@ int trace_reader_content(const TraceReader *r, const char *path, const char **re
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
-static int load_gz(gzFile gz, char **ret_buf, size_t *ret_len) {
-        size_t cap = 1 << 20, len = 0;
+/* Decompresses the whole trace; stops with -E2BIG (and the line's number in *ret_line) as soon
+ * as a line grows past TRACE_LINE_MAX, so a hostile file costs at most about twice that. */
+static int load_gz(gzFile gz, char **ret_buf, size_t *ret_len, uint64_t *ret_line) {
+        size_t cap = 1 << 20, len = 0, line_start = 0;
+        uint64_t line = 1;
         char *buf = malloc(cap + 1);
 
         if (!buf)
@@ -354,7 +357,16 @@ static int load_gz(gzFile gz, char **ret_buf, size_t *ret_len) {
                         }
                         break;
                 }
+                for (const char *p = buf + len, *e = buf + len + n; (p = memchr(p, '\n', (size_t) (e - p))); p++) {
+                        line++;
+                        line_start = (size_t) (p - buf) + 1;
+                }
                 len += (size_t) n;
+                if (len - line_start > TRACE_LINE_MAX) {
+                        free(buf);
+                        *ret_line = line;
+                        return -E2BIG;
+                }
         }
         buf[len] = 0;
         *ret_buf = buf;
@@ -469,6 +481,7 @@ int trace_reader_open(const char *path, TraceReader **ret, char *ret_error) {
         gzFile gz;
         char *buf = NULL;
         size_t len = 0;
+        uint64_t line = 0;
         int k;
 
         if (!path || !ret)
@@ -487,8 +500,14 @@ int trace_reader_open(const char *path, TraceReader **ret, char *ret_error) {
                 return -ENOMEM;
         fd = -EBADF;                       /* owned by gz now */
         (void) mc_sym_gzbuffer(gz, 256 * 1024);
-        k = load_gz(gz, &buf, &len);
+        k = load_gz(gz, &buf, &len, &line);
         (void) mc_sym_gzclose_r(gz);
+        if (k == -E2BIG) {
+                if (ret_error)
+                        snprintf(ret_error, TRACE_ERROR_MAX, "%s: line %" PRIu64 " is longer than %zu bytes: not a trace",
+                                 path, line, TRACE_LINE_MAX);
+                return k;
+        }
         if (k < 0) {
                 if (ret_error)
                         snprintf(ret_error, TRACE_ERROR_MAX, "%s: %s", path,

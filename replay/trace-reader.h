@@ -26,6 +26,10 @@
 
 /* Largest decompressed trace we load (an hour at 4 Hz with slabinfo is ~100 MiB). */
 #define TRACE_SIZE_MAX ((size_t) 1024 * 1024 * 1024)
+/* Longest line a trace may hold, content included: the kernel files recorded are line-based
+ * text whose longest lines are a few hundred bytes; a longer line is not a trace, and the
+ * reader stops there instead of loading it whole. */
+#define TRACE_LINE_MAX ((size_t) 1024 * 1024)
 /* Longest string value of an event (comm, cgroup, target, name), decoded, with NUL. */
 #define TRACE_VALUE_MAX 512
 /* Length of the reader's error message. */
@@ -73,7 +77,8 @@ typedef struct TraceReader TraceReader;
 
 /* Open a trace file (plain or gzip) and check its header line ("memtide-trace 1").
  * Returns 0, or -ELIBACC when zlib cannot be loaded, -ENOENT/-EACCES/... from open, -EFBIG
- * above TRACE_SIZE_MAX, -EIO for a corrupt gzip stream, -EPROTONOSUPPORT for a version other
+ * above TRACE_SIZE_MAX, -E2BIG for a line longer than TRACE_LINE_MAX (found while
+ * decompressing: the rest is never loaded), -EIO for a corrupt gzip stream, -EPROTONOSUPPORT for a version other
  * than 1, -EBADMSG for a missing header, -ENOMEM. On -ELIBACC or an error after the file was
  * opened, *ret_error (if non-NULL, TRACE_ERROR_MAX bytes) receives a message (naming the byte
  * offset for a bad header). */

@@ -235,6 +235,19 @@ def scenario_options(tmp):
                  ("--no-pager", "inspect", "--root", fixture), ("inspect", "--root", fixture, "--system", "--no-legend")):
         p = ctl(*args)
         expect(p.returncode == 0 and "ZONE" in p.stdout, f"memtidectl {' '.join(args)}: accepted")
+    # an unreadable source is named with its file: an optional one is skipped, MemTotal's is fatal
+    broken = os.path.join(tmp, "broken-root")
+    shutil.copytree(fixture, broken)
+    os.remove(os.path.join(broken, "proc", "vmstat"))
+    os.mkdir(os.path.join(broken, "proc", "vmstat"))
+    p = ctl("inspect", "--root", broken)
+    expect(p.returncode == 0 and f"{broken}/proc/vmstat unreadable: Is a directory, ignoring" in p.stderr,
+           f"inspect names an unreadable optional source ({p.stderr.strip()})")
+    os.remove(os.path.join(broken, "proc", "meminfo"))
+    os.mkdir(os.path.join(broken, "proc", "meminfo"))
+    p = ctl("inspect", "--root", broken)
+    expect(p.returncode == 3 and f"{broken}/proc/meminfo unreadable: Is a directory" in p.stderr,
+           f"inspect names an unreadable meminfo and exits 3 ({p.stderr.strip()})")
     a = json.loads(ctl("--json", "inspect", "--root", fixture).stdout)
     b = json.loads(ctl("inspect", "--root", fixture, "--json").stdout)
     expect(a == b and "zones" in json.dumps(a), "--json before or after inspect: the same JSON")

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mc-util.h"
@@ -126,17 +127,37 @@ int trace_writer_open_fd(int fd, bool gzip, TraceWriter **ret) {
         return 0;
 }
 
-int trace_writer_open(const char *path, bool gzip, TraceWriter **ret) {
-        int fd, k;
+int trace_writer_open(const char *path, bool gzip, bool replace, TraceWriter **ret) {
+        struct stat st;
+        int fd, k, r_open;
 
         if (!path || !ret)
                 return -EINVAL;
         k = mc_zlib_load();                   /* before creating the file: none is left behind */
         if (k < 0)
                 return k;
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-        if (fd < 0)
-                return -errno;
+        /* O_NOFOLLOW: a symlink planted at path is refused (ELOOP), never written through;
+         * O_EXCL: an existing file is refused (EEXIST) unless replacing was asked for;
+         * O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of blocking the caller. */
+        fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (replace ? 0 : O_EXCL),
+                  0640);
+        if (fd < 0) {
+                r_open = -errno;
+                /* O_EXCL says "exists" for a symlink too: name the real reason */
+                if (r_open == -EEXIST && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+                        r_open = -ELOOP;
+                return r_open;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                k = S_ISREG(st.st_mode) ? -errno : -EBADFD;
+                safe_close(fd);
+                return k;
+        }
+        if (replace && ftruncate(fd, 0) < 0) {
+                k = -errno;
+                safe_close(fd);
+                return k;
+        }
         return trace_writer_open_fd(fd, gzip, ret);
 }
 

@@ -20,10 +20,13 @@
 
 typedef struct TraceWriter TraceWriter;
 
-/* Create path (O_CREAT|O_TRUNC|O_CLOEXEC, mode 0640) and write the header line. gzip selects
- * compression. Returns 0, -ELIBACC when zlib cannot be loaded (checked first: no file is
- * created then), or another negative errno (from open(), -ENOMEM, a write error). */
-int trace_writer_open(const char *path, bool gzip, TraceWriter **ret);
+/* Create path (mode 0640) and write the header line. gzip selects compression. A symlink at
+ * path is never followed (-ELOOP); an existing file is refused (-EEXIST) unless replace, and
+ * then only a regular file is truncated; anything but a regular file is -EBADFD (a FIFO
+ * without a reader: -ENXIO, never a wait). Returns 0, -ELIBACC when zlib cannot be loaded
+ * (checked first: no file is created then), or another negative errno (from open(),
+ * -ENOMEM, a write error). */
+int trace_writer_open(const char *path, bool gzip, bool replace, TraceWriter **ret);
 /* Same on an open fd, which the writer takes over (closed by trace_writer_close()/free(),
  * also on failure, -ELIBACC included). */
 int trace_writer_open_fd(int fd, bool gzip, TraceWriter **ret);
@@ -49,8 +52,8 @@ static inline void trace_writer_freep(TraceWriter **w) {
 }
 
 /* Text for an error of the trace functions (writer and reader): for -ELIBACC "zlib could not
- * be loaded (<the dynamic loader's reason>)", else strerror(). The string lives until the next
- * call. */
+ * be loaded (<the dynamic loader's reason>)"; for -EEXIST, -ELOOP and -EBADFD the writer's
+ * refusals in words; else strerror(). The string lives until the next call. */
 const char *trace_strerror(int error);
 
 /* Tests only: unload zlib and make the next trace opened load soname instead of libz.so.1

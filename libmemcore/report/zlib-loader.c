@@ -66,8 +66,18 @@ void mc_zlib_reset_for_test(const char *soname) {
 const char *trace_strerror(int error) {
         static char msg[sizeof zlib_failure + 64];
 
-        if (error != -ELIBACC)
+        switch (error < 0 ? -error : error) {
+        case ELOOP:
+                return "a symbolic link (never followed) or a loop of them";
+        case EEXIST:
+                return "the file exists, refusing to overwrite it";
+        case EBADFD:
+                return "not a regular file";
+        case ELIBACC:
+                break;
+        default:
                 return strerror(error < 0 ? -error : error);
+        }
         snprintf(msg, sizeof msg, "zlib could not be loaded (%s)", zlib_failure);
         return msg;
 }

@@ -251,6 +251,17 @@ static int read_tunables(int root_fd, ReadBuffer *b, VmTunables *ret) {
         return 0;
 }
 
+const char *source_to_path(unsigned bit) {
+        if (bit >= 32)
+                return "?";
+        if ((1u << bit) == SOURCE_TUNABLES)
+                return "proc/sys/vm/*";
+        for (size_t i = 0; i < snapshot_n_files; i++)
+                if (snapshot_files[i].have == (1u << bit))
+                        return snapshot_files[i].path;
+        return "?";
+}
+
 int source_read_snapshot(Snapshot *s, int root_fd, uint32_t what, uint32_t required,
                          uint64_t now_usec, ReadBuffer *b, int *ret_errors) {
         return source_read_snapshot_kept(s, root_fd, what, required, now_usec, b, NULL, ret_errors);

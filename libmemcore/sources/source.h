@@ -67,6 +67,10 @@ enum {
  * root_fd may be AT_FDCWD. -EINVAL for a NULL s or b or a negative root_fd. */
 int source_read_snapshot(Snapshot *s, int root_fd, uint32_t what, uint32_t required,
                          uint64_t now_usec, ReadBuffer *b, int *ret_errors);
+/* The file below the root that the source of bit index `bit` (the index of ret_errors[]) reads:
+ * "proc/meminfo", …, and for SOURCE_TUNABLES "proc/sys/vm/" followed by "*"; "?" for an index
+ * without a source. */
+const char *source_to_path(unsigned bit);
 
 /* The /proc files of source_read_snapshot() kept open between samples (for the daemon, which
  * reads five of them ten times a second): a procfs file is opened once and then re-read with

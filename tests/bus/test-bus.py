@@ -6,7 +6,7 @@ PropertiesChanged followed with `memtidectl monitor --json`, mutating calls as a
 unprivileged uid, bad input and a flood of calls.
 
     test-bus.py SCENARIO      verbs | signals | auth | bad-input | flood | policy | no-daemon |
-                              display | private-bus
+                              display | private-bus | recording-safety | dry-run-kill
 
 Each scenario starts its own bus and daemon and exits 0 (pass), 1 (fail) or 77 (skip: no
 dbus-daemon, no root for the unprivileged-uid checks).
@@ -277,6 +277,7 @@ def scenario_verbs(s):
     expect(ctl_json(b, "record", "status")["recording"] is True, "record status: recording")
     p = ctl(b, "record", "start", trace + "2")
     expect(p.returncode == EXIT_REFUSED and "AlreadyRecording" in p.stderr, "record start twice: AlreadyRecording, exit 7")
+    expect(not os.path.exists(trace + "2"), "the refused second recording left no empty file behind")
     time.sleep(0.5)
     ctl_json(b, "record", "stop")
     with open(trace, "rb") as f:
@@ -305,6 +306,17 @@ def scenario_verbs(s):
     p = ctl(b, "reload")
     expect(p.returncode == EXIT_DAEMON_FAILED and "ReloadFailed" in p.stderr, "reload of a broken config: ReloadFailed, exit 8")
     expect(ctl_json(b, "status")["mode"] == "dry-run", "the running mode survived the failed reload")
+    # a reload whose main file vanished is refused too: the policies are kept, not the defaults
+    # (the notify socket is drained first: every reload sends RELOADING=1, READY=1, STATUS=)
+    s.daemon.poll_notify()
+    write_atomic(s.daemon.config_path, "[Policy \"system.slice/**\"]\nKillPreference=protect\n")
+    expect(ctl_json(b, "reload")["reloaded"] is True, "reload of a protect policy")
+    os.unlink(s.daemon.config_path)
+    p = ctl(b, "reload")
+    expect(p.returncode == EXIT_DAEMON_FAILED and "ReloadFailed" in p.stderr,
+           f"reload with the main file missing: ReloadFailed, exit 8 ({p.stderr.strip()})")
+    pol = ctl_json(b, "policy")
+    expect("system.slice/**" in json.dumps(pol), "the protect policy survived the reload of a missing file")
     write_atomic(s.daemon.config_path, "")
 
     time.sleep(0.6)
@@ -417,7 +429,14 @@ def scenario_auth(s):
     for verb in (("forecast",), ("cgroups",), ("history",), ("explain",), ("policy",), ("mode",)):
         ctl_json(b, *verb, user=NOBODY)
     print("ok: every read-only verb works as nobody")
-    trace = os.path.join(s.root.tmp, "nobody.trace")
+    # memtidectl creates the trace with the caller's rights: where nobody may not write, it
+    # stops there; where nobody may, the daemon refuses the call and the empty file goes
+    p = ctl(b, "record", "start", os.path.join(s.root.tmp, "nobody.trace"), user=NOBODY)
+    expect(p.returncode == EXIT_ACCESS_DENIED and "Permission denied" in p.stderr,
+           f"record start as nobody in a directory nobody cannot write: exit 5 ({p.stderr.strip()})")
+    shared = tempfile.mkdtemp(prefix="shared-", dir=s.root.tmp)
+    os.chmod(shared, 0o1777)
+    trace = os.path.join(shared, "nobody.trace")
     for args in (("mode", "enforce"), ("mode", "observe"), ("reload",), ("reset",),
                  ("action", "kill", "app.slice/leaky.service"), ("action", "reclaim", "app.slice/leaky.service", "--dry-run"),
                  ("record", "start", trace), ("record", "stop")):
@@ -454,8 +473,8 @@ def scenario_bad_input(s):
         (("action", "sysctl", "swappiness=ten", "--dry-run"), EXIT_INVALID, "InvalidArgument"),
         (("action", "drop-caches", "7", "--dry-run"), EXIT_INVALID, "InvalidArgument"),
         (("action", "compact", "node99", "--dry-run"), EXIT_INVALID, "NoSuchTarget"),
-        (("record", "start", "/nonexistent-dir/x.trace"), EXIT_DAEMON_FAILED, "RecordingFailed"),
-        (("record", "start", "relative/../x.trace"), EXIT_DAEMON_FAILED, "RecordingFailed"),
+        (("record", "start", "/nonexistent-dir/x.trace"), 1, "No such file or directory"),
+        (("record", "start", "relative/../x.trace"), 1, "No such file or directory"),
         (("action", "sysctl", "min_free_kbytes=999999999", "--dry-run"), EXIT_REFUSED, "ActionRefused"),
         (("action", "sysctl", "overcommit_memory=1", "--dry-run"), EXIT_REFUSED, "ActionRefused"),
         (("action", "drop-caches", "--dry-run"), EXIT_REFUSED, "ActionRefused"),
@@ -469,7 +488,7 @@ def scenario_bad_input(s):
     expect(p.returncode == 2, "too many arguments: exit 2")
     # wrong argument types straight on the bus
     for args in (("SetMode", "u", "3"), ("GetHistory", "s", "yesterday"), ("RunAction", "ssu", "kill", "x", "1"),
-                 ("StartRecording", "i", "5")):
+                 ("StartRecording", "i", "5"), ("StartRecording", "s", "/tmp/x.trace")):
         p = busctl(b, *args)
         expect(p.returncode != 0 and "Invalid arguments" in p.stderr, f"busctl {args[0]} with signature {args[1]}: InvalidArgs")
     st = ctl_json(b, "status")
@@ -763,6 +782,71 @@ def scenario_private_bus(s):
            "no error line and no dbus-daemon message on memtided's terminal", d)
 
 
+def scenario_recording_safety(s):
+    """A recording lands only where the caller may write (memtidectl opens the file and hands
+    the daemon its descriptor), never through a symlink, never over an existing file unless
+    --force, never over the crash-recovery state; memtided --record refuses the same paths.
+    Every file here is one this test created."""
+    b = s.bus
+    d = tempfile.mkdtemp(prefix="rec-", dir=s.root.tmp)
+    victim = os.path.join(d, "victim")
+    write_atomic(victim, "precious\n")
+    link = os.path.join(d, "link.trace")
+    os.symlink(victim, link)
+    os.mkdir(os.path.join(d, "sub"))
+    dotdot = os.path.join(d, "sub", "..", "victim")
+    state = os.path.join(s.root.tmp, "other-run", "state")
+    os.makedirs(state)
+    recovery = os.path.join(state, "sysctl-originals")
+    write_atomic(recovery, "swappiness 60\n")
+    cases = [("a symlink to a test-created file", link, (), "symbolic link"),
+             ("a symlink to a test-created file, with --force", link, ("--force",), "symbolic link"),
+             ("a path through ..", dotdot, (), "refusing to overwrite"),
+             ("an existing file", victim, (), "refusing to overwrite"),
+             ("the crash-recovery state file", recovery, (), "refusing to overwrite")]
+    for name, path, flags, words in cases:
+        p = ctl(b, "record", "start", path, *flags)
+        expect(p.returncode == EXIT_REFUSED and words in p.stderr and path in p.stderr,
+               f"record start on {name}: exit 7, '{p.stderr.strip()}'")
+    expect(open(victim).read() == "precious\n" and open(recovery).read() == "swappiness 60\n",
+           "the symlink's target, the existing file and the recovery state are untouched")
+    expect(ctl_json(b, "status")["recording"] is False, "nothing is being recorded after the refusals")
+    p = busctl(b, "StartRecording", "s", victim)
+    expect(p.returncode != 0 and "Invalid arguments" in p.stderr, "StartRecording has no path form: a string is InvalidArgs")
+
+    # --force replaces a regular file the caller may write
+    res = ctl_json(b, "record", "start", victim, "--force")
+    expect(res["recording"] == victim and ctl_json(b, "status")["recording_path"] == victim,
+           "record start --force on an existing regular file: recording, named in status")
+    time.sleep(0.3)
+    ctl_json(b, "record", "stop")
+    with open(victim, "rb") as f:
+        expect(f.read(16) == b"memtide-trace 1\n", "the replaced file holds a trace")
+
+    # memtided --record: the same refusals, exit 8 with the path and the reason
+    conf = os.path.join(d, "empty.conf")
+    write_atomic(conf, "")
+    write_atomic(victim, "precious\n")
+    for name, path, flags, words in cases:
+        run = os.path.join(d, f"run-{len(name)}-{len(flags)}")
+        p = subprocess.run([build("daemon", "memtided"), "--root", s.root.dir, "--config", conf, "--run-dir", run,
+                            "--bus=none", "--no-mlock", "--count=1", "--interval=0.1", "--record", path, *flags],
+                           capture_output=True, text=True, timeout=60)
+        expect(p.returncode == 8 and words in p.stderr and path in p.stderr,
+               f"memtided --record on {name}: exit 8, '{p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ''}'")
+    expect(open(victim).read() == "precious\n" and open(recovery).read() == "swappiness 60\n",
+           "memtided --record left them untouched too")
+
+
+def scenario_dry_run_kill(s):
+    """A dry-run kill answers dry_run true, whatever it found to do, and writes nothing."""
+    b = s.bus
+    for target in ("app.slice/leaky.service", "system.slice/sshd.service"):
+        res = ctl_json(b, "action", "kill", target, "--dry-run")
+        expect(res["dry_run"] is True, f"action kill {target} --dry-run: dry_run true (status {res['status']}: {res['detail']})")
+    expect(s.leaky.control("cgroup.kill") == "", "no cgroup.kill written")
+
+
 SCENARIOS = {
     "verbs": (scenario_verbs, False),
     "signals": (scenario_signals, False),
@@ -773,6 +857,8 @@ SCENARIOS = {
     "no-daemon": (scenario_no_daemon, False),
     "display": (scenario_display, False, {"config": "[Global]\nHorizonKill=7s\n", "interval": "2"}),
     "private-bus": (scenario_private_bus, False),
+    "recording-safety": (scenario_recording_safety, False),
+    "dry-run-kill": (scenario_dry_run_kill, False),
 }
 
 

@@ -692,7 +692,7 @@ int main(int argc, char **argv) {
         if (k < 0)
                 fprintf(stderr, "recorder: kernel log clock not measured (%s), offset 0, ignoring\n",
                         strerror(-k));
-        k = trace_writer_open(output, true, &r->writer);
+        k = trace_writer_open(output, true, true, &r->writer);
         if (k < 0) {
                 fprintf(stderr, "recorder: %s: %s\n", output, trace_strerror(k));
                 return 1;

@@ -169,14 +169,86 @@ static void test_crash_recovery(void **state) {
         assert_int_equal(action_sysctl_recover(&fresh), 0);
         action_context_done(&fresh);
 
-        /* a corrupt state file is refused and nothing is written */
+        /* a corrupt state file writes nothing, is kept aside, and the start goes on */
         assert_int_equal(fixture_write(&t->fx, "run/memtide/sysctl-originals", "swappiness sixty\n"), 0);
         action_context_init(&fresh, t->fx.fd, -EBADF, t->run_fd, MODE_ENFORCE, t->config);
-        assert_int_equal(action_sysctl_recover(&fresh), -EBADMSG);
+        assert_int_equal(action_sysctl_recover(&fresh), 0);
         assert_file(t, "proc/sys/vm/swappiness", "60\n");
-        assert_int_equal(fixture_write(&t->fx, "run/memtide/sysctl-originals", "bogus 1\n"), 0);
-        assert_int_equal(action_sysctl_recover(&fresh), -EBADMSG);
-        assert_int_equal(unlinkat(t->run_fd, "sysctl-originals", 0), 0);
+        assert_false(fixture_exists(&t->fx, "run/memtide/sysctl-originals"));
+        assert_true(fixture_exists(&t->fx, "run/memtide/sysctl-originals.damaged"));
+        assert_int_equal(unlinkat(t->run_fd, "sysctl-originals.damaged", 0), 0);
+        action_context_done(&fresh);
+}
+
+/* Each line of a state file is checked on its own against the kernel's range: the bad ones are
+ * skipped, never written, the good ones restored, the file kept aside, and no error stops the
+ * start. */
+static void test_recovery_skips_bad_lines_restores_good_ones(void **state) {
+        static const char text[] =
+                "swappiness 99999\n"              /* outside 0..200 */
+                "min_free_kbytes 70000\n"         /* good */
+                "bogus 1\n"                       /* unknown sysctl */
+                "watermark_scale_factor 0\n"      /* outside 1..3000 */
+                "overcommit_memory 3\n"           /* outside 0..2 */
+                "min_free_kbytes 5\n"             /* listed twice: the first kept */
+                "overcommit_ratio: 50\n"          /* not "name value" */
+                "overcommit_ratio 18446744073709551615\n"   /* outside int */
+                "swappiness\n"                    /* no value */
+                "overcommit_ratio 4\0 2\n"        /* a NUL byte */
+                "overcommit_memory 1\n";          /* good */
+        T *t = *state;
+        char buf[512];
+        ActionContext fresh;
+
+        assert_int_equal(fixture_write_bytes(&t->fx, "run/memtide/sysctl-originals", text, sizeof(text) - 1), 0);
+        action_context_init(&fresh, t->fx.fd, -EBADF, t->run_fd, MODE_ENFORCE, t->config);
+        assert_int_equal(action_sysctl_recover(&fresh), 2);
+        assert_file(t, "proc/sys/vm/min_free_kbytes", "70000\n");
+        assert_file(t, "proc/sys/vm/overcommit_memory", "1\n");
+        assert_file(t, "proc/sys/vm/swappiness", "60\n");
+        assert_file(t, "proc/sys/vm/watermark_scale_factor", "10\n");
+        assert_file(t, "proc/sys/vm/overcommit_ratio", "50\n");
+        assert_false(fixture_exists(&t->fx, "run/memtide/sysctl-originals"));
+        /* kept for inspection, as it was */
+        assert_true(fixture_read(&t->fx, "run/memtide/sysctl-originals.damaged", buf, sizeof(buf)) > 0);
+        assert_memory_equal(buf, "swappiness 99999\n", 17);
+        assert_int_equal(unlinkat(t->run_fd, "sysctl-originals.damaged", 0), 0);
+        action_context_done(&fresh);
+}
+
+/* A state file over the size cap is read up to the cap: its whole lines count, the file is
+ * kept aside, and the start goes on (it once stopped the daemon with "File too large"). */
+static void test_recovery_of_oversized_file_restores_its_start(void **state) {
+        T *t = *state;
+        char text[6000];
+        ActionContext fresh;
+
+        memset(text, 'x', sizeof(text));
+        memcpy(text, "swappiness 40\n", 14);
+        assert_int_equal(fixture_write_bytes(&t->fx, "run/memtide/sysctl-originals", text, sizeof(text)), 0);
+        action_context_init(&fresh, t->fx.fd, -EBADF, t->run_fd, MODE_ENFORCE, t->config);
+        assert_int_equal(action_sysctl_recover(&fresh), 1);
+        assert_file(t, "proc/sys/vm/swappiness", "40\n");
+        assert_true(fixture_exists(&t->fx, "run/memtide/sysctl-originals.damaged"));
+        assert_int_equal(unlinkat(t->run_fd, "sysctl-originals.damaged", 0), 0);
+        action_context_done(&fresh);
+}
+
+/* A symlink at the state file's name is not followed: the file it points to (one this test
+ * created) is neither read nor changed, and the link is moved aside. */
+static void test_recovery_does_not_follow_symlink(void **state) {
+        T *t = *state;
+        ActionContext fresh;
+
+        assert_int_equal(fixture_write(&t->fx, "run/memtide/elsewhere", "swappiness 10\n"), 0);
+        assert_int_equal(symlinkat("elsewhere", t->run_fd, "sysctl-originals"), 0);
+        action_context_init(&fresh, t->fx.fd, -EBADF, t->run_fd, MODE_ENFORCE, t->config);
+        assert_int_equal(action_sysctl_recover(&fresh), 0);
+        assert_file(t, "proc/sys/vm/swappiness", "60\n");
+        assert_file(t, "run/memtide/elsewhere", "swappiness 10\n");
+        assert_false(fixture_exists(&t->fx, "run/memtide/sysctl-originals"));
+        assert_int_equal(unlinkat(t->run_fd, "sysctl-originals.damaged", 0), 0);
+        assert_int_equal(unlinkat(t->run_fd, "elsewhere", 0), 0);
         action_context_done(&fresh);
 }
 
@@ -230,6 +302,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_persist_write_restore, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_write_without_persisted_original, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recovery_skips_bad_lines_restores_good_ones, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recovery_of_oversized_file_restores_its_start, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recovery_does_not_follow_symlink, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_and_noop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_max_rung, setup, teardown),
         };

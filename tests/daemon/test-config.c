@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -228,7 +229,7 @@ static void test_syntax_and_cross_key_errors(void **state) {
         assert_int_equal(fixture_write(&fx, "syntax.conf", "[Global]\nMode=observe\nthis is not ini\n"), 0);
         path_of("syntax.conf", path, sizeof(path));
         assert_int_equal(config_load(path, "", &c, &m), -EINVAL);
-        assert_true(msgs_contain(&m, CONFIG_ERROR, "syntax.conf:3: syntax error"));
+        assert_true(msgs_contain(&m, CONFIG_ERROR, "syntax.conf:3: expected Key=Value, [Section] or a comment, found no '='"));
         config_messages_done(&m);
 
         /* min > max: blamed on the key set last */
@@ -317,7 +318,10 @@ static void test_missing_main_and_dump_roundtrip(void **state) {
         (void) state;
         path_of("does-not-exist.conf", path, sizeof(path));
         assert_int_equal(config_load(path, "", &c, &m), 0);
-        assert_int_equal(m.n, 0);
+        assert_int_equal(m.n, 1);
+        assert_int_equal(m.n_errors, 0);
+        assert_true(msgs_contain(&m, CONFIG_WARNING, "does-not-exist.conf: not found, using the built-in defaults"));
+        config_messages_done(&m);
         assert_int_equal(c->global.mode, MODE_DRY_RUN);
         assert_int_equal(c->n_policies, 1);
 
@@ -416,6 +420,136 @@ static void test_value_parsers(void **state) {
         }
 }
 
+/* Loads text (written as rel) and expects -err with an error message containing needle. */
+static void expect_load_error(const char *rel, const char *text, size_t len, int err, const char *needle) {
+        char path[512], expect[1024];
+        ConfigMessages m = {};
+        PolicyConfig *c = NULL;
+
+        assert_int_equal(fixture_write_bytes(&fx, rel, text, len), 0);
+        path_of(rel, path, sizeof(path));
+        snprintf(expect, sizeof(expect), "%s%s", path, needle);
+        assert_int_equal(config_load(path, "", &c, &m), err);
+        assert_null(c);
+        if (!msgs_contain(&m, CONFIG_ERROR, expect)) {
+                print_msgs(&m);
+                fail_msg("no error '%s'", expect);
+        }
+        config_messages_done(&m);
+}
+
+/* What inih would take silently is an error with FILE:LINE: a key before any section, a
+ * "Key: value" line, a line without '=', a NUL byte (named as such, not as a long line), a
+ * section name longer than inih's buffer (it would be cut). */
+static void test_lines_inih_would_accept_are_errors(void **state) {
+        static const char nul[] = "[Global]\nMode=obs\0erve\n";
+        char longsec[256];
+
+        (void) state;
+        expect_load_error("nosection.conf", "Mode=enforce\nKillBudget=0\n[Global]\nMode=observe\n", 44, -EINVAL,
+                          ":1: Mode=enforce: key outside any section");
+        expect_load_error("colon.conf", "[Global]\nMode: enforce\n", 23, -EINVAL,
+                          ":2: expected Key=Value, found ':' before any '='");
+        expect_load_error("noeq.conf", "[Global]\nMode enforce\n", 22, -EINVAL,
+                          ":2: expected Key=Value, [Section] or a comment, found no '='");
+        expect_load_error("nul.conf", nul, sizeof(nul) - 1, -EINVAL, ":2: holds a NUL byte");
+        snprintf(longsec, sizeof(longsec), "[Policy \"kubepods.slice/kubepods-burstable.slice/pod*/**\"]\nKillPreference=avoid\n");
+        expect_load_error("longsection.conf", longsec, strlen(longsec), -EINVAL, ":1: section name longer than 49 bytes");
+}
+
+/* A configuration path that is not a regular file is refused at once, with the reason and
+ * the errno, and never read: a FIFO without a writer, a symlink to /dev/zero (which never
+ * ends), a directory, a file over the size cap. */
+static void test_non_regular_config_refused_without_hanging(void **state) {
+        char path[512], fifo[512], dir[512], big[512];
+        ConfigMessages m = {};
+        PolicyConfig *c = NULL;
+        FILE *f;
+
+        (void) state;
+        path_of("fifo.conf", fifo, sizeof(fifo));
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(config_load(fifo, "", &c, &m), -EBADFD);
+        assert_true(msgs_contain(&m, CONFIG_ERROR, "fifo.conf: cannot read: a FIFO, not a regular file"));
+        config_messages_done(&m);
+
+        path_of("zero.conf", path, sizeof(path));
+        assert_int_equal(symlink("/dev/zero", path), 0);
+        assert_int_equal(config_load(path, "", &c, &m), -EBADFD);
+        assert_true(msgs_contain(&m, CONFIG_ERROR, "zero.conf: cannot read: a character device, not a regular file"));
+        config_messages_done(&m);
+
+        /* /dev/null is the one device accepted: the empty file */
+        assert_int_equal(config_load("/dev/null", "", &c, &m), 0);
+        assert_int_equal(m.n, 0);
+        policy_config_free(c);
+        c = NULL;
+
+        path_of("adir.conf", dir, sizeof(dir));
+        assert_int_equal(mkdir(dir, 0700), 0);
+        assert_int_equal(config_load(dir, "", &c, &m), -EISDIR);
+        assert_true(msgs_contain(&m, CONFIG_ERROR, "adir.conf: cannot read: a directory, not a regular file (Is a directory)"));
+        config_messages_done(&m);
+
+        path_of("big.conf", big, sizeof(big));
+        f = fopen(big, "we");
+        assert_non_null(f);
+        for (int i = 0; i < 80000; i++)
+                fputs("# a long file\n", f);
+        fclose(f);
+        assert_int_equal(config_load(big, "", &c, &m), -EFBIG);
+        assert_true(msgs_contain(&m, CONFIG_ERROR, "big.conf: cannot read: 1120000 bytes, more than a configuration file may hold"));
+        config_messages_done(&m);
+        assert_null(c);
+}
+
+/* At start a missing main file gives the defaults with a warning; where the file is required
+ * (reload, --check-config) it is an error. */
+static void test_missing_main_required_is_error(void **state) {
+        char path[512];
+        ConfigMessages m = {};
+        PolicyConfig *c = NULL;
+
+        (void) state;
+        path_of("vanished.conf", path, sizeof(path));
+        assert_int_equal(config_load_full(path, "", CONFIG_MAIN_REQUIRED, &c, &m), -ENOENT);
+        assert_null(c);
+        assert_true(msgs_contain(&m, CONFIG_ERROR, "vanished.conf: cannot open: No such file or directory"));
+        config_messages_done(&m);
+}
+
+/* A broad glob that makes a protected cgroup killable is a warning naming both policies. */
+static void test_glob_overriding_protect_warns(void **state) {
+        char main_path[512], dir[512];
+        ConfigMessages m = {};
+        PolicyConfig *c = NULL;
+        int i;
+
+        (void) state;
+        assert_int_equal(fixture_write(&fx, "prot/memtided.conf",
+                "[Policy \"system.slice/**\"]\nKillPreference=protect\n"), 0);
+        assert_int_equal(fixture_write(&fx, "prot/policy.d/90-broad.conf", "[Policy \"*/*\"]\nKillPreference=prefer\n"), 0);
+        path_of("prot/memtided.conf", main_path, sizeof(main_path));
+        path_of("prot/policy.d", dir, sizeof(dir));
+        assert_int_equal(config_load(main_path, dir, &c, &m), 0);
+        print_msgs(&m);
+        assert_int_equal(m.n_errors, 0);
+        assert_true(msgs_contain(&m, CONFIG_WARNING, "90-broad.conf:2: [Policy \"*/*\"] KillPreference=prefer overrides "
+                                 "[Policy \"system.slice/**\"] KillPreference=protect"));
+        assert_true(msgs_contain(&m, CONFIG_WARNING, "memtided.conf:2) for cgroups such as system.slice/x"));
+        i = policy_config_match(c, "system.slice/sshd.service");
+        assert_int_equal(c->policies[i].kill_preference, KILL_PREFERENCE_PREFER);   /* the warning tells the truth */
+        policy_config_free(c);
+        c = NULL;
+        config_messages_done(&m);
+
+        /* a protect that nothing overrides: no warning */
+        assert_int_equal(config_load(main_path, "", &c, &m), 0);
+        assert_int_equal(m.n, 0);
+        policy_config_free(c);
+        config_messages_done(&m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_value_parsers),
@@ -426,6 +560,10 @@ int main(void) {
                 cmocka_unit_test(test_dropin_order),
                 cmocka_unit_test(test_missing_main_and_dump_roundtrip),
                 cmocka_unit_test(test_shipped_files),
+                cmocka_unit_test(test_lines_inih_would_accept_are_errors),
+                cmocka_unit_test(test_non_regular_config_refused_without_hanging),
+                cmocka_unit_test(test_missing_main_required_is_error),
+                cmocka_unit_test(test_glob_overriding_protect_warns),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,6 +17,10 @@ Scenarios (each a meson test of suite 'fixture'):
   crash-recovery  free memory declining: vm.watermark_scale_factor raised (tune rung), the
                   original persisted first; kill -9, restart: the original comes back from the
                   run dir at startup; tuned again on a new decline, restored on SIGTERM
+  damaged-state   a damaged state file (out-of-range value, unknown name, over the size cap):
+                  the daemon starts, restores the good line, logs the bad ones, keeps the file
+  implausible-input  MemAvailable > MemTotal and a PSI total of 2^64 - 1: said once with the
+                  file and numbers, kept from the forecaster, plausible again said
   throttle        a leak towards memory.max is throttled (memory.high lowered); while the
                   leaker keeps reaching it (memory.events high rising) the limit stays, though
                   nothing is forecast any more; once it stops, memory.high goes back after
@@ -30,6 +34,7 @@ Scenarios (each a meson test of suite 'fixture'):
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -136,6 +141,18 @@ def scenario_startup():
                "--check-config FILE prints the effective configuration and exits 0")
         r = run("--check-config=" + bad)
         expect(r.returncode == 6 and "HorizonKill" in r.stderr, "--check-config on a bad file exits 6")
+        r = run("--check-config", os.path.join(root.tmp, "missing.conf"))
+        expect(r.returncode == 6 and "missing.conf: cannot open: No such file or directory" in r.stderr,
+               f"--check-config on a missing file exits 6 and names it ({r.stderr.strip()})")
+        fifo = os.path.join(root.tmp, "fifo.conf")
+        os.mkfifo(fifo)
+        r = run("--check-config", fifo)
+        expect(r.returncode == 6 and "fifo.conf: cannot read: a FIFO, not a regular file" in r.stderr,
+               f"--check-config on a FIFO exits 6 at once instead of blocking ({r.stderr.strip()})")
+        r = run("--root", root.dir, "--config", os.path.join(root.tmp, "missing.conf"), "--run-dir",
+                os.path.join(root.tmp, "run-missing"), "--count", "1", "--interval", "0.05", "--no-mlock", "--dry-run")
+        expect(r.returncode == 0 and "missing.conf: not found, using the built-in defaults" in r.stderr,
+               f"a missing main file at start: the defaults, with a warning (exit {r.returncode})")
         r = run("--check-config", good, "--mode=observe")
         expect(r.returncode == 0 and "Mode=observe" in r.stdout, "--mode overrides Mode= in the effective configuration")
         r = run("--mode=sideways")
@@ -303,7 +320,7 @@ def scenario_crash_recovery():
     try:
         leak_tree(root)                      # cgroups present, none growing
         wsf0 = root.sysctl("watermark_scale_factor")
-        state = os.path.join(root.run_dir, "sysctl-originals")
+        state = os.path.join(root.run_dir, "state", "sysctl-originals")
 
         ramp = MachineRamp(root)
         d = Daemon(root, SYSCTL_CONF)
@@ -332,6 +349,74 @@ def scenario_crash_recovery():
         expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d2)
         expect(root.sysctl("watermark_scale_factor") == wsf0, "SIGTERM restored the original", d2)
         expect(not os.path.exists(state), "state file removed after the restore")
+    finally:
+        root.cleanup()
+
+
+def scenario_damaged_state():
+    """A damaged crash-recovery file does not stop the start: the good line is restored, the
+    bad ones (a value the kernel would refuse, an unknown name) are logged with their line and
+    never written, and the file is kept aside."""
+    root = FixtureRoot()
+    try:
+        leak_tree(root)
+        sw0 = root.sysctl("swappiness")
+        wsf0 = root.sysctl("watermark_scale_factor")
+        state_dir = os.path.join(root.run_dir, "state")
+        os.makedirs(state_dir, mode=0o700, exist_ok=True)
+        state = os.path.join(state_dir, "sysctl-originals")
+        with open(state, "w") as f:
+            f.write("swappiness 99999\nwatermark_scale_factor %d\nbogus 1\n" % (wsf0 + 7) + "#" * 5000)
+        d = Daemon(root, SYSCTL_CONF)
+        d.wait_ready()
+        err = d.stderr()
+        expect(root.sysctl("swappiness") == sw0, "swappiness 99999 was not written", d)
+        expect(root.sysctl("watermark_scale_factor") == wsf0 + 7, "the good line was restored", d)
+        expect("sysctl-originals:1: 'swappiness 99999': value outside the kernel's range" in err and
+               "sysctl-originals:3: 'bogus 1': unknown sysctl" in err, "each bad line is logged with its number", d)
+        expect(not os.path.exists(state) and os.path.exists(state + ".damaged"), "the damaged file is kept aside", d)
+        rc = d.stop()
+        expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d)
+    finally:
+        root.cleanup()
+
+
+def scenario_implausible_input():
+    """/proc contradicting itself (MemAvailable > MemTotal, a PSI total of 2^64 - 1) is said
+    once with the file and numbers, the sample feeds no forecast, the daemon goes on and says
+    when the input is plausible again."""
+    root = FixtureRoot()
+    try:
+        leak_tree(root)
+        d = Daemon(root, FAST)
+        d.wait_ready()
+        mi = root.base["meminfo"]
+        text = re.sub(r"^MemAvailable:(\s+)\d+ kB$", f"MemAvailable:\\g<1>{mi['MemTotal'] * 2} kB",
+                      root.base["meminfo_text"], flags=re.M)
+        write_atomic(root.path("proc/meminfo"), text)
+        said = "Implausible kernel input, this sample is not used for the forecast: /proc/meminfo: MemAvailable"
+        expect(wait_for(lambda: said in d.stderr(), 10), "MemAvailable > MemTotal is said", d)
+        time.sleep(1.0)
+        expect(d.stderr().count(said) == 1, "once, not at every sample", d)
+        write_atomic(root.path("proc/meminfo"), root.base["meminfo_text"])
+        expect(wait_for(lambda: "Kernel input is plausible again" in d.stderr(), 10), "and when it is plausible again", d)
+
+        psi = read(root.path("proc/pressure/memory"))
+        write_atomic(root.path("proc/pressure/memory"),
+                     re.sub(r"^some (.*) total=\d+$", r"some \1 total=18446744073709551615", psi, flags=re.M))
+        expect(wait_for(lambda: "/proc/pressure/memory: some total grew by" in d.stderr(), 10),
+               "a PSI total of 2^64 - 1 is said with the file", d)
+        expect(d.alive(), "the daemon keeps running", d)
+
+        # an unreadable required source is named with its file
+        os.remove(root.path("proc/meminfo"))
+        os.mkdir(root.path("proc/meminfo"))
+        expect(wait_for(lambda: f"Reading {root.dir}/proc/meminfo failed, keeping the last good state" in d.stderr(), 10),
+               "the unreadable /proc/meminfo is named", d)
+        os.rmdir(root.path("proc/meminfo"))
+        write_atomic(root.path("proc/meminfo"), root.base["meminfo_text"])
+        rc = d.stop()
+        expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d)
     finally:
         root.cleanup()
 
@@ -447,7 +532,7 @@ def scenario_dry_run():
         after = snapshot_controls(root)
         changed = [p for p in before if before[p] != after.get(p)]
         expect(not changed, f"dry-run wrote nothing (changed: {changed})", d)
-        expect(not os.path.exists(os.path.join(root.run_dir, "sysctl-originals")), "no sysctl state file in dry-run")
+        expect(not os.path.exists(os.path.join(root.run_dir, "state", "sysctl-originals")), "no sysctl state file in dry-run")
     finally:
         for c in children:
             c.kill()
@@ -539,6 +624,8 @@ SCENARIOS = {
     "leak-cgroup": scenario_leak_cgroup,
     "leak-process": scenario_leak_process,
     "crash-recovery": scenario_crash_recovery,
+    "damaged-state": scenario_damaged_state,
+    "implausible-input": scenario_implausible_input,
     "throttle": scenario_throttle,
     "dry-run": scenario_dry_run,
     "benign": scenario_benign,

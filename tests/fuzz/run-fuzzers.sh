@@ -11,7 +11,9 @@
 #
 # Environment: FUZZ_CORPUS_DIR (persistent corpora, one subdirectory per fuzzer; default: a
 # temporary directory), FUZZ_WORKDIR (artifacts and logs; default: a temporary directory),
-# FUZZERS (names without the fuzz- prefix), FUZZ_ARGS (extra libFuzzer flags).
+# FUZZERS (names without the fuzz- prefix), FUZZ_ARGS (extra libFuzzer flags), FUZZ_RUNS (stop
+# each fuzzer after this many executions instead; DURATION_SECONDS 0 then means no time limit:
+# tests/fuzz/fuzz-long.sh uses it).
 
 set -u
 
@@ -30,7 +32,8 @@ fixtures=$src/tests/fixtures
 dict=$src/tests/fuzz/procfs.dict
 workdir=${FUZZ_WORKDIR:-$(mktemp -d /tmp/memtide-fuzz-XXXXXX)}
 corpora=${FUZZ_CORPUS_DIR:-$workdir/corpus}
-all="meminfo vmstat buddyinfo pagetypeinfo zoneinfo slabinfo psi u64 cgroup-limit cgroup-stat cgroup-events cgroup-procs trace"
+all="meminfo vmstat buddyinfo pagetypeinfo zoneinfo slabinfo psi u64 cgroup-limit cgroup-stat cgroup-events cgroup-procs trace
+     config bus-args"
 fuzzers=${FUZZERS:-$all}
 
 # The fixture files each fuzzer starts from (find -path patterns below tests/fixtures).
@@ -49,6 +52,17 @@ seeds_for() {
                 cgroup-events)  echo "*/memory.events" ;;
                 cgroup-procs)   echo "*/cgroup.procs" ;;
                 trace)          ;;              # seeded from tests/fuzz/seeds/trace below
+                config)         ;;              # seeded from conf/ below
+                bus-args)       ;;              # inline seeds below
+        esac
+}
+
+# The dictionary of a fuzzer: the procfs tokens, the configuration's, or none.
+dict_for() {
+        case "$1" in
+                config)         echo "$src/tests/fuzz/config.dict" ;;
+                bus-args)       echo "$src/tests/fuzz/bus-args.dict" ;;
+                *)              echo "$dict" ;;
         esac
 }
 
@@ -76,6 +90,21 @@ for f in $fuzzers; do
                         n=$((n + 1))
                 done
         fi
+        if [ "$f" = config ]; then
+                while IFS= read -r -d '' file; do
+                        cp "$file" "$corpus/seed-$(basename "$file")"
+                        n=$((n + 1))
+                done < <(find "$src/conf" -type f \( -name '*.conf' -o -name '*.conf.example' \) -print0)
+        fi
+        if [ "$f" = bus-args ]; then
+                # first byte: odd SetMode(kind), even RunAction(kind NUL target)
+                printf '\001enforce' > "$corpus/seed-mode"
+                printf '\000sysctl\000vm.swappiness=10' > "$corpus/seed-sysctl"
+                printf '\000compact\000node0' > "$corpus/seed-compact"
+                printf '\000drop-caches\0002' > "$corpus/seed-drop"
+                printf '\000kill\000/system.slice/a.service' > "$corpus/seed-kill"
+                n=$((n + 5))
+        fi
         if [ "$f" = cgroup-procs ]; then
                 printf '1\n' > "$corpus/seed-one"
                 printf '1\n2\n300\n' > "$corpus/seed-three"
@@ -83,8 +112,8 @@ for f in $fuzzers; do
         fi
         echo "== fuzz-$f: ${duration}s, $n seeds, corpus $corpus"
         # shellcheck disable=SC2086
-        "$bin" -max_total_time="$duration" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-                -dict="$dict" -print_final_stats=1 \
+        "$bin" -max_total_time="$duration" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+                -dict="$(dict_for "$f")" -print_final_stats=1 \
                 -artifact_prefix="$workdir/artifacts/$f/" ${FUZZ_ARGS:-} "$corpus" \
                 > "$workdir/logs/$f.log" 2>&1
         rc=$?

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -37,7 +40,7 @@ static void write_sample_trace(const char *path, bool gzip) {
         TraceWriter *w = NULL;
         char comm[64];
 
-        assert_int_equal(trace_writer_open(path, gzip, &w), 0);
+        assert_int_equal(trace_writer_open(path, gzip, false, &w), 0);
         assert_int_equal(trace_writer_meta(w, "scenario", "T1"), 0);
         assert_int_equal(trace_writer_meta(w, "pagesize", "4096"), 0);
         assert_int_equal(trace_writer_comment(w, "unit test"), 0);
@@ -219,7 +222,7 @@ static void test_writer_refusals(void **state) {
         char *p = tmp_path(".trace");
         TraceWriter *w = NULL;
 
-        assert_int_equal(trace_writer_open(p, false, &w), 0);
+        assert_int_equal(trace_writer_open(p, false, false, &w), 0);
         assert_int_equal(trace_writer_file(w, "/proc/x", "a", 1), -EBADE);    /* no sample yet */
         assert_int_equal(trace_writer_meta(w, "bad key", "v"), -EINVAL);
         assert_int_equal(trace_writer_sample(w, 100), 0);
@@ -238,6 +241,124 @@ static void test_writer_refusals(void **state) {
 
         char small[4];
         assert_int_equal(trace_percent_encode("a b c", small, sizeof small), -ENOBUFS);
+}
+
+static size_t file_bytes(const char *path, char *buf, size_t size) {
+        FILE *f = fopen(path, "rb");
+        size_t n;
+
+        assert_non_null(f);
+        n = fread(buf, 1, size - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        return n;
+}
+
+/* A recording never writes through a symlink, never truncates an existing file unless told
+ * to, never blocks on a FIFO and never lands on anything but a regular file: each refused
+ * open leaves the file that was there byte for byte as it was. */
+static void test_writer_open_refuses_symlink_existing_dotdot_and_fifo(void **state) {
+        char *dir = tmp_path(".d"), *victim, *link, *dotdot, *fifo, *fresh, buf[64], sub[4096];
+        TraceWriter *w = NULL;
+
+        assert_int_equal(mkdir(dir, 0700), 0);
+        assert_true(asprintf(&victim, "%s/victim", dir) > 0);
+        assert_true(asprintf(&link, "%s/link.trace", dir) > 0);
+        assert_true(asprintf(&dotdot, "%s/sub/../victim", dir) > 0);
+        assert_true(asprintf(&fifo, "%s/fifo", dir) > 0);
+        assert_true(asprintf(&fresh, "%s/fresh.trace", dir) > 0);
+        FILE *f = fopen(victim, "w");
+        assert_non_null(f);
+        fputs("precious\n", f);
+        fclose(f);
+        assert_int_equal(symlink(victim, link), 0);
+        snprintf(sub, sizeof sub, "%s/sub", dir);
+        assert_int_equal(mkdir(sub, 0700), 0);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+
+        /* a symlink to a file: refused, with or without replace */
+        assert_int_equal(trace_writer_open(link, false, false, &w), -ELOOP);
+        assert_int_equal(trace_writer_open(link, false, true, &w), -ELOOP);
+        assert_null(w);
+        /* an existing file, reached directly or through "..": refused unless replace */
+        assert_int_equal(trace_writer_open(victim, true, false, &w), -EEXIST);
+        assert_int_equal(trace_writer_open(dotdot, false, false, &w), -EEXIST);
+        assert_null(w);
+        assert_int_equal(file_bytes(victim, buf, sizeof buf), 9);
+        assert_string_equal(buf, "precious\n");
+        assert_non_null(strstr(trace_strerror(-EEXIST), "refusing to overwrite"));
+        assert_non_null(strstr(trace_strerror(-ELOOP), "symbolic link"));
+        /* a FIFO: no wait for a reader, no write */
+        assert_int_equal(trace_writer_open(fifo, false, true, &w), -ENXIO);
+        /* a directory */
+        assert_int_equal(trace_writer_open(dir, false, true, &w), -EISDIR);
+        assert_null(w);
+
+        /* replace truncates a regular file that is not a link */
+        assert_int_equal(trace_writer_open(victim, false, true, &w), 0);
+        assert_int_equal(trace_writer_close(w), 0);
+        w = NULL;
+        assert_true(file_bytes(victim, buf, sizeof buf) >= 16);
+        assert_memory_equal(buf, "memtide-trace 1\n", 16);
+        /* a new file is created */
+        assert_int_equal(trace_writer_open(fresh, false, false, &w), 0);
+        assert_int_equal(trace_writer_close(w), 0);
+
+        assert_int_equal(unlink(fresh), 0);
+        assert_int_equal(unlink(fifo), 0);
+        assert_int_equal(unlink(link), 0);
+        assert_int_equal(unlink(victim), 0);
+        assert_int_equal(rmdir(sub), 0);
+        assert_int_equal(rmdir(dir), 0);
+        free(fresh);
+        free(fifo);
+        free(dotdot);
+        free(link);
+        free(victim);
+        free(dir);
+        (void) state;
+}
+
+/* A gzip trace holding one 64 MiB line is refused at TRACE_LINE_MAX while decompressing, with
+ * the line named, and never loaded whole: the reader's peak memory stays a few MiB. The file is
+ * written by a child so that its 64 MiB buffer is not counted in this process's peak. */
+static void test_huge_single_line_refused_without_loading_it(void **state) {
+        const size_t big = (size_t) 64 << 20;
+        char *p = tmp_path(".line.trace.gz");
+        char err[TRACE_ERROR_MAX] = "";
+        TraceReader *r = NULL;
+        struct rusage before, after;
+        pid_t pid;
+        int status;
+
+        assert_non_null(p);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                TraceWriter *w = NULL;
+                char *line = malloc(big + 1);
+                if (!line || trace_writer_open(p, true, false, &w) < 0)
+                        _exit(1);
+                memset(line, 'a', big);
+                line[big] = 0;
+                _exit(trace_writer_comment(w, line) < 0 || trace_writer_close(w) < 0 ? 1 : 0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+        assert_int_equal(getrusage(RUSAGE_SELF, &before), 0);
+        assert_int_equal(trace_reader_open(p, &r, err), -E2BIG);
+        assert_int_equal(getrusage(RUSAGE_SELF, &after), 0);
+        assert_null(r);
+        if (!strstr(err, "line 2 is longer than 1048576 bytes: not a trace"))
+                fail_msg("message: %s", err);
+        print_message("peak RSS %ld KiB before, %ld KiB after refusing a %zu MiB line\n", before.ru_maxrss,
+                      after.ru_maxrss, big >> 20);
+        if (!getenv("MEMTIDE_UNDER_VALGRIND"))
+                assert_true(after.ru_maxrss - before.ru_maxrss < 16 * 1024);
+        unlink(p);
+        free(p);
+        (void) state;
 }
 
 static void test_replay_real(void **state) {
@@ -382,7 +503,7 @@ static void test_zlib_missing(void **state) {
                 if (!strstr(trace_strerror(-ELIBACC), cases[i].reason))
                         fail_msg("%s: trace_strerror \"%s\"", cases[i].soname, trace_strerror(-ELIBACC));
 
-                assert_int_equal(trace_writer_open(q, false, &w), -ELIBACC);
+                assert_int_equal(trace_writer_open(q, false, false, &w), -ELIBACC);
                 assert_null(w);
                 assert_int_equal(access(q, F_OK), -1);
                 assert_int_equal(errno, ENOENT);
@@ -413,6 +534,8 @@ int main(void) {
                 cmocka_unit_test(test_bad_input),
                 cmocka_unit_test(test_truncated_gzip),
                 cmocka_unit_test(test_writer_refusals),
+                cmocka_unit_test(test_writer_open_refuses_symlink_existing_dotdot_and_fifo),
+                cmocka_unit_test(test_huge_single_line_refused_without_loading_it),
                 cmocka_unit_test(test_replay_real),
                 cmocka_unit_test(test_mutations),
                 cmocka_unit_test(test_zlib_missing),
