@@ -5,7 +5,8 @@
  *
  *   slab leak     every slabinfo reading (sampler.h: SAMPLER_SLAB_WATCH_USEC) goes into a
  *                 history; slab.h's detector names the caches (or SUnreclaim) that grow
- *                 steadily while the workload stays flat. The biggest is warned about, once
+ *                 steadily while the workload stays flat, over its 10 min window or, when
+ *                 nothing qualifies there, over the last MANAGER_SLAB_SHORT_WINDOW_USEC. The biggest is warned about, once
  *                 per MANAGER_SLAB_WARN_REPEAT_USEC while it lasts: a Warning on the bus and a
  *                 journal entry (MEMTIDE_MESSAGE_SLAB_LEAK) with the cache, its objects, MiB/s
  *                 and share of memory. policy_decide_slab() may then drop slab (DropCaches=).
@@ -146,8 +147,14 @@ static int slab_tick(Manager *m, const Snapshot *s, uint64_t now, Decision *ret)
         }
         if (r < 0)
                 return 0;
+        /* the detector's 10 min window first (slow leaks); a leak that started within it is
+         * a bent line there, so then the last MANAGER_SLAB_SHORT_WINDOW_USEC alone */
         slab_leak_params_default(&params);
         r = slab_leak_detect(mm->slab, now, &params, sus, ELEMENTSOF(sus), &n);
+        if (r >= 0 && n == 0) {
+                params.window_usec = MANAGER_SLAB_SHORT_WINDOW_USEC;
+                r = slab_leak_detect(mm->slab, now, &params, sus, ELEMENTSOF(sus), &n);
+        }
         if (r < 0 || n == 0) {
                 mm->warned[0] = 0;
                 return 0;

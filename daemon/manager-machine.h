@@ -17,6 +17,9 @@ struct Manager;
  * at SAMPLER_SLAB_WATCH_USEC cover the detector's 10 min window. */
 #define MANAGER_SLAB_CACHES_MAX 1024
 #define MANAGER_SLAB_SAMPLES 128
+/* The second window of the detector: a leak that started a minute ago is a bent line over
+ * the 10 min window (its R² stays low) but a straight one over the last 2 min (24 samples). */
+#define MANAGER_SLAB_SHORT_WINDOW_USEC (120 * USEC_PER_SEC)
 /* A suspect still growing is warned about again after this long. */
 #define MANAGER_SLAB_WARN_REPEAT_USEC (60 * USEC_PER_SEC)
 

@@ -37,10 +37,10 @@ meminfo_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 mib_of_kb() { echo $(( $1 / 1024 )); }
 slab_objs() { awk -v c="$1" '$1 == c { print $2 }' /proc/slabinfo; }
 phase_done() { value "phase_seconds_$1" $(( ($(now_ms) - $2) / 1000 )); }
-# policy TEXT: the scenario's drop-in (with Mode=enforce, which a reload would otherwise reset
-# to the shipped dry-run), then a reload that must succeed.
+# policy GLOBAL TUNABLES: the scenario's drop-in (with Mode=enforce, which a reload would
+# otherwise reset to the shipped dry-run), then a reload.
 policy() {
-        printf '[Global]\nMode=enforce\n%s\n' "$1" >"$dropin"
+        printf '[Global]\nMode=enforce\n%s\n[Tunables]\n%s\n' "$1" "$2" >"$dropin"
         busctl call org.memtide1 /org/memtide1 org.memtide1.Manager Reload >/dev/null 2>&1 || systemctl reload memtided.service
         sleep 2
         busctl call org.memtide1 /org/memtide1 org.memtide1.Manager SetMode s enforce >/dev/null 2>&1
@@ -112,7 +112,7 @@ value anon_mib_grown "$(mib_of_kb "$anon1")"
 value dentry_objects_grown "$d1"
 value slab_growth_mib $(( (sr1 - sr0) / 1024 ))
 value slab_growth_mib_per_s "$(awk -v a="$sr0" -v b="$sr1" -v t=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.2f", (b - a) / 1024 / (t / 1000) }')"
-check "SReclaimable grew by at least 150 MiB ($(( (sr1 - sr0) / 1024 )) MiB)" test $(( (sr1 - sr0) / 1024 )) -ge 150
+check "SReclaimable grew by at least 100 MiB ($(( (sr1 - sr0) / 1024 )) MiB)" test $(( (sr1 - sr0) / 1024 )) -ge 100
 check "anonymous memory stayed flat ($(( (anon1 - anon0) / 1024 )) MiB)" test $(( (anon1 - anon0) / 1024 )) -lt 64
 check "the Warning signal named the dentry cache" grep -q 'slab dentry' "$RESULTS/warning-signals.txt"
 check "default policy: no drop_caches" test "$(count_entries "$MEMTIDE_MESSAGE_ACTION_DROP_CACHES")" = 0
@@ -120,7 +120,9 @@ phase_done slab_default "$t0"
 
 # --- 3. the same leak with DropCaches=2 ----------------------------------------------------
 t0=$(now_ms)
-policy $'[Tunables]\nDropCaches=2'
+# The reclaim horizon at 6 min: the dentries grow about 2.5 MiB/s under TCG, and the memory
+# outside slab (~1 GiB) would need 5 more minutes to come within the default 2 min.
+policy "HorizonReclaim=${MEMTIDE_VM_SLAB_HORIZON:-6min}" "DropCaches=2"
 dropped() { [ "$(count_entries "$MEMTIDE_MESSAGE_ACTION_DROP_CACHES")" -gt 0 ]; }
 sr_peak=0
 track_peak() { local v; v=$(meminfo_kb SReclaimable); [ "$v" -gt "$sr_peak" ] && sr_peak=$v; dropped; }
@@ -134,6 +136,8 @@ if wait_for 300 track_peak; then
         value sreclaimable_mib_peak "$(mib_of_kb "$sr_peak")"
         value sreclaimable_mib_after_drop "$(mib_of_kb "$sr2")"
         value dentry_objects_after_drop "$(slab_objs dentry)"
+        value slab_growth_mib_at_drop $(( (sr_peak - sr0) / 1024 ))
+        check "SReclaimable had grown by at least 200 MiB before the drop" test $(( (sr_peak - sr0) / 1024 )) -ge 200
         check "drop_caches done" test "$(field MEMTIDE_STATUS <<<"$e")" = done
         check "drop_caches level 2 (slab)" test "$(field MEMTIDE_NEW_VALUE <<<"$e")" = 2
         check "SReclaimable fell by half or more ($(mib_of_kb "$sr_peak") -> $(mib_of_kb "$sr2") MiB)" \
@@ -172,7 +176,7 @@ phase_done slab_unreclaimable "$t0"
 
 # --- 5. commit charge with OvercommitMemory=2 ----------------------------------------------
 t0=$(now_ms)
-policy $'[Tunables]\nOvercommitMemory=2\nOvercommitRatioMin=50\nOvercommitRatioMax=100'
+policy "" $'OvercommitMemory=2\nOvercommitRatioMin=50\nOvercommitRatioMax=100'
 oom0=$(kernel_oom_kills)
 value committed_mib_before_reserve "$(mib_of_kb "$(meminfo_kb Committed_AS)")"
 systemd-run --quiet --wait --unit=memtide-vm-reserve memtide-vm-helper reserve 16 32 $(( limit_mib * 4 )) >/dev/null 2>&1
@@ -196,7 +200,7 @@ check "memtided still runs" systemctl is-active -q memtided.service
 sleep 1
 check "memtidectl reset: overcommit_memory back to $om0" test "$(cat /proc/sys/vm/overcommit_memory)" = "$om0"
 check "memtidectl reset: overcommit_ratio back to $or0" test "$(cat /proc/sys/vm/overcommit_ratio)" = "$or0"
-policy ""
+policy "" ""
 phase_done commit_strict "$t0"
 
 # --- 6. tune rung on a slow leak -------------------------------------------------------------
