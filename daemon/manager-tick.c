@@ -51,9 +51,17 @@ void manager_action_outcome(const ActOutcome *o, void *userdata) {
         Manager *m = userdata;
 
         if (m->in_tick) {
-                /* published with the tick's report, after it */
-                if (m->n_tick_outcomes < MANAGER_TICK_OUTCOMES_MAX)
-                        m->tick_outcomes[m->n_tick_outcomes++] = *o;
+                /* published with the tick's report, after it; the copy's target and reason
+                 * point into its own buffers, not into o's, which is gone by then */
+                if (m->n_tick_outcomes < MANAGER_TICK_OUTCOMES_MAX) {
+                        ActOutcome *q = &m->tick_outcomes[m->n_tick_outcomes++];
+
+                        *q = *o;
+                        if (o->request.target == o->target)
+                                q->request.target = q->target;
+                        if (o->request.reason == o->reason)
+                                q->request.reason = q->reason;
+                }
                 return;
         }
         for (size_t i = 0; i < m->n_subscribers; i++)
