@@ -222,7 +222,7 @@ systemd-run --quiet --unit=memtide-vm-slowleak -p MemoryAccounting=yes /bin/sh -
         "dd if=/dev/zero of=/var/tmp/memtide-slowleak-cache bs=1M count=256 status=none; sync; sleep 15; exec memtide-vm-helper leak $rate" ||
         fail "cannot start the slow leak"
 tl=$(now_ms)
-ks_ms="" as_ms="" wm_seen=0
+ks_ms="" as_ms="" wm_seen=0 fc_last=-1
 end=$(( $(date +%s) + ${MEMTIDE_VM_SLOW_LEAK_LIMIT_S:-420} ))
 while systemctl is-active -q memtide-vm-slowleak && [ "$(date +%s)" -lt "$end" ]; do
         [ -z "$ks_ms" ] && [ "$(vmstat_field pgscan_kswapd)" -gt "$ks0" ] && ks_ms=$(( $(now_ms) - tl ))
@@ -235,8 +235,29 @@ while systemctl is-active -q memtide-vm-slowleak && [ "$(date +%s)" -lt "$end" ]
                 zone_wmarks >"$RESULTS/watermarks-after.txt"
                 wm_sysctls="watermark_scale_factor=$(cat /proc/sys/vm/watermark_scale_factor) min_free_kbytes=$(cat /proc/sys/vm/min_free_kbytes)"
         fi
+        # the forecast of available memory every 10 s, for the record (one small bus call)
+        el=$(( ($(now_ms) - tl) / 1000 ))
+        if [ $((el / 10)) -gt "${fc_last:--1}" ]; then
+                fc_last=$((el / 10))
+                "$MEMTIDECTL" forecast --json >"$RESULTS/forecast-$(printf %04d "$el").json" 2>/dev/null
+        fi
         sleep 1
 done
+echo "available-memory forecast during the slow leak (s since start, MiB available, state, eta s, MiB/s, trend age s, confidence %):"
+python3 - "$RESULTS"/forecast-*.json <<'EOF2' | tee "$RESULTS/slow-leak-forecast.txt"
+import json, os, sys
+for f in sys.argv[1:]:
+    try:
+        x = json.load(open(f))
+    except (OSError, ValueError):
+        continue
+    a = x.get("available_exhausted", {})
+    eta = a.get("eta_usec", 0)
+    print("%4s %6d %-9s %8s %6.2f %6.1f %6.2f" % (os.path.basename(f)[9:13].lstrip("0") or "0",
+          x.get("available_bytes", 0) >> 20, a.get("state", "?"),
+          "inf" if eta >= 2**63 else "%d" % (eta // 1000000), -a.get("rate_per_sec", 0) / 2**20,
+          a.get("trend_usec", 0) / 1e6, a.get("confidence_permyriad", 0) / 100))
+EOF2
 value slow_leak_seconds $(( ($(now_ms) - tl) / 1000 ))
 value slow_leak_result "$(systemctl show -p Result --value memtide-vm-slowleak)"
 systemctl stop memtide-vm-slowleak 2>/dev/null
