@@ -251,12 +251,12 @@ for f in sys.argv[1:]:
         x = json.load(open(f))
     except (OSError, ValueError):
         continue
-    a = x.get("available_exhausted", {})
-    eta = a.get("eta_usec", 0)
-    print("%4s %6d %-9s %8s %6.2f %6.1f %6.2f" % (os.path.basename(f)[9:13].lstrip("0") or "0",
-          x.get("available_bytes", 0) >> 20, a.get("state", "?"),
-          "inf" if eta >= 2**63 else "%d" % (eta // 1000000), -a.get("rate_per_sec", 0) / 2**20,
-          a.get("trend_usec", 0) / 1e6, a.get("confidence_permyriad", 0) / 100))
+    a = x.get("available_exhausted") or {}
+    eta = a.get("eta_usec")
+    print("%4s %6d %-11s %8s %6.2f %6.1f %6.2f" % (os.path.basename(f)[9:13].lstrip("0") or "0",
+          (x.get("available_bytes") or 0) >> 20, a.get("state") or "?",
+          "inf" if eta is None or eta >= 2**63 else "%d" % (eta // 1000000), -(a.get("rate_per_sec") or 0) / 2**20,
+          (a.get("trend_usec") or 0) / 1e6, (a.get("confidence_permyriad") or 0) / 100))
 EOF2
 value slow_leak_seconds $(( ($(now_ms) - tl) / 1000 ))
 value slow_leak_result "$(systemctl show -p Result --value memtide-vm-slowleak)"
