@@ -32,6 +32,8 @@
 #define MEMTIDE_MESSAGE_ACTION_RESTORE     "3a5c7e9b1d0f4a2c8e6b4d2f0a8c6e4b"
 #define MEMTIDE_MESSAGE_FORECAST_LEVEL     "8d0b2f4e6a8c4b1d9f3e5a7c9b1d3f5e"
 #define MEMTIDE_MESSAGE_CONFIG             "5b7d9f1a3c5e4f6a8b0d2c4e6f8a0b1c"
+#define MEMTIDE_MESSAGE_SLAB_LEAK          "de192bf350a14caabbb98c557530fe06"
+#define MEMTIDE_MESSAGE_WATERMARKS         "a3fcd660816b4c27aff1be4b6bf387b9"
 
 /* Minimum level printed (LOG_DEBUG … LOG_EMERG); default LOG_INFO. */
 void log_set_max_level(int level);

@@ -1309,6 +1309,15 @@ static void publish_forecast(Manager *m, const TickReport *t) {
                                   rung_to_string(m->ladder.rung));
 }
 
+void manager_bus_warning(Manager *m, UrgencyGrade grade, uint64_t eta_usec, uint32_t confidence_permyriad,
+                         const char *subject) {
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_signal(m->bus, MANAGER_BUS_PATH, MANAGER_BUS_INTERFACE, "Warning", "stuss",
+                                  urgency_grade_to_string(grade), eta_usec, confidence_permyriad, subject ?: "",
+                                  rung_to_string(m->ladder.rung));
+}
+
 /* The tick's end: LevelChanged, PropertiesChanged for Level, Mode, Tunables. */
 static void publish_state(Manager *m) {
         ManagerBus *b = BUS(m);

@@ -140,6 +140,10 @@ int manager_bus_setup(struct Manager *m, const char *spec);
  * and to no bus at all with a warning. Returns 0, or the error of an explicit spec. */
 int manager_bus_setup_default(struct Manager *m, const char *spec);
 void manager_bus_done(struct Manager *m);
+/* A Warning about something beside the forecast (a slab leak): grade, eta and confidence as
+ * the graded Warning has them, subject the text naming it. Nothing without a bus. */
+void manager_bus_warning(struct Manager *m, UrgencyGrade grade, uint64_t eta_usec, uint32_t confidence_permyriad,
+                         const char *subject);
 
 /* The introspection XML of the object (what Introspect answers), produced by sd-bus from
  * the vtable over a private socket pair. Returns 0 or -errno. */

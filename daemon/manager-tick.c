@@ -12,7 +12,9 @@
  *   4. policy     policy_decide(); a decision that needs fresher cgroup readings asks for them
  *                 once: they are read now, forecast again, and decided again, in this tick
  *   5. act        a rung change is logged and announced to systemd; stepping down to observe
- *                 restores; the act step carries the decision out (slow writes in the worker)
+ *                 restores; the act step carries the decision out (slow writes in the worker);
+ *                 then the watches beside the ladder (manager-machine.h: slab leaks, the
+ *                 commit charge), which act only when the ladder did not
  *   6. publish    the TickReport and this tick's action outcomes to the subscribers (the bus's
  *                 Warning goes out before the ActionTaken of the same tick)
  *   7. reschedule the interval follows the soonest credible crossing: eta /
@@ -31,6 +33,7 @@
 
 #include "log.h"
 #include "manager-bpf.h"
+#include "manager-machine.h"
 #include "manager.h"
 
 void manager_wake_now(Manager *m) {
@@ -188,6 +191,7 @@ static void tick_act(Manager *m, const Snapshot *s, const Decision *d, uint64_t 
                 if (d->rung == RUNG_OBSERVE && m->mode == MODE_ENFORCE)
                         (void) act_step_down(&m->act, now);
         }
+        manager_machine_before_act(m, s, d);
         (void) act_decision(&m->act, d, now);
 }
 
@@ -277,6 +281,8 @@ int manager_tick(Manager *m, uint64_t now) {
                 summarize(m, rd.snapshot, fc, &u, &d);
                 tick_act(m, rd.snapshot, &d, now);
         }
+        /* beside the ladder: slab leaks and the commit charge */
+        manager_machine_tick(m, rd.snapshot, rd.sources, r >= 0 ? &d : NULL, now);
         m->in_tick = false;
 
         /* hints for the next sample, from this forecast */

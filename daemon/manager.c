@@ -33,6 +33,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "manager-machine.h"
 #include "manager.h"
 
 #ifndef MCL_ONFAULT
@@ -314,6 +315,7 @@ Manager *manager_free(Manager *m) {
         manager_live_done(m);
         manager_record_close(m);
         manager_bpf_done(m);
+        manager_machine_done(m);
         if (m->act_ready)
                 act_done(&m->act);
         if (m->actions_ready)
@@ -502,6 +504,9 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 log_warning_errno(r, "PSI watches unavailable, continuing without early pressure wakeups: %m");
 
         (void) manager_bpf_setup(m);
+        r = manager_machine_setup(m);
+        if (r < 0)
+                log_warning_errno(r, "Continuing without the slab leak watch: %m");
 
         r = manager_tick(m, now);
         if (r < 0)

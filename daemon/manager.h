@@ -235,6 +235,9 @@ struct Manager {
         bool bpf_error_logged;
         struct ManagerBpf *bpf_state;    /* manager-bpf.h: event window, Features text */
 
+        /* slab leak watch, commit charge, watermark what-if (manager-machine.h) */
+        struct ManagerMachine *machine_state;
+
         /* recorder (manager-record.c) */
         TraceWriter *recorder;
         ReadBuffer record_buf;

@@ -58,6 +58,7 @@ struct Sampler {
                                             * holds (slowly read sources are carried over) */
         unsigned source_reads[32];         /* readings of each source so far */
         uint64_t half_read_usec;           /* last reading of vmstat and buddyinfo */
+        uint64_t slab_read_usec;           /* last reading of slabinfo for the slab watch */
 
         /* the cgroup list: the last good snapshot's cgroups[]; a walk rebuilds it */
         bool walk_now;
@@ -581,9 +582,13 @@ static uint32_t sample_sources(Sampler *sa, const SamplerHints *h, const Snapsho
         /* pagetypeinfo: until it was read once, then for the live view and recordings */
         if ((!(prev->have & SOURCE_PAGETYPEINFO) && (sa->samples == 0 || slow)) || (slow && record))
                 what |= SOURCE_PAGETYPEINFO;
-        /* slabinfo feeds no forecast and no decision: for the live view and recordings only */
-        if (record && sa->samples % SAMPLER_SLABINFO_EVERY == 0)
+        /* slabinfo feeds the slab leak watch, not the forecast; the live view and recordings
+         * see it more often */
+        if ((record && sa->samples % SAMPLER_SLABINFO_EVERY == 0) || sa->samples == 0 ||
+            now - sa->slab_read_usec >= SAMPLER_SLAB_WATCH_USEC) {
                 what |= SOURCE_SLABINFO;
+                sa->slab_read_usec = now;
+        }
         return what;
 }
 

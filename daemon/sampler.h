@@ -61,8 +61,11 @@
 #define SAMPLER_SOURCES_SLOW (SOURCE_PSI_IO | SOURCE_PSI_CPU | SOURCE_TUNABLES)
 #define SAMPLER_SLOW_EVERY 10
 #define SAMPLER_TUNABLES_EVERY 100
-/* slabinfo is root-only and costly (walks every cache under slab_mutex). */
+/* slabinfo is root-only and costly (walks every cache under slab_mutex): every 10th sample
+ * for the live view and recordings, and every SAMPLER_SLAB_WATCH_USEC for the slab leak watch
+ * (manager-machine.c), whose detector wants 8 points within its 10 min window. */
 #define SAMPLER_SLABINFO_EVERY 10
+#define SAMPLER_SLAB_WATCH_USEC (5 * USEC_PER_SEC)
 #define SAMPLER_REQUIRED (SOURCE_MEMINFO | SOURCE_VMSTAT | SOURCE_ZONEINFO)
 /* Sources not read in a sample are carried over from the last reading (their have bits too),
  * so that the forecaster and the policy always see them. */

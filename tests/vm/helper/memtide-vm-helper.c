@@ -74,6 +74,22 @@
  *       fills it and counts its AnonHugePages. Keeps them HOLD_S seconds (default 5), then
  *       releases all (nr_hugepages 0 for hugetlb).
  *
+ * Kernel memory and commit charge:
+ *   dentries DIR [COUNT]
+ *       Looks up DIR/n0, DIR/n1, ... (names that do not exist) with stat() as fast as it can,
+ *       COUNT of them (default: until killed): each failed lookup leaves a negative dentry, so
+ *       the dentry slab cache (SReclaimable) grows while no process memory does. Prints the
+ *       lookups so far once a second.
+ *   fds PER_S MAX
+ *       Opens eventfds at PER_S a second up to MAX (raising RLIMIT_NOFILE, as root), and holds
+ *       them until killed: each is a struct file and an eventfd context in unreclaimable slab
+ *       (SUnreclaim grows; only closing them gives it back). Prints the count once a second.
+ *   reserve STEP_MIB MIB_PER_S MAX_MIB
+ *       Reserves private writable anonymous memory in STEP_MIB mappings at MIB_PER_S without
+ *       ever touching it (Committed_AS grows, no memory is used) up to MAX_MIB, then holds
+ *       for 10 s and exits 0. When a mapping is refused it prints "reserve: refused after N MiB
+ *       reserved: <errno>" and exits 10 at once (releasing everything).
+ *
  * It is a test tool, not part of memtide: it writes plain text on stdout and exits 2 on a
  * usage error.
  */
@@ -90,7 +106,9 @@
 #include <string.h>
 #include <dirent.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -835,6 +853,101 @@ static int verb_thp(int argc, char **argv) {
         return 0;
 }
 
+static int verb_dentries(int argc, char **argv) {
+        uint64_t count = UINT64_MAX, n, start, next_report;
+        char path[PATH_MAX];
+        struct stat st;
+
+        if (argc < 3 || argc > 4 || (argc == 4 && parse_u64(argv[3], &count) < 0))
+                return 2;
+        /* names relative to DIR: one component per lookup, the most lookups a second */
+        if (chdir(argv[2]) < 0) {
+                printf("dentries: cannot enter %s: %s\n", argv[2], strerror(errno));
+                return 1;
+        }
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        start = now_usec();
+        next_report = start + USEC_PER_SEC;
+        for (n = 0; n < count; n++) {
+                uint64_t t;
+
+                (void) snprintf(path, sizeof(path), "n%" PRIu64, n);
+                if (stat(path, &st) == 0) {
+                        printf("dentries: %s exists, the directory must hold none of these names\n", path);
+                        return 1;
+                }
+                if ((n & 1023) != 0)
+                        continue;
+                t = now_usec();
+                if (t >= next_report) {
+                        printf("dentries: %" PRIu64 " lookups after %" PRIu64 " ms\n", n, (t - start) / 1000);
+                        next_report += USEC_PER_SEC;
+                }
+        }
+        printf("dentries: %" PRIu64 " lookups done\n", n);
+        return 0;
+}
+
+static int verb_fds(int argc, char **argv) {
+        uint64_t per_s, max, n = 0, start, next_report;
+        struct rlimit rl;
+
+        if (argc != 4 || parse_u64(argv[2], &per_s) < 0 || per_s == 0 || parse_u64(argv[3], &max) < 0 || max == 0)
+                return 2;
+        rl.rlim_cur = rl.rlim_max = (rlim_t) max + 64;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+                printf("fds: cannot raise RLIMIT_NOFILE to %" PRIu64 ": %s\n", max + 64, strerror(errno));
+                return 1;
+        }
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        start = now_usec();
+        next_report = start + USEC_PER_SEC;
+        for (;;) {
+                uint64_t t = now_usec(), due = (t - start) * per_s / USEC_PER_SEC;
+
+                while (n < max && n < due) {
+                        if (eventfd(0, EFD_CLOEXEC) < 0) {
+                                printf("fds: eventfd failed after %" PRIu64 ": %s\n", n, strerror(errno));
+                                max = n;
+                                break;
+                        }
+                        n++;
+                }
+                if (t >= next_report) {
+                        printf("fds: %" PRIu64 " open after %" PRIu64 " ms\n", n, (t - start) / 1000);
+                        next_report += USEC_PER_SEC;
+                }
+                sleep_usec(n >= max ? USEC_PER_SEC : 10000);
+        }
+}
+
+static int verb_reserve(int argc, char **argv) {
+        uint64_t step, rate, max, total = 0, start;
+
+        if (argc != 5 || parse_u64(argv[2], &step) < 0 || step == 0 || parse_u64(argv[3], &rate) < 0 || rate == 0 ||
+            parse_u64(argv[4], &max) < 0)
+                return 2;
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        start = now_usec();
+        while (total < max) {
+                uint64_t due = start + total * USEC_PER_SEC / rate, t = now_usec();
+                void *p;
+
+                if (t < due)
+                        sleep_usec(due - t);
+                p = mmap(NULL, step * MIB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (p == MAP_FAILED) {
+                        printf("reserve: refused after %" PRIu64 " MiB reserved: %s\n", total, strerror(errno));
+                        return 10;
+                }
+                total += step;
+                printf("reserve: %" PRIu64 " MiB reserved after %" PRIu64 " ms\n", total, (now_usec() - start) / 1000);
+        }
+        printf("reserve: all %" PRIu64 " MiB reserved, holding 10 s\n", total);
+        sleep_usec(10 * USEC_PER_SEC);
+        return 0;
+}
+
 static void usage(void) {
         fprintf(stderr,
                 "usage: memtide-vm-helper psi-trigger FILE TRIGGER [WAIT_MS]\n"
@@ -846,7 +959,10 @@ static void usage(void) {
                 "       memtide-vm-helper compile JOBS MIB_MIN MIB_MAX LIFE_MS SECONDS\n"
                 "       memtide-vm-helper pagecache read|write FILE MIB SECONDS [MIB_PER_S]\n"
                 "       memtide-vm-helper tmpfs-fill DIR MIB MIB_PER_S HOLD_S CYCLES [GAP_S]\n"
-                "       memtide-vm-helper hugepages hugetlb|thp STEP STEPS EVERY_S [HOLD_S]\n");
+                "       memtide-vm-helper hugepages hugetlb|thp STEP STEPS EVERY_S [HOLD_S]\n"
+                "       memtide-vm-helper dentries DIR [COUNT]\n"
+                "       memtide-vm-helper fds PER_S MAX\n"
+                "       memtide-vm-helper reserve STEP_MIB MIB_PER_S MAX_MIB\n");
 }
 
 int main(int argc, char **argv) {
@@ -874,6 +990,12 @@ int main(int argc, char **argv) {
                 r = verb_tmpfs_fill(argc, argv);
         else if (strcmp(argv[1], "hugepages") == 0)
                 r = verb_hugepages(argc, argv);
+        else if (strcmp(argv[1], "dentries") == 0)
+                r = verb_dentries(argc, argv);
+        else if (strcmp(argv[1], "fds") == 0)
+                r = verb_fds(argc, argv);
+        else if (strcmp(argv[1], "reserve") == 0)
+                r = verb_reserve(argc, argv);
         if (r == 2)
                 usage();
         return r;

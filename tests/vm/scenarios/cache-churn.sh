@@ -26,4 +26,5 @@ for k in SYSCTL COMPACT DROP_CACHES RECLAIM; do
         value "memtide_${k,,}_entries" "$(journal_json "$sel" MESSAGE_ID="${!id_var:-}" | wc -l)"
 done
 check "memtided still runs" systemctl is-active -q memtided.service
+save_history churn
 finish

@@ -61,6 +61,7 @@ cmp_daemon_start() {
 }
 
 cmp_daemon_stop() {
+        [ "$1" = memtided ] && save_history "memtided-$(date +%s%N)"
         systemctl stop "$1.service" 2>/dev/null
 }
 

@@ -32,6 +32,7 @@ kills=$(journal_json "$sel" MESSAGE_ID="${MEMTIDE_MESSAGE_ACTION_KILL:-}" | wc -
 value memtide_compact_entries "$compacts"
 value memtide_kill_entries "$kills"
 journalctl --no-pager -q "$sel" >"$RESULTS/memtided-journal.txt" 2>&1
+save_history fragmentation
 systemctl stop memtided.service
 
 echo "huge pages obtained: THP $thp_without kB without memtided, $thp_with kB with;" \

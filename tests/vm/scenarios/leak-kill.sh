@@ -32,7 +32,7 @@ value leaker_throttles "$throttles"
 check "a throttled leaker's memory.high was not lifted before the kill ($restores restore entries)" test "$restores" = 0
 
 hist=$("$MEMTIDECTL" history --json 2>&1)
-echo "$hist" >"$RESULTS/history.json"
+echo "$hist" >"$RESULTS/history-leak.json"
 check "memtidectl history --json shows the kill of the leaker" json_find_kill_of $LEAKER <<<"$hist"
 
 leak_cleanup

@@ -121,6 +121,13 @@ sysctl_snapshot() {
         done >"$1"
 }
 
+# save_history NAME: the running memtided's `memtidectl history --json` to
+# $RESULTS/history-NAME.json, for the rung table over all scenarios (tests/vm/rung-table.sh).
+save_history() {
+        [ -n "$MEMTIDECTL" ] && systemctl -q is-active memtided.service || return 0
+        "$MEMTIDECTL" history --json >"$RESULTS/history-$1.json" 2>/dev/null || rm -f "$RESULTS/history-$1.json"
+}
+
 # The daemon's journal MESSAGE_IDs (MEMTIDE_MESSAGE_ACTION_KILL, ...), extracted from
 # daemon/log.h by run-scenario.sh.
 if [ -r "$SHARE/extra/message-ids.env" ]; then
