@@ -34,6 +34,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 
 #ifndef MCL_ONFAULT
 #define MCL_ONFAULT 4
@@ -285,6 +286,7 @@ static void manager_raise_nofile(Manager *m) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        manager_metrics_done(m);
         manager_live_done(m);
         manager_record_close(m);
         manager_bpf_done(m);
@@ -444,6 +446,9 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot set up the live view: %m"));
         }
+        r = manager_metrics_setup(m);
+        if (r < 0)
+                FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot set up the metrics: %m"));
         if (opt->record_path) {
                 r = manager_record_open(m, opt->record_path);
                 if (r < 0)
