@@ -500,7 +500,8 @@ static ssize_t cgroups_order(const PrometheusReport *r, PrometheusBuffer *b) {
                 free(ta);
                 free(tb);
         }
-        qsort(k, r->n_cgroups, sizeof(*k), cgroup_key_compare);
+        if (r->n_cgroups > 1)
+                qsort(k, r->n_cgroups, sizeof(*k), cgroup_key_compare);
         return (ssize_t) r->n_cgroups;
 }
 
