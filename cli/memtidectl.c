@@ -910,6 +910,35 @@ static int print_single(const char *key, const char *value) {
         return EXIT_SUCCESS;
 }
 
+static int verb_metrics(int argc, char *argv[]) {
+        CtlValue v = {};
+        char **args;
+        int n, r;
+
+        PARSE_OR_RETURN("memtidectl metrics [--json]\n\n"
+                        "Print the daemon's figures in the Prometheus text exposition format, exactly as\n"
+                        "memtided writes them to MetricsTextfile= (docs/metrics.md lists every metric).\n"
+                        "With --json, as {\"metrics\": TEXT}.",
+                        args, n, 0, 0);
+        r = ctl_bus_call("GetMetrics", &v, NULL);
+        if (r > 0)
+                return r;
+        if (v.type != CTL_STRING) {
+                ctl_value_done(&v);
+                fprintf(stderr, "memtidectl: GetMetrics answered something other than a string\n");
+                return EXIT_FAILURE;
+        }
+        if (arg_json) {
+                r = print_single("metrics", v.s);
+                ctl_value_done(&v);
+                return r;
+        }
+        /* the text as it is: no pager, no added newline (it ends in one) */
+        fputs(v.s, stdout);
+        ctl_value_done(&v);
+        return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 static int verb_mode(int argc, char *argv[]) {
         CtlValue v = {};
         char **args;
@@ -1478,6 +1507,7 @@ static const Verb verbs[] = {
         { "history", verb_history, "List the actions taken" },
         { "explain", verb_explain, "Explain the last decision" },
         { "policy", verb_policy, "Show the running configuration and policies" },
+        { "metrics", verb_metrics, "Print the metrics in the Prometheus text format" },
         { "monitor", verb_monitor, "Follow signals and a live view of PSI and memory" },
         { "mode", verb_mode, "Show or set the mode (observe, dry-run, enforce)" },
         { "reload", verb_reload, "Reload the configuration" },

@@ -418,6 +418,41 @@ typedef struct MaskState {
         uint32_t mask;
 } MaskState;
 
+/* MetricsTextfile=: "" (none), or an absolute plain path ending in ".prom", the suffix
+ * node_exporter's textfile collector reads. */
+static int p_textfile(const ConfigKey *k, const char *v, void *field, char *err, size_t es) {
+        size_t n = strlen(v);
+
+        if (n == 0) {
+                *(char *) field = 0;
+                return 0;
+        }
+        if (v[0] != '/') {
+                snprintf(err, es, "not an absolute path");
+                return -EINVAL;
+        }
+        if (n >= POLICY_METRICS_PATH_MAX) {
+                snprintf(err, es, "path longer than %d bytes", POLICY_METRICS_PATH_MAX - 1);
+                return -ENAMETOOLONG;
+        }
+        for (const char *p = v; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+                        snprintf(err, es, "control character in the path");
+                        return -EINVAL;
+                }
+        if (strstr(v, "//") || strstr(v, "/./") || strstr(v, "/../") || (n >= 3 && streq(v + n - 3, "/..")) ||
+            (n >= 2 && streq(v + n - 2, "/."))) {
+                snprintf(err, es, "not a plain path (no \"//\", \".\" or \"..\" segments)");
+                return -EINVAL;
+        }
+        if (n < 6 || !streq(v + n - 5, ".prom") || v[n - 6] == '/') {
+                snprintf(err, es, "must name a file ending in .prom (node_exporter's textfile collector reads only those)");
+                return -EINVAL;
+        }
+        memcpy(field, v, n + 1);
+        return 0;
+}
+
 static int mask_number(const char *word, void *userdata) {
         MaskState *m = userdata;
         uint64_t v;
@@ -526,6 +561,10 @@ static void d_u64(const ConfigKey *k, const void *field, FILE *f) {
         fprintf(f, "%" PRIu64, *(const uint64_t *) field);
 }
 
+static void d_string(const ConfigKey *k, const void *field, FILE *f) {
+        fputs((const char *) field, f);
+}
+
 static void d_bool(const ConfigKey *k, const void *field, FILE *f) {
         fputs(*(const bool *) field ? "yes" : "no", f);
 }
@@ -587,6 +626,9 @@ static const ConfigKey config_keys[] = {
         { "Global", "PSISomeStall", p_timespan, G(psi_some_stall_usec), 0, 10 * SEC, d_timespan },
         { "Global", "PSIFullStall", p_timespan, G(psi_full_stall_usec), 0, 10 * SEC, d_timespan },
         { "Global", "PSIWindow", p_timespan, G(psi_window_usec), 500 * MS, 10 * SEC, d_timespan },
+        { "Global", "MetricsTextfile", p_textfile, G(metrics_textfile), 0, 0, d_string },
+        { "Global", "MetricsTextfileInterval", p_timespan, G(metrics_textfile_interval_usec), 100 * MS, 3600 * SEC, d_timespan },
+        { "Global", "MetricsCgroupsMax", p_u32, G(metrics_cgroups_max), 0, 10000, d_u32 },
 
         { "Tunables", "SwappinessMin", p_u32, G(swappiness_min), 0, 200, d_u32 },
         { "Tunables", "SwappinessMax", p_u32, G(swappiness_max), 0, 200, d_u32 },

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "manager-bus.h"
 #include "manager.h"
+#include "metrics.h"
 
 #define BUS_ERROR_ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
 #define BUS_ERROR_RELOAD_IN_PROGRESS "org.memtide1.Error.ReloadInProgress"
@@ -1196,6 +1197,15 @@ static int method_stop_recording(sd_bus_message *msg, void *userdata, sd_bus_err
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* The Prometheus text exposition format (docs/metrics.md), rendered now. */
+static int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *text = manager_metrics_render(userdata, NULL);
+
+        if (!text)
+                return sd_bus_error_set_errnof(error, errno, "Cannot render the metrics: %m");
+        return sd_bus_reply_method_return(msg, "s", text);
+}
+
 /* ---- the vtable --------------------------------------------------------------------------- */
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -1220,6 +1230,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_explain, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetPolicies", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", policies),
                                 method_get_policies, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetMetrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", text),
+                                method_get_metrics, SD_BUS_VTABLE_UNPRIVILEGED),
 
         /* mutating: uid 0 only, checked in the handler (UNPRIVILEGED only switches off
          * sd-bus's own capability check so that the refusal is ours and says why) */

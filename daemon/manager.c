@@ -35,6 +35,7 @@
 #include "log.h"
 #include "manager-machine.h"
 #include "manager.h"
+#include "metrics.h"
 
 #ifndef MCL_ONFAULT
 #define MCL_ONFAULT 4
@@ -312,6 +313,7 @@ static void manager_raise_nofile(Manager *m) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        manager_metrics_done(m);
         manager_live_done(m);
         manager_record_close(m);
         manager_bpf_done(m);
@@ -474,6 +476,9 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot set up the live view: %m"));
         }
+        r = manager_metrics_setup(m);
+        if (r < 0)
+                FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(r, "Cannot set up the metrics: %m"));
         if (opt->record_path) {
                 r = manager_record_open(m, opt->record_path, opt->record_replace);
                 if (r < 0)

@@ -90,8 +90,8 @@ enum {
 #define MANAGER_REWALK_EVERY_DEFAULT 10
 /* Aim for this many samples before a forecast crossing. */
 #define MANAGER_SAMPLES_PER_ETA 20
-/* Subscribers of the publish step: the bus, the recorder, the live view. */
-#define MANAGER_SUBSCRIBERS_MAX 4
+/* Subscribers of the publish step: the bus, the recorder, the live view, the metrics. */
+#define MANAGER_SUBSCRIBERS_MAX 5
 /* Action outcomes one tick can produce (a release, a restore on the step down, an action). */
 #define MANAGER_TICK_OUTCOMES_MAX 8
 /* Below systemd-journald (-250 is not enough headroom under a leak) but above -1000 so the
@@ -248,6 +248,9 @@ struct Manager {
 
         /* live view (live.c), NULL without --live */
         struct Live *live;
+
+        /* metrics (metrics.h): a subscriber, always there */
+        struct Metrics *metrics;
 
         uint64_t watchdog_usec;
         int exit_code;

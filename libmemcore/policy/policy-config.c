@@ -96,6 +96,11 @@
  * enough that a leak does not sit stalled (and stalling whoever waits for it) for minutes. */
 #define DEFAULT_THROTTLE_RELEASE_USEC (30 * USEC_PER_SEC)
 #define DEFAULT_THROTTLE_KILL_USEC (20 * USEC_PER_SEC)
+/* Metrics: node_exporter's textfile collector reads on every scrape (15 s and more in most
+ * setups), so a file 5 s old at most is fresh enough and costs a write every 5 s; 50 cgroups'
+ * series (6 families each) stay within what a Prometheus sizes per node without a second thought. */
+#define DEFAULT_METRICS_TEXTFILE_INTERVAL_USEC (5 * USEC_PER_SEC)
+#define DEFAULT_METRICS_CGROUPS_MAX 50U
 
 #define MAX_SEGMENTS 128
 
@@ -141,6 +146,8 @@ void policy_config_global_defaults(GlobalPolicy *ret) {
                 .drop_caches_allowed_mask = 0,
                 .compaction_allowed = true,
                 .compact_fragmentation_permyriad = DEFAULT_COMPACT_FRAGMENTATION_PERMYRIAD,
+                .metrics_textfile_interval_usec = DEFAULT_METRICS_TEXTFILE_INTERVAL_USEC,
+                .metrics_cgroups_max = DEFAULT_METRICS_CGROUPS_MAX,
         };
 }
 

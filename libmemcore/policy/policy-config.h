@@ -103,6 +103,9 @@ typedef enum VmSysctl {
 /* drop_caches levels as bits: DROP_CACHES_MASK(1) = page cache, (2) = slab, (3) = both. */
 #define DROP_CACHES_MASK(level) (UINT32_C(1) << (level))
 
+/* Room for MetricsTextfile=: a configuration line holds at most 200 bytes (inih's buffer). */
+#define POLICY_METRICS_PATH_MAX 256
+
 typedef struct GlobalPolicy {
         Mode mode;                                  /* observe, dry-run or enforce */
         Rung max_rung;                              /* highest rung ever used */
@@ -151,6 +154,12 @@ typedef struct GlobalPolicy {
                                                      * below pageblock order (the unusable free
                                                      * space index at pageblock_order), while no
                                                      * crossing is forecast; 0 = never */
+        char metrics_textfile[POLICY_METRICS_PATH_MAX]; /* Prometheus text written here for
+                                                     * node_exporter (absolute, ends in .prom);
+                                                     * "" = none */
+        uint64_t metrics_textfile_interval_usec;    /* rewritten at most this often, µs */
+        uint32_t metrics_cgroups_max;               /* per-cgroup series for at most this many
+                                                     * cgroups (the most urgent) */
 } GlobalPolicy;
 
 typedef struct CgroupPolicy {

@@ -551,7 +551,7 @@ def introspect_members():
     return xml, methods, signals, props
 
 
-READ_ONLY = {"GetStatus", "GetForecast", "ListCgroups", "GetHistory", "Explain", "GetPolicies"}
+READ_ONLY = {"GetStatus", "GetForecast", "ListCgroups", "GetHistory", "Explain", "GetPolicies", "GetMetrics"}
 
 
 def scenario_policy(s):
