@@ -35,6 +35,7 @@ typedef struct SamplerCgroup {
         uint32_t read_what;                /* CGROUP_HAVE_* files read in the current sample, 0: none */
         bool hot;                          /* its forecast approaches memory.max/high (or an
                                             * ancestor's does): read at the fast rate */
+        uint8_t mark;                      /* sampler_mark_hot()'s scratch */
 } SamplerCgroup;
 
 struct Sampler {
@@ -310,11 +311,21 @@ static bool path_below(const char *b, const char *a) {
 /* After a forecast: which cgroups to read fast. A cgroup heading for memory.max or memory.high
  * (confident or not: reading it faster costs little and the confidence only grows with
  * samples) is hot, and so are its descendants (the policy picks its target among them) and
- * its ancestors (their usage holds its growth). Cgroups not in the forecast keep their mark. */
+ * its ancestors (their usage holds its growth). Cgroups not in the forecast keep their mark.
+ *
+ * One pass over the list, linear in its length: the list is in walk order (parents before
+ * their subtrees, cgroup.h), so a stack of the entries whose path contains the current one
+ * holds its listed ancestors. A cgroup inherits the mark of its parent on the stack (its
+ * descendants follow it), and a cgroup hot of its own marks the stack (its ancestors), stopping
+ * at an entry a previous one already marked. */
 void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
+        enum { OWN = 1u << 0, DOWN = 1u << 1, UP = 1u << 2 };
         const Snapshot *s = sa->snap[sa->cur];
+        size_t stack[CGROUP_WALK_DEPTH_MAX + 1], depth = 0;
         bool any = false;
 
+        for (size_t j = 0; j < s->n_cgroups; j++)
+                sa->cgroup_state[j].mark = sa->cgroup_state[j].hot ? OWN : 0;
         for (size_t i = 0; i < fc->n_cgroups; i++) {
                 const CgroupForecast *cf = &fc->cgroups[i];
                 size_t k = cf->snapshot_index;
@@ -328,21 +339,30 @@ void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
                                   s->cgroups[k].path, SAMPLER_CGROUP_READ_FAST_USEC / USEC_PER_MSEC);
                 if (!hot && sa->cgroup_state[k].hot)
                         log_debug("cgroup %s no longer approaches its limit (%s)", s->cgroups[k].path, forecast_state_to_string(cf->to_max.state));
-                sa->cgroup_state[k].hot = hot;
-                any = any || hot;
+                sa->cgroup_state[k].mark = hot ? OWN : 0;
         }
-        if (!any)
-                return;
-        for (size_t i = 0; i < fc->n_cgroups; i++) {
-                const CgroupForecast *cf = &fc->cgroups[i];
-                size_t k = cf->snapshot_index;
-
-                if (k >= s->n_cgroups || !sa->cgroup_state[k].hot)
-                        continue;
+        for (size_t j = 0; j < s->n_cgroups; j++)
+                any = any || sa->cgroup_state[j].mark;
+        if (!any) {
                 for (size_t j = 0; j < s->n_cgroups; j++)
-                        if (path_below(s->cgroups[j].path, s->cgroups[k].path) ||
-                            path_below(s->cgroups[k].path, s->cgroups[j].path))
-                                sa->cgroup_state[j].hot = true;
+                        sa->cgroup_state[j].hot = false;
+                return;
+        }
+        for (size_t j = 0; j < s->n_cgroups; j++) {
+                SamplerCgroup *st = &sa->cgroup_state[j];
+
+                while (depth > 0 && !path_below(s->cgroups[j].path, s->cgroups[stack[depth - 1]].path))
+                        depth--;
+                if (depth > 0 && (sa->cgroup_state[stack[depth - 1]].mark & (OWN | DOWN)))
+                        st->mark |= DOWN;
+                st->hot = st->mark != 0;
+                if (st->mark & OWN)
+                        for (size_t d = depth; d > 0 && !(sa->cgroup_state[stack[d - 1]].mark & UP); d--) {
+                                sa->cgroup_state[stack[d - 1]].mark |= UP;
+                                sa->cgroup_state[stack[d - 1]].hot = true;
+                        }
+                if (depth < ELEMENTSOF(stack))
+                        stack[depth++] = j;
         }
 }
 
