@@ -333,14 +333,41 @@ static int check_tracepoint(const TracepointDef *d, char *why, size_t why_size) 
         return 0;
 }
 
-static int flavour_check(const struct btf *btf, const TracepointDef *d, BpfEventsAttach a,
+/* The kernel's BTF, parsed when a choice needs it. It is dropped before a skeleton loads:
+ * libbpf parses its own copy for the CO-RE relocations, and two copies of vmlinux's BTF
+ * (several MiB each) at once were most of the daemon's peak resident set. */
+typedef struct KernelBtf {
+        const char *path;               /* NULL: /sys/kernel/btf/vmlinux */
+        struct btf *btf;
+} KernelBtf;
+
+static const struct btf *kernel_btf_get(KernelBtf *kb) {
+        if (!kb->btf)
+                kb->btf = kb->path ? btf__parse(kb->path, NULL) : btf__load_vmlinux_btf();
+        return kb->btf;
+}
+
+static void kernel_btf_drop(KernelBtf *kb) {
+        btf__free(kb->btf);
+        kb->btf = NULL;
+}
+
+static int flavour_check(KernelBtf *kb, const TracepointDef *d, BpfEventsAttach a,
                          char *why, size_t why_size) {
-        return a == BPF_EVENTS_ATTACH_TP_BTF ? check_tp_btf(btf, d, why, why_size)
-                                             : check_tracepoint(d, why, why_size);
+        const struct btf *btf;
+
+        if (a != BPF_EVENTS_ATTACH_TP_BTF)
+                return check_tracepoint(d, why, why_size);
+        btf = kernel_btf_get(kb);
+        if (!btf) {
+                (void) snprintf(why, why_size, "tp_btf: kernel BTF unreadable (%s)", kb->path ?: "/sys/kernel/btf/vmlinux");
+                return -ENOENT;
+        }
+        return check_tp_btf(btf, d, why, why_size);
 }
 
 /* Select the first usable flavour not tried yet. Returns 0 or the last -errno. */
-static int tracepoint_choose(TracepointState *s, const TracepointDef *d, const struct btf *btf,
+static int tracepoint_choose(TracepointState *s, const TracepointDef *d, KernelBtf *btf,
                              bool force_tracepoint) {
         BpfEventsAttach order[2];
         int r = -ENOENT;
@@ -447,7 +474,7 @@ static int skel_load(const BpfEventsOptions *opt, const TracepointState *states,
 
 /* Load one tracepoint's chosen flavour alone; on failure record why and try the other. */
 static void tracepoint_probe_alone(const BpfEventsOptions *opt, TracepointState *s, size_t i,
-                                   const struct btf *btf, char *log_buf) {
+                                   KernelBtf *btf, char *log_buf) {
         const TracepointDef *d = &tracepoints[i];
 
         while (s->status == TP_CHOSEN) {
@@ -456,6 +483,7 @@ static void tracepoint_probe_alone(const BpfEventsOptions *opt, TracepointState 
                 char last[160];
                 int r;
 
+                kernel_btf_drop(btf);
                 r = skel_load(opt, NULL, prog, log_buf, VERIFIER_LOG_BYTES, &skel);
                 if (r >= 0) {
                         memtide_bpf__destroy(skel);
@@ -651,22 +679,24 @@ static void log_failure(const BpfEventsOptions *opt, int r, const char *fmt, ...
 /* Load every TP_CHOSEN flavour into e->skel; on failure find the culprits one by one, try
  * their other flavour, and load the survivors. 0, or -errno (-EPERM/-EACCES from the first
  * try: no privilege at all). */
-static int load_chosen(BpfEvents *e, const BpfEventsOptions *opt, const struct btf *btf,
+static int load_chosen(BpfEvents *e, const BpfEventsOptions *opt, KernelBtf *btf,
                        char *log_buf) {
         int r;
 
+        kernel_btf_drop(btf);
         r = skel_load(opt, e->tp, NULL, NULL, 0, &e->skel);
         if (r == -EPERM || r == -EACCES || r >= 0)
                 return r;
         for (size_t i = 0; i < N_TRACEPOINTS; i++)
                 tracepoint_probe_alone(opt, &e->tp[i], i, btf, log_buf);
         probes_drop_incomplete(e->tp, TP_CHOSEN);
+        kernel_btf_drop(btf);
         return skel_load(opt, e->tp, NULL, NULL, 0, &e->skel);
 }
 
 /* Attach every loaded flavour. Returns true when some tracepoint failed and now has another
  * flavour chosen: the caller must unload and go again. */
-static bool attach_chosen(BpfEvents *e, const BpfEventsOptions *opt, const struct btf *btf) {
+static bool attach_chosen(BpfEvents *e, const BpfEventsOptions *opt, KernelBtf *btf) {
         bool again = false;
 
         for (size_t i = 0; i < N_TRACEPOINTS; i++) {
@@ -711,7 +741,7 @@ static void unload_all(BpfEvents *e) {
 /* Steps 2 and 3 of the choice (see the top of this file), until no attach failure leaves a
  * flavour to try: each round marks at least one flavour tried, so there are at most
  * _BPF_EVENTS_ATTACH_MAX rounds. */
-static int load_and_attach(BpfEvents *e, const BpfEventsOptions *opt, const struct btf *btf,
+static int load_and_attach(BpfEvents *e, const BpfEventsOptions *opt, KernelBtf *btf,
                            char *log_buf) {
         for (unsigned round = 0;; round++) {
                 int r;
@@ -736,7 +766,7 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         _cleanup_bpf_events_ BpfEvents *e = NULL;
         _cleanup_free_ char *log_buf = NULL;
         BpfEventsOptions opt;
-        struct btf *btf;
+        KernelBtf btf = {};
         char dl_error[256];
         int r;
 
@@ -760,8 +790,8 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
                 return -ENOMEM;
         e->synthetic = opt.synthetic;
 
-        btf = opt.btf_path ? btf__parse(opt.btf_path, NULL) : btf__load_vmlinux_btf();
-        if (!btf) {
+        btf.path = opt.btf_path;
+        if (!kernel_btf_get(&btf)) {
                 r = errno > 0 ? -errno : -ENOENT;
                 log_failure(&opt, r, "BPF event sources unavailable: no kernel BTF (%s): %s",
                             opt.btf_path ?: "/sys/kernel/btf/vmlinux", strerror(-r));
@@ -773,12 +803,12 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
                         e->tp[i].status = TP_DISABLED;
                         continue;
                 }
-                (void) tracepoint_choose(&e->tp[i], &tracepoints[i], btf, opt.force_tracepoint);
+                (void) tracepoint_choose(&e->tp[i], &tracepoints[i], &btf, opt.force_tracepoint);
         }
         probes_drop_incomplete(e->tp, TP_CHOSEN);
 
-        r = load_and_attach(e, &opt, btf, log_buf);
-        btf__free(btf);
+        r = load_and_attach(e, &opt, &btf, log_buf);
+        kernel_btf_drop(&btf);
         if (r == -EPERM || r == -EACCES) {
                 (void) description_build(e);
                 log_failure(&opt, r, "BPF event sources unavailable: loading needs CAP_BPF and "
