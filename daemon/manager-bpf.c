@@ -345,7 +345,7 @@ int manager_bpf_setup(Manager *m) {
                 return log_warning_errno(ENOMEM, "No memory for the BPF event state, continuing without: %m");
         m->bpf_state = b;
 
-        if (!m->host) {
+        if (!m->host && !m->opt.bpf_under_root) {
                 features_set(b, "not loaded: acting on a directory tree (--root), not on this kernel");
                 return 0;
         }

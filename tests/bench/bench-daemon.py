@@ -26,6 +26,11 @@ ratio to the first count's. Each cgroup's usage stays far below its memory.max: 
             bus (--bus=private, its own dbus-daemon), as it serves the system bus on a host;
             --root's default is no bus. The bus code and the forecasts kept for the bus's
             properties are in the figures then.
+  production  with --production (benchmark bench-daemon-production): as root, memtided with
+            its BPF probes attached (--bpf) and serving a private bus, mlockall() on, adaptive
+            sampling, 200 calm cgroups: VmHWM right after start (the start-up peak: BTF and
+            the skeleton while loading) and VmRSS after MEMTIDE_BENCH_SECONDS (targets 6 and
+            4 MiB). Skips (77) without root, dbus-daemon or BPF.
   floor     with --reference PATH (wake-reference.c), run beside memtided over the same
             seconds: the CPU of a process that only wakes at 10 Hz, and of one that also reads
             proc/meminfo as memtided does. What a wakeup costs is the machine's (tens of µs in
@@ -285,6 +290,53 @@ def run_one(n_cgroups, seconds, real_proc, with_bus, reference):
         root.cleanup()
 
 
+def run_production(n_cgroups, seconds):
+    """memtided as in production: as root, mlockall(), its BPF probes attached (--bpf: they
+    observe this kernel while the samples come from the fixture tree) and serving D-Bus on a
+    private bus, with n_cgroups calm fixture cgroups at the default adaptive rate. VmHWM right
+    after start (the start-up peak) and VmRSS after `seconds`."""
+    if os.geteuid() != 0:
+        print("SKIP: the production form needs root (BPF, mlockall)")
+        sys.exit(77)
+    if not shutil.which("dbus-daemon"):
+        print("SKIP: the production form serves a private bus: needs dbus-daemon")
+        sys.exit(77)
+    root = FixtureRoot()
+    try:
+        svcs = [root.add_service(f"system.slice/svc-{i}.service", (50 + i % 200) * MIB, 1024 * MIB) for i in range(n_cgroups)]
+        d = Daemon(root, "[Global]\nMode=dry-run\n", args=["--mode=dry-run", "--bpf", "--bus=private"], mlock=True)
+        d.wait_ready(timeout=120)
+        pid = d.proc.pid
+        time.sleep(1.0)
+        hwm_start = status_kb(pid, "VmHWM")
+        log = d.stderr()
+        bpf = [ln for ln in log.splitlines() if "BPF events" in ln]
+        if not any("probes attached" in ln for ln in bpf):
+            d.stop()
+            print(f"SKIP: memtided attached no BPF probes here: {bpf[-1] if bpf else 'no BPF line in its log'}")
+            sys.exit(77)
+        t0 = time.monotonic()
+        k = 0
+        while time.monotonic() < t0 + seconds:
+            svcs[k % n_cgroups].set_current((50 + k % n_cgroups % 200) * MIB + (k % 7) * MIB)
+            k += 1
+            time.sleep(0.05)
+        print_rss_breakdown(pid)
+        hwm, rss = status_kb(pid, "VmHWM"), status_kb(pid, "VmRSS")
+        alive = d.alive()
+        rc = d.stop()
+        print(f"memtided in production form: {n_cgroups} fixture cgroups, BPF probes attached, D-Bus on a private bus, "
+              f"mlockall, adaptive sampling, dry-run:")
+        print(f"  {bpf[-1].split(': ', 1)[-1]}")
+        print(f"  VmHWM after start: {hwm_start / 1024:.2f} MiB (target <= 6 MiB)")
+        print(f"  VmRSS after {seconds:.0f} s: {rss / 1024:.2f} MiB (target <= 4 MiB); VmHWM then {hwm / 1024:.2f} MiB")
+        if not alive or rc != 0:
+            print(f"  memtided ended badly (alive={alive}, rc={rc}):\n{d.stderr()[-2000:]}")
+            sys.exit(1)
+    finally:
+        root.cleanup()
+
+
 def main():
     seconds = float(os.environ.get("MEMTIDE_BENCH_SECONDS", "60"))
     argv = sys.argv[1:]
@@ -293,6 +345,9 @@ def main():
     if with_bus and not shutil.which("dbus-daemon"):
         print("SKIP: --bus needs dbus-daemon (apt-get install dbus)")
         sys.exit(77)
+    if "--production" in argv:
+        run_production(int(os.environ.get("MEMTIDE_BENCH_CGROUPS", "200").split(",")[0]), seconds)
+        return
     reference = argv[argv.index("--reference") + 1] if "--reference" in argv[:-1] else None
     counts = argv[argv.index("--cgroups") + 1] if "--cgroups" in argv[:-1] else "200"
     counts = [int(x) for x in os.environ.get("MEMTIDE_BENCH_CGROUPS", counts).split(",") if x]
