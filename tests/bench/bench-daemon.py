@@ -315,12 +315,13 @@ def run_production(n_cgroups, seconds):
             d.stop()
             print(f"SKIP: memtided attached no BPF probes here: {bpf[-1] if bpf else 'no BPF line in its log'}")
             sys.exit(77)
-        t0 = time.monotonic()
+        c0, t0 = cpu_seconds(pid), time.monotonic()
         k = 0
         while time.monotonic() < t0 + seconds:
             svcs[k % n_cgroups].set_current((50 + k % n_cgroups % 200) * MIB + (k % 7) * MIB)
             k += 1
             time.sleep(0.05)
+        c1, t1 = cpu_seconds(pid), time.monotonic()
         print_rss_breakdown(pid)
         hwm, rss = status_kb(pid, "VmHWM"), status_kb(pid, "VmRSS")
         alive = d.alive()
@@ -330,6 +331,8 @@ def run_production(n_cgroups, seconds):
         print(f"  {bpf[-1].split(': ', 1)[-1]}")
         print(f"  VmHWM after start: {hwm_start / 1024:.2f} MiB (target <= 6 MiB)")
         print(f"  VmRSS after {seconds:.0f} s: {rss / 1024:.2f} MiB (target <= 4 MiB); VmHWM then {hwm / 1024:.2f} MiB")
+        print(f"  CPU when calm (adaptive sampling, SampleIntervalMax): {(c1 - c0) / (t1 - t0) * 3600:.1f} s per hour "
+              f"= {(c1 - c0) / (t1 - t0) * 100:.3f} % of one core")
         if not alive or rc != 0:
             print(f"  memtided ended badly (alive={alive}, rc={rc}):\n{d.stderr()[-2000:]}")
             sys.exit(1)
