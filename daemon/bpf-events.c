@@ -47,8 +47,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <dlfcn.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "memtide-bpf.h"
 
@@ -59,7 +64,7 @@
  * its static inline functions call through the pointers too. */
 #define BPF_DLOPEN_LIBRARY "libbpf.so.1"
 #define BPF_DLOPEN_SYMBOLS(X)                                                                      \
-        X(bpf_link__destroy) X(bpf_map__fd) X(bpf_map__set_max_entries) X(bpf_map_get_next_key)    \
+        X(bpf_link__destroy) X(bpf_link__fd) X(bpf_map__fd) X(bpf_map__set_max_entries) X(bpf_map_get_next_key)    \
         X(bpf_map_lookup_elem) X(bpf_object__destroy_skeleton) X(bpf_object__find_program_by_name) \
         X(bpf_object__load_skeleton) X(bpf_object__next_program) X(bpf_object__open_skeleton)      \
         X(bpf_prog_test_run_opts) X(bpf_program__attach) X(bpf_program__fd)                        \
@@ -108,6 +113,7 @@ static int bpf_dlopen(char *error, size_t error_size) {
 }
 
 #define bpf_link__destroy sym_bpf_link__destroy
+#define bpf_link__fd sym_bpf_link__fd
 #define bpf_map__fd sym_bpf_map__fd
 #define bpf_map__set_max_entries sym_bpf_map__set_max_entries
 #define bpf_map_get_next_key sym_bpf_map_get_next_key
@@ -191,9 +197,22 @@ typedef struct TracepointState {
         struct bpf_link *link;
 } TracepointState;
 
+/* The kernel objects the running sources use, by fd: the skeleton's (not owned), or, when they
+ * were loaded in a child process, the fds it passed (owned). Index order of a child's reply. */
+enum {
+        OBJ_EVENTS,                     /* the ring buffer map */
+        OBJ_COUNTERS,
+        OBJ_RECLAIM_HIST,
+        OBJ_SYNTHETIC,                  /* the synthetic program (tests, bench) */
+        OBJ_LINK0,                      /* + i: tracepoint i's link */
+        _OBJ_MAX = OBJ_LINK0 + N_TRACEPOINTS,
+};
+
 struct BpfEvents {
-        struct memtide_bpf *skel;
+        struct memtide_bpf *skel;       /* NULL when loaded in a child */
         struct ring_buffer *rb;
+        int fd[_OBJ_MAX];               /* -EBADF: none */
+        bool own_fds;
         TracepointState tp[N_TRACEPOINTS];
         uint32_t features;
         char *description;
@@ -762,7 +781,16 @@ static int load_and_attach(BpfEvents *e, const BpfEventsOptions *opt, KernelBtf 
         return 0;
 }
 
-int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
+static BpfEvents *bpf_events_alloc(void) {
+        BpfEvents *e = calloc(1, sizeof(*e));
+
+        if (e)
+                for (size_t k = 0; k < _OBJ_MAX; k++)
+                        e->fd[k] = -EBADF;
+        return e;
+}
+
+static int bpf_events_load(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         _cleanup_bpf_events_ BpfEvents *e = NULL;
         _cleanup_free_ char *log_buf = NULL;
         BpfEventsOptions opt;
@@ -784,7 +812,7 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         }
         _cleanup_(libbpf_print_restore) _unused_ libbpf_print_fn_t old_print = libbpf_set_print(libbpf_silent);
 
-        e = calloc(1, sizeof(*e));
+        e = bpf_events_alloc();
         log_buf = malloc(VERIFIER_LOG_BYTES);
         if (!e || !log_buf)
                 return -ENOMEM;
@@ -838,7 +866,15 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
                 return r;
         }
 
-        e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_sample, e, NULL);
+        e->fd[OBJ_EVENTS] = bpf_map__fd(e->skel->maps.events);
+        e->fd[OBJ_COUNTERS] = bpf_map__fd(e->skel->maps.counters);
+        e->fd[OBJ_RECLAIM_HIST] = bpf_map__fd(e->skel->maps.reclaim_hist);
+        if (e->synthetic)
+                e->fd[OBJ_SYNTHETIC] = bpf_program__fd(e->skel->progs.synthetic);
+        for (size_t i = 0; i < N_TRACEPOINTS; i++)
+                if (e->tp[i].link)
+                        e->fd[OBJ_LINK0 + i] = bpf_link__fd(e->tp[i].link);
+        e->rb = ring_buffer__new(e->fd[OBJ_EVENTS], on_sample, e, NULL);
         if (!e->rb) {
                 r = errno > 0 ? -errno : -ENOMEM;
                 log_failure(&opt, r, "BPF event sources unavailable: ring buffer: %s", strerror(-r));
@@ -849,6 +885,195 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         return 0;
 }
 
+/* ---- loading in a child process ----------------------------------------------------------- */
+
+/* What the child reports; the fds named in fd_mask come with it (SCM_RIGHTS), in index order. */
+typedef struct ChildReply {
+        int r;                          /* bpf_events_load()'s result */
+        bool logged;
+        int log_error;
+        char log_message[1024];
+        uint32_t features;
+        uint32_t fd_mask;               /* 1 << OBJ_*: sent */
+        struct {
+                TracepointStatus status;
+                BpfEventsAttach flavour;
+                int error;
+                char why[WHY_MAX];
+        } tp[N_TRACEPOINTS];
+} ChildReply;
+
+#define CHILD_TIMEOUT_MSEC (60 * 1000)
+
+static void child_log(void *userdata, int error, const char *message) {
+        ChildReply *reply = userdata;
+
+        reply->logged = true;
+        reply->log_error = error;
+        (void) snprintf(reply->log_message, sizeof(reply->log_message), "%s", message);
+}
+
+/* In the child: load and attach, send the result and the objects' fds, exit. The kernel keeps
+ * the programs, maps and links as long as some process holds their fds: the parent's, once
+ * received. */
+static void child_run(int sock, const BpfEventsOptions *opt) {
+        static ChildReply reply;
+        BpfEventsOptions o = *opt;
+        BpfEvents *e = NULL;
+        int fds[_OBJ_MAX];
+        size_t n = 0;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * _OBJ_MAX)];
+        } control = {};
+        struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        o.load_in_child = false;
+        o.log = child_log;
+        o.log_userdata = &reply;
+        reply.r = bpf_events_load(&e, &o);
+        if (reply.r >= 0) {
+                reply.features = e->features;
+                for (size_t i = 0; i < N_TRACEPOINTS; i++) {
+                        reply.tp[i].status = e->tp[i].status;
+                        reply.tp[i].flavour = e->tp[i].flavour;
+                        reply.tp[i].error = e->tp[i].error;
+                        memcpy(reply.tp[i].why, e->tp[i].why, WHY_MAX);
+                }
+                for (size_t k = 0; k < _OBJ_MAX; k++)
+                        if (e->fd[k] >= 0) {
+                                reply.fd_mask |= 1u << k;
+                                fds[n++] = e->fd[k];
+                        }
+        }
+        if (n > 0) {
+                struct cmsghdr *c;
+
+                mh.msg_control = control.buf;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+                c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+        }
+        _exit(sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(reply) ? 0 : 1);
+}
+
+/* Load in a child and take over what it loaded: parsing the kernel's BTF and the skeleton's
+ * relocations costs the loader several MiB for a moment, which then stays in the daemon's peak
+ * resident set (VmHWM) for good; in a child it goes away with the child. */
+static int bpf_events_load_forked(BpfEvents **ret, const BpfEventsOptions *opt) {
+        _cleanup_bpf_events_ BpfEvents *e = NULL;
+        static ChildReply reply;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * _OBJ_MAX)];
+        } control = {};
+        struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof(control.buf) };
+        int sv[2], fds[_OBJ_MAX], n_fds = 0, r;
+        char dl_error[256];
+        struct pollfd pfd;
+        ssize_t got;
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                (void) close(sv[0]);
+                (void) close(sv[1]);
+                return r;
+        }
+        if (pid == 0) {
+                (void) close(sv[0]);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                child_run(sv[1], opt);
+        }
+        (void) close(sv[1]);
+
+        memset(&reply, 0, sizeof(reply));
+        pfd = (struct pollfd) { .fd = sv[0], .events = POLLIN };
+        r = poll(&pfd, 1, CHILD_TIMEOUT_MSEC);
+        got = r > 0 ? recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC) : -1;
+        r = got < 0 ? (r == 0 ? -ETIMEDOUT : -errno) : 0;
+        (void) close(sv[0]);
+        if (r == -ETIMEDOUT)
+                (void) kill(pid, SIGKILL);
+        (void) waitpid(pid, NULL, 0);
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); got >= 0 && c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+                        k = MC_MIN(k, (size_t) _OBJ_MAX - (size_t) n_fds);
+                        memcpy(fds + n_fds, CMSG_DATA(c), k * sizeof(int));
+                        n_fds += (int) k;
+                }
+        if (r == 0 && (got != (ssize_t) sizeof(reply) || (size_t) n_fds != (size_t) __builtin_popcount(reply.fd_mask)))
+                r = -EIO;
+        if (r < 0) {
+                for (int k = 0; k < n_fds; k++)
+                        (void) close(fds[k]);
+                log_failure(opt, r, "BPF event sources unavailable: the loader process %s: %s",
+                            r == -ETIMEDOUT ? "did not answer" : "failed", strerror(-r));
+                return r;
+        }
+        if (reply.logged && opt->log)
+                opt->log(opt->log_userdata, reply.log_error, reply.log_message);
+        if (reply.r < 0)
+                return reply.r;        /* no fds come with a failure */
+
+        e = bpf_events_alloc();
+        if (!e) {
+                for (int k = 0; k < n_fds; k++)
+                        (void) close(fds[k]);
+                return -ENOMEM;
+        }
+        e->own_fds = true;
+        for (size_t k = 0, j = 0; k < _OBJ_MAX; k++)
+                if (reply.fd_mask & (1u << k))
+                        e->fd[k] = fds[j++];
+        e->synthetic = opt->synthetic;
+        e->features = reply.features;
+        for (size_t i = 0; i < N_TRACEPOINTS; i++) {
+                e->tp[i].status = reply.tp[i].status;
+                e->tp[i].flavour = reply.tp[i].flavour;
+                e->tp[i].error = reply.tp[i].error;
+                memcpy(e->tp[i].why, reply.tp[i].why, WHY_MAX);
+                e->tp[i].why[WHY_MAX - 1] = 0;
+        }
+        r = description_build(e);
+        if (r < 0)
+                return r;
+
+        /* the ring buffer is consumed here: libbpf in this process too */
+        r = bpf_dlopen(dl_error, sizeof(dl_error));
+        if (r < 0) {
+                log_failure(opt, r, "BPF event sources unavailable: cannot load %s: %s", BPF_DLOPEN_LIBRARY, dl_error);
+                return -EOPNOTSUPP;
+        }
+        e->rb = ring_buffer__new(e->fd[OBJ_EVENTS], on_sample, e, NULL);
+        if (!e->rb) {
+                r = errno > 0 ? -errno : -ENOMEM;
+                log_failure(opt, r, "BPF event sources unavailable: ring buffer: %s", strerror(-r));
+                return r;
+        }
+        *ret = TAKE_PTR(e);
+        return 0;
+}
+
+int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt) {
+        if (!ret)
+                return -EINVAL;
+        if (opt && opt->load_in_child)
+                return bpf_events_load_forked(ret, opt);
+        return bpf_events_load(ret, opt);
+}
+
 BpfEvents *bpf_events_free(BpfEvents *e) {
         if (!e)
                 return NULL;
@@ -857,6 +1082,10 @@ BpfEvents *bpf_events_free(BpfEvents *e) {
                 if (e->tp[i].link)
                         bpf_link__destroy(e->tp[i].link);
         memtide_bpf__destroy(e->skel);
+        if (e->own_fds)
+                for (size_t k = 0; k < _OBJ_MAX; k++)
+                        if (e->fd[k] >= 0)
+                                (void) close(e->fd[k]);
         free(e->description);
         free(e);
         return NULL;
@@ -928,7 +1157,7 @@ static int counters_read(BpfEvents *e, uint64_t ret[static MT_CNT_MAX]) {
         vals = calloc((size_t) ncpu, sizeof(uint64_t));
         if (!vals)
                 return -ENOMEM;
-        fd = bpf_map__fd(e->skel->maps.counters);
+        fd = e->fd[OBJ_COUNTERS];
         for (uint32_t k = 0; k < MT_CNT_MAX; k++) {
                 uint64_t sum = 0;
 
@@ -946,7 +1175,7 @@ int bpf_events_get_counters(BpfEvents *e, BpfEventsCounters *ret) {
         BpfEventsCounters out = {};
         int r;
 
-        if (!e || !e->skel || !ret)
+        if (!e || e->fd[OBJ_COUNTERS] < 0 || !ret)
                 return -EINVAL;
         r = counters_read(e, c);
         if (r < 0)
@@ -977,9 +1206,9 @@ int bpf_events_get_reclaim_stats(BpfEvents *e, BpfReclaimStats **ret, size_t *re
         bool first = true;
         int fd;
 
-        if (!e || !e->skel || !ret || !ret_n)
+        if (!e || e->fd[OBJ_RECLAIM_HIST] < 0 || !ret || !ret_n)
                 return -EINVAL;
-        fd = bpf_map__fd(e->skel->maps.reclaim_hist);
+        fd = e->fd[OBJ_RECLAIM_HIST];
 
         for (;;) {
                 if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) < 0) {
@@ -1022,11 +1251,11 @@ int bpf_events_emit_synthetic(BpfEvents *e, unsigned n, uint64_t first_seq) {
         uint64_t before[MT_CNT_MAX], after[MT_CNT_MAX];
         int fd, r;
 
-        if (!e || !e->skel)
+        if (!e || e->fd[OBJ_COUNTERS] < 0)
                 return -EINVAL;
         if (!e->synthetic)
                 return -EOPNOTSUPP;
-        fd = bpf_program__fd(e->skel->progs.synthetic);
+        fd = e->fd[OBJ_SYNTHETIC];
         if (fd < 0)
                 return -EOPNOTSUPP;
 

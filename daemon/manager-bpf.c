@@ -364,6 +364,7 @@ int manager_bpf_setup(Manager *m) {
         bpf_events_options_init(&opt);
         opt.stall_threshold_usec = MANAGER_BPF_STALL_THRESHOLD_USEC;
         opt.ring_buffer_bytes = MANAGER_BPF_RING_BYTES;
+        opt.load_in_child = true;
         opt.log = bpf_log;
         opt.log_userdata = b;
         r = bpf_events_new(&e, &opt);
