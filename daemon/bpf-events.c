@@ -21,6 +21,12 @@
  * printing is muted while loading (it is process-global; the previous printer is restored), so
  * nothing is written to stderr: the caller logs once.
  *
+ * With BpfEventsOptions.load_in_child the choice, the load and the attach run in a forked
+ * child, which sends back what it found for each tracepoint and the fds of the maps, the
+ * synthetic program and the links (SCM_RIGHTS) and exits: the kernel objects live on for the
+ * caller's fds, and the loader's BTF parse (several MiB) never counts in the caller's resident
+ * set. The caller consumes the ring buffer and reads the maps by those fds.
+ *
  * libbpf is not linked: bpf_events_new() dlopen()s libbpf.so.1 the first time it runs and
  * calls every libbpf function, the skeleton's included, through a pointer resolved then
  * (bpf_dlopen() below). A daemon that never loads BPF (--root, BPF disabled) never maps
