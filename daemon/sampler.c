@@ -78,8 +78,11 @@ struct Sampler {
 
         /* PSI */
         PsiWatch *psi_some, *psi_full;     /* /proc/pressure/memory */
-        SamplerCgroupWatch *cgroup_watches; /* max_cgroups slots, by path */
+        SamplerCgroupWatch *cgroup_watches; /* max_cgroups slots, in list order */
         size_t n_cgroup_watches;
+        SamplerCgroupWatch *cgroup_watches_next; /* max_cgroups: the next array, built by a sync */
+        uint32_t *cgroup_watch_of;         /* max_cgroups: during a sync, the list's cgroup i's
+                                            * watch in cgroup_watches, UINT32_MAX: none */
         uint64_t pressure_until_usec;      /* sample fast until then (a PSI event fired) */
 };
 
@@ -151,50 +154,56 @@ static bool cgroup_triggers_wanted(const Sampler *sa) {
         return sa->psi_some && psi_watch_mode(sa->psi_some) == PSI_MODE_TRIGGER;
 }
 
-/* After a walk: keep the watches of cgroups still present, add new ones, drop the rest.
- * Walk order is stable between walks, so the slot at the same index is tried first. */
+/* After a walk: keep the watches of cgroups still present, add new ones, drop the rest, and
+ * leave the array in list order. The walk's order is stable and the array follows the list, so
+ * a listed cgroup's watch is found at the cursor (or a few places on, past the watches of
+ * vanished cgroups): linear in the list's length, not quadratic; a search of all of them is
+ * left for the rare miss. */
 static void cgroup_watches_sync(Sampler *sa, const Snapshot *s) {
         const GlobalPolicy *g = &sa->config->global;
-        size_t n = 0;
+        size_t n = 0, cursor = 0, listed = MC_MIN(s->n_cgroups, sa->opt.max_cgroups);
+        SamplerCgroupWatch *next = sa->cgroup_watches_next;
 
         if (!cgroup_triggers_wanted(sa))
                 return;
         for (size_t i = 0; i < sa->n_cgroup_watches; i++)
                 sa->cgroup_watches[i].seen = false;
 
-        for (size_t i = 0; i < s->n_cgroups && n < sa->opt.max_cgroups; i++) {
-                const char *p = s->cgroups[i].path;
+        for (size_t i = 0; i < listed; i++) {
                 char file[MC_CGROUP_PATH_MAX + 32];
                 ssize_t found = -1;
 
-                snprintf(file, sizeof(file), "%s/memory.pressure", p);
-                if (i < sa->n_cgroup_watches && sa->cgroup_watches[i].watch &&
-                    streq(sa->cgroup_watches[i].watch->path, file))
-                        found = (ssize_t) i;
-                for (size_t j = 0; found < 0 && j < sa->n_cgroup_watches; j++)
-                        if (sa->cgroup_watches[j].watch && streq(sa->cgroup_watches[j].watch->path, file))
+                snprintf(file, sizeof(file), "%s/memory.pressure", s->cgroups[i].path);
+                for (size_t j = cursor; found < 0 && j < MC_MIN(cursor + 8, sa->n_cgroup_watches); j++)
+                        if (sa->cgroup_watches[j].watch && !sa->cgroup_watches[j].seen &&
+                            streq(sa->cgroup_watches[j].watch->path, file))
                                 found = (ssize_t) j;
-                if (found >= 0)
+                for (size_t j = 0; found < 0 && j < sa->n_cgroup_watches; j++)
+                        if (sa->cgroup_watches[j].watch && !sa->cgroup_watches[j].seen &&
+                            streq(sa->cgroup_watches[j].watch->path, file))
+                                found = (ssize_t) j;
+                if (found >= 0) {
                         sa->cgroup_watches[found].seen = true;
+                        cursor = (size_t) found + 1;
+                }
+                sa->cgroup_watch_of[i] = found >= 0 ? (uint32_t) found : UINT32_MAX;
         }
-        /* rebuild: keep seen, free unseen, append new (rare: only when cgroups appear) */
-        for (size_t i = 0; i < sa->n_cgroup_watches; i++) {
-                if (sa->cgroup_watches[i].seen)
-                        sa->cgroup_watches[n++] = sa->cgroup_watches[i];
-                else
-                        psi_watch_free(sa->cgroup_watches[i].watch);
-        }
-        sa->n_cgroup_watches = n;
-        for (size_t i = 0; i < s->n_cgroups && sa->n_cgroup_watches < sa->opt.max_cgroups; i++) {
+        for (size_t i = 0; i < sa->n_cgroup_watches; i++)
+                if (!sa->cgroup_watches[i].seen)
+                        sa->cgroup_watches[i].watch = psi_watch_free(sa->cgroup_watches[i].watch);
+
+        /* the new array, in list order: the kept watches, and new ones for cgroups without */
+        for (size_t i = 0; i < listed; i++) {
                 char file[MC_CGROUP_PATH_MAX + 32];
-                bool have = false;
                 PsiWatch *w = NULL;
 
-                snprintf(file, sizeof(file), "%s/memory.pressure", s->cgroups[i].path);
-                for (size_t j = 0; j < sa->n_cgroup_watches && !have; j++)
-                        have = sa->cgroup_watches[j].watch && streq(sa->cgroup_watches[j].watch->path, file);
-                if (have || !(s->cgroups[i].have & CGROUP_HAVE_PRESSURE))
+                if (sa->cgroup_watch_of[i] != UINT32_MAX) {
+                        next[n++] = sa->cgroup_watches[sa->cgroup_watch_of[i]];
                         continue;
+                }
+                if (!(s->cgroups[i].have & CGROUP_HAVE_PRESSURE))
+                        continue;
+                snprintf(file, sizeof(file), "%s/memory.pressure", s->cgroups[i].path);
                 if (psi_watch_new(sa->event, sa->opt.cgroups->fd, file, PSI_SOME, g->psi_some_stall_usec ?: g->psi_full_stall_usec,
                                   g->psi_window_usec, psi_caller_privileged(), on_psi, sa, &w) < 0)
                         continue;
@@ -204,8 +213,11 @@ static void cgroup_watches_sync(Sampler *sa, const Snapshot *s) {
                         psi_watch_free(w);
                         continue;
                 }
-                sa->cgroup_watches[sa->n_cgroup_watches++] = (SamplerCgroupWatch) { .watch = w, .seen = true };
+                next[n++] = (SamplerCgroupWatch) { .watch = w, .seen = true };
         }
+        sa->cgroup_watches_next = sa->cgroup_watches;
+        sa->cgroup_watches = next;
+        sa->n_cgroup_watches = n;
 }
 
 /* ---- cgroups ------------------------------------------------------------------------------ */
@@ -798,14 +810,16 @@ int sampler_new(sd_event *event, const SamplerOptions *opt, const PolicyConfig *
         sa->snap[0] = snapshot_new(SAMPLER_SLAB_CACHES_MAX, 0);
         sa->snap[1] = snapshot_new(SAMPLER_SLAB_CACHES_MAX, opt->max_cgroups);
         sa->cgroup_watches = calloc(n, sizeof *sa->cgroup_watches);
+        sa->cgroup_watches_next = calloc(n, sizeof *sa->cgroup_watches_next);
+        sa->cgroup_watch_of = calloc(n, sizeof *sa->cgroup_watch_of);
         sa->cgroup_dirs = malloc(n * sizeof *sa->cgroup_dirs);
         sa->cgroup_state = calloc(n, sizeof *sa->cgroup_state);
         sa->cgroup_feed = calloc(n, sizeof *sa->cgroup_feed);
         if (sa->cgroup_dirs)
                 for (size_t i = 0; i < n; i++)
                         sa->cgroup_dirs[i] = SOURCE_CGROUP_DIR_NULL;
-        if (!sa->snap[0] || !sa->snap[1] || !sa->cgroup_watches || !sa->cgroup_dirs || !sa->cgroup_state ||
-            !sa->cgroup_feed) {
+        if (!sa->snap[0] || !sa->snap[1] || !sa->cgroup_watches || !sa->cgroup_watches_next || !sa->cgroup_watch_of ||
+            !sa->cgroup_dirs || !sa->cgroup_state || !sa->cgroup_feed) {
                 sampler_free(sa);
                 return -ENOMEM;
         }
@@ -824,6 +838,8 @@ Sampler *sampler_free(Sampler *sa) {
         free(sa->cgroup_state);
         free(sa->cgroup_feed);
         free(sa->cgroup_watches);
+        free(sa->cgroup_watches_next);
+        free(sa->cgroup_watch_of);
         snapshot_free(sa->snap[0]);
         snapshot_free(sa->snap[1]);
         read_buffer_done(&sa->buf);
