@@ -986,14 +986,14 @@ static int bpf_events_load_forked(BpfEvents **ret, const BpfEventsOptions *opt) 
         ssize_t got;
         pid_t pid;
 
+        /* without a socket pair or a process to spare, load here (the peak is then ours) */
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return -errno;
+                return bpf_events_load(ret, opt);
         pid = fork();
         if (pid < 0) {
-                r = -errno;
                 (void) close(sv[0]);
                 (void) close(sv[1]);
-                return r;
+                return bpf_events_load(ret, opt);
         }
         if (pid == 0) {
                 (void) close(sv[0]);
