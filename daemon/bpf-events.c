@@ -21,6 +21,12 @@
  * printing is muted while loading (it is process-global; the previous printer is restored), so
  * nothing is written to stderr: the caller logs once.
  *
+ * With BpfEventsOptions.load_in_child the choice, the load and the attach run in a forked
+ * child, which sends back what it found for each tracepoint and the fds of the maps, the
+ * synthetic program and the links (SCM_RIGHTS) and exits: the kernel objects live on for the
+ * caller's fds, and the loader's BTF parse (several MiB) never counts in the caller's resident
+ * set. The caller consumes the ring buffer and reads the maps by those fds.
+ *
  * libbpf is not linked: bpf_events_new() dlopen()s libbpf.so.1 the first time it runs and
  * calls every libbpf function, the skeleton's included, through a pointer resolved then
  * (bpf_dlopen() below). A daemon that never loads BPF (--root, BPF disabled) never maps
@@ -47,8 +53,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <dlfcn.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "memtide-bpf.h"
 
@@ -59,7 +70,7 @@
  * its static inline functions call through the pointers too. */
 #define BPF_DLOPEN_LIBRARY "libbpf.so.1"
 #define BPF_DLOPEN_SYMBOLS(X)                                                                      \
-        X(bpf_link__destroy) X(bpf_map__fd) X(bpf_map__set_max_entries) X(bpf_map_get_next_key)    \
+        X(bpf_link__destroy) X(bpf_link__fd) X(bpf_map__fd) X(bpf_map__set_max_entries) X(bpf_map_get_next_key)    \
         X(bpf_map_lookup_elem) X(bpf_object__destroy_skeleton) X(bpf_object__find_program_by_name) \
         X(bpf_object__load_skeleton) X(bpf_object__next_program) X(bpf_object__open_skeleton)      \
         X(bpf_prog_test_run_opts) X(bpf_program__attach) X(bpf_program__fd)                        \
@@ -108,6 +119,7 @@ static int bpf_dlopen(char *error, size_t error_size) {
 }
 
 #define bpf_link__destroy sym_bpf_link__destroy
+#define bpf_link__fd sym_bpf_link__fd
 #define bpf_map__fd sym_bpf_map__fd
 #define bpf_map__set_max_entries sym_bpf_map__set_max_entries
 #define bpf_map_get_next_key sym_bpf_map_get_next_key
@@ -191,9 +203,22 @@ typedef struct TracepointState {
         struct bpf_link *link;
 } TracepointState;
 
+/* The kernel objects the running sources use, by fd: the skeleton's (not owned), or, when they
+ * were loaded in a child process, the fds it passed (owned). Index order of a child's reply. */
+enum {
+        OBJ_EVENTS,                     /* the ring buffer map */
+        OBJ_COUNTERS,
+        OBJ_RECLAIM_HIST,
+        OBJ_SYNTHETIC,                  /* the synthetic program (tests, bench) */
+        OBJ_LINK0,                      /* + i: tracepoint i's link */
+        _OBJ_MAX = OBJ_LINK0 + N_TRACEPOINTS,
+};
+
 struct BpfEvents {
-        struct memtide_bpf *skel;
+        struct memtide_bpf *skel;       /* NULL when loaded in a child */
         struct ring_buffer *rb;
+        int fd[_OBJ_MAX];               /* -EBADF: none */
+        bool own_fds;
         TracepointState tp[N_TRACEPOINTS];
         uint32_t features;
         char *description;
@@ -333,14 +358,41 @@ static int check_tracepoint(const TracepointDef *d, char *why, size_t why_size) 
         return 0;
 }
 
-static int flavour_check(const struct btf *btf, const TracepointDef *d, BpfEventsAttach a,
+/* The kernel's BTF, parsed when a choice needs it. It is dropped before a skeleton loads:
+ * libbpf parses its own copy for the CO-RE relocations, and two copies of vmlinux's BTF
+ * (several MiB each) at once were most of the daemon's peak resident set. */
+typedef struct KernelBtf {
+        const char *path;               /* NULL: /sys/kernel/btf/vmlinux */
+        struct btf *btf;
+} KernelBtf;
+
+static const struct btf *kernel_btf_get(KernelBtf *kb) {
+        if (!kb->btf)
+                kb->btf = kb->path ? btf__parse(kb->path, NULL) : btf__load_vmlinux_btf();
+        return kb->btf;
+}
+
+static void kernel_btf_drop(KernelBtf *kb) {
+        btf__free(kb->btf);
+        kb->btf = NULL;
+}
+
+static int flavour_check(KernelBtf *kb, const TracepointDef *d, BpfEventsAttach a,
                          char *why, size_t why_size) {
-        return a == BPF_EVENTS_ATTACH_TP_BTF ? check_tp_btf(btf, d, why, why_size)
-                                             : check_tracepoint(d, why, why_size);
+        const struct btf *btf;
+
+        if (a != BPF_EVENTS_ATTACH_TP_BTF)
+                return check_tracepoint(d, why, why_size);
+        btf = kernel_btf_get(kb);
+        if (!btf) {
+                (void) snprintf(why, why_size, "tp_btf: kernel BTF unreadable (%s)", kb->path ?: "/sys/kernel/btf/vmlinux");
+                return -ENOENT;
+        }
+        return check_tp_btf(btf, d, why, why_size);
 }
 
 /* Select the first usable flavour not tried yet. Returns 0 or the last -errno. */
-static int tracepoint_choose(TracepointState *s, const TracepointDef *d, const struct btf *btf,
+static int tracepoint_choose(TracepointState *s, const TracepointDef *d, KernelBtf *btf,
                              bool force_tracepoint) {
         BpfEventsAttach order[2];
         int r = -ENOENT;
@@ -447,7 +499,7 @@ static int skel_load(const BpfEventsOptions *opt, const TracepointState *states,
 
 /* Load one tracepoint's chosen flavour alone; on failure record why and try the other. */
 static void tracepoint_probe_alone(const BpfEventsOptions *opt, TracepointState *s, size_t i,
-                                   const struct btf *btf, char *log_buf) {
+                                   KernelBtf *btf, char *log_buf) {
         const TracepointDef *d = &tracepoints[i];
 
         while (s->status == TP_CHOSEN) {
@@ -456,6 +508,7 @@ static void tracepoint_probe_alone(const BpfEventsOptions *opt, TracepointState 
                 char last[160];
                 int r;
 
+                kernel_btf_drop(btf);
                 r = skel_load(opt, NULL, prog, log_buf, VERIFIER_LOG_BYTES, &skel);
                 if (r >= 0) {
                         memtide_bpf__destroy(skel);
@@ -651,22 +704,24 @@ static void log_failure(const BpfEventsOptions *opt, int r, const char *fmt, ...
 /* Load every TP_CHOSEN flavour into e->skel; on failure find the culprits one by one, try
  * their other flavour, and load the survivors. 0, or -errno (-EPERM/-EACCES from the first
  * try: no privilege at all). */
-static int load_chosen(BpfEvents *e, const BpfEventsOptions *opt, const struct btf *btf,
+static int load_chosen(BpfEvents *e, const BpfEventsOptions *opt, KernelBtf *btf,
                        char *log_buf) {
         int r;
 
+        kernel_btf_drop(btf);
         r = skel_load(opt, e->tp, NULL, NULL, 0, &e->skel);
         if (r == -EPERM || r == -EACCES || r >= 0)
                 return r;
         for (size_t i = 0; i < N_TRACEPOINTS; i++)
                 tracepoint_probe_alone(opt, &e->tp[i], i, btf, log_buf);
         probes_drop_incomplete(e->tp, TP_CHOSEN);
+        kernel_btf_drop(btf);
         return skel_load(opt, e->tp, NULL, NULL, 0, &e->skel);
 }
 
 /* Attach every loaded flavour. Returns true when some tracepoint failed and now has another
  * flavour chosen: the caller must unload and go again. */
-static bool attach_chosen(BpfEvents *e, const BpfEventsOptions *opt, const struct btf *btf) {
+static bool attach_chosen(BpfEvents *e, const BpfEventsOptions *opt, KernelBtf *btf) {
         bool again = false;
 
         for (size_t i = 0; i < N_TRACEPOINTS; i++) {
@@ -711,7 +766,7 @@ static void unload_all(BpfEvents *e) {
 /* Steps 2 and 3 of the choice (see the top of this file), until no attach failure leaves a
  * flavour to try: each round marks at least one flavour tried, so there are at most
  * _BPF_EVENTS_ATTACH_MAX rounds. */
-static int load_and_attach(BpfEvents *e, const BpfEventsOptions *opt, const struct btf *btf,
+static int load_and_attach(BpfEvents *e, const BpfEventsOptions *opt, KernelBtf *btf,
                            char *log_buf) {
         for (unsigned round = 0;; round++) {
                 int r;
@@ -732,11 +787,20 @@ static int load_and_attach(BpfEvents *e, const BpfEventsOptions *opt, const stru
         return 0;
 }
 
-int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
+static BpfEvents *bpf_events_alloc(void) {
+        BpfEvents *e = calloc(1, sizeof(*e));
+
+        if (e)
+                for (size_t k = 0; k < _OBJ_MAX; k++)
+                        e->fd[k] = -EBADF;
+        return e;
+}
+
+static int bpf_events_load(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         _cleanup_bpf_events_ BpfEvents *e = NULL;
         _cleanup_free_ char *log_buf = NULL;
         BpfEventsOptions opt;
-        struct btf *btf;
+        KernelBtf btf = {};
         char dl_error[256];
         int r;
 
@@ -754,14 +818,14 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         }
         _cleanup_(libbpf_print_restore) _unused_ libbpf_print_fn_t old_print = libbpf_set_print(libbpf_silent);
 
-        e = calloc(1, sizeof(*e));
+        e = bpf_events_alloc();
         log_buf = malloc(VERIFIER_LOG_BYTES);
         if (!e || !log_buf)
                 return -ENOMEM;
         e->synthetic = opt.synthetic;
 
-        btf = opt.btf_path ? btf__parse(opt.btf_path, NULL) : btf__load_vmlinux_btf();
-        if (!btf) {
+        btf.path = opt.btf_path;
+        if (!kernel_btf_get(&btf)) {
                 r = errno > 0 ? -errno : -ENOENT;
                 log_failure(&opt, r, "BPF event sources unavailable: no kernel BTF (%s): %s",
                             opt.btf_path ?: "/sys/kernel/btf/vmlinux", strerror(-r));
@@ -773,12 +837,12 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
                         e->tp[i].status = TP_DISABLED;
                         continue;
                 }
-                (void) tracepoint_choose(&e->tp[i], &tracepoints[i], btf, opt.force_tracepoint);
+                (void) tracepoint_choose(&e->tp[i], &tracepoints[i], &btf, opt.force_tracepoint);
         }
         probes_drop_incomplete(e->tp, TP_CHOSEN);
 
-        r = load_and_attach(e, &opt, btf, log_buf);
-        btf__free(btf);
+        r = load_and_attach(e, &opt, &btf, log_buf);
+        kernel_btf_drop(&btf);
         if (r == -EPERM || r == -EACCES) {
                 (void) description_build(e);
                 log_failure(&opt, r, "BPF event sources unavailable: loading needs CAP_BPF and "
@@ -808,7 +872,15 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
                 return r;
         }
 
-        e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_sample, e, NULL);
+        e->fd[OBJ_EVENTS] = bpf_map__fd(e->skel->maps.events);
+        e->fd[OBJ_COUNTERS] = bpf_map__fd(e->skel->maps.counters);
+        e->fd[OBJ_RECLAIM_HIST] = bpf_map__fd(e->skel->maps.reclaim_hist);
+        if (e->synthetic)
+                e->fd[OBJ_SYNTHETIC] = bpf_program__fd(e->skel->progs.synthetic);
+        for (size_t i = 0; i < N_TRACEPOINTS; i++)
+                if (e->tp[i].link)
+                        e->fd[OBJ_LINK0 + i] = bpf_link__fd(e->tp[i].link);
+        e->rb = ring_buffer__new(e->fd[OBJ_EVENTS], on_sample, e, NULL);
         if (!e->rb) {
                 r = errno > 0 ? -errno : -ENOMEM;
                 log_failure(&opt, r, "BPF event sources unavailable: ring buffer: %s", strerror(-r));
@@ -819,6 +891,195 @@ int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         return 0;
 }
 
+/* ---- loading in a child process ----------------------------------------------------------- */
+
+/* What the child reports; the fds named in fd_mask come with it (SCM_RIGHTS), in index order. */
+typedef struct ChildReply {
+        int r;                          /* bpf_events_load()'s result */
+        bool logged;
+        int log_error;
+        char log_message[1024];
+        uint32_t features;
+        uint32_t fd_mask;               /* 1 << OBJ_*: sent */
+        struct {
+                TracepointStatus status;
+                BpfEventsAttach flavour;
+                int error;
+                char why[WHY_MAX];
+        } tp[N_TRACEPOINTS];
+} ChildReply;
+
+#define CHILD_TIMEOUT_MSEC (60 * 1000)
+
+static void child_log(void *userdata, int error, const char *message) {
+        ChildReply *reply = userdata;
+
+        reply->logged = true;
+        reply->log_error = error;
+        (void) snprintf(reply->log_message, sizeof(reply->log_message), "%s", message);
+}
+
+/* In the child: load and attach, send the result and the objects' fds, exit. The kernel keeps
+ * the programs, maps and links as long as some process holds their fds: the parent's, once
+ * received. */
+static void child_run(int sock, const BpfEventsOptions *opt) {
+        static ChildReply reply;
+        BpfEventsOptions o = *opt;
+        BpfEvents *e = NULL;
+        int fds[_OBJ_MAX];
+        size_t n = 0;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * _OBJ_MAX)];
+        } control = {};
+        struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        o.load_in_child = false;
+        o.log = child_log;
+        o.log_userdata = &reply;
+        reply.r = bpf_events_load(&e, &o);
+        if (reply.r >= 0) {
+                reply.features = e->features;
+                for (size_t i = 0; i < N_TRACEPOINTS; i++) {
+                        reply.tp[i].status = e->tp[i].status;
+                        reply.tp[i].flavour = e->tp[i].flavour;
+                        reply.tp[i].error = e->tp[i].error;
+                        memcpy(reply.tp[i].why, e->tp[i].why, WHY_MAX);
+                }
+                for (size_t k = 0; k < _OBJ_MAX; k++)
+                        if (e->fd[k] >= 0) {
+                                reply.fd_mask |= 1u << k;
+                                fds[n++] = e->fd[k];
+                        }
+        }
+        if (n > 0) {
+                struct cmsghdr *c;
+
+                mh.msg_control = control.buf;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+                c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+        }
+        _exit(sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(reply) ? 0 : 1);
+}
+
+/* Load in a child and take over what it loaded: parsing the kernel's BTF and the skeleton's
+ * relocations costs the loader several MiB for a moment, which then stays in the daemon's peak
+ * resident set (VmHWM) for good; in a child it goes away with the child. */
+static int bpf_events_load_forked(BpfEvents **ret, const BpfEventsOptions *opt) {
+        _cleanup_bpf_events_ BpfEvents *e = NULL;
+        static ChildReply reply;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * _OBJ_MAX)];
+        } control = {};
+        struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof(control.buf) };
+        int sv[2], fds[_OBJ_MAX], n_fds = 0, r;
+        char dl_error[256];
+        struct pollfd pfd;
+        ssize_t got;
+        pid_t pid;
+
+        /* without a socket pair or a process to spare, load here (the peak is then ours) */
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return bpf_events_load(ret, opt);
+        pid = fork();
+        if (pid < 0) {
+                (void) close(sv[0]);
+                (void) close(sv[1]);
+                return bpf_events_load(ret, opt);
+        }
+        if (pid == 0) {
+                (void) close(sv[0]);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                child_run(sv[1], opt);
+        }
+        (void) close(sv[1]);
+
+        memset(&reply, 0, sizeof(reply));
+        pfd = (struct pollfd) { .fd = sv[0], .events = POLLIN };
+        r = poll(&pfd, 1, CHILD_TIMEOUT_MSEC);
+        got = r > 0 ? recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC) : -1;
+        r = got < 0 ? (r == 0 ? -ETIMEDOUT : -errno) : 0;
+        (void) close(sv[0]);
+        if (r == -ETIMEDOUT)
+                (void) kill(pid, SIGKILL);
+        (void) waitpid(pid, NULL, 0);
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); got >= 0 && c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+                        k = MC_MIN(k, (size_t) _OBJ_MAX - (size_t) n_fds);
+                        memcpy(fds + n_fds, CMSG_DATA(c), k * sizeof(int));
+                        n_fds += (int) k;
+                }
+        if (r == 0 && (got != (ssize_t) sizeof(reply) || (size_t) n_fds != (size_t) __builtin_popcount(reply.fd_mask)))
+                r = -EIO;
+        if (r < 0) {
+                for (int k = 0; k < n_fds; k++)
+                        (void) close(fds[k]);
+                log_failure(opt, r, "BPF event sources unavailable: the loader process %s: %s",
+                            r == -ETIMEDOUT ? "did not answer" : "failed", strerror(-r));
+                return r;
+        }
+        if (reply.logged && opt->log)
+                opt->log(opt->log_userdata, reply.log_error, reply.log_message);
+        if (reply.r < 0)
+                return reply.r;        /* no fds come with a failure */
+
+        e = bpf_events_alloc();
+        if (!e) {
+                for (int k = 0; k < n_fds; k++)
+                        (void) close(fds[k]);
+                return -ENOMEM;
+        }
+        e->own_fds = true;
+        for (size_t k = 0, j = 0; k < _OBJ_MAX; k++)
+                if (reply.fd_mask & (1u << k))
+                        e->fd[k] = fds[j++];
+        e->synthetic = opt->synthetic;
+        e->features = reply.features;
+        for (size_t i = 0; i < N_TRACEPOINTS; i++) {
+                e->tp[i].status = reply.tp[i].status;
+                e->tp[i].flavour = reply.tp[i].flavour;
+                e->tp[i].error = reply.tp[i].error;
+                memcpy(e->tp[i].why, reply.tp[i].why, WHY_MAX);
+                e->tp[i].why[WHY_MAX - 1] = 0;
+        }
+        r = description_build(e);
+        if (r < 0)
+                return r;
+
+        /* the ring buffer is consumed here: libbpf in this process too */
+        r = bpf_dlopen(dl_error, sizeof(dl_error));
+        if (r < 0) {
+                log_failure(opt, r, "BPF event sources unavailable: cannot load %s: %s", BPF_DLOPEN_LIBRARY, dl_error);
+                return -EOPNOTSUPP;
+        }
+        e->rb = ring_buffer__new(e->fd[OBJ_EVENTS], on_sample, e, NULL);
+        if (!e->rb) {
+                r = errno > 0 ? -errno : -ENOMEM;
+                log_failure(opt, r, "BPF event sources unavailable: ring buffer: %s", strerror(-r));
+                return r;
+        }
+        *ret = TAKE_PTR(e);
+        return 0;
+}
+
+int bpf_events_new(BpfEvents **ret, const BpfEventsOptions *opt) {
+        if (!ret)
+                return -EINVAL;
+        if (opt && opt->load_in_child)
+                return bpf_events_load_forked(ret, opt);
+        return bpf_events_load(ret, opt);
+}
+
 BpfEvents *bpf_events_free(BpfEvents *e) {
         if (!e)
                 return NULL;
@@ -827,6 +1088,10 @@ BpfEvents *bpf_events_free(BpfEvents *e) {
                 if (e->tp[i].link)
                         bpf_link__destroy(e->tp[i].link);
         memtide_bpf__destroy(e->skel);
+        if (e->own_fds)
+                for (size_t k = 0; k < _OBJ_MAX; k++)
+                        if (e->fd[k] >= 0)
+                                (void) close(e->fd[k]);
         free(e->description);
         free(e);
         return NULL;
@@ -898,7 +1163,7 @@ static int counters_read(BpfEvents *e, uint64_t ret[static MT_CNT_MAX]) {
         vals = calloc((size_t) ncpu, sizeof(uint64_t));
         if (!vals)
                 return -ENOMEM;
-        fd = bpf_map__fd(e->skel->maps.counters);
+        fd = e->fd[OBJ_COUNTERS];
         for (uint32_t k = 0; k < MT_CNT_MAX; k++) {
                 uint64_t sum = 0;
 
@@ -916,7 +1181,7 @@ int bpf_events_get_counters(BpfEvents *e, BpfEventsCounters *ret) {
         BpfEventsCounters out = {};
         int r;
 
-        if (!e || !e->skel || !ret)
+        if (!e || e->fd[OBJ_COUNTERS] < 0 || !ret)
                 return -EINVAL;
         r = counters_read(e, c);
         if (r < 0)
@@ -947,9 +1212,9 @@ int bpf_events_get_reclaim_stats(BpfEvents *e, BpfReclaimStats **ret, size_t *re
         bool first = true;
         int fd;
 
-        if (!e || !e->skel || !ret || !ret_n)
+        if (!e || e->fd[OBJ_RECLAIM_HIST] < 0 || !ret || !ret_n)
                 return -EINVAL;
-        fd = bpf_map__fd(e->skel->maps.reclaim_hist);
+        fd = e->fd[OBJ_RECLAIM_HIST];
 
         for (;;) {
                 if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) < 0) {
@@ -992,11 +1257,11 @@ int bpf_events_emit_synthetic(BpfEvents *e, unsigned n, uint64_t first_seq) {
         uint64_t before[MT_CNT_MAX], after[MT_CNT_MAX];
         int fd, r;
 
-        if (!e || !e->skel)
+        if (!e || e->fd[OBJ_COUNTERS] < 0)
                 return -EINVAL;
         if (!e->synthetic)
                 return -EOPNOTSUPP;
-        fd = bpf_program__fd(e->skel->progs.synthetic);
+        fd = e->fd[OBJ_SYNTHETIC];
         if (fd < 0)
                 return -EOPNOTSUPP;
 

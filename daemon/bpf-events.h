@@ -188,6 +188,9 @@ typedef struct BpfEventsOptions {
         bool force_tracepoint;                /* classic tracepoints only (tests, old kernels) */
         bool synthetic;                       /* load the synthetic-event program (tests, bench) */
         const char *btf_path;                 /* kernel BTF for CO-RE; NULL = the running kernel's */
+        bool load_in_child;                   /* parse BTF, load and attach in a child process that
+                                               * passes the fds back: the loader's few MiB never
+                                               * count in the caller's peak resident set */
         BpfEventsLog log;                     /* called once when bpf_events_new() fails; may be NULL */
         void *log_userdata;
 } BpfEventsOptions;

@@ -345,7 +345,7 @@ int manager_bpf_setup(Manager *m) {
                 return log_warning_errno(ENOMEM, "No memory for the BPF event state, continuing without: %m");
         m->bpf_state = b;
 
-        if (!m->host) {
+        if (!m->host && !m->opt.bpf_under_root) {
                 features_set(b, "not loaded: acting on a directory tree (--root), not on this kernel");
                 return 0;
         }
@@ -364,6 +364,7 @@ int manager_bpf_setup(Manager *m) {
         bpf_events_options_init(&opt);
         opt.stall_threshold_usec = MANAGER_BPF_STALL_THRESHOLD_USEC;
         opt.ring_buffer_bytes = MANAGER_BPF_RING_BYTES;
+        opt.load_in_child = true;
         opt.log = bpf_log;
         opt.log_userdata = b;
         r = bpf_events_new(&e, &opt);

@@ -20,10 +20,13 @@ struct Manager;
 /* Reclaim runs this long wake the sampler (shorter ones are only aggregated). */
 #define MANAGER_BPF_WAKE_STALL_USEC 1000
 /* Every reclaim run becomes a record (0 ns threshold), so that the window's stall time is
- * complete: a memcg at its limit reclaims in runs of 10–50 µs, thousands per second at most;
- * the ring holds ~10k records between two drains. */
+ * complete: a memcg at its limit reclaims in runs of 10–50 µs, thousands per second at most.
+ * Each record wakes the loop (the ring's fd is watched), so the ring only has to hold what
+ * comes between a wakeup and its drain: 256 KiB is ~2400 records. Its pages count in the
+ * resident set twice (libbpf maps the data area twice), so it is no bigger than that; an
+ * overflow is counted (ring_drops) and the window's totals come from the histograms. */
 #define MANAGER_BPF_STALL_THRESHOLD_USEC 0
-#define MANAGER_BPF_RING_BYTES (1u << 20)
+#define MANAGER_BPF_RING_BYTES (256u * 1024u)
 
 /* For the bus Features property ("bpf" entry): returns whether any probe is attached, and in
  * *ret_detail (never NULL afterwards, owned by the manager, valid until the next reload or

@@ -174,6 +174,7 @@ typedef struct ManagerOptions {
         unsigned rewalk_every;           /* walk the tree every this × 0.5 s (busy) or × 6 s (calm) */
         bool mlock;                      /* mlockall() at startup */
         bool bpf;                        /* BPF events on the real root (not under --root) */
+        bool bpf_under_root;             /* --bpf: under --root too (they observe this kernel) */
         const char *bus;                 /* --bus: NULL = system bus on the host, none under
                                           * --root; "system", "session", "none" or an address */
 } ManagerOptions;

@@ -48,7 +48,10 @@ static void help(void) {
                "     --oom-score-adj=N    Own oom_score_adj (default %d; not written under --root)\n"
                "     --max-cgroups=N      Cgroups sampled at most (default %d)\n"
                "     --no-mlock           Do not mlockall()\n"
-               "     --no-bpf             Do not load the BPF event sources (never loaded under --root)\n"
+               "     --no-bpf             Do not load the BPF event sources (not loaded under --root\n"
+               "                          unless --bpf is given)\n"
+               "     --bpf                Load them under --root too: they observe this kernel while\n"
+               "                          the samples come from DIR (footprint benchmarks)\n"
                "     --foreground         Accepted for compatibility: memtided never forks\n"
                "     --bus=BUS            D-Bus: auto (default on the host: system, private when\n"
                "                          there is none), system, session, private (our own\n"
@@ -92,6 +95,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_MAX_CGROUPS,
                 ARG_NO_MLOCK,
                 ARG_NO_BPF,
+                ARG_BPF,
                 ARG_FOREGROUND,
                 ARG_BUS,
                 ARG_BUS_INTROSPECT,
@@ -117,6 +121,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "max-cgroups", required_argument, NULL, ARG_MAX_CGROUPS },
                 { "no-mlock", no_argument, NULL, ARG_NO_MLOCK },
                 { "no-bpf", no_argument, NULL, ARG_NO_BPF },
+                { "bpf", no_argument, NULL, ARG_BPF },
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
                 { "bus", required_argument, NULL, ARG_BUS },
                 { "bus-introspect", no_argument, NULL, ARG_BUS_INTROSPECT },
@@ -218,6 +223,11 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_NO_BPF:
                         arg_opt.bpf = false;
+                        arg_opt.bpf_under_root = false;
+                        break;
+                case ARG_BPF:
+                        arg_opt.bpf = true;
+                        arg_opt.bpf_under_root = true;
                         break;
                 case ARG_FOREGROUND:
                         break;

@@ -35,6 +35,7 @@ typedef struct SamplerCgroup {
         uint32_t read_what;                /* CGROUP_HAVE_* files read in the current sample, 0: none */
         bool hot;                          /* its forecast approaches memory.max/high (or an
                                             * ancestor's does): read at the fast rate */
+        uint8_t mark;                      /* sampler_mark_hot()'s scratch */
 } SamplerCgroup;
 
 struct Sampler {
@@ -78,8 +79,11 @@ struct Sampler {
 
         /* PSI */
         PsiWatch *psi_some, *psi_full;     /* /proc/pressure/memory */
-        SamplerCgroupWatch *cgroup_watches; /* max_cgroups slots, by path */
+        SamplerCgroupWatch *cgroup_watches; /* max_cgroups slots, in list order */
         size_t n_cgroup_watches;
+        SamplerCgroupWatch *cgroup_watches_next; /* max_cgroups: the next array, built by a sync */
+        uint32_t *cgroup_watch_of;         /* max_cgroups: during a sync, the list's cgroup i's
+                                            * watch in cgroup_watches, UINT32_MAX: none */
         uint64_t pressure_until_usec;      /* sample fast until then (a PSI event fired) */
 };
 
@@ -151,50 +155,56 @@ static bool cgroup_triggers_wanted(const Sampler *sa) {
         return sa->psi_some && psi_watch_mode(sa->psi_some) == PSI_MODE_TRIGGER;
 }
 
-/* After a walk: keep the watches of cgroups still present, add new ones, drop the rest.
- * Walk order is stable between walks, so the slot at the same index is tried first. */
+/* After a walk: keep the watches of cgroups still present, add new ones, drop the rest, and
+ * leave the array in list order. The walk's order is stable and the array follows the list, so
+ * a listed cgroup's watch is found at the cursor (or a few places on, past the watches of
+ * vanished cgroups): linear in the list's length, not quadratic; a search of all of them is
+ * left for the rare miss. */
 static void cgroup_watches_sync(Sampler *sa, const Snapshot *s) {
         const GlobalPolicy *g = &sa->config->global;
-        size_t n = 0;
+        size_t n = 0, cursor = 0, listed = MC_MIN(s->n_cgroups, sa->opt.max_cgroups);
+        SamplerCgroupWatch *next = sa->cgroup_watches_next;
 
         if (!cgroup_triggers_wanted(sa))
                 return;
         for (size_t i = 0; i < sa->n_cgroup_watches; i++)
                 sa->cgroup_watches[i].seen = false;
 
-        for (size_t i = 0; i < s->n_cgroups && n < sa->opt.max_cgroups; i++) {
-                const char *p = s->cgroups[i].path;
+        for (size_t i = 0; i < listed; i++) {
                 char file[MC_CGROUP_PATH_MAX + 32];
                 ssize_t found = -1;
 
-                snprintf(file, sizeof(file), "%s/memory.pressure", p);
-                if (i < sa->n_cgroup_watches && sa->cgroup_watches[i].watch &&
-                    streq(sa->cgroup_watches[i].watch->path, file))
-                        found = (ssize_t) i;
-                for (size_t j = 0; found < 0 && j < sa->n_cgroup_watches; j++)
-                        if (sa->cgroup_watches[j].watch && streq(sa->cgroup_watches[j].watch->path, file))
+                snprintf(file, sizeof(file), "%s/memory.pressure", s->cgroups[i].path);
+                for (size_t j = cursor; found < 0 && j < MC_MIN(cursor + 8, sa->n_cgroup_watches); j++)
+                        if (sa->cgroup_watches[j].watch && !sa->cgroup_watches[j].seen &&
+                            streq(sa->cgroup_watches[j].watch->path, file))
                                 found = (ssize_t) j;
-                if (found >= 0)
+                for (size_t j = 0; found < 0 && j < sa->n_cgroup_watches; j++)
+                        if (sa->cgroup_watches[j].watch && !sa->cgroup_watches[j].seen &&
+                            streq(sa->cgroup_watches[j].watch->path, file))
+                                found = (ssize_t) j;
+                if (found >= 0) {
                         sa->cgroup_watches[found].seen = true;
+                        cursor = (size_t) found + 1;
+                }
+                sa->cgroup_watch_of[i] = found >= 0 ? (uint32_t) found : UINT32_MAX;
         }
-        /* rebuild: keep seen, free unseen, append new (rare: only when cgroups appear) */
-        for (size_t i = 0; i < sa->n_cgroup_watches; i++) {
-                if (sa->cgroup_watches[i].seen)
-                        sa->cgroup_watches[n++] = sa->cgroup_watches[i];
-                else
-                        psi_watch_free(sa->cgroup_watches[i].watch);
-        }
-        sa->n_cgroup_watches = n;
-        for (size_t i = 0; i < s->n_cgroups && sa->n_cgroup_watches < sa->opt.max_cgroups; i++) {
+        for (size_t i = 0; i < sa->n_cgroup_watches; i++)
+                if (!sa->cgroup_watches[i].seen)
+                        sa->cgroup_watches[i].watch = psi_watch_free(sa->cgroup_watches[i].watch);
+
+        /* the new array, in list order: the kept watches, and new ones for cgroups without */
+        for (size_t i = 0; i < listed; i++) {
                 char file[MC_CGROUP_PATH_MAX + 32];
-                bool have = false;
                 PsiWatch *w = NULL;
 
-                snprintf(file, sizeof(file), "%s/memory.pressure", s->cgroups[i].path);
-                for (size_t j = 0; j < sa->n_cgroup_watches && !have; j++)
-                        have = sa->cgroup_watches[j].watch && streq(sa->cgroup_watches[j].watch->path, file);
-                if (have || !(s->cgroups[i].have & CGROUP_HAVE_PRESSURE))
+                if (sa->cgroup_watch_of[i] != UINT32_MAX) {
+                        next[n++] = sa->cgroup_watches[sa->cgroup_watch_of[i]];
                         continue;
+                }
+                if (!(s->cgroups[i].have & CGROUP_HAVE_PRESSURE))
+                        continue;
+                snprintf(file, sizeof(file), "%s/memory.pressure", s->cgroups[i].path);
                 if (psi_watch_new(sa->event, sa->opt.cgroups->fd, file, PSI_SOME, g->psi_some_stall_usec ?: g->psi_full_stall_usec,
                                   g->psi_window_usec, psi_caller_privileged(), on_psi, sa, &w) < 0)
                         continue;
@@ -204,8 +214,11 @@ static void cgroup_watches_sync(Sampler *sa, const Snapshot *s) {
                         psi_watch_free(w);
                         continue;
                 }
-                sa->cgroup_watches[sa->n_cgroup_watches++] = (SamplerCgroupWatch) { .watch = w, .seen = true };
+                next[n++] = (SamplerCgroupWatch) { .watch = w, .seen = true };
         }
+        sa->cgroup_watches_next = sa->cgroup_watches;
+        sa->cgroup_watches = next;
+        sa->n_cgroup_watches = n;
 }
 
 /* ---- cgroups ------------------------------------------------------------------------------ */
@@ -311,11 +324,21 @@ static bool path_below(const char *b, const char *a) {
 /* After a forecast: which cgroups to read fast. A cgroup heading for memory.max or memory.high
  * (confident or not: reading it faster costs little and the confidence only grows with
  * samples) is hot, and so are its descendants (the policy picks its target among them) and
- * its ancestors (their usage holds its growth). Cgroups not in the forecast keep their mark. */
+ * its ancestors (their usage holds its growth). Cgroups not in the forecast keep their mark.
+ *
+ * One pass over the list, linear in its length: the list is in walk order (parents before
+ * their subtrees, cgroup.h), so a stack of the entries whose path contains the current one
+ * holds its listed ancestors. A cgroup inherits the mark of its parent on the stack (its
+ * descendants follow it), and a cgroup hot of its own marks the stack (its ancestors), stopping
+ * at an entry a previous one already marked. */
 void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
+        enum { OWN = 1u << 0, DOWN = 1u << 1, UP = 1u << 2 };
         const Snapshot *s = sa->snap[sa->cur];
+        size_t stack[CGROUP_WALK_DEPTH_MAX + 1], depth = 0;
         bool any = false;
 
+        for (size_t j = 0; j < s->n_cgroups; j++)
+                sa->cgroup_state[j].mark = sa->cgroup_state[j].hot ? OWN : 0;
         for (size_t i = 0; i < fc->n_cgroups; i++) {
                 const CgroupForecast *cf = &fc->cgroups[i];
                 size_t k = cf->snapshot_index;
@@ -329,21 +352,30 @@ void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
                                   s->cgroups[k].path, SAMPLER_CGROUP_READ_FAST_USEC / USEC_PER_MSEC);
                 if (!hot && sa->cgroup_state[k].hot)
                         log_debug("cgroup %s no longer approaches its limit (%s)", s->cgroups[k].path, forecast_state_to_string(cf->to_max.state));
-                sa->cgroup_state[k].hot = hot;
-                any = any || hot;
+                sa->cgroup_state[k].mark = hot ? OWN : 0;
         }
-        if (!any)
-                return;
-        for (size_t i = 0; i < fc->n_cgroups; i++) {
-                const CgroupForecast *cf = &fc->cgroups[i];
-                size_t k = cf->snapshot_index;
-
-                if (k >= s->n_cgroups || !sa->cgroup_state[k].hot)
-                        continue;
+        for (size_t j = 0; j < s->n_cgroups; j++)
+                any = any || sa->cgroup_state[j].mark;
+        if (!any) {
                 for (size_t j = 0; j < s->n_cgroups; j++)
-                        if (path_below(s->cgroups[j].path, s->cgroups[k].path) ||
-                            path_below(s->cgroups[k].path, s->cgroups[j].path))
-                                sa->cgroup_state[j].hot = true;
+                        sa->cgroup_state[j].hot = false;
+                return;
+        }
+        for (size_t j = 0; j < s->n_cgroups; j++) {
+                SamplerCgroup *st = &sa->cgroup_state[j];
+
+                while (depth > 0 && !path_below(s->cgroups[j].path, s->cgroups[stack[depth - 1]].path))
+                        depth--;
+                if (depth > 0 && (sa->cgroup_state[stack[depth - 1]].mark & (OWN | DOWN)))
+                        st->mark |= DOWN;
+                st->hot = st->mark != 0;
+                if (st->mark & OWN)
+                        for (size_t d = depth; d > 0 && !(sa->cgroup_state[stack[d - 1]].mark & UP); d--) {
+                                sa->cgroup_state[stack[d - 1]].mark |= UP;
+                                sa->cgroup_state[stack[d - 1]].hot = true;
+                        }
+                if (depth < ELEMENTSOF(stack))
+                        stack[depth++] = j;
         }
 }
 
@@ -787,14 +819,16 @@ int sampler_new(sd_event *event, const SamplerOptions *opt, const PolicyConfig *
         sa->snap[0] = snapshot_new(SAMPLER_SLAB_CACHES_MAX, 0);
         sa->snap[1] = snapshot_new(SAMPLER_SLAB_CACHES_MAX, opt->max_cgroups);
         sa->cgroup_watches = calloc(n, sizeof *sa->cgroup_watches);
+        sa->cgroup_watches_next = calloc(n, sizeof *sa->cgroup_watches_next);
+        sa->cgroup_watch_of = calloc(n, sizeof *sa->cgroup_watch_of);
         sa->cgroup_dirs = malloc(n * sizeof *sa->cgroup_dirs);
         sa->cgroup_state = calloc(n, sizeof *sa->cgroup_state);
         sa->cgroup_feed = calloc(n, sizeof *sa->cgroup_feed);
         if (sa->cgroup_dirs)
                 for (size_t i = 0; i < n; i++)
                         sa->cgroup_dirs[i] = SOURCE_CGROUP_DIR_NULL;
-        if (!sa->snap[0] || !sa->snap[1] || !sa->cgroup_watches || !sa->cgroup_dirs || !sa->cgroup_state ||
-            !sa->cgroup_feed) {
+        if (!sa->snap[0] || !sa->snap[1] || !sa->cgroup_watches || !sa->cgroup_watches_next || !sa->cgroup_watch_of ||
+            !sa->cgroup_dirs || !sa->cgroup_state || !sa->cgroup_feed) {
                 sampler_free(sa);
                 return -ENOMEM;
         }
@@ -813,6 +847,8 @@ Sampler *sampler_free(Sampler *sa) {
         free(sa->cgroup_state);
         free(sa->cgroup_feed);
         free(sa->cgroup_watches);
+        free(sa->cgroup_watches_next);
+        free(sa->cgroup_watch_of);
         snapshot_free(sa->snap[0]);
         snapshot_free(sa->snap[1]);
         read_buffer_done(&sa->buf);

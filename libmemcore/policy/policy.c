@@ -88,6 +88,13 @@ struct PolicyState {
         uint64_t defrag_usec;              /* when it ran */
         uint64_t defrag_backoff_usec;      /* the wait after a fruitless one; 0 after one that helped */
         uint64_t refresh_usec;             /* the last decision that asked for a refresh */
+        /* which listed cgroups have another listed below them (choose_target() takes leaves
+         * only): a set of the hashes of every listed path's proper prefixes, grown as the
+         * list grows and rebuilt for each decision that chooses a target */
+        uint64_t *prefixes;                /* open addressing, 0 = empty; a power of two */
+        size_t prefixes_cap;
+        bool *parent;                      /* per listed cgroup */
+        size_t parent_cap;
 };
 
 int policy_state_new(PolicyState **ret) {
@@ -105,6 +112,10 @@ int policy_state_new(PolicyState **ret) {
 }
 
 PolicyState *policy_state_free(PolicyState *st) {
+        if (!st)
+                return NULL;
+        free(st->prefixes);
+        free(st->parent);
         free(st);
         return NULL;
 }
@@ -287,6 +298,88 @@ int policy_record_action(PolicyState *st, const PolicyConfig *cfg, const Decisio
 
 /* ---- targets ---------------------------------------------------------------------------- */
 
+/* One decision's view of which listed cgroups are parents: built on the first question, in
+ * time linear in the list's path bytes (the FNV-1a hash of a path is built a byte at a time, so
+ * the hash of each prefix ending before a '/' comes on the way). Without memory for the set it
+ * answers by comparing paths (is_ancestor_of_another()). */
+typedef struct Parents {
+        PolicyState *st;                   /* NULL: no set, compare paths */
+        bool built;
+} Parents;
+
+static uint64_t hash_key(uint64_t h) {
+        return h ? h : 1;                  /* 0 marks an empty slot; as hash_path() */
+}
+
+static void prefix_insert(uint64_t *set, size_t cap, uint64_t key) {
+        for (size_t k = key & (cap - 1);; k = (k + 1) & (cap - 1))
+                if (set[k] == 0 || set[k] == key) {
+                        set[k] = key;
+                        return;
+                }
+}
+
+static bool prefix_contains(const uint64_t *set, size_t cap, uint64_t key) {
+        for (size_t k = key & (cap - 1);; k = (k + 1) & (cap - 1)) {
+                if (set[k] == key)
+                        return true;
+                if (set[k] == 0)
+                        return false;
+        }
+}
+
+static int parents_build(PolicyState *st, const Snapshot *s) {
+        size_t total = 0, cap = 16;
+
+        for (size_t i = 0; i < s->n_cgroups; i++)
+                for (const char *p = s->cgroups[i].path; *p; p++)
+                        total += *p == '/';
+        while (cap < 2 * total + 2)
+                cap <<= 1;
+        if (cap > st->prefixes_cap) {
+                uint64_t *n = realloc(st->prefixes, cap * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                st->prefixes = n;
+                st->prefixes_cap = cap;
+        }
+        if (s->n_cgroups > st->parent_cap) {
+                bool *n = realloc(st->parent, s->n_cgroups * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                st->parent = n;
+                st->parent_cap = s->n_cgroups;
+        }
+        memset(st->prefixes, 0, cap * sizeof(*st->prefixes));
+        for (size_t i = 0; i < s->n_cgroups; i++) {
+                uint64_t h = 0xcbf29ce484222325ULL;
+
+                for (const char *p = s->cgroups[i].path; *p; p++) {
+                        if (*p == '/')
+                                prefix_insert(st->prefixes, cap, hash_key(h));
+                        h ^= (unsigned char) *p;
+                        h *= 0x100000001b3ULL;
+                }
+        }
+        for (size_t i = 0; i < s->n_cgroups; i++)
+                st->parent[i] = !s->cgroups[i].path[0] ||
+                                prefix_contains(st->prefixes, cap, hash_path(s->cgroups[i].path));
+        return 0;
+}
+
+static bool is_ancestor_of_another(const Snapshot *s, size_t i);
+
+static bool is_parent(Parents *pa, const Snapshot *s, size_t i) {
+        if (pa && pa->st && !pa->built) {
+                pa->built = true;
+                if (parents_build(pa->st, s) < 0)
+                        pa->st = NULL;
+        }
+        if (pa && pa->st)
+                return pa->st->parent[i];
+        return is_ancestor_of_another(s, i);
+}
+
 static bool is_ancestor_of_another(const Snapshot *s, size_t i) {
         const char *p = s->cgroups[i].path;
         size_t n = strlen(p);
@@ -368,7 +461,7 @@ static bool reading_stale(const CgroupSample *c, uint64_t now) {
  * its descendants. crossed: the line is reached already (growth has stalled for everyone: usage
  * decides). */
 static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const Forecast *f, const PolicyContext *ctx,
-                               Rung rung, int within, bool crossed) {
+                               Parents *parents, Rung rung, int within, bool crossed) {
         Candidate best = { .index = -1 };
         int best_tier = -1;
         uint64_t sum_growth = 0, sum_over = 0, now = s->timestamp_usec;
@@ -391,7 +484,7 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
                 if (root && root_len > 0 &&
                     !(strncmp(c->path, root, root_len) == 0 && (c->path[root_len] == 0 || c->path[root_len] == '/')))
                         continue;
-                if (is_ancestor_of_another(s, i))
+                if (is_parent(parents, s, i))
                         continue;       /* leaves only: a parent is acted on through its children */
                 pi = policy_config_match(cfg, c->path);
                 if (pi < 0)
@@ -574,7 +667,7 @@ static Plan stale_check(Decision *d, const Candidate *c, bool allow_stale) {
 
 /* Try to fill an action for rung r. */
 static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f, const Urgency *u,
-                      const PolicyContext *ctx, bool allow_stale, const char **ret_what) {
+                      const PolicyContext *ctx, Parents *parents, bool allow_stale, const char **ret_what) {
         const GlobalPolicy *g = &cfg->global;
         int within = u->subject == URGENCY_SUBJECT_CGROUP_MAX && u->cgroup_index >= 0
                              ? (int) f->cgroups[u->cgroup_index].snapshot_index : -1;
@@ -585,7 +678,7 @@ static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
         case RUNG_KILL:
                 if (u->subject != URGENCY_SUBJECT_AVAILABLE && u->subject != URGENCY_SUBJECT_CGROUP_MAX)
                         return PLAN_NONE;
-                c = choose_target(cfg, s, f, ctx, RUNG_KILL, within, crossed);
+                c = choose_target(cfg, s, f, ctx, parents, RUNG_KILL, within, crossed);
                 if (c.index < 0)
                         return PLAN_NONE;
                 set_target(d, s, &c);
@@ -599,7 +692,7 @@ static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
 
                 if (u->subject == URGENCY_SUBJECT_PAGEBLOCKS)
                         return PLAN_NONE;
-                c = choose_target(cfg, s, f, ctx, RUNG_THROTTLE, within, crossed);
+                c = choose_target(cfg, s, f, ctx, parents, RUNG_THROTTLE, within, crossed);
                 if (c.index < 0 || c.growth <= 0)
                         return c.index >= 0 && c.stale && !allow_stale ? stale_check(d, &c, false) : PLAN_NONE;
                 cs = &s->cgroups[c.index];
@@ -629,7 +722,7 @@ static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
                 /* the cgroup driving the trend, and only if reclaim can take a step from it:
                  * never memory.reclaim of anonymous memory without swap, and never another
                  * cgroup's page cache (that would evict someone's working set) */
-                c = choose_target(cfg, s, f, ctx, RUNG_RECLAIM, within, crossed);
+                c = choose_target(cfg, s, f, ctx, parents, RUNG_RECLAIM, within, crossed);
                 if (c.index < 0 || c.growth <= 0 ||
                     cgroup_reclaimable(s, &s->cgroups[c.index], c.policy->reclaim_step_bytes) < c.policy->reclaim_step_bytes)
                         return c.index >= 0 && c.stale && !allow_stale ? stale_check(d, &c, false) : PLAN_NONE;
@@ -931,9 +1024,10 @@ static int decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, c
         }
 
         /* an action for the rung, or the next lower rung that has one that can help */
+        Parents parents = { .st = st };
         for (r = want; r > RUNG_OBSERVE; r--) {
                 Decision tmp = d;
-                Plan p = plan_rung(&tmp, r, cfg, s, f, u, ctx, allow_stale, &what);
+                Plan p = plan_rung(&tmp, r, cfg, s, f, u, ctx, &parents, allow_stale, &what);
                 if (p == PLAN_REFRESH) {
                         /* nothing is committed: the caller refreshes and decides again */
                         tmp.act = false;

@@ -104,6 +104,7 @@ void snapshot_clear(Snapshot *s) {
         s->tunables = (VmTunables) {};
         s->n_cgroups = 0;
         s->cgroup_paths.used = 0;
+        s->cgroup_paths.check_at = 0;
 }
 
 /* ---- the path arena ------------------------------------------------------------------------ */
@@ -256,6 +257,7 @@ int snapshot_copy(Snapshot *dst, const Snapshot *src) {
 
         dst->n_cgroups = src->n_cgroups;
         dst->cgroup_paths.used = 0;
+        dst->cgroup_paths.check_at = 0;
         if (src->n_cgroups > 0)
                 memcpy(dst->cgroups, src->cgroups, src->n_cgroups * sizeof(CgroupSample));
         for (size_t i = 0; i < src->n_cgroups; i++)
@@ -298,9 +300,18 @@ int snapshot_cgroup_set_path(Snapshot *s, CgroupSample *c, const char *path) {
                 return 0;                       /* its own path again (a stale pointer of c's
                                                  * holds bytes that are just as immutable) */
 
-        if (a->used + need > a->capacity ||
-            (a->used + need > PATH_ARENA_SLACK_MIN_BYTES && a->used + need > 2 * path_arena_live_bytes(s, c)))
+        /* Garbage is counted (a pass over the list) only when `used` has grown by half the live
+         * bytes of the last count: amortised, a store costs its own length, not the list's,
+         * and the arena stays under 2.5 × the live bytes of the last count. */
+        if (a->used + need > a->capacity)
                 path_arena_compact(s, c);
+        else if (a->used + need > PATH_ARENA_SLACK_MIN_BYTES && a->used + need > a->check_at) {
+                size_t live = path_arena_live_bytes(s, c);
+
+                if (a->used + need > 2 * live)
+                        path_arena_compact(s, c);
+                a->check_at = a->used + need + live / 2;
+        }
         if (a->used + need > a->capacity)
                 return -ENOBUFS;                /* more live paths than entries: cannot happen */
         c->path = path_arena_append(a, path);

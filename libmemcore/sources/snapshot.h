@@ -462,6 +462,7 @@ typedef struct SnapshotPathArena {
         size_t used;                       /* bytes appended since the last compaction or clear,
                                             * live and garbage; data[used - 1] is a NUL */
         size_t capacity;                   /* n_cgroups_max × MC_CGROUP_PATH_MAX bytes */
+        size_t check_at;                   /* garbage is counted again once `used` passes this */
         size_t *order;                     /* n_cgroups_max indices: the compaction's scratch */
         uint64_t n_compactions;            /* since snapshot_new(), for tests and benchmarks */
 } SnapshotPathArena;

@@ -62,10 +62,12 @@ static int read_buffer_grow(ReadBuffer *b) {
 }
 
 /* Read fd to EOF into b. positional: with pread() from offset 0 (a kept-open kernfs or proc
- * file, read again at every sample), else with read() from the current offset. plain: fd is a
- * file of a disk or memory file system (a fixture tree), where a read shorter than asked is
- * the end of the file (a proc or kernfs seq_file hands out a page or so per read, so there
- * only a read of 0 is). */
+ * file, read again at every sample), else with read() from the current offset. plain: a read
+ * shorter than asked is the end of the file: true of a file of a disk or memory file system (a
+ * fixture tree) and of a proc or kernfs file made of one record (single_open(), a cgroup file
+ * with one show()), which a read hands out whole when it fits; a seq_file of many records
+ * (vmstat, zoneinfo, cgroup.procs) hands out a page or so per read, so there only a read of 0
+ * is the end. */
 static int read_fd_whole_ex(int fd, bool positional, bool plain, ReadBuffer *b, size_t *ret_len) {
         size_t len = 0;
         int r;
@@ -164,7 +166,11 @@ static int read_parse(int root_fd, const char *path, ReadBuffer *b, ParseFn pars
  * moves back); a file of another file system (a fixture tree, whose files are replaced by
  * rename()) is marked SOURCE_PROC_NOT_KEPT and opened by name every time. A kept fd that
  * fails is closed and the file opened by name once more. */
-static int read_kept(int root_fd, const char *path, int *kept, ReadBuffer *b, size_t *ret_len) {
+/* The /proc sources made of one record (single_open()): a kept one is read with one pread()
+ * when it fits the buffer, without a second one to find the end. */
+#define SOURCE_ONE_RECORD (SOURCE_MEMINFO | SOURCE_PSI_MEMORY | SOURCE_PSI_IO | SOURCE_PSI_CPU)
+
+static int read_kept(int root_fd, const char *path, bool one_record, int *kept, ReadBuffer *b, size_t *ret_len) {
         _cleanup_close_ int fd = -EBADF;
         struct statfs sfs;
         int r;
@@ -176,7 +182,7 @@ static int read_kept(int root_fd, const char *path, int *kept, ReadBuffer *b, si
         if (*kept == SOURCE_PROC_PLAIN)
                 return read_plain_file(root_fd, path, b, ret_len);
         if (*kept >= 0) {
-                r = read_fd_whole_ex(*kept, true, false, b, ret_len);
+                r = read_fd_whole_ex(*kept, true, one_record, b, ret_len);
                 if (r >= 0 || r == -EFBIG || r == -ENOMEM)
                         return r;
                 (void) close(*kept);
@@ -286,7 +292,7 @@ int source_read_snapshot_kept(Snapshot *s, int root_fd, uint32_t what, uint32_t 
 
                 if (!(what & bit))
                         continue;
-                r = read_kept(root_fd, snapshot_files[i].path, kept ? &kept->fd[i] : NULL, b, &len);
+                r = read_kept(root_fd, snapshot_files[i].path, bit & SOURCE_ONE_RECORD, kept ? &kept->fd[i] : NULL, b, &len);
                 if (r >= 0)
                         r = snapshot_parse_file(s, i, b->data, len);
                 if (r < 0) {
@@ -383,7 +389,8 @@ static int cgroup_read_file(int dir_fd, SourceCgroupDir *keep, size_t file_index
                 }
                 keep->file_fd[slot] = fd;
         }
-        return read_fd_whole_ex(keep->file_fd[slot], true, false, b, ret_len);
+        /* memory.current and memory.pressure are one record each: a short read is the end */
+        return read_fd_whole_ex(keep->file_fd[slot], true, true, b, ret_len);
 }
 
 /* Read the files selected by `what` relative to the open cgroup directory dir_fd into c (whose

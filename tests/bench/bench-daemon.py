@@ -6,8 +6,10 @@ time (a machine shared with other jobs is slower, not wrong).
 memtided --root FIXTURE with 200 fixture cgroups (system.slice/svc-N.service, each with the
 full set of memory files and a slowly changing memory.current), sampling at 10 Hz
 (--interval 0.1) in dry-run, mlockall() on as in production, for MEMTIDE_BENCH_SECONDS
-(default 60; MEMTIDE_BENCH_CGROUPS changes the 200). Then:
-  RSS       VmHWM from /proc/PID/status (target <= 4 MiB)
+(default 60) at each count of --cgroups LIST (comma-separated, default 200; MEMTIDE_BENCH_CGROUPS
+overrides it), one fresh fixture root each, then the work per sample at each count and its
+ratio to the first count's. Each cgroup's usage stays far below its memory.max: calm. Then:
+  RSS       VmHWM and VmRSS from /proc/PID/status
   CPU       time on CPU from /proc/PID/schedstat (utime + stime from /proc/PID/stat where
             that is missing) over the run, scaled to an hour, as % of one
             core (target <= 0.1 %)
@@ -24,6 +26,11 @@ full set of memory files and a slowly changing memory.current), sampling at 10 H
             bus (--bus=private, its own dbus-daemon), as it serves the system bus on a host;
             --root's default is no bus. The bus code and the forecasts kept for the bus's
             properties are in the figures then.
+  production  with --production (benchmark bench-daemon-production): as root, memtided with
+            its BPF probes attached (--bpf) and serving a private bus, mlockall() on, adaptive
+            sampling, 200 calm cgroups: VmHWM right after start (the start-up peak: BTF and
+            the skeleton while loading) and VmRSS after MEMTIDE_BENCH_SECONDS (targets 6 and
+            4 MiB). Skips (77) without root, dbus-daemon or BPF.
   floor     with --reference PATH (wake-reference.c), run beside memtided over the same
             seconds: the CPU of a process that only wakes at 10 Hz, and of one that also reads
             proc/meminfo as memtided does. What a wakeup costs is the machine's (tens of µs in
@@ -44,7 +51,6 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixture-daemon"))
 from memtide_fixture import MIB, Daemon, FixtureRoot, read  # noqa: E402
 
-N_CGROUPS = int(os.environ.get("MEMTIDE_BENCH_CGROUPS", "200"))
 HZ = 10
 
 
@@ -212,27 +218,22 @@ def reference_us(procs):
     return res
 
 
-def main():
-    seconds = float(os.environ.get("MEMTIDE_BENCH_SECONDS", "60"))
-    argv = sys.argv[1:]
-    real_proc = "--real-proc" in argv
-    with_bus = "--bus" in argv
-    if with_bus and not shutil.which("dbus-daemon"):
-        print("SKIP: --bus needs dbus-daemon (apt-get install dbus)")
-        sys.exit(77)
+def run_one(n_cgroups, seconds, real_proc, with_bus, reference):
+    """memtided on a fresh fixture root with n_cgroups calm cgroups; prints its figures and
+    returns {per_sample, floor, hwm, rss} (µs, µs, KiB, KiB)."""
     root = FixtureRoot()
-    reference = argv[argv.index("--reference") + 1] if "--reference" in argv[:-1] else None
     if real_proc:
         shutil.rmtree(root.path("proc"))
         os.symlink("/proc", root.path("proc"))
     try:
-        svcs = [root.add_service(f"system.slice/svc-{i}.service", (50 + i) * MIB, 1024 * MIB) for i in range(N_CGROUPS)]
-        args = ["--mode=dry-run", "--interval", str(1.0 / HZ), "--max-cgroups", str(N_CGROUPS + 16)]
+        # calm: usage 50-249 MiB against a memory.max of 1 GiB, whatever the count
+        svcs = [root.add_service(f"system.slice/svc-{i}.service", (50 + i % 200) * MIB, 1024 * MIB) for i in range(n_cgroups)]
+        args = ["--mode=dry-run", "--interval", str(1.0 / HZ), "--max-cgroups", str(n_cgroups + 16)]
         if with_bus:
             args.append("--bus=private")
         mlock = os.geteuid() == 0          # mlockall() needs CAP_IPC_LOCK (or a large RLIMIT_MEMLOCK)
         d = Daemon(root, "[Global]\nMode=dry-run\n", args=args, mlock=mlock)
-        d.wait_ready()
+        d.wait_ready(timeout=120)
         pid = d.proc.pid
 
         time.sleep(2.0)                      # startup, first walk, the forecaster's rings filling
@@ -242,7 +243,7 @@ def main():
         k = 0
         while time.monotonic() < end:
             # a slow drift on a few cgroups so that files change between samples
-            svcs[k % N_CGROUPS].set_current((50 + k % N_CGROUPS) * MIB + (k % 7) * MIB)
+            svcs[k % n_cgroups].set_current((50 + k % n_cgroups % 200) * MIB + (k % 7) * MIB)
             k += 1
             time.sleep(0.05)
         c1, t1 = cpu_seconds(pid), time.monotonic()
@@ -258,23 +259,24 @@ def main():
         rc = d.stop()
 
         share = (c1 - c0) / (t1 - t0) * 100.0
-        print(f"memtided, {N_CGROUPS} fixture cgroups, {'real /proc' if real_proc else 'fixture /proc'}, "
+        print(f"memtided, {n_cgroups} fixture cgroups, {'real /proc' if real_proc else 'fixture /proc'}, "
               f"{'D-Bus on a private bus' if with_bus else 'no D-Bus'}, "
               f"{HZ} Hz sampling, {t1 - t0:.0f} s, "
               f"mlockall {'on (MCL_ONFAULT)' if mlock else 'off (not root)'}:")
-        print(f"  RSS (VmHWM): {hwm / 1024:.2f} MiB (target <= 4 MiB); VmRSS {rss / 1024:.2f} MiB, VmLck {lck / 1024:.2f} MiB")
+        print(f"  RSS (VmHWM): {hwm / 1024:.2f} MiB; VmRSS {rss / 1024:.2f} MiB, VmLck {lck / 1024:.2f} MiB")
         print(f"  CPU: {c1 - c0:.2f} s over {t1 - t0:.0f} s = {share * 3600 / 100:.1f} s per hour = "
-              f"{share:.3f} % of one core (target <= 0.1 %)")
-        print(f"  per sample: {(c1 - c0) / ((t1 - t0) * HZ) * 1e6:.0f} us CPU; over the whole life "
-              f"user {user:.2f} s, system {system:.2f} s")
+              f"{share:.3f} % of one core")
         per_sample = (c1 - c0) / ((t1 - t0) * HZ) * 1e6
+        print(f"  per sample: {per_sample:.0f} us CPU; over the whole life "
+              f"user {user:.2f} s, system {system:.2f} s")
         if floor.get("wake") is not None:
             print(f"  floor, over the same seconds: a process that only wakes at {HZ} Hz costs {floor['wake']:.0f} us a "
-                  f"wakeup = {floor['wake'] * HZ / 1e4:.3f} % of one core", end="")
+                  f"wakeup = {floor['wake'] * HZ * 3600 / 1e6:.1f} s per hour = {floor['wake'] * HZ / 1e4:.3f} % of one core", end="")
             if floor.get("meminfo") is not None:
                 print(f"; one that also reads proc/meminfo {floor['meminfo']:.0f} us = "
                       f"{floor['meminfo'] * HZ / 1e4:.3f} %", end="")
-            print(f"\n  memtided's own work: {per_sample - floor['wake']:.0f} us per sample above the wake-only floor")
+            print(f"\n  memtided's own work: {per_sample - floor['wake']:.0f} us per sample above the wake-only floor "
+                  f"= {(per_sample - floor['wake']) * HZ * 3600 / 1e6:.1f} s per hour")
         if calls is not None:
             total = sum(calls.values())
             top = ", ".join(f"{k} {v / (strace_s * HZ):.1f}" for k, v in sorted(calls.items(), key=lambda kv: -kv[1])[:8])
@@ -282,8 +284,93 @@ def main():
         if not alive or rc != 0:
             print(f"  memtided ended badly (alive={alive}, rc={rc}):\n{d.stderr()[-2000:]}")
             sys.exit(1)
+        sys.stdout.flush()
+        return {"per_sample": per_sample, "floor": floor.get("wake"), "hwm": hwm, "rss": rss}
     finally:
         root.cleanup()
+
+
+def run_production(n_cgroups, seconds):
+    """memtided as in production: as root, mlockall(), its BPF probes attached (--bpf: they
+    observe this kernel while the samples come from the fixture tree) and serving D-Bus on a
+    private bus, with n_cgroups calm fixture cgroups at the default adaptive rate. VmHWM right
+    after start (the start-up peak) and VmRSS after `seconds`."""
+    if os.geteuid() != 0:
+        print("SKIP: the production form needs root (BPF, mlockall)")
+        sys.exit(77)
+    if not shutil.which("dbus-daemon"):
+        print("SKIP: the production form serves a private bus: needs dbus-daemon")
+        sys.exit(77)
+    root = FixtureRoot()
+    try:
+        svcs = [root.add_service(f"system.slice/svc-{i}.service", (50 + i % 200) * MIB, 1024 * MIB) for i in range(n_cgroups)]
+        d = Daemon(root, "[Global]\nMode=dry-run\n", args=["--mode=dry-run", "--bpf", "--bus=private"], mlock=True)
+        d.wait_ready(timeout=120)
+        pid = d.proc.pid
+        time.sleep(1.0)
+        hwm_start = status_kb(pid, "VmHWM")
+        log = d.stderr()
+        bpf = [ln for ln in log.splitlines() if "BPF events" in ln]
+        if not any("probes attached" in ln for ln in bpf):
+            d.stop()
+            print(f"SKIP: memtided attached no BPF probes here: {bpf[-1] if bpf else 'no BPF line in its log'}")
+            sys.exit(77)
+        c0, t0 = cpu_seconds(pid), time.monotonic()
+        k = 0
+        while time.monotonic() < t0 + seconds:
+            svcs[k % n_cgroups].set_current((50 + k % n_cgroups % 200) * MIB + (k % 7) * MIB)
+            k += 1
+            time.sleep(0.05)
+        c1, t1 = cpu_seconds(pid), time.monotonic()
+        print_rss_breakdown(pid)
+        hwm, rss = status_kb(pid, "VmHWM"), status_kb(pid, "VmRSS")
+        alive = d.alive()
+        rc = d.stop()
+        print(f"memtided in production form: {n_cgroups} fixture cgroups, BPF probes attached, D-Bus on a private bus, "
+              f"mlockall, adaptive sampling, dry-run:")
+        print(f"  {bpf[-1].split(': ', 1)[-1]}")
+        print(f"  VmHWM after start: {hwm_start / 1024:.2f} MiB (target <= 6 MiB)")
+        print(f"  VmRSS after {seconds:.0f} s: {rss / 1024:.2f} MiB (target <= 4 MiB); VmHWM then {hwm / 1024:.2f} MiB")
+        print(f"  CPU when calm (adaptive sampling, SampleIntervalMax): {(c1 - c0) / (t1 - t0) * 3600:.1f} s per hour "
+              f"= {(c1 - c0) / (t1 - t0) * 100:.3f} % of one core")
+        if not alive or rc != 0:
+            print(f"  memtided ended badly (alive={alive}, rc={rc}):\n{d.stderr()[-2000:]}")
+            sys.exit(1)
+    finally:
+        root.cleanup()
+
+
+def main():
+    seconds = float(os.environ.get("MEMTIDE_BENCH_SECONDS", "60"))
+    argv = sys.argv[1:]
+    real_proc = "--real-proc" in argv
+    with_bus = "--bus" in argv
+    if with_bus and not shutil.which("dbus-daemon"):
+        print("SKIP: --bus needs dbus-daemon (apt-get install dbus)")
+        sys.exit(77)
+    if "--production" in argv:
+        run_production(int(os.environ.get("MEMTIDE_BENCH_CGROUPS", "200").split(",")[0]), seconds)
+        return
+    reference = argv[argv.index("--reference") + 1] if "--reference" in argv[:-1] else None
+    counts = argv[argv.index("--cgroups") + 1] if "--cgroups" in argv[:-1] else "200"
+    counts = [int(x) for x in os.environ.get("MEMTIDE_BENCH_CGROUPS", counts).split(",") if x]
+    res = {n: run_one(n, seconds, real_proc, with_bus, reference) for n in counts}
+    if len(res) < 2:
+        return
+    base = counts[0]
+    print(f"memtided's work per sample by calm cgroups (µs of CPU a sample; above the wake-only floor where it ran):")
+    for n in counts:
+        r = res[n]
+        own = r["per_sample"] - r["floor"] if r["floor"] is not None else None
+        own_base = res[base]["per_sample"] - res[base]["floor"] if res[base]["floor"] is not None else None
+        line = f"  {n:5d} cgroups: {r['per_sample']:8.0f} us a sample"
+        if own is not None:
+            line += f", {own:8.0f} us above the floor"
+        line += f", x{r['per_sample'] / res[base]['per_sample']:.1f} the {base} figure"
+        if own is not None and own_base and own_base > 0:
+            line += f" (x{own / own_base:.1f} above the floor; x{n / base:.0f} the cgroups)"
+        line += f"; VmHWM {r['hwm'] / 1024:.2f} MiB, VmRSS {r['rss'] / 1024:.2f} MiB"
+        print(line)
 
 
 if __name__ == "__main__":

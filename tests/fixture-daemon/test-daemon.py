@@ -31,6 +31,9 @@ Scenarios (each a meson test of suite 'fixture'):
                   with a broken config keeps the old one (and says why, file:line), a valid
                   one is taken; a garbled /proc file is logged once and survived; a cgroup
                   directory removed mid-run is no crash
+  scale           1500 calm cgroups; 600 removed and 300 created while memtided runs: no
+                  crash, the vanished ones are no longer read, every new one is read once the
+                  tree is walked again, and the count the daemon reports follows (1200)
 """
 
 import os
@@ -619,6 +622,63 @@ def scenario_benign():
         root.cleanup()
 
 
+def status_cgroups(d):
+    """The cgroup count of the last STATUS= memtided sent (None before the first)."""
+    d.poll_notify()
+    for n in reversed(d.notices):
+        m = re.search(r"STATUS=.*; (\d+) cgroups;", n)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def scenario_scale():
+    n0, gone, new = 1500, 600, 300
+    root = FixtureRoot()
+    try:
+        svcs = [root.add_service(f"system.slice/svc-{i}.service", (50 + i % 200) * MIB, GIB) for i in range(n0)]
+        trace = os.path.join(root.tmp, "scale.trace")
+        d = Daemon(root, "[Global]\nMode=dry-run\n",
+                   args=["--mode=dry-run", "--interval", "0.1", "--max-cgroups", "2000", "--record", trace])
+        d.wait_ready(timeout=120)
+        start = status_cgroups(d)
+        expect(start is not None and n0 <= start <= n0 + 1, f"{n0} cgroups listed at start (STATUS says {start})", d)
+        wait_for(lambda: False, 1.0)
+
+        # while it samples: cgroups vanish (directories gone with their files) and appear
+        for i in range(gone):
+            shutil.rmtree(svcs[i].dir)
+        for i in range(new):
+            root.add_service(f"system.slice/new-{i}.service", (60 + i % 100) * MIB, GIB)
+        # a calm round (5 s) reads every listed cgroup: the vanished ones are dropped; a reload
+        # walks the tree again at once and lists the new ones
+        wait_for(lambda: False, 6.0)
+        expect(d.alive(), f"memtided runs on while {gone} cgroups vanish and {new} appear", d)
+        d.send_signal(signal.SIGHUP)
+        wait_for(lambda: False, 2.0)
+        offset = os.path.getsize(trace)
+        wait_for(lambda: False, 6.0)       # another calm round: every listed cgroup read again
+        d.send_signal(signal.SIGHUP)       # STATUS= with the count after the change
+        wait_for(lambda: status_cgroups(d) not in (None, start), 5.0)
+        now = status_cgroups(d)
+        want = start - gone + new
+        expect(now == want, f"the daemon lists {want} cgroups after the change (STATUS says {now})", d)
+        rc = d.stop()
+        expect(rc == 0, f"SIGTERM exits 0 (got {rc})", d)
+
+        with open(trace, errors="replace") as f:
+            f.seek(offset)
+            tail = f.read()
+        read_new = {i for i in range(new) if f"/system.slice/new-{i}.service/memory.current " in tail}
+        read_gone = [i for i in range(gone) if f"/system.slice/svc-{i}.service/memory.current " in tail]
+        read_kept = {i for i in range(gone, n0) if f"/system.slice/svc-{i}.service/memory.current " in tail}
+        expect(len(read_new) == new, f"every new cgroup is read after the walk ({len(read_new)} of {new})")
+        expect(not read_gone, f"no vanished cgroup is read any more ({len(read_gone)} are: {read_gone[:5]})")
+        expect(len(read_kept) == n0 - gone, f"every remaining cgroup is still read ({len(read_kept)} of {n0 - gone})")
+    finally:
+        root.cleanup()
+
+
 SCENARIOS = {
     "startup": scenario_startup,
     "leak-cgroup": scenario_leak_cgroup,
@@ -629,6 +689,7 @@ SCENARIOS = {
     "throttle": scenario_throttle,
     "dry-run": scenario_dry_run,
     "benign": scenario_benign,
+    "scale": scenario_scale,
 }
 
 if __name__ == "__main__":

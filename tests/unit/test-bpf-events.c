@@ -426,6 +426,47 @@ static void test_synthetic(void **state) {
         }
 }
 
+/* Loaded in a child process that passes the fds back: the same probes attached, the same
+ * description, and the objects live on in this process after the child is gone (counters,
+ * synthetic records through the ring). A failure in the child comes back with its reason. */
+static void test_load_in_child(void **state) {
+        BpfEventsOptions opt;
+        _cleanup_bpf_events_ BpfEvents *here = NULL, *child = NULL;
+        _cleanup_free_ Collected *c = calloc(1, sizeof(*c));
+        BpfEventsCounters before, after;
+        BpfEvents *none = NULL;
+        char why[1024] = "";
+
+        assert_non_null(c);
+        bpf_events_options_init(&opt);
+        here = new_or_fail(&opt);
+        opt.load_in_child = true;
+        opt.synthetic = true;
+        child = new_or_fail(&opt);
+        print_description("loaded in a child", child);
+        assert_int_equal(bpf_events_get_features(child), bpf_events_get_features(here));
+        assert_string_equal(bpf_events_get_description(child), bpf_events_get_description(here));
+        for (BpfEventsProbe p = 0; p < _BPF_EVENTS_PROBE_MAX; p++)
+                assert_int_equal(bpf_events_get_attach(child, p), bpf_events_get_attach(here, p));
+        assert_true(bpf_events_get_fd(child) >= 0);
+
+        assert_int_equal(bpf_events_get_counters(child, &before), 0);
+        assert_int_equal(bpf_events_emit_synthetic(child, 300, 77), 300);
+        assert_int_equal(bpf_events_get_counters(child, &after), 0);
+        assert_int_equal(after.ring_drops, before.ring_drops);
+        assert_true(bpf_events_process(child, collect, c) >= 300);
+        assert_true(c->per_type[BPF_EVENT_SYNTHETIC] == 300);
+
+        bpf_events_options_init(&opt);
+        opt.load_in_child = true;
+        opt.btf_path = "/nonexistent/vmlinux";
+        opt.log = log_to_buffer;
+        opt.log_userdata = why;
+        assert_int_equal(bpf_events_new(&none, &opt), -EOPNOTSUPP);
+        assert_null(none);
+        assert_non_null(strstr(why, "BTF"));
+}
+
 static int stop_after_one(const BpfEvent *ev, void *userdata) {
         (*(unsigned *) userdata)++;
         return -ECANCELED;
@@ -709,6 +750,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_btf),
                 cmocka_unit_test(test_synthetic),
                 cmocka_unit_test(test_handler_stops),
+                cmocka_unit_test(test_load_in_child),
                 cmocka_unit_test(test_compaction),
                 cmocka_unit_test(test_memcg_oom),
         };

@@ -204,6 +204,83 @@ static void test_ladder(void **state) {
         }
 }
 
+/* Targets are leaves, told apart in a list of thousands in any order: a parent growing
+ * fastest is passed over (acted on through its children), and a leaf whose path is a string
+ * prefix of another's ("hog.service", "hog.service-2") is still a leaf. */
+static void test_leaves_at_scale(void **state) {
+        enum { GROUPS = 60, PER = 50, N = 2 + GROUPS * (PER + 1) + 2 };
+        _cleanup_free_ CgroupForecast *cf = calloc(N, sizeof(*cf));
+        Snapshot *s = snapshot_new(0, N);
+        PolicyConfig *cfg = NULL;
+        PolicyState *st = NULL;
+        Forecast f;
+        Decision d;
+        size_t k = 0;
+        char path[128];
+
+        assert_non_null(cf);
+        assert_non_null(s);
+        s->n_cgroups = N;                  /* every entry's path stays live while others are stored */
+        /* listed backwards: children before their parents, unlike a walk */
+        for (int g = GROUPS - 1; g >= 0; g--) {
+                for (int j = PER - 1; j >= 0; j--) {
+                        snprintf(path, sizeof(path), "scale.slice/g-%d.slice/s-%d.service", g, j);
+                        assert_int_equal(snapshot_cgroup_set_path(s, &s->cgroups[k], path), 0);
+                        s->cgroups[k].current_bytes = 100 * MIB;
+                        cf[k].growth_bytes_per_sec = (g == 7 && j == 0 ? 200 : 1) * (int64_t) MIB;
+                        k++;
+                }
+                snprintf(path, sizeof(path), "scale.slice/g-%d.slice", g);
+                assert_int_equal(snapshot_cgroup_set_path(s, &s->cgroups[k], path), 0);
+                s->cgroups[k].current_bytes = PER * 100 * MIB;
+                cf[k].growth_bytes_per_sec = (g == 7 ? 500 : 50) * (int64_t) MIB;
+                k++;
+        }
+        assert_int_equal(snapshot_cgroup_set_path(s, &s->cgroups[k], "scale.slice/hog.service"), 0);
+        s->cgroups[k].current_bytes = 1000 * MIB;
+        cf[k++].growth_bytes_per_sec = 300 * (int64_t) MIB;
+        assert_int_equal(snapshot_cgroup_set_path(s, &s->cgroups[k], "scale.slice/hog.service-2"), 0);
+        s->cgroups[k].current_bytes = 100 * MIB;
+        cf[k++].growth_bytes_per_sec = 1 * (int64_t) MIB;
+        assert_int_equal(snapshot_cgroup_set_path(s, &s->cgroups[k], "scale.slice"), 0);
+        s->cgroups[k].current_bytes = 400000 * MIB;
+        cf[k++].growth_bytes_per_sec = 900 * (int64_t) MIB;
+        assert_int_equal(snapshot_cgroup_set_path(s, &s->cgroups[k], ""), 0);
+        s->cgroups[k].current_bytes = 500000 * MIB;
+        cf[k++].growth_bytes_per_sec = 900 * (int64_t) MIB;
+        assert_int_equal(k, N);
+        s->have = SNAPSHOT_HAVE_CGROUPS;
+        s->timestamp_usec = 100 * USEC_PER_SEC;
+        for (size_t i = 0; i < N; i++) {
+                CgroupSample *c = &s->cgroups[i];
+
+                c->max_bytes = c->high_bytes = CGROUP_LIMIT_MAX;
+                c->have = CGROUP_HAVE_CURRENT | CGROUP_HAVE_MAX | CGROUP_HAVE_HIGH;
+                cf[i].path = c->path;
+                cf[i].snapshot_index = i;
+                cf[i].current_bytes = c->current_bytes;
+                cf[i].growth_recent_bytes_per_sec = cf[i].growth_bytes_per_sec;
+                cf[i].to_max = cf[i].to_high = (ForecastFigure) { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY };
+        }
+        f = (Forecast) { .cgroups = cf, .n_cgroups = N, .pageblock_zone = -1,
+                         .to_available_exhausted = { .state = FORECAST_APPROACHING, .eta_usec = 5 * USEC_PER_SEC,
+                                                     .confidence_permyriad = 8000 },
+                         .to_pageblocks_exhausted = { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY } };
+        assert_int_equal(policy_config_defaults(&cfg), 0);
+        cfg->global.mode = MODE_ENFORCE;
+        assert_int_equal(policy_state_new(&st), 0);
+
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
+        if (!d.act || d.action != ACTION_KILL || !d.target_cgroup)
+                fail_msg("no kill decided: rung %s act %d (%s)", rung_to_string(d.rung), d.act, d.explain);
+        if (strcmp(d.target_cgroup, "scale.slice/hog.service") != 0)
+                fail_msg("target %s: %s", d.target_cgroup, d.explain);
+
+        policy_state_free(st);
+        policy_config_free(cfg);
+        snapshot_free(s);
+}
+
 static Decision decide_at(Fixture *x, double t_s, const PolicyContext *ctx) {
         Decision d;
         x->s->timestamp_usec = (uint64_t) (t_s * 1e6);
@@ -1082,6 +1159,7 @@ static void test_ratelimit_table(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ladder),
+                cmocka_unit_test(test_leaves_at_scale),
                 cmocka_unit_test(test_ratelimit_table),
                 cmocka_unit_test(test_reserve_rule),
                 cmocka_unit_test(test_delay_escalation_budget),
