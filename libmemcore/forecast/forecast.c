@@ -113,6 +113,14 @@ typedef struct Series {
         bool trend_active;                 /* a decline is under way (set by the last estimate) */
         double trend_start;                /* time the current decline started */
         double last_r2;                    /* R² of the last trend fit (for re-scoring an eta) */
+        double last_age;                   /* the age D the last confidence used (sustained) */
+        /* Give-back tracking for the sustained age (series_sustained_start()): */
+        bool gb_have;                      /* gb_min is valid */
+        bool gb_seen;                      /* a give-back was seen: gb_t is valid */
+        double gb_min;                     /* lowest y since the last give-back */
+        double gb_t;                       /* time of the last give-back (rise >= its threshold) */
+        bool sus_have;                     /* sus_t/sus_y: the last sustained start found */
+        double sus_t, sus_y;
 } Series;
 
 /* Storage of a full-length series (the system and zone series, a cgroup's growth). */
@@ -303,6 +311,8 @@ void forecast_params_defaults(ForecastParams *ret) {
                 .rate_window_usec = 10 * USEC_PER_SEC,
                 .stall_threshold_permyriad = 6000,
                 .commit_pool_min_permyriad = 50,
+                .sustain_permille = 800,
+                .giveback_permyriad = 100,
         };
 }
 
@@ -319,6 +329,9 @@ static void series_reset(Series *s) {
         s->trend_active = false;
         s->trend_start = 0;
         s->last_r2 = 0;
+        s->last_age = 0;
+        s->gb_have = s->gb_seen = s->sus_have = false;
+        s->gb_min = s->gb_t = s->sus_t = s->sus_y = 0;
 }
 
 static unsigned series_idx(const Series *s, unsigned i) {
@@ -434,6 +447,79 @@ static double series_trend_start(const Series *s, double grace, double eps) {
         return s->t[series_idx(s, 0)];
 }
 
+/* Give-back tracking: the newest point rising by at least `rise` above the lowest level since
+ * the last give-back is a give-back (memory returned: a burst freed, a cache dropped). Called
+ * once per estimate; a rise spread over several points is still seen, against the low. */
+static void series_track_giveback(Series *s, double rise) {
+        unsigned k;
+
+        if (s->n == 0)
+                return;
+        k = series_idx(s, s->n - 1);
+        if (!s->gb_have) {
+                s->gb_have = true;
+                s->gb_min = s->y[k];
+                return;
+        }
+        if (rise > 0 && s->y[k] >= s->gb_min + rise) {
+                s->gb_seen = true;
+                s->gb_t = s->t[k];
+                s->gb_min = s->y[k];
+        } else
+                s->gb_min = MC_MIN(s->gb_min, s->y[k]);
+}
+
+/* The start of the sustained decline: the oldest time t0 after the last give-back from which
+ * the mean decline is at least `frac` of the current rate r, both up to now and up to the
+ * current phase's start ts (so that the part before the phase declined at a comparable pace
+ * itself, and a flat stretch before a burst does not age it). Pauses inside a leak do not end
+ * it (the phase of step 1 does), memory given back does. When the walk reaches the oldest
+ * point of the ring without a give-back, the start found on an earlier estimate is kept if
+ * both means still hold (the ring's length is a memory limit). Returns ts when nothing
+ * older qualifies. */
+static double series_sustained_start(Series *s, double now, double ts, double r, double frac) {
+        double best = ts, y_now, y_ts = NAN;
+        bool reached_oldest = true;
+
+        if (s->n == 0 || !(r > 0) || !(frac > 0))
+                return ts;
+        y_now = s->y[series_idx(s, s->n - 1)];
+        for (unsigned i = 0; i < s->n; i++)
+                if (s->t[series_idx(s, i)] >= ts) {
+                        y_ts = s->y[series_idx(s, i)];
+                        break;
+                }
+        if (isnan(y_ts))
+                return ts;
+#define SUSTAINED(t0, y0) ((now) - (t0) > 0 && (ts) - (t0) > 0 && (y0) - y_now >= frac * r * ((now) - (t0)) && \
+                           (y0) - y_ts >= frac * r * ((ts) - (t0)))
+        for (unsigned i = s->n; i-- > 0;) {
+                double ti = s->t[series_idx(s, i)], yi = s->y[series_idx(s, i)];
+                if (ti >= ts)
+                        continue;
+                if (s->gb_seen && ti < s->gb_t) {
+                        reached_oldest = false;
+                        break;
+                }
+                if (SUSTAINED(ti, yi))
+                        best = ti;
+        }
+        if (reached_oldest && s->sus_have && s->sus_t < best && (!s->gb_seen || s->sus_t >= s->gb_t) &&
+            SUSTAINED(s->sus_t, s->sus_y))
+                best = s->sus_t;
+#undef SUSTAINED
+        if (best < ts) {
+                s->sus_have = true;
+                s->sus_t = best;
+                for (unsigned i = 0; i < s->n; i++)
+                        if (s->t[series_idx(s, i)] == best) {
+                                s->sus_y = s->y[series_idx(s, i)];
+                                break;
+                        }
+        }
+        return best;
+}
+
 /* R² × D / (D + k·eta) × min(1, D / trend_min): see the essay at the top. */
 static double trend_confidence(const ForecastParams *p, double r2, double d, double eta) {
         double k = p->persistence_permille / 1000.0;
@@ -465,6 +551,8 @@ static void series_estimate_ex(Series *s, const ForecastParams *p, double now, d
 
         /* 1. phase: where did the current decline start? */
         if (update_phase) {
+                if (p->decline_permyriad_per_sec > 0)
+                        series_track_giveback(s, eps * p->giveback_permyriad / p->decline_permyriad_per_sec);
                 double ts = series_trend_start(s, SEC(p->trend_grace_usec), eps);
                 /* The walk stops at the oldest point kept. When it found no flat stretch there,
                  * the decline is at least as old as the ring: a trend that was already running
@@ -518,8 +606,15 @@ static void series_estimate_ex(Series *s, const ForecastParams *p, double now, d
                 return;
         }
 
-        /* 3. confidence */
+        /* 3. confidence, on the sustained age: the decline reaching back over pauses */
+        if (update_phase && p->sustain_permille > 0) {
+                double t0 = series_sustained_start(s, now, s->trend_start, -slope, p->sustain_permille / 1000.0);
+                d = MC_MAX(d, now - t0);
+        } else if (!update_phase)
+                d = MC_MAX(d, s->last_age);
+        ret->sustained_usec = sec_to_usec(d);
         s->last_r2 = r2;
+        s->last_age = d;
         conf = trend_confidence(p, r2, d, eta);
         ret->state = FORECAST_APPROACHING;
         ret->eta_usec = sec_to_usec(eta);
@@ -606,6 +701,7 @@ static void commit_bound(Forecaster *f, double now, double h, double mem_total, 
          * (kernel memory, page cache that cannot be reclaimed) plus the new commitments */
         r_after = MC_MAX(0.0, r - a) + c;
         d = MC_MAX(now - f->avail.trend_start, 0.0);
+        d = MC_MAX(d, f->avail.last_age);
         o->commit_bounded = true;
         eta = r_after > eps * 0.5 ? tau1 + (h - r * tau1) / r_after : INFINITY;
         if (!isfinite(eta) || eta >= ETA_MAX_SEC) {
