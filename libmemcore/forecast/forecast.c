@@ -311,7 +311,7 @@ void forecast_params_defaults(ForecastParams *ret) {
                 .rate_window_usec = 10 * USEC_PER_SEC,
                 .stall_threshold_permyriad = 6000,
                 .commit_pool_min_permyriad = 50,
-                .sustain_permille = 800,
+                .sustain_permille = 0,
                 .giveback_permyriad = 100,
         };
 }

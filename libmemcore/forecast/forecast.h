@@ -132,8 +132,8 @@ typedef struct ForecastParams {
                                             * (50 = 0.5 %); 0 turns the bound off */
         uint32_t sustain_permille;         /* sustained age: the decline reaches back to the
                                             * oldest point from which its mean rate is at least
-                                            * this share of the current rate (800); 0: the age
-                                            * is the phase's alone */
+                                            * this share of the current rate (800 = 80 %);
+                                            * 0 (the default): the age is the phase's alone */
         uint32_t giveback_permyriad;       /* a rise of this share of the total (MemTotal; a
                                             * zone's managed pages) ends the sustained age (100) */
 } ForecastParams;
