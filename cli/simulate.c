@@ -53,9 +53,10 @@ static void help(void) {
                "                     parameters (persistence k, confidence threshold) at 30 s,\n"
                "                     next to the in-sample choice\n"
                "     --lofo          evaluation: leave-one-family-out; every tuned constant (persistence\n"
-               "                     k, ramp, sustained-age fraction, alarm gate) is chosen on the other\n"
-               "                     families (meta scenario=, else the directory) and the family left\n"
-               "                     out is scored; prints per family, pooled, and the in-sample table\n"
+               "                     k, ramp, sustained-age fraction, alarm gate, ramp after freeing) is\n"
+               "                     chosen on the other families (meta scenario=, else the directory)\n"
+               "                     and the family left out is scored; prints per family, pooled, and\n"
+               "                     the in-sample table\n"
                "     --loo-lead-cap S   leave-one-out objective: lead counted up to S seconds (60)\n"
                "     --no-commit-bound  evaluation: the forecaster without the Committed_AS bound\n"
                "     --plot DIR      evaluation: a picture of every recording (memtidectl plot) and\n"
@@ -461,6 +462,7 @@ static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n
 
         lofo_grid_default(&grid);
         o.default_point = grid.default_point;
+        o.grid = &grid;
         k = lofo_set_load(paths, n_paths, &grid, every, skip_report, NULL, &set);
         if (k < 0) {
                 fprintf(stderr, "memtidectl simulate: leave-one-family-out: %s\n", strerror(-k));
@@ -480,9 +482,9 @@ static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n
                 in[i] = set->traces[res.in_sample * set->n + i];
 
         printf("Leave-one-family-out at horizon %.0f s: %zu recordings in %zu families, %zu grid points\n"
-               "(persistence k x ramp x sustained-age fraction x alarm gate); each family is scored with the\n"
-               "point chosen on the other families by 2 recall + 2 precision - benign false alarms\n"
-               "+ min(lead median, %.0f)/%.0f (ties: the defaults, %s).\n\n",
+               "(persistence k x ramp x sustained-age fraction x alarm gate x ramp after freeing). Each family\n"
+               "is scored with the point chosen on the other families by 2 recall + 2 precision - benign\n"
+               "false alarms + min(lead median, %.0f)/%.0f (ties: the point closest to the defaults, %s).\n\n",
                (double) LOO_HORIZON_USEC / 1e6, set->n, set->n_families, set->n_grid, lead_cap_s, lead_cap_s,
                lofo_point_describe(&grid.points[grid.default_point], desc, sizeof desc));
         printf("%-14s %4s %8s %8s %8s %8s %8s %9s  %s\n", "family", "recs", "episodes", "precis.", "recall", "lead_med",

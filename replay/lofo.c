@@ -7,6 +7,7 @@
  */
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,10 @@ static const uint32_t grid_persistence[] = { 2000, 4000, 6000 };
 static const uint64_t grid_ramp_usec[] = { 5 * USEC_PER_SEC, 10 * USEC_PER_SEC };
 static const uint32_t grid_sustain[] = { 0, 800 };
 static const uint32_t grid_gate[] = { 3000, 5000, 7000 };
+static const uint32_t grid_freed_ramp[] = { 1000, 3000 };
+_Static_assert(ELEMENTSOF(grid_persistence) * ELEMENTSOF(grid_ramp_usec) * ELEMENTSOF(grid_sustain) *
+                       ELEMENTSOF(grid_gate) * ELEMENTSOF(grid_freed_ramp) <= LOFO_GRID_MAX,
+               "the grid fits LofoGrid");
 
 void lofo_grid_default(LofoGrid *ret) {
         PredictorParams def;
@@ -29,21 +34,24 @@ void lofo_grid_default(LofoGrid *ret) {
         for (size_t a = 0; a < ELEMENTSOF(grid_persistence); a++)
                 for (size_t b = 0; b < ELEMENTSOF(grid_ramp_usec); b++)
                         for (size_t c = 0; c < ELEMENTSOF(grid_sustain); c++)
-                                for (size_t d = 0; d < ELEMENTSOF(grid_gate); d++) {
-                                        PredictorParams *p = &ret->points[ret->n];
+                                for (size_t d = 0; d < ELEMENTSOF(grid_gate); d++)
+                                        for (size_t e = 0; e < ELEMENTSOF(grid_freed_ramp); e++) {
+                                                PredictorParams *p = &ret->points[ret->n];
 
-                                        *p = def;
-                                        p->forecast.persistence_permille = grid_persistence[a];
-                                        p->forecast.trend_min_usec = grid_ramp_usec[b];
-                                        p->forecast.sustain_permille = grid_sustain[c];
-                                        p->alarm_permyriad = grid_gate[d];
-                                        if (p->forecast.persistence_permille == def.forecast.persistence_permille &&
-                                            p->forecast.trend_min_usec == def.forecast.trend_min_usec &&
-                                            p->forecast.sustain_permille == def.forecast.sustain_permille &&
-                                            p->alarm_permyriad == def.alarm_permyriad)
-                                                ret->default_point = ret->n;
-                                        ret->n++;
-                                }
+                                                *p = def;
+                                                p->forecast.persistence_permille = grid_persistence[a];
+                                                p->forecast.trend_min_usec = grid_ramp_usec[b];
+                                                p->forecast.sustain_permille = grid_sustain[c];
+                                                p->alarm_permyriad = grid_gate[d];
+                                                p->forecast.freed_ramp_permille = grid_freed_ramp[e];
+                                                if (p->forecast.persistence_permille == def.forecast.persistence_permille &&
+                                                    p->forecast.trend_min_usec == def.forecast.trend_min_usec &&
+                                                    p->forecast.sustain_permille == def.forecast.sustain_permille &&
+                                                    p->alarm_permyriad == def.alarm_permyriad &&
+                                                    p->forecast.freed_ramp_permille == def.forecast.freed_ramp_permille)
+                                                        ret->default_point = ret->n;
+                                                ret->n++;
+                                        }
 }
 
 char *lofo_point_describe(const PredictorParams *p, char *buf, size_t n) {
@@ -53,9 +61,24 @@ char *lofo_point_describe(const PredictorParams *p, char *buf, size_t n) {
                 snprintf(sus, sizeof sus, "%u%%", p->forecast.sustain_permille / 10);
         else
                 snprintf(sus, sizeof sus, "off");
-        snprintf(buf, n, "k %.1f ramp %.0fs sustain %s gate %u%%", p->forecast.persistence_permille / 1000.0,
-                 (double) p->forecast.trend_min_usec / 1e6, sus, p->alarm_permyriad / 100);
+        snprintf(buf, n, "k %.1f ramp %.0fs sustain %s gate %u%% after-free x%.0f", p->forecast.persistence_permille / 1000.0,
+                 (double) p->forecast.trend_min_usec / 1e6, sus, p->alarm_permyriad / 100,
+                 p->forecast.freed_permyriad ? p->forecast.freed_ramp_permille / 1000.0 : 1.0);
         return buf;
+}
+
+/* How many tuned constants of point g differ from the default point's (0 without a grid). */
+static unsigned distance_to_default(const LofoOptions *o, size_t g) {
+        const PredictorParams *a, *d;
+
+        if (!o->grid || g >= o->grid->n || o->default_point >= o->grid->n)
+                return g == o->default_point ? 0 : 1;
+        a = &o->grid->points[g];
+        d = &o->grid->points[o->default_point];
+        return (a->forecast.persistence_permille != d->forecast.persistence_permille) +
+               (a->forecast.trend_min_usec != d->forecast.trend_min_usec) +
+               (a->forecast.sustain_permille != d->forecast.sustain_permille) + (a->alarm_permyriad != d->alarm_permyriad) +
+               (a->forecast.freed_ramp_permille != d->forecast.freed_ramp_permille);
 }
 
 int lofo_choose(EvalTrace *const *traces, size_t n_grid, size_t n, const size_t *family, size_t held_out,
@@ -63,6 +86,7 @@ int lofo_choose(EvalTrace *const *traces, size_t n_grid, size_t n, const size_t 
         _cleanup_free_ EvalTrace **sub = NULL;
         double best = -INFINITY;
         size_t best_g = SIZE_MAX, m = 0;
+        unsigned best_dist = UINT_MAX;
 
         if (!traces || n_grid == 0 || !family || !o || !ret_point || o->default_point >= n_grid)
                 return -EINVAL;
@@ -86,10 +110,14 @@ int lofo_choose(EvalTrace *const *traces, size_t n_grid, size_t n, const size_t 
                 if (evaluate_score(sub, m, PREDICTOR_MEMTIDE, o->horizon_usec, &sc) < 0)
                         return -EINVAL;
                 v = evaluate_objective(&sc, o->lead_cap_s);
-                /* strictly better wins; an equal score goes to the default point */
-                if (v > best + 1e-12 || (fabs(v - best) <= 1e-12 && g == o->default_point)) {
+                /* strictly better wins; of equal scores, the one that changes the fewest
+                 * constants from the defaults (then the earlier one): the data must ask for a
+                 * change before one is made */
+                unsigned dist = distance_to_default(o, g);
+                if (v > best + 1e-12 || (fabs(v - best) <= 1e-12 && dist < best_dist)) {
                         best = v;
                         best_g = g;
+                        best_dist = dist;
                 }
         }
         *ret_point = best_g;

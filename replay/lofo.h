@@ -9,8 +9,8 @@
  * vouch for it. Here every tunable constant of the forecaster and of the alarm (a small grid
  * of PredictorParams, lofo_grid_default()) is chosen on the other families only, and the
  * family left out is scored with that choice: for each family F, the grid point with the best
- * evaluate_objective() over the recordings of every family but F (ties: the default point,
- * then the earlier point) is F's choice, and F's recordings as replayed with it are its
+ * evaluate_objective() over the recordings of every family but F (ties: the point closest to
+ * the defaults, then the earlier point) is F's choice, and F's recordings as replayed with it are its
  * held-out result. The held-out results of all families pooled are the out-of-family table;
  * the point chosen on all families, scored on all of them, is the in-sample table.
  *
@@ -24,7 +24,7 @@
 
 #include "evaluate.h"
 
-#define LOFO_GRID_MAX 64
+#define LOFO_GRID_MAX 128
 #define LOFO_FAMILIES_MAX 64
 #define LOFO_TRACES_MAX 256
 
@@ -35,15 +35,20 @@ typedef struct LofoGrid {
 } LofoGrid;
 
 /* The grid: persistence k ∈ {2, 4, 6} × trend_min (the ramp) ∈ {5, 10 s} × sustained-age
- * fraction ∈ {off, 80 %} × alarm gate ∈ {30, 50, 70 %}; the rest at the defaults. */
+ * fraction ∈ {off, 80 %} × alarm gate ∈ {30, 50, 70 %} × the ramp's stretch after memory was
+ * freed ∈ {×1, ×3} (72 points); the rest at the defaults. */
 void lofo_grid_default(LofoGrid *ret);
-/* "k 4.0 ramp 5s sustain 80% gate 50%" into buf (size n). Returns buf. */
+/* "k 4.0 ramp 5s sustain off gate 50% after-free x3" into buf (size n). Returns buf. */
 char *lofo_point_describe(const PredictorParams *p, char *buf, size_t n);
 
 typedef struct LofoOptions {
         uint64_t horizon_usec;             /* where the choice is scored (30 s) */
         double lead_cap_s;                 /* evaluate_objective()'s lead cap (60 s) */
-        size_t default_point;              /* wins ties */
+        size_t default_point;              /* the defaults */
+        const LofoGrid *grid;              /* the points' constants (may be NULL): of equal
+                                            * scores, the point that changes the fewest constants
+                                            * from the default point wins, then the earlier one;
+                                            * without a grid, the default point, then the earlier */
 } LofoOptions;
 
 /* Choose a grid point on the recordings whose family is not `held_out` (SIZE_MAX: all).

@@ -28,6 +28,20 @@
  *   4. A series already at or below 0 is CROSSED with confidence 1: that is measured, not
  *      forecast.
  *
+ * Two refinements of the age D in step 3, each with its own parameter:
+ *   - Freeing history (freed_permyriad, freed_ramp_permille, freed_memory_usec; on). A series
+ *     that rose by 5 % of its total (memory freed: a burst that ended, jobs that exited) within
+ *     the last 60 s stretches the ramp min(1, D / trend_min) threefold for a decline that starts
+ *     now: a program that has just given memory back and takes it again is more likely a
+ *     cycle than a leak. A leak that never frees is not touched, so no decision on it comes
+ *     later. Out of family it halved the false alarms on the spike recordings without moving
+ *     a leak's lead (docs/forecast.md).
+ *   - Sustained age (sustain_permille; off by default). D reaches back over pauses to the
+ *     oldest point after the last give-back of 1 % (giveback_permyriad) from which the mean
+ *     decline, to now and to the phase's start, is at least 80 % of the current rate; a pause
+ *     no longer makes a slow leak young. It only raises confidences; out of family it added a
+ *     false alarm on the spike recordings and no lead, so it stays off.
+ *
  * The models enter through the headroom definitions. MemAvailable is the kernel's own
  * estimate (si_mem_available(): free + the reclaimable half of page cache and reclaimable
  * slab, minus the reserves), i.e. what reclaim can still give back; its fitted decline is the
@@ -121,6 +135,10 @@ typedef struct Series {
         double gb_t;                       /* time of the last give-back (rise >= its threshold) */
         bool sus_have;                     /* sus_t/sus_y: the last sustained start found */
         double sus_t, sus_y;
+        /* Freeing history (the ramp after a large give-back): */
+        bool fr_have, fr_seen;
+        double fr_min, fr_t;               /* as gb_*, for rises of freed_permyriad */
+        double last_ramp_scale;            /* the ramp's stretch the last confidence used */
 } Series;
 
 /* Storage of a full-length series (the system and zone series, a cgroup's growth). */
@@ -313,6 +331,9 @@ void forecast_params_defaults(ForecastParams *ret) {
                 .commit_pool_min_permyriad = 50,
                 .sustain_permille = 0,
                 .giveback_permyriad = 100,
+                .freed_permyriad = 500,
+                .freed_ramp_permille = 3000,
+                .freed_memory_usec = 60 * USEC_PER_SEC,
         };
 }
 
@@ -332,6 +353,9 @@ static void series_reset(Series *s) {
         s->last_age = 0;
         s->gb_have = s->gb_seen = s->sus_have = false;
         s->gb_min = s->gb_t = s->sus_t = s->sus_y = 0;
+        s->fr_have = s->fr_seen = false;
+        s->fr_min = s->fr_t = 0;
+        s->last_ramp_scale = 1;
 }
 
 static unsigned series_idx(const Series *s, unsigned i) {
@@ -450,23 +474,28 @@ static double series_trend_start(const Series *s, double grace, double eps) {
 /* Give-back tracking: the newest point rising by at least `rise` above the lowest level since
  * the last give-back is a give-back (memory returned: a burst freed, a cache dropped). Called
  * once per estimate; a rise spread over several points is still seen, against the low. */
-static void series_track_giveback(Series *s, double rise) {
+static void track_rise(const Series *s, double rise, bool *have, bool *seen, double *low, double *when) {
         unsigned k;
 
         if (s->n == 0)
                 return;
         k = series_idx(s, s->n - 1);
-        if (!s->gb_have) {
-                s->gb_have = true;
-                s->gb_min = s->y[k];
+        if (!*have) {
+                *have = true;
+                *low = s->y[k];
                 return;
         }
-        if (rise > 0 && s->y[k] >= s->gb_min + rise) {
-                s->gb_seen = true;
-                s->gb_t = s->t[k];
-                s->gb_min = s->y[k];
+        if (rise > 0 && s->y[k] >= *low + rise) {
+                *seen = true;
+                *when = s->t[k];
+                *low = s->y[k];
         } else
-                s->gb_min = MC_MIN(s->gb_min, s->y[k]);
+                *low = MC_MIN(*low, s->y[k]);
+}
+
+static void series_track_giveback(Series *s, double rise, double freed) {
+        track_rise(s, rise, &s->gb_have, &s->gb_seen, &s->gb_min, &s->gb_t);
+        track_rise(s, freed, &s->fr_have, &s->fr_seen, &s->fr_min, &s->fr_t);
 }
 
 /* The start of the sustained decline: the oldest time t0 after the last give-back from which
@@ -520,10 +549,10 @@ static double series_sustained_start(Series *s, double now, double ts, double r,
         return best;
 }
 
-/* R² × D / (D + k·eta) × min(1, D / trend_min): see the essay at the top. */
-static double trend_confidence(const ForecastParams *p, double r2, double d, double eta) {
+/* R² × D / (D + k·eta) × min(1, D / (trend_min × ramp_scale)): see the essay at the top. */
+static double trend_confidence(const ForecastParams *p, double r2, double d, double eta, double ramp_scale) {
         double k = p->persistence_permille / 1000.0;
-        double dmin = SEC(p->trend_min_usec);
+        double dmin = SEC(p->trend_min_usec) * ramp_scale;
         double persist = d + k * eta > 0 ? d / (d + k * eta) : 0;
         double ramp = dmin > 0 ? MC_MIN(1.0, d / dmin) : 1.0;
         double conf = r2 * persist * ramp;
@@ -552,7 +581,8 @@ static void series_estimate_ex(Series *s, const ForecastParams *p, double now, d
         /* 1. phase: where did the current decline start? */
         if (update_phase) {
                 if (p->decline_permyriad_per_sec > 0)
-                        series_track_giveback(s, eps * p->giveback_permyriad / p->decline_permyriad_per_sec);
+                        series_track_giveback(s, eps * p->giveback_permyriad / p->decline_permyriad_per_sec,
+                                              eps * p->freed_permyriad / p->decline_permyriad_per_sec);
                 double ts = series_trend_start(s, SEC(p->trend_grace_usec), eps);
                 /* The walk stops at the oldest point kept. When it found no flat stretch there,
                  * the decline is at least as old as the ring: a trend that was already running
@@ -615,7 +645,12 @@ static void series_estimate_ex(Series *s, const ForecastParams *p, double now, d
         ret->sustained_usec = sec_to_usec(d);
         s->last_r2 = r2;
         s->last_age = d;
-        conf = trend_confidence(p, r2, d, eta);
+        /* after a large give-back (a burst freed) a new decline needs a longer ramp */
+        s->last_ramp_scale = 1;
+        if (p->freed_permyriad > 0 && p->freed_ramp_permille > 1000 && s->fr_seen &&
+            now - s->fr_t < SEC(p->freed_memory_usec))
+                s->last_ramp_scale = p->freed_ramp_permille / 1000.0;
+        conf = trend_confidence(p, r2, d, eta, s->last_ramp_scale);
         ret->state = FORECAST_APPROACHING;
         ret->eta_usec = sec_to_usec(eta);
         ret->confidence_permyriad = (uint32_t) clampd(conf * 10000.0, 0.0, 10000.0);
@@ -711,7 +746,7 @@ static void commit_bound(Forecaster *f, double now, double h, double mem_total, 
                 return;
         }
         fig->eta_usec = sec_to_usec(eta);
-        fig->confidence_permyriad = (uint32_t) clampd(trend_confidence(p, f->avail.last_r2, d, eta) * 10000.0, 0.0, 10000.0);
+        fig->confidence_permyriad = (uint32_t) clampd(trend_confidence(p, f->avail.last_r2, d, eta, f->avail.last_ramp_scale) * 10000.0, 0.0, 10000.0);
 }
 
 static void counter_feed(Counter *c, uint64_t v) {

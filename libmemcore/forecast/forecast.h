@@ -136,6 +136,12 @@ typedef struct ForecastParams {
                                             * 0 (the default): the age is the phase's alone */
         uint32_t giveback_permyriad;       /* a rise of this share of the total (MemTotal; a
                                             * zone's managed pages) ends the sustained age (100) */
+        uint32_t freed_permyriad;          /* freeing history: a rise of this share of the total
+                                            * is memory freed (500 = 5 %); 0 turns it off */
+        uint32_t freed_ramp_permille;      /* a decline starting within freed_memory_usec of
+                                            * such a rise needs trend_min × this/1000 to reach
+                                            * full confidence (3000); 1000 turns it off */
+        uint64_t freed_memory_usec;        /* how long a rise is remembered (60 s) */
 } ForecastParams;
 
 typedef struct Forecaster Forecaster;

@@ -105,6 +105,7 @@ int main(void) {
 
         lofo_grid_default(&grid);
         o.default_point = grid.default_point;
+        o.grid = &grid;
         clock_gettime(CLOCK_MONOTONIC, &a);
         if (lofo_set_load(paths, n, &grid, 1, on_skip, NULL, &set) < 0) {
                 fprintf(stderr, "cannot load the recordings\n");

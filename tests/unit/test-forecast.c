@@ -5,7 +5,8 @@
  * right eta under jitter and missed samples, flat and rising series are stable, a crossing is
  * measured, phases restart the trend, short bursts are not trusted, counter resets do no harm,
  * cgroup memory.max and pageblock figures, the Committed_AS bound on reservations being touched
- * in, a trend older than the history ring keeping its age, the sustained age over pauses, packed and wide cgroup histories
+ * in, a trend older than the history ring keeping its age, the sustained age over pauses, the
+ * longer ramp after memory was freed, packed and wide cgroup histories
  * giving the same figures, and no NaN/inf ever leaves.
  */
 
@@ -524,6 +525,60 @@ static void test_sustained(void **state) {
         snapshot_free(s);
 }
 
+/* The freeing history: a decline that starts within freed_memory_usec of a large give-back
+ * (5 % of MemTotal, a burst freed) ramps up over 3 × trend_min; without one, and once the
+ * give-back is older than that, the confidence is the one without the history. */
+static void test_freed_ramp(void **state) {
+        Forecaster *on = NULL, *off = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *fa = NULL, *fb = NULL;
+        ForecastParams p;
+        uint64_t t = USEC_PER_SEC;
+        double avail = 1300;
+
+        forecast_params_defaults(&p);
+        assert_int_equal(p.freed_ramp_permille, 3000);     /* on by default */
+        p.freed_ramp_permille = 1000;
+        assert_int_equal(forecast_new(4, NULL, &on), 0);
+        assert_int_equal(forecast_new(4, &p, &off), 0);
+
+        for (int i = 0; i < 40; i++, t += 250000)
+                feed2(on, off, s, t, avail, &fa, &fb);
+        for (int i = 0; i < 32; i++, t += 250000) {         /* 8 s at 100 MiB/s: no history yet */
+                avail -= 25;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        assert_int_equal(fa->to_available_exhausted.state, FORECAST_APPROACHING);
+        assert_int_equal(fa->to_available_exhausted.confidence_permyriad, fb->to_available_exhausted.confidence_permyriad);
+
+        avail = 1300;                                       /* 800 MiB freed */
+        for (int i = 0; i < 20; i++, t += 250000)
+                feed2(on, off, s, t, avail, &fa, &fb);
+        for (int i = 0; i < 32; i++, t += 250000) {         /* the same burst again */
+                avail -= 25;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        assert_int_equal(fa->to_available_exhausted.state, FORECAST_APPROACHING);
+        assert_int_equal(fa->to_available_exhausted.eta_usec, fb->to_available_exhausted.eta_usec);
+        print_message("after a free: %u vs %u without the history\n", fa->to_available_exhausted.confidence_permyriad,
+                      fb->to_available_exhausted.confidence_permyriad);
+        /* an 8 s old decline: the ramp gives 8/15 instead of 1 */
+        assert_true(fa->to_available_exhausted.confidence_permyriad * 100 < fb->to_available_exhausted.confidence_permyriad * 60);
+        assert_true(fa->to_available_exhausted.confidence_permyriad * 100 > fb->to_available_exhausted.confidence_permyriad * 45);
+
+        avail = 1300;                                       /* freed again; 70 s later, a third burst */
+        for (int i = 0; i < 280; i++, t += 250000)
+                feed2(on, off, s, t, avail, &fa, &fb);
+        for (int i = 0; i < 32; i++, t += 250000) {
+                avail -= 25;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        assert_int_equal(fa->to_available_exhausted.confidence_permyriad, fb->to_available_exhausted.confidence_permyriad);
+        forecast_free(on);
+        forecast_free(off);
+        snapshot_free(s);
+}
+
 static void test_cgroup_max_and_counters(void **state) {
         Forecaster *fc = NULL;
         Snapshot *s = snapshot_new(0, 1);
@@ -855,6 +910,7 @@ int main(void) {
                 cmocka_unit_test(test_burst_vs_leak),
                 cmocka_unit_test(test_phases),
                 cmocka_unit_test(test_sustained),
+                cmocka_unit_test(test_freed_ramp),
                 cmocka_unit_test(test_commit_bound),
                 cmocka_unit_test(test_trend_older_than_ring),
                 cmocka_unit_test(test_cgroup_max_and_counters),

@@ -209,13 +209,14 @@ static void test_grid(void **state) {
 
         lofo_grid_default(&g);
         predictor_params_defaults(&def);
-        assert_int_equal(g.n, 36);
+        assert_int_equal(g.n, 72);
         assert_true(g.default_point < g.n);
         assert_int_equal(g.points[g.default_point].forecast.persistence_permille, def.forecast.persistence_permille);
         assert_int_equal(g.points[g.default_point].alarm_permyriad, def.alarm_permyriad);
         assert_int_equal(g.points[g.default_point].forecast.sustain_permille, def.forecast.sustain_permille);
+        assert_int_equal(g.points[g.default_point].forecast.freed_ramp_permille, def.forecast.freed_ramp_permille);
         assert_string_equal(lofo_point_describe(&g.points[g.default_point], buf, sizeof buf),
-                            "k 4.0 ramp 5s sustain off gate 50%");
+                            "k 4.0 ramp 5s sustain off gate 50% after-free x3");
 }
 
 int main(void) {
