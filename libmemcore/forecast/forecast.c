@@ -580,6 +580,7 @@ static void series_estimate_ex(Series *s, const ForecastParams *p, double now, d
 
         /* 1. phase: where did the current decline start? */
         if (update_phase) {
+                s->last_age = 0;           /* set again below when this estimate gets that far */
                 if (p->decline_permyriad_per_sec > 0)
                         series_track_giveback(s, eps * p->giveback_permyriad / p->decline_permyriad_per_sec,
                                               eps * p->freed_permyriad / p->decline_permyriad_per_sec);
