@@ -24,6 +24,7 @@
 #include "evaluate.h"
 #include "forecast.h"
 #include "json-writer.h"
+#include "lofo.h"
 #include "mc-util.h"
 #include "plot.h"
 #include "policy.h"
@@ -38,7 +39,8 @@
 static void help(void) {
         printf("memtidectl simulate TRACE [--config FILE] [--json] [--all]\n"
                "memtidectl simulate --eval TRACE... [--horizon SECONDS]... [--json] [--every N] [--per-trace]\n"
-               "                     [--loo [--loo-lead-cap S]] [--no-commit-bound] [--plot DIR [--plot-format F]]\n\n"
+               "                     [--loo [--loo-lead-cap S]] [--no-commit-bound] [--plot DIR [--plot-format F]]\n"
+               "memtidectl simulate --eval --lofo TRACE... [--horizon SECONDS]... [--every N] [--loo-lead-cap S]\n\n"
                "Replay a recorded trace through the forecaster and the policy, offline.\n\n"
                "  -c --config FILE   policy configuration (default: built-in defaults)\n"
                "  -j --json          JSON output\n"
@@ -50,6 +52,11 @@ static void help(void) {
                "  -l --loo           evaluation: leave-one-out choice of the forecaster's tuned\n"
                "                     parameters (persistence k, confidence threshold) at 30 s,\n"
                "                     next to the in-sample choice\n"
+               "     --lofo          evaluation: leave-one-family-out; every tuned constant (persistence\n"
+               "                     k, ramp, sustained-age fraction, alarm gate, ramp after freeing) is\n"
+               "                     chosen on the other families (meta scenario=, else the directory)\n"
+               "                     and the family left out is scored; prints per family, pooled, and\n"
+               "                     the in-sample table\n"
                "     --loo-lead-cap S   leave-one-out objective: lead counted up to S seconds (60)\n"
                "     --no-commit-bound  evaluation: the forecaster without the Committed_AS bound\n"
                "     --plot DIR      evaluation: a picture of every recording (memtidectl plot) and\n"
@@ -261,6 +268,63 @@ static void print_score_header(void) {
                "lead_med", "lead_p10", "lead_p90", "FA/hour", "FA_benign", "alarm%");
 }
 
+/* The horizons the calibration is printed at. */
+static const uint64_t calibration_horizons[] = { 10 * USEC_PER_SEC, 30 * USEC_PER_SEC, 60 * USEC_PER_SEC };
+
+/* Brier scores of every predictor and memtide's reliability table (deciles) at 10, 30 and 60 s
+ * (evaluate_calibration()). */
+static void print_calibration(EvalTrace *const *traces, size_t n, const char *label) {
+        printf("\nCalibration%s: every sample outside recovery is a forecast p that a failure comes within\n"
+               "the horizon (memtide: its confidence, 1 past a line; baselines: 1 when they alarm), scored\n"
+               "against whether one does. Brier = mean (p - o)^2 (lower is better); reference = the Brier\n"
+               "score of always forecasting the base rate.\n", label);
+        printf("%-13s %7s %8s %8s %9s %9s %9s %8s\n", "predictor", "horizon", "samples", "base%", "brier", "reference",
+               "brier_al", "alarms");
+        for (size_t h = 0; h < ELEMENTSOF(calibration_horizons); h++)
+                for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
+                        EvalCalibration c;
+                        size_t alarms = 0;
+                        if (evaluate_calibration(traces, n, (PredictorKind) p, calibration_horizons[h], &c) < 0)
+                                continue;
+                        for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++)
+                                alarms += c.alarms[b];
+                        printf("%-13s %6.0fs %8zu", predictor_kind_to_string((PredictorKind) p),
+                               (double) calibration_horizons[h] / 1e6, c.samples);
+                        print_double(c.base_rate * 100, 1);
+                        printf(" %9.4f %9.4f", c.brier, c.brier_reference);
+                        if (c.brier_alarms == c.brier_alarms)
+                                printf(" %9.4f", c.brier_alarms);
+                        else
+                                printf(" %9s", "-");
+                        printf(" %8zu\n", alarms);
+                }
+        printf("\nReliability of memtide's confidence%s: per decile of p, the alarms and the share followed by a\n"
+               "failure within the horizon (calibrated: share ~ mean p)\n", label);
+        printf("%-9s", "decile");
+        for (size_t h = 0; h < ELEMENTSOF(calibration_horizons); h++)
+                printf("   %2.0fs: %6s %6s %6s", (double) calibration_horizons[h] / 1e6, "alarms", "mean_p", "share");
+        printf("\n");
+        for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++) {
+                printf("%3zu-%3zu%% ", b * 10, b * 10 + 10);
+                for (size_t h = 0; h < ELEMENTSOF(calibration_horizons); h++) {
+                        EvalCalibration c;
+                        if (evaluate_calibration(traces, n, PREDICTOR_MEMTIDE, calibration_horizons[h], &c) < 0)
+                                continue;
+                        printf("        %6zu", c.alarms[b]);
+                        if (c.alarms[b]) {
+                                printf(" %6.2f %6.2f", c.p_sum[b] / (double) c.alarms[b],
+                                       (double) c.followed[b] / (double) c.alarms[b]);
+                        } else
+                                printf(" %6s %6s", "-", "-");
+                }
+                printf("\n");
+        }
+}
+
+static void skip_report(const char *path, const char *message, void *userdata) {
+        fprintf(stderr, "memtidectl simulate: %s: %s; skipped\n", path, message);
+}
+
 static void per_trace(EvalTrace *const *traces, size_t n, const uint64_t *horizons, size_t n_h) {
         printf("\nPer episode: lead in seconds (- = missed), and false alarms of the trace\n");
         for (size_t h = 0; h < n_h; h++) {
@@ -386,6 +450,82 @@ finish:
         return ret;
 }
 
+/* --lofo: leave-one-family-out (lofo.h) over lofo_grid_default(). */
+static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n_h, unsigned every, double lead_cap_s) {
+        _cleanup_(lofo_set_freep) LofoSet *set = NULL;
+        _cleanup_free_ EvalTrace **held = NULL, **in = NULL, **sub = NULL;
+        LofoGrid grid;
+        LofoResult res;
+        LofoOptions o = { .horizon_usec = LOO_HORIZON_USEC, .lead_cap_s = lead_cap_s };
+        char desc[128];
+        int k;
+
+        lofo_grid_default(&grid);
+        o.default_point = grid.default_point;
+        o.grid = &grid;
+        k = lofo_set_load(paths, n_paths, &grid, every, skip_report, NULL, &set);
+        if (k < 0) {
+                fprintf(stderr, "memtidectl simulate: leave-one-family-out: %s\n", strerror(-k));
+                return k == -ENOMEM ? EXIT_FAILURE : EXIT_CTL_INPUT;
+        }
+        held = calloc(MC_MAX(set->n, (size_t) 1), sizeof *held);
+        in = calloc(MC_MAX(set->n, (size_t) 1), sizeof *in);
+        sub = calloc(MC_MAX(set->n, (size_t) 1), sizeof *sub);
+        if (!held || !in || !sub)
+                return EXIT_FAILURE;
+        k = lofo_evaluate(set->traces, set->n_grid, set->n, set->family, set->n_families, &o, &res, held);
+        if (k < 0) {
+                fprintf(stderr, "memtidectl simulate: leave-one-family-out: %s\n", strerror(-k));
+                return EXIT_FAILURE;
+        }
+        for (size_t i = 0; i < set->n; i++)
+                in[i] = set->traces[res.in_sample * set->n + i];
+
+        printf("Leave-one-family-out at horizon %.0f s: %zu recordings in %zu families, %zu grid points\n"
+               "(persistence k x ramp x sustained-age fraction x alarm gate x ramp after freeing). Each family\n"
+               "is scored with the point chosen on the other families by 2 recall + 2 precision - benign\n"
+               "false alarms + min(lead median, %.0f)/%.0f (ties: the point closest to the defaults, %s).\n\n",
+               (double) LOO_HORIZON_USEC / 1e6, set->n, set->n_families, set->n_grid, lead_cap_s, lead_cap_s,
+               lofo_point_describe(&grid.points[grid.default_point], desc, sizeof desc));
+        printf("%-14s %4s %8s %8s %8s %8s %8s %9s  %s\n", "family", "recs", "episodes", "precis.", "recall", "lead_med",
+               "FA/hour", "FA_benign", "chosen without it");
+        for (size_t f = 0; f < set->n_families; f++) {
+                size_t m = 0;
+                EvalScore sc;
+                for (size_t i = 0; i < set->n; i++)
+                        if (set->family[i] == f)
+                                sub[m++] = held[i];
+                if (evaluate_score(sub, m, PREDICTOR_MEMTIDE, LOO_HORIZON_USEC, &sc) < 0)
+                        continue;
+                printf("%-14.14s %4zu %8zu", set->families[f], m, sc.episodes);
+                print_double(sc.precision, 3);
+                print_double(sc.recall, 3);
+                print_double(sc.lead_median_s, 1);
+                print_double(sc.false_alarms_per_hour, 1);
+                printf(" %9zu  %s\n", sc.false_runs_benign, lofo_point_describe(&grid.points[res.chosen[f]], desc, sizeof desc));
+        }
+        printf("\nPooled (memtide-lofo: every family held out; memtide-in: in-sample, the point chosen on all\n"
+               "families, %s; baselines: nothing tuned)\n",
+               lofo_point_describe(&grid.points[res.in_sample], desc, sizeof desc));
+        print_score_header();
+        for (size_t h = 0; h < n_h; h++) {
+                EvalScore sc;
+                if (evaluate_score(held, set->n, PREDICTOR_MEMTIDE, horizons[h], &sc) >= 0)
+                        print_score_row("memtide-lofo", horizons[h], &sc);
+                if (evaluate_score(in, set->n, PREDICTOR_MEMTIDE, horizons[h], &sc) >= 0)
+                        print_score_row("memtide-in", horizons[h], &sc);
+                for (int p = 1; p < _PREDICTOR_KIND_MAX; p++)
+                        if (evaluate_score(held, set->n, (PredictorKind) p, horizons[h], &sc) >= 0)
+                                print_score_row(predictor_kind_to_string((PredictorKind) p), horizons[h], &sc);
+        }
+        print_calibration(held, set->n, " (held-out families)");
+        if (set->skipped > 0) {
+                fprintf(stderr, "memtidectl simulate: %zu of %zu recordings skipped (unreadable)\n", set->skipped, n_paths);
+                return EXIT_CTL_INPUT;
+        }
+        return EXIT_SUCCESS;
+}
+
 /* --plot DIR: every recording replayed and drawn (plot_trace()) as DIR/NAME.FORMAT, NAME the
  * file's name without .trace and .gz, and the reliability diagram as DIR/reliability.FORMAT. */
 static int eval_plots(EvalTrace *const *traces, char **paths, size_t n, const uint64_t *horizons, size_t n_h,
@@ -428,32 +568,42 @@ static int eval_plots(EvalTrace *const *traces, char **paths, size_t n, const ui
         return EXIT_SUCCESS;
 }
 
-static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bool json, unsigned every,
+static int eval(char **paths, size_t n_paths, const uint64_t *horizons, size_t n_h, bool json, unsigned every,
                 bool show_per_trace, bool commit_bound, const char *plot_dir, const char *plot_format,
                 const PolicyConfig *cfg) {
         EvalTrace *traces[SIM_TRACES_MAX] = {};
+        char *kept[SIM_TRACES_MAX];
         char err[TRACE_ERROR_MAX];
         PredictorParams params;
+        size_t n = 0, skipped = 0;
         int ret = 0;
 
-        if (n > SIM_TRACES_MAX) {
+        if (n_paths > SIM_TRACES_MAX) {
                 fprintf(stderr, "memtidectl simulate: at most %d traces\n", SIM_TRACES_MAX);
                 return EXIT_CTL_USAGE;
         }
         predictor_params_defaults(&params);
         if (!commit_bound)
                 params.forecast.commit_pool_min_permyriad = 0;
-        for (size_t i = 0; i < n; i++) {
+        /* a recording that cannot be read is reported (its line and byte), skipped and counted;
+         * the others are evaluated */
+        for (size_t i = 0; i < n_paths; i++) {
                 err[0] = 0;
-                int k = evaluate_trace(paths[i], every, &params, &traces[i], err);
-                if (k < 0) {
-                        fprintf(stderr, "memtidectl simulate: %s: %s\n", paths[i], err[0] ? err : strerror(-k));
-                        ret = k == -ENOMEM ? EXIT_FAILURE : EXIT_CTL_INPUT;
+                int k = evaluate_trace(paths[i], every, &params, &traces[n], err);
+                if (k == -ENOMEM) {
+                        fprintf(stderr, "memtidectl simulate: out of memory\n");
+                        ret = EXIT_FAILURE;
                         goto finish;
                 }
+                if (k < 0) {
+                        skip_report(paths[i], err[0] ? err : strerror(-k), NULL);
+                        skipped++;
+                        continue;
+                }
+                kept[n++] = paths[i];
         }
         if (plot_dir) {
-                ret = eval_plots(traces, paths, n, horizons, n_h, plot_dir, plot_format, cfg);
+                ret = eval_plots(traces, kept, n, horizons, n_h, plot_dir, plot_format, cfg);
                 if (ret != EXIT_SUCCESS)
                         goto finish;
         }
@@ -483,6 +633,11 @@ static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bo
                                 json_kv_u64(&jw, "false_alarms_benign", sc.false_runs_benign);
                                 json_kv_double(&jw, "hours", sc.hours, 4);
                                 json_kv_double(&jw, "alarm_share", sc.alarm_share, 4);
+                                EvalCalibration cal;
+                                if (evaluate_calibration(traces, n, (PredictorKind) p, horizons[h], &cal) >= 0) {
+                                        json_kv_double(&jw, "brier", cal.brier, 5);
+                                        json_kv_double(&jw, "brier_reference", cal.brier_reference, 5);
+                                }
                                 json_end_object(&jw);
                         }
                 json_end_array(&jw);
@@ -514,14 +669,20 @@ static int eval(char **paths, size_t n, const uint64_t *horizons, size_t n_h, bo
                 }
         if (show_per_trace)
                 per_trace(traces, n, horizons, n_h);
+        print_calibration(traces, n, "");
 finish:
+        if (skipped > 0) {
+                fprintf(stderr, "memtidectl simulate: %zu of %zu recordings skipped (unreadable)\n", skipped, n_paths);
+                if (ret == 0)
+                        ret = EXIT_CTL_INPUT;
+        }
         for (size_t i = 0; i < n; i++)
                 eval_trace_free(traces[i]);
         return ret;
 }
 
 int verb_simulate(int argc, char *argv[]) {
-        enum { ARG_PLOT = 0x100, ARG_PLOT_FORMAT };
+        enum { ARG_PLOT = 0x100, ARG_PLOT_FORMAT, ARG_LOFO };
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "json", no_argument, NULL, 'j' },
@@ -533,6 +694,7 @@ int verb_simulate(int argc, char *argv[]) {
                 { "loo", no_argument, NULL, 'l' },
                 { "no-commit-bound", no_argument, NULL, 'B' },
                 { "loo-lead-cap", required_argument, NULL, 'L' },
+                { "lofo", no_argument, NULL, ARG_LOFO },
                 { "plot", required_argument, NULL, ARG_PLOT },
                 { "plot-format", required_argument, NULL, ARG_PLOT_FORMAT },
                 { "help", no_argument, NULL, 'h' },
@@ -540,7 +702,7 @@ int verb_simulate(int argc, char *argv[]) {
         };
         _cleanup_(policy_config_freep) PolicyConfig *cfg = NULL;
         const char *config = NULL, *plot_dir = NULL, *plot_format = "svg";
-        bool json = arg_json, all = false, do_eval = false, show_per_trace = false, do_loo = false, commit_bound = true;
+        bool json = arg_json, all = false, do_eval = false, show_per_trace = false, do_loo = false, do_lofo = false, commit_bound = true;
         uint64_t horizons[SIM_HORIZONS_MAX];
         size_t n_h = 0;
         unsigned every = 1;
@@ -604,6 +766,9 @@ int verb_simulate(int argc, char *argv[]) {
                         }
                         break;
                 }
+                case ARG_LOFO:
+                        do_lofo = true;
+                        break;
                 case ARG_PLOT:
                         plot_dir = optarg;
                         break;
@@ -625,6 +790,10 @@ int verb_simulate(int argc, char *argv[]) {
                 fprintf(stderr, "memtidectl simulate: no trace given (see --help)\n");
                 return EXIT_CTL_USAGE;
         }
+        if (do_lofo && !do_eval) {
+                fprintf(stderr, "memtidectl simulate: --lofo goes with --eval\n");
+                return EXIT_CTL_USAGE;
+        }
         if (plot_dir && (!do_eval || do_loo)) {
                 fprintf(stderr, "memtidectl simulate: --plot goes with --eval (without --loo); one recording: "
                         "memtidectl plot TRACE -o FILE\n");
@@ -635,6 +804,18 @@ int verb_simulate(int argc, char *argv[]) {
                         static const uint64_t def[] = { 5, 10, 30, 60 };
                         for (size_t i = 0; i < ELEMENTSOF(def); i++)
                                 horizons[n_h++] = def[i] * USEC_PER_SEC;
+                }
+                if (do_lofo) {
+                        if (do_loo || plot_dir || json || !commit_bound) {
+                                fprintf(stderr, "memtidectl simulate: --lofo goes without --loo, --plot, --json and "
+                                        "--no-commit-bound\n");
+                                return EXIT_CTL_USAGE;
+                        }
+                        if ((size_t) (argc - optind) > LOFO_TRACES_MAX) {
+                                fprintf(stderr, "memtidectl simulate: at most %d traces\n", LOFO_TRACES_MAX);
+                                return EXIT_CTL_USAGE;
+                        }
+                        return lofo(argv + optind, (size_t) (argc - optind), horizons, n_h, every, lead_cap);
                 }
                 if (do_loo) {
                         if ((size_t) (argc - optind) > SIM_TRACES_MAX) {

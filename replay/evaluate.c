@@ -189,8 +189,19 @@ int evaluate_trace(const char *path, unsigned every_nth, const PredictorParams *
                 return -ENOMEM;
         }
         {
-                const char *b = strrchr(path, '/');
+                const char *b = strrchr(path, '/'), *sc = trace_reader_meta(r, "scenario");
                 snprintf(t->name, sizeof t->name, "%s", b ? b + 1 : path);
+                if (sc && *sc)
+                        snprintf(t->family, sizeof t->family, "%s", sc);
+                else if (b && b > path) {
+                        /* the directory's own name: between the previous '/' and b */
+                        const char *d = b;
+                        while (d > path && d[-1] != '/')
+                                d--;
+                        snprintf(t->family, sizeof t->family, "%.*s", (int) MC_MIN((size_t) (b - d), (size_t) 255), d);
+                }
+                if (!t->family[0] || streq(t->family, ".") || streq(t->family, ".."))
+                        snprintf(t->family, sizeof t->family, "%s", t->name);
         }
         for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
                 k = predictor_new((PredictorKind) p, (size_t) MC_MAX(ncg, 1), params, &pred[p]);
@@ -446,6 +457,60 @@ int evaluate_reliability(EvalTrace *const *traces, size_t n, uint64_t horizon_us
                 }
         }
         *ret = rel;
+        return 0;
+}
+
+/* The probability predictor p forecasts for sample i of t at horizon h (evaluate.h). */
+static double forecast_probability(const EvalTrace *t, size_t i, PredictorKind predictor, uint64_t h) {
+        if (predictor == PREDICTOR_MEMTIDE && t->raw_eta_usec && t->raw_confidence_permyriad && t->crossed_start) {
+                if (t->crossed_start[i + 1] > t->crossed_start[i])
+                        return 1.0;
+                if (t->raw_figure[i] != 0 && t->raw_eta_usec[i] <= h)
+                        return (double) MC_MIN(t->raw_confidence_permyriad[i], 10000u) / 10000.0;
+                return 0.0;
+        }
+        return t->eta_usec[predictor][i] <= h ? 1.0 : 0.0;
+}
+
+int evaluate_calibration(EvalTrace *const *traces, size_t n, PredictorKind predictor, uint64_t horizon_usec,
+                         EvalCalibration *ret) {
+        EvalCalibration c = { .predictor = predictor, .horizon_usec = horizon_usec };
+        double sq = 0, sq_alarms = 0;
+        size_t n_alarms = 0;
+
+        if ((!traces && n > 0) || !ret || predictor < 0 || predictor >= _PREDICTOR_KIND_MAX)
+                return -EINVAL;
+        for (size_t ti = 0; ti < n; ti++) {
+                const EvalTrace *t = traces[ti];
+
+                for (size_t i = 0; i < t->n_samples; i++) {
+                        uint64_t when = t->t_usec[i];
+                        double p, o = 0;
+
+                        if (in_recovery(t, when))
+                                continue;
+                        for (size_t e = 0; e < t->n_episodes; e++)
+                                if (t->episodes[e].t_usec > when && t->episodes[e].t_usec <= sat_add_u64(when, horizon_usec))
+                                        o = 1;
+                        p = forecast_probability(t, i, predictor, horizon_usec);
+                        c.samples++;
+                        c.positives += o > 0;
+                        sq += (p - o) * (p - o);
+                        if (p > 0) {
+                                size_t bin = MC_MIN((size_t) (p * EVALUATE_RELIABILITY_BINS), (size_t) EVALUATE_RELIABILITY_BINS - 1);
+                                c.alarms[bin]++;
+                                c.followed[bin] += o > 0;
+                                c.p_sum[bin] += p;
+                                sq_alarms += (p - o) * (p - o);
+                                n_alarms++;
+                        }
+                }
+        }
+        c.brier = c.samples ? sq / (double) c.samples : NAN;
+        c.brier_alarms = n_alarms ? sq_alarms / (double) n_alarms : NAN;
+        c.base_rate = c.samples ? (double) c.positives / (double) c.samples : NAN;
+        c.brier_reference = c.base_rate * (1 - c.base_rate);
+        *ret = c;
         return 0;
 }
 

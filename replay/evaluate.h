@@ -50,6 +50,8 @@ typedef struct EvalEpisode {
 
 typedef struct EvalTrace {
         char name[EVALUATE_NAME_MAX];      /* file name without directories */
+        char family[EVALUATE_NAME_MAX];    /* the recording's family: its meta scenario=, else
+                                            * the name of the directory it lies in, else its name */
         uint64_t start_usec, end_usec;
         size_t n_episodes;
         EvalEpisode episodes[EVALUATE_EPISODES_MAX];
@@ -125,6 +127,32 @@ typedef struct EvalReliability {
 
 /* Returns 0 or -EINVAL. */
 int evaluate_reliability(EvalTrace *const *traces, size_t n, uint64_t horizon_usec, EvalReliability *ret);
+
+/* Calibration of a predictor's alarms against the ground truth, at one horizon. Every sample
+ * outside the recovery after a failure is a forecast p that a failure (an episode of the
+ * trace) comes within the horizon, and its outcome o is whether one does (t < F <= t + H).
+ * memtide: p = 1 when a figure is past its line (CROSSED, measured), else the confidence of
+ * its soonest approaching figure when that forecasts the crossing within the horizon
+ * (EvalTrace.raw_*; traces without raw_* use the alarm: p = 1 when eta <= H), else 0. The
+ * baselines forecast nothing but their alarm: p = 1 when eta <= H, else 0.
+ * Alarms are the samples with p > 0, binned by p in deciles as in EvalReliability (bin b holds
+ * [b·10 %, (b+1)·10 %), the last one also 100 %). brier = mean of (p − o)² over all samples;
+ * brier_alarms the same over the alarms only; base_rate = mean o, and brier_reference =
+ * base_rate·(1 − base_rate), the Brier score of always forecasting the base rate (a forecast
+ * better than climatology scores below it). NaN when there are no samples (no alarms). */
+typedef struct EvalCalibration {
+        PredictorKind predictor;
+        uint64_t horizon_usec;
+        size_t samples, positives;         /* scored samples, those followed by a failure */
+        size_t alarms[EVALUATE_RELIABILITY_BINS];
+        size_t followed[EVALUATE_RELIABILITY_BINS];
+        double p_sum[EVALUATE_RELIABILITY_BINS]; /* Σ p of the bin's alarms (its mean confidence) */
+        double brier, brier_alarms, base_rate, brier_reference;
+} EvalCalibration;
+
+/* Returns 0 or -EINVAL. */
+int evaluate_calibration(EvalTrace *const *traces, size_t n, PredictorKind predictor, uint64_t horizon_usec,
+                         EvalCalibration *ret);
 
 /* The objective the leave-one-out procedure maximises when it chooses parameters (simulate
  * --loo): 2·recall + 2·precision − (false alarms on benign traces) + min(lead median, cap)/cap,

@@ -9,7 +9,8 @@
                     give through the axis the SVG carries; bad file names and traces refused
     simulate        the timeline's header, "none" for no crossing, "no decisions" on a quiet
                     recording, exit codes; --eval --plot writes a picture per recording and the
-                    reliability diagram
+                    reliability diagram; --eval skips a damaged recording (line and byte) and
+                    prints Brier scores; --eval --lofo, one row per family
     options         global options before and after any verb, unknown ones refused (exit 2)
     live-view       memtided --live on a terminal keeps its start-up messages above the figures
     readme          the README's two set-up commands build in two directories (so they work in
@@ -211,6 +212,33 @@ def scenario_simulate(tmp):
     expect(p.returncode == 0 and check_png(os.path.join(out, "reliability.png")), "--plot-format png: PNGs")
     p = ctl("simulate", exhaust, "--plot", out)
     expect(p.returncode == EXIT_USAGE and "--plot goes with --eval" in p.stderr, "--plot without --eval: exit 2")
+
+    # a damaged recording: named with its line and byte, skipped and counted, the rest scored
+    damaged = os.path.join(tmp, "damaged.trace")
+    with gzip.open(exhaust, "rt") as f:
+        head = f.read(200000)
+    with open(damaged, "w") as f:
+        f.write(head[:head.rindex("\n") + 1] + "this is no record\n")
+    p = ctl("simulate", "--eval", "-H", "30", damaged, benign, exhaust)
+    expect(p.returncode == EXIT_INPUT, f"simulate --eval with a damaged recording: exit 3 ({p.returncode})")
+    expect(re.search(r"damaged\.trace: line \d+ \(byte \d+\): .*skipped", p.stderr) is not None,
+           f"the damaged recording is named with its line and byte ({p.stderr.strip()})")
+    expect("1 of 3 recordings skipped" in p.stderr, "the skipped recording is counted")
+    expect(re.search(r"^memtide\s+30s\s+1\s", p.stdout, re.M) is not None and "exhaust-S1-r128" in p.stdout,
+           "the other recordings are scored")
+    expect(re.search(r"^memtide\s+30s\s+\d+\s+[\d.]+\s+0\.\d{4}\s+0\.\d{4}", p.stdout, re.M) is not None,
+           "the calibration: Brier scores")
+    # leave-one-family-out on three families (one sample in four, to stay quick)
+    s5 = source("tests", "traces", "exhaust-S5-swap512-r64.trace.gz")
+    p = ctl("simulate", "--eval", "--lofo", "--every", "4", "-H", "30", benign, exhaust, s5, damaged)
+    expect(p.returncode == EXIT_INPUT and "1 of 4 recordings skipped" in p.stderr,
+           f"--lofo with a damaged recording: the rest evaluated, exit 3 ({p.returncode})")
+    fams = [l.split()[0] for l in p.stdout.splitlines() if re.match(r"^S\d\s+\d+\s+\d+\s", l)]
+    expect(fams == ["S1", "S2", "S5"], f"--lofo: one row per family from meta scenario= ({fams})")
+    expect(re.search(r"^memtide-lofo\s+30s", p.stdout, re.M) and re.search(r"^memtide-in\s+30s", p.stdout, re.M),
+           "--lofo: the held-out and the in-sample tables")
+    p = ctl("simulate", "--lofo", exhaust)
+    expect(p.returncode == EXIT_USAGE, "--lofo without --eval: exit 2")
 
 
 def scenario_options(tmp):

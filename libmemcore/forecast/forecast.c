@@ -28,6 +28,20 @@
  *   4. A series already at or below 0 is CROSSED with confidence 1: that is measured, not
  *      forecast.
  *
+ * Two refinements of the age D in step 3, each with its own parameter:
+ *   - Freeing history (freed_permyriad, freed_ramp_permille, freed_memory_usec; on). A series
+ *     that rose by 5 % of its total (memory freed: a burst that ended, jobs that exited) within
+ *     the last 60 s stretches the ramp min(1, D / trend_min) threefold for a decline that starts
+ *     now: a program that has just given memory back and takes it again is more likely a
+ *     cycle than a leak. A leak that never frees is not touched, so no decision on it comes
+ *     later. Out of family it halved the false alarms on the spike recordings without moving
+ *     a leak's lead (docs/forecast.md).
+ *   - Sustained age (sustain_permille; off by default). D reaches back over pauses to the
+ *     oldest point after the last give-back of 1 % (giveback_permyriad) from which the mean
+ *     decline, to now and to the phase's start, is at least 80 % of the current rate; a pause
+ *     no longer makes a slow leak young. It only raises confidences; out of family it added a
+ *     false alarm on the spike recordings and no lead, so it stays off.
+ *
  * The models enter through the headroom definitions. MemAvailable is the kernel's own
  * estimate (si_mem_available(): free + the reclaimable half of page cache and reclaimable
  * slab, minus the reserves), i.e. what reclaim can still give back; its fitted decline is the
@@ -113,6 +127,18 @@ typedef struct Series {
         bool trend_active;                 /* a decline is under way (set by the last estimate) */
         double trend_start;                /* time the current decline started */
         double last_r2;                    /* R² of the last trend fit (for re-scoring an eta) */
+        double last_age;                   /* the age D the last confidence used (sustained) */
+        /* Give-back tracking for the sustained age (series_sustained_start()): */
+        bool gb_have;                      /* gb_min is valid */
+        bool gb_seen;                      /* a give-back was seen: gb_t is valid */
+        double gb_min;                     /* lowest y since the last give-back */
+        double gb_t;                       /* time of the last give-back (rise >= its threshold) */
+        bool sus_have;                     /* sus_t/sus_y: the last sustained start found */
+        double sus_t, sus_y;
+        /* Freeing history (the ramp after a large give-back): */
+        bool fr_have, fr_seen;
+        double fr_min, fr_t;               /* as gb_*, for rises of freed_permyriad */
+        double last_ramp_scale;            /* the ramp's stretch the last confidence used */
 } Series;
 
 /* Storage of a full-length series (the system and zone series, a cgroup's growth). */
@@ -303,6 +329,11 @@ void forecast_params_defaults(ForecastParams *ret) {
                 .rate_window_usec = 10 * USEC_PER_SEC,
                 .stall_threshold_permyriad = 6000,
                 .commit_pool_min_permyriad = 50,
+                .sustain_permille = 0,
+                .giveback_permyriad = 100,
+                .freed_permyriad = 500,
+                .freed_ramp_permille = 3000,
+                .freed_memory_usec = 60 * USEC_PER_SEC,
         };
 }
 
@@ -319,6 +350,12 @@ static void series_reset(Series *s) {
         s->trend_active = false;
         s->trend_start = 0;
         s->last_r2 = 0;
+        s->last_age = 0;
+        s->gb_have = s->gb_seen = s->sus_have = false;
+        s->gb_min = s->gb_t = s->sus_t = s->sus_y = 0;
+        s->fr_have = s->fr_seen = false;
+        s->fr_min = s->fr_t = 0;
+        s->last_ramp_scale = 1;
 }
 
 static unsigned series_idx(const Series *s, unsigned i) {
@@ -434,10 +471,88 @@ static double series_trend_start(const Series *s, double grace, double eps) {
         return s->t[series_idx(s, 0)];
 }
 
-/* R² × D / (D + k·eta) × min(1, D / trend_min): see the essay at the top. */
-static double trend_confidence(const ForecastParams *p, double r2, double d, double eta) {
+/* Give-back tracking: the newest point rising by at least `rise` above the lowest level since
+ * the last give-back is a give-back (memory returned: a burst freed, a cache dropped). Called
+ * once per estimate; a rise spread over several points is still seen, against the low. */
+static void track_rise(const Series *s, double rise, bool *have, bool *seen, double *low, double *when) {
+        unsigned k;
+
+        if (s->n == 0)
+                return;
+        k = series_idx(s, s->n - 1);
+        if (!*have) {
+                *have = true;
+                *low = s->y[k];
+                return;
+        }
+        if (rise > 0 && s->y[k] >= *low + rise) {
+                *seen = true;
+                *when = s->t[k];
+                *low = s->y[k];
+        } else
+                *low = MC_MIN(*low, s->y[k]);
+}
+
+static void series_track_giveback(Series *s, double rise, double freed) {
+        track_rise(s, rise, &s->gb_have, &s->gb_seen, &s->gb_min, &s->gb_t);
+        track_rise(s, freed, &s->fr_have, &s->fr_seen, &s->fr_min, &s->fr_t);
+}
+
+/* The start of the sustained decline: the oldest time t0 after the last give-back from which
+ * the mean decline is at least `frac` of the current rate r, both up to now and up to the
+ * current phase's start ts (so that the part before the phase declined at a comparable pace
+ * itself, and a flat stretch before a burst does not age it). Pauses inside a leak do not end
+ * it (the phase of step 1 does), memory given back does. When the walk reaches the oldest
+ * point of the ring without a give-back, the start found on an earlier estimate is kept if
+ * both means still hold (the ring's length is a memory limit). Returns ts when nothing
+ * older qualifies. */
+static double series_sustained_start(Series *s, double now, double ts, double r, double frac) {
+        double best = ts, y_now, y_ts = NAN;
+        bool reached_oldest = true;
+
+        if (s->n == 0 || !(r > 0) || !(frac > 0))
+                return ts;
+        y_now = s->y[series_idx(s, s->n - 1)];
+        for (unsigned i = 0; i < s->n; i++)
+                if (s->t[series_idx(s, i)] >= ts) {
+                        y_ts = s->y[series_idx(s, i)];
+                        break;
+                }
+        if (isnan(y_ts))
+                return ts;
+#define SUSTAINED(t0, y0) ((now) - (t0) > 0 && (ts) - (t0) > 0 && (y0) - y_now >= frac * r * ((now) - (t0)) && \
+                           (y0) - y_ts >= frac * r * ((ts) - (t0)))
+        for (unsigned i = s->n; i-- > 0;) {
+                double ti = s->t[series_idx(s, i)], yi = s->y[series_idx(s, i)];
+                if (ti >= ts)
+                        continue;
+                if (s->gb_seen && ti < s->gb_t) {
+                        reached_oldest = false;
+                        break;
+                }
+                if (SUSTAINED(ti, yi))
+                        best = ti;
+        }
+        if (reached_oldest && s->sus_have && s->sus_t < best && (!s->gb_seen || s->sus_t >= s->gb_t) &&
+            SUSTAINED(s->sus_t, s->sus_y))
+                best = s->sus_t;
+#undef SUSTAINED
+        if (best < ts) {
+                s->sus_have = true;
+                s->sus_t = best;
+                for (unsigned i = 0; i < s->n; i++)
+                        if (s->t[series_idx(s, i)] == best) {
+                                s->sus_y = s->y[series_idx(s, i)];
+                                break;
+                        }
+        }
+        return best;
+}
+
+/* R² × D / (D + k·eta) × min(1, D / (trend_min × ramp_scale)): see the essay at the top. */
+static double trend_confidence(const ForecastParams *p, double r2, double d, double eta, double ramp_scale) {
         double k = p->persistence_permille / 1000.0;
-        double dmin = SEC(p->trend_min_usec);
+        double dmin = SEC(p->trend_min_usec) * ramp_scale;
         double persist = d + k * eta > 0 ? d / (d + k * eta) : 0;
         double ramp = dmin > 0 ? MC_MIN(1.0, d / dmin) : 1.0;
         double conf = r2 * persist * ramp;
@@ -465,6 +580,10 @@ static void series_estimate_ex(Series *s, const ForecastParams *p, double now, d
 
         /* 1. phase: where did the current decline start? */
         if (update_phase) {
+                s->last_age = 0;           /* set again below when this estimate gets that far */
+                if (p->decline_permyriad_per_sec > 0)
+                        series_track_giveback(s, eps * p->giveback_permyriad / p->decline_permyriad_per_sec,
+                                              eps * p->freed_permyriad / p->decline_permyriad_per_sec);
                 double ts = series_trend_start(s, SEC(p->trend_grace_usec), eps);
                 /* The walk stops at the oldest point kept. When it found no flat stretch there,
                  * the decline is at least as old as the ring: a trend that was already running
@@ -518,9 +637,21 @@ static void series_estimate_ex(Series *s, const ForecastParams *p, double now, d
                 return;
         }
 
-        /* 3. confidence */
+        /* 3. confidence, on the sustained age: the decline reaching back over pauses */
+        if (update_phase && p->sustain_permille > 0) {
+                double t0 = series_sustained_start(s, now, s->trend_start, -slope, p->sustain_permille / 1000.0);
+                d = MC_MAX(d, now - t0);
+        } else if (!update_phase)
+                d = MC_MAX(d, s->last_age);
+        ret->sustained_usec = sec_to_usec(d);
         s->last_r2 = r2;
-        conf = trend_confidence(p, r2, d, eta);
+        s->last_age = d;
+        /* after a large give-back (a burst freed) a new decline needs a longer ramp */
+        s->last_ramp_scale = 1;
+        if (p->freed_permyriad > 0 && p->freed_ramp_permille > 1000 && s->fr_seen &&
+            now - s->fr_t < SEC(p->freed_memory_usec))
+                s->last_ramp_scale = p->freed_ramp_permille / 1000.0;
+        conf = trend_confidence(p, r2, d, eta, s->last_ramp_scale);
         ret->state = FORECAST_APPROACHING;
         ret->eta_usec = sec_to_usec(eta);
         ret->confidence_permyriad = (uint32_t) clampd(conf * 10000.0, 0.0, 10000.0);
@@ -606,6 +737,7 @@ static void commit_bound(Forecaster *f, double now, double h, double mem_total, 
          * (kernel memory, page cache that cannot be reclaimed) plus the new commitments */
         r_after = MC_MAX(0.0, r - a) + c;
         d = MC_MAX(now - f->avail.trend_start, 0.0);
+        d = MC_MAX(d, f->avail.last_age);
         o->commit_bounded = true;
         eta = r_after > eps * 0.5 ? tau1 + (h - r * tau1) / r_after : INFINITY;
         if (!isfinite(eta) || eta >= ETA_MAX_SEC) {
@@ -615,7 +747,7 @@ static void commit_bound(Forecaster *f, double now, double h, double mem_total, 
                 return;
         }
         fig->eta_usec = sec_to_usec(eta);
-        fig->confidence_permyriad = (uint32_t) clampd(trend_confidence(p, f->avail.last_r2, d, eta) * 10000.0, 0.0, 10000.0);
+        fig->confidence_permyriad = (uint32_t) clampd(trend_confidence(p, f->avail.last_r2, d, eta, f->avail.last_ramp_scale) * 10000.0, 0.0, 10000.0);
 }
 
 static void counter_feed(Counter *c, uint64_t v) {

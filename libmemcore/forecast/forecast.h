@@ -42,6 +42,9 @@ typedef struct ForecastFigure {
         int64_t rate_per_sec;              /* fitted change of the headroom, units/s (< 0 shrinks) */
         uint64_t headroom;                 /* distance to the line now, in the series' unit */
         uint64_t trend_usec;               /* how long the current decline has lasted */
+        uint64_t sustained_usec;           /* how long the decline has been sustained, over
+                                            * pauses (the age the confidence uses, >= trend_usec
+                                            * while APPROACHING; 0 otherwise) */
         uint32_t confidence_permyriad;     /* 0..10000: fit quality × persistence of the trend */
 } ForecastFigure;
 
@@ -128,6 +131,18 @@ typedef struct ForecastParams {
         uint32_t commit_pool_min_permyriad; /* commitment bound: applies when the untouched
                                             * reservation is at least this share of MemTotal
                                             * (50 = 0.5 %); 0 turns the bound off */
+        uint32_t sustain_permille;         /* sustained age: the decline reaches back to the
+                                            * oldest point from which its mean rate is at least
+                                            * this share of the current rate (800 = 80 %);
+                                            * 0 (the default): the age is the phase's alone */
+        uint32_t giveback_permyriad;       /* a rise of this share of the total (MemTotal; a
+                                            * zone's managed pages) ends the sustained age (100) */
+        uint32_t freed_permyriad;          /* freeing history: a rise of this share of the total
+                                            * is memory freed (500 = 5 %); 0 turns it off */
+        uint32_t freed_ramp_permille;      /* a decline starting within freed_memory_usec of
+                                            * such a rise needs trend_min × this/1000 to reach
+                                            * full confidence (3000); 1000 turns it off */
+        uint64_t freed_memory_usec;        /* how long a rise is remembered (60 s) */
 } ForecastParams;
 
 typedef struct Forecaster Forecaster;

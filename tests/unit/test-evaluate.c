@@ -3,8 +3,9 @@
 /*
  * Evaluation: scoring on hand-made predictor outputs (runs, leads, false alarms, the recovery
  * window, precision undefined without alarms), per-episode leads, the alarm share and the
- * leave-one-out objective, predictor rules on synthetic snapshots, and ground truth extracted
- * from a real recording.
+ * leave-one-out objective, predictor rules on synthetic snapshots, ground truth and the family
+ * extracted from a real recording, and calibration (reliability deciles, Brier scores)
+ * rescored from one replay at two horizons.
  */
 
 #include <errno.h>
@@ -250,6 +251,7 @@ static void test_real_trace(void **state) {
                 skip();
         assert_int_equal(evaluate_trace(path, getenv("MEMTIDE_UNDER_VALGRIND") ? 2 : 1, NULL, &t, err), 0);
         assert_string_equal(t->name, "exhaust-S8-max40-r24.trace.gz");
+        assert_string_equal(t->family, "S8");          /* its meta scenario= */
         assert_true(t->n_samples > 50);
         /* one OOM episode, at the kernel's event (30.65 s after the first sample) */
         assert_int_equal(t->n_episodes, 1);
@@ -268,6 +270,79 @@ static void test_real_trace(void **state) {
         assert_int_equal(evaluate_trace("/nonexistent.trace.gz", 1, NULL, &t, err), -ENOENT);
 }
 
+/* Calibration, rescored from one replay at two horizons: memtide's confidences binned by
+ * decile and scored against the failures, a CROSSED sample counted as p = 1, the recovery
+ * window left out, and a baseline's alarms as p = 1. The Brier scores are computed by hand. */
+static void test_calibration(void **state) {
+        uint64_t eta[100];
+        EvalCalibration c;
+        EvalTrace *t;
+
+        for (size_t i = 0; i < 100; i++)
+                eta[i] = USEC_INFINITY;
+        t = make_trace(100, 60, eta);                 /* failure at 60 s; 60–69 s is recovery */
+        t->raw_eta_usec = calloc(100, sizeof *t->raw_eta_usec);
+        t->raw_confidence_permyriad = calloc(100, sizeof *t->raw_confidence_permyriad);
+        t->raw_figure = calloc(100, sizeof *t->raw_figure);
+        t->crossed_start = calloc(101, sizeof *t->crossed_start);
+        t->crossed_ids = calloc(1, sizeof *t->crossed_ids);
+        assert_non_null(t->crossed_ids);
+        for (size_t i = 0; i < 100; i++) {
+                t->raw_eta_usec[i] = USEC_INFINITY;
+                if ((i >= 50 && i < 60) || (i >= 80 && i < 85)) {
+                        t->raw_eta_usec[i] = S(5);
+                        t->raw_figure[i] = 7;
+                        t->raw_confidence_permyriad[i] = i < 60 ? 8000 : 3000;
+                }
+        }
+        /* sample 58 has a figure past its line: measured, p = 1 */
+        t->crossed_ids[0] = 7;
+        t->n_crossed_ids = t->cap_crossed_ids = 1;
+        for (size_t i = 0; i <= 100; i++)
+                t->crossed_start[i] = i > 58 ? 1 : 0;
+        /* earlyoom fires at 55–59 s and at 85 s */
+        for (size_t i = 55; i < 60; i++)
+                t->eta_usec[PREDICTOR_EARLYOOM][i] = 0;
+        t->eta_usec[PREDICTOR_EARLYOOM][85] = 0;
+
+        /* H = 10 s: outcomes 1 at 50–59 s; 90 samples scored */
+        assert_int_equal(evaluate_calibration(&t, 1, PREDICTOR_MEMTIDE, S(10), &c), 0);
+        assert_int_equal(c.samples, 90);
+        assert_int_equal(c.positives, 10);
+        assert_int_equal(c.alarms[8], 9);
+        assert_int_equal(c.followed[8], 9);
+        assert_int_equal(c.alarms[9], 1);
+        assert_int_equal(c.followed[9], 1);
+        assert_int_equal(c.alarms[3], 5);
+        assert_int_equal(c.followed[3], 0);
+        assert_true(fabs(c.p_sum[8] / 9 - 0.8) < 1e-9);
+        assert_true(fabs(c.brier - (9 * 0.04 + 5 * 0.09) / 90) < 1e-9);
+        assert_true(fabs(c.brier_alarms - (9 * 0.04 + 5 * 0.09) / 15) < 1e-9);
+        assert_true(fabs(c.base_rate - 10.0 / 90) < 1e-9);
+        assert_true(fabs(c.brier_reference - (10.0 / 90) * (80.0 / 90)) < 1e-9);
+
+        /* the same replay at H = 30 s: outcomes 1 at 30–59 s; the 20 unwarned ones cost 1 each */
+        assert_int_equal(evaluate_calibration(&t, 1, PREDICTOR_MEMTIDE, S(30), &c), 0);
+        assert_int_equal(c.positives, 30);
+        assert_true(fabs(c.brier - (20 + 9 * 0.04 + 5 * 0.09) / 90) < 1e-9);
+
+        /* earlyoom: 50–54 s missed (1 each), 85 s false (1) */
+        assert_int_equal(evaluate_calibration(&t, 1, PREDICTOR_EARLYOOM, S(10), &c), 0);
+        assert_int_equal(c.alarms[9], 6);
+        assert_int_equal(c.followed[9], 5);
+        assert_true(fabs(c.brier - 6.0 / 90) < 1e-9);
+
+        /* without raw figures memtide's alarm is its eta: nothing alarms here, p = 0 throughout */
+        free(t->raw_eta_usec);
+        t->raw_eta_usec = NULL;
+        assert_int_equal(evaluate_calibration(&t, 1, PREDICTOR_MEMTIDE, S(10), &c), 0);
+        assert_true(fabs(c.brier - 10.0 / 90) < 1e-9);
+
+        assert_int_equal(evaluate_calibration(NULL, 1, PREDICTOR_MEMTIDE, S(10), &c), -EINVAL);
+        assert_int_equal(evaluate_calibration(&t, 1, _PREDICTOR_KIND_MAX, S(10), &c), -EINVAL);
+        eval_trace_free(t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_score_table),
@@ -275,6 +350,7 @@ int main(void) {
                 cmocka_unit_test(test_benign_false_alarm),
                 cmocka_unit_test(test_baseline_rules),
                 cmocka_unit_test(test_real_trace),
+                cmocka_unit_test(test_calibration),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

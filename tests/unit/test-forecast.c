@@ -5,7 +5,8 @@
  * right eta under jitter and missed samples, flat and rising series are stable, a crossing is
  * measured, phases restart the trend, short bursts are not trusted, counter resets do no harm,
  * cgroup memory.max and pageblock figures, the Committed_AS bound on reservations being touched
- * in, a trend older than the history ring keeping its age, packed and wide cgroup histories
+ * in, a trend older than the history ring keeping its age, the sustained age over pauses, the
+ * longer ramp after memory was freed, packed and wide cgroup histories
  * giving the same figures, and no NaN/inf ever leaves.
  */
 
@@ -430,6 +431,154 @@ static void test_phases(void **state) {
         snapshot_free(s);
 }
 
+/* Feed avail (MiB) at time t to both forecasters; returns a's forecast in *fa, b's in *fb. */
+static void feed2(Forecaster *a, Forecaster *b, Snapshot *s, uint64_t t, double avail, const Forecast **fa,
+                  const Forecast **fb) {
+        Gen g = { .t_usec = t, .avail_mib = avail };
+
+        fill(s, &g, false, 0);
+        assert_int_equal(forecast_update(a, s, fa), 0);
+        assert_int_equal(forecast_update(b, s, fb), 0);
+        check_sane(*fa);
+        check_sane(*fb);
+}
+
+/* The sustained age: a leak that pauses for more than the trend grace keeps its age with
+ * sustain_permille set (and its confidence rises), not without; the flat stretch before it does
+ * not count; memory given back (a rise of 2 % of MemTotal) ends it. */
+static void test_sustained(void **state) {
+        Forecaster *on = NULL, *off = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *fa = NULL, *fb = NULL;
+        ForecastParams p;
+        uint64_t t = USEC_PER_SEC, leak_start;
+        double avail = 1300;
+
+        forecast_params_defaults(&p);
+        assert_int_equal(p.sustain_permille, 0);            /* off by default */
+        p.sustain_permille = 800;
+        assert_int_equal(forecast_new(4, &p, &on), 0);
+        assert_int_equal(forecast_new(4, NULL, &off), 0);
+
+        for (int i = 0; i < 80; i++, t += 250000)           /* 20 s flat */
+                feed2(on, off, s, t, avail, &fa, &fb);
+        leak_start = t;
+        for (int cycle = 0; cycle < 4; cycle++) {           /* 4 × (8.75 s at 16 MiB/s, 1.25 s pause) */
+                for (int i = 0; i < 35; i++, t += 250000) {
+                        avail -= 4;
+                        feed2(on, off, s, t, avail, &fa, &fb);
+                }
+                for (int i = 0; i < 5; i++, t += 250000)
+                        feed2(on, off, s, t, avail, &fa, &fb);
+                assert_int_equal(fa->to_available_exhausted.state, FORECAST_STABLE);
+        }
+        for (int i = 0; i < 8; i++, t += 250000) {          /* 2 s of the fifth phase */
+                avail -= 4;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        const ForecastFigure *a = &fa->to_available_exhausted, *b = &fb->to_available_exhausted;
+        print_message("sustained %.2f s (trend %.2f s, conf %u) vs %.2f s (conf %u), leak %.2f s\n",
+                      (double) a->sustained_usec / 1e6, (double) a->trend_usec / 1e6, a->confidence_permyriad,
+                      (double) b->sustained_usec / 1e6, b->confidence_permyriad, (double) (t - leak_start) / 1e6);
+        assert_int_equal(a->state, FORECAST_APPROACHING);
+        assert_int_equal(b->state, FORECAST_APPROACHING);
+        assert_true(a->trend_usec <= 3 * USEC_PER_SEC);      /* the phase restarted */
+        assert_true(b->sustained_usec <= 3 * USEC_PER_SEC);  /* off: the age is the phase's */
+        assert_true(a->sustained_usec >= 30 * USEC_PER_SEC); /* on: over the pauses and past the ring */
+        /* the flat before counts only as far as the 80 % rule lets it (a quarter of the decline's
+         * age when its mean pace is the current rate), not all 20 s of it */
+        assert_true(a->sustained_usec <= (t - leak_start) * 5 / 4);
+        assert_true(a->confidence_permyriad > b->confidence_permyriad);
+        assert_int_equal(a->eta_usec, b->eta_usec);          /* the rate is the phase's: same eta */
+
+        /* 30 MiB given back (2 % of MemTotal), then the decline resumes: the age starts over */
+        avail += 30;
+        for (int i = 0; i < 8; i++, t += 250000)
+                feed2(on, off, s, t, avail, &fa, &fb);
+        for (int i = 0; i < 12; i++, t += 250000) {
+                avail -= 4;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        a = &fa->to_available_exhausted;
+        assert_int_equal(a->state, FORECAST_APPROACHING);
+        assert_true(a->sustained_usec <= 4 * USEC_PER_SEC);
+        forecast_free(on);
+        forecast_free(off);
+
+        /* a burst after a long flat stretch: the flat does not age it */
+        assert_int_equal(forecast_new(4, &p, &on), 0);
+        assert_int_equal(forecast_new(4, NULL, &off), 0);
+        avail = 1300;
+        for (int i = 0; i < 120; i++, t += 250000)
+                feed2(on, off, s, t, avail, &fa, &fb);
+        for (int i = 0; i < 16; i++, t += 250000) {         /* 4 s at 100 MiB/s */
+                avail -= 25;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        a = &fa->to_available_exhausted;
+        b = &fb->to_available_exhausted;
+        assert_int_equal(a->state, FORECAST_APPROACHING);
+        assert_true(a->sustained_usec <= a->trend_usec + 500 * USEC_PER_MSEC);
+        assert_int_equal(a->confidence_permyriad, b->confidence_permyriad);
+        forecast_free(on);
+        forecast_free(off);
+        snapshot_free(s);
+}
+
+/* The freeing history: a decline that starts within freed_memory_usec of a large give-back
+ * (5 % of MemTotal, a burst freed) ramps up over 3 × trend_min; without one, and once the
+ * give-back is older than that, the confidence is the one without the history. */
+static void test_freed_ramp(void **state) {
+        Forecaster *on = NULL, *off = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *fa = NULL, *fb = NULL;
+        ForecastParams p;
+        uint64_t t = USEC_PER_SEC;
+        double avail = 1300;
+
+        forecast_params_defaults(&p);
+        assert_int_equal(p.freed_ramp_permille, 3000);     /* on by default */
+        p.freed_ramp_permille = 1000;
+        assert_int_equal(forecast_new(4, NULL, &on), 0);
+        assert_int_equal(forecast_new(4, &p, &off), 0);
+
+        for (int i = 0; i < 40; i++, t += 250000)
+                feed2(on, off, s, t, avail, &fa, &fb);
+        for (int i = 0; i < 32; i++, t += 250000) {         /* 8 s at 100 MiB/s: no history yet */
+                avail -= 25;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        assert_int_equal(fa->to_available_exhausted.state, FORECAST_APPROACHING);
+        assert_int_equal(fa->to_available_exhausted.confidence_permyriad, fb->to_available_exhausted.confidence_permyriad);
+
+        avail = 1300;                                       /* 800 MiB freed */
+        for (int i = 0; i < 20; i++, t += 250000)
+                feed2(on, off, s, t, avail, &fa, &fb);
+        for (int i = 0; i < 32; i++, t += 250000) {         /* the same burst again */
+                avail -= 25;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        assert_int_equal(fa->to_available_exhausted.state, FORECAST_APPROACHING);
+        assert_int_equal(fa->to_available_exhausted.eta_usec, fb->to_available_exhausted.eta_usec);
+        print_message("after a free: %u vs %u without the history\n", fa->to_available_exhausted.confidence_permyriad,
+                      fb->to_available_exhausted.confidence_permyriad);
+        /* an 8 s old decline: the ramp gives 8/15 instead of 1 */
+        assert_true(fa->to_available_exhausted.confidence_permyriad * 100 < fb->to_available_exhausted.confidence_permyriad * 60);
+        assert_true(fa->to_available_exhausted.confidence_permyriad * 100 > fb->to_available_exhausted.confidence_permyriad * 45);
+
+        avail = 1300;                                       /* freed again; 70 s later, a third burst */
+        for (int i = 0; i < 280; i++, t += 250000)
+                feed2(on, off, s, t, avail, &fa, &fb);
+        for (int i = 0; i < 32; i++, t += 250000) {
+                avail -= 25;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        assert_int_equal(fa->to_available_exhausted.confidence_permyriad, fb->to_available_exhausted.confidence_permyriad);
+        forecast_free(on);
+        forecast_free(off);
+        snapshot_free(s);
+}
+
 static void test_cgroup_max_and_counters(void **state) {
         Forecaster *fc = NULL;
         Snapshot *s = snapshot_new(0, 1);
@@ -760,6 +909,8 @@ int main(void) {
                 cmocka_unit_test(test_flat_rising_crossed),
                 cmocka_unit_test(test_burst_vs_leak),
                 cmocka_unit_test(test_phases),
+                cmocka_unit_test(test_sustained),
+                cmocka_unit_test(test_freed_ramp),
                 cmocka_unit_test(test_commit_bound),
                 cmocka_unit_test(test_trend_older_than_ring),
                 cmocka_unit_test(test_cgroup_max_and_counters),
