@@ -396,27 +396,25 @@ int ctl_bus_error(const char *what, const sd_bus_error *e, int r) {
         return code;
 }
 
-int ctl_bus_call(const char *method, CtlValue *ret, const char *types, ...) {
+static int bus_callv(const char *method, const char *tolerated, CtlValue *ret, const char *types, va_list ap) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
         sd_bus *bus;
-        va_list ap;
         int r;
 
         r = ctl_bus(&bus);
         if (r > 0)
                 return r;
         r = sd_bus_message_new_method_call(bus, &call, BUS_NAME, BUS_PATH, BUS_INTERFACE, method);
-        if (r >= 0 && types) {
-                va_start(ap, types);
+        if (r >= 0 && types)
                 r = sd_bus_message_appendv(call, types, ap);
-                va_end(ap);
-        }
         if (r < 0) {
                 fprintf(stderr, "memtidectl: building the %s call failed: %s\n", method, strerror(-r));
                 return EXIT_FAILURE;
         }
         r = sd_bus_call(bus, call, 25 * USEC_PER_SEC, &e, &reply);
+        if (r < 0 && tolerated && sd_bus_error_has_name(&e, tolerated))
+                return -ENODATA;
         if (r < 0)
                 return ctl_bus_error(method, &e, r);
 
@@ -430,6 +428,26 @@ int ctl_bus_call(const char *method, CtlValue *ret, const char *types, ...) {
                 return EXIT_FAILURE;
         }
         return 0;
+}
+
+int ctl_bus_call(const char *method, CtlValue *ret, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = bus_callv(method, NULL, ret, types, ap);
+        va_end(ap);
+        return r;
+}
+
+int ctl_bus_call_unless(const char *method, const char *tolerated, CtlValue *ret, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = bus_callv(method, tolerated, ret, types, ap);
+        va_end(ap);
+        return r;
 }
 
 int ctl_bus_get_property(const char *name, CtlValue *ret) {

@@ -115,6 +115,9 @@ int ctl_bus_error(const char *what, const sd_bus_error *e, int r);
 /* One method call; the whole reply into *ret (one argument: that value; none: an empty
  * object). Returns 0 or an exit code (> 0), the reason printed. */
 int ctl_bus_call(const char *method, CtlValue *ret, const char *types, ...);
+/* The same, except that the error named tolerated (a D-Bus error name) is an expected answer:
+ * -ENODATA, nothing printed. */
+int ctl_bus_call_unless(const char *method, const char *tolerated, CtlValue *ret, const char *types, ...);
 int ctl_bus_get_property(const char *name, CtlValue *ret);
 
 /* The daemon's running configuration's global section (GetPolicies' "text", parsed by the

@@ -529,6 +529,7 @@ typedef struct Live {
         uint64_t first_mono, last_mono;    /* the daemon's clock at the first and last sample */
         uint64_t last_realtime;
         size_t samples;
+        size_t no_forecast;                /* samples the daemon had no forecast for */
         int exit_code;
         bool failed;
         /* samples are taken with the x of the daemon's clock, shifted to "before now" at the end */
@@ -551,9 +552,17 @@ static int live_sample(Live *lv) {
         r = ctl_bus_call("GetStatus", &st, NULL);
         if (r > 0)
                 return r;
-        /* before the first forecast the daemon answers NoForecast: the status alone then */
-        if (ctl_bus_call("GetForecast", &fc, NULL) > 0)
+        /* NoForecast (before the daemon's first forecast, or after a sample it refused as
+         * implausible) is expected: the status alone then, counted, nothing printed */
+        r = ctl_bus_call_unless("GetForecast", "org.memtide1.Error.NoForecast", &fc, NULL);
+        if (r > 0) {
+                ctl_value_done(&st);
+                return r;
+        }
+        if (r < 0) {
                 fc = (CtlValue) { .type = CTL_OBJECT };
+                lv->no_forecast++;
+        }
 
         lv->last_mono = ctl_u64(&st, "now_usec", 0);
         lv->last_realtime = ctl_u64(&st, "now_realtime_usec", 0);
@@ -727,6 +736,10 @@ static int plot_live(const char *out, double duration, double interval, double s
                 ctl_value_done(&st);
         }
 
+        if (lv.no_forecast > 0)
+                fprintf(stderr, "memtidectl plot: %zu of %zu samples without a forecast (memtided had none yet, or "
+                        "had set that sample aside as implausible): drawn without their forecast\n",
+                        lv.no_forecast, lv.samples);
         panels_finish(&lv.p);
         snprintf(lv.p.memory->note, sizeof(lv.p.memory->note), "dashed: min < low watermarks (the bus has no high)");
         live_shift(lv.p.model, (double) lv.last_mono / 1e6);

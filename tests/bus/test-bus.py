@@ -6,7 +6,7 @@ PropertiesChanged followed with `memtidectl monitor --json`, mutating calls as a
 unprivileged uid, bad input and a flood of calls.
 
     test-bus.py SCENARIO      verbs | signals | auth | bad-input | flood | policy | no-daemon |
-                              display | private-bus | recording-safety | dry-run-kill
+                              display | idle | private-bus | recording-safety | dry-run-kill
 
 Each scenario starts its own bus and daemon and exits 0 (pass), 1 (fail) or 77 (skip: no
 dbus-daemon, no root for the unprivileged-uid checks).
@@ -743,6 +743,42 @@ def scenario_display(s):
     expect("approaching" not in seen_low[1][1], "and not as approaching")
 
 
+def scenario_idle(s):
+    """An idle machine: plot --live before memtided's first forecast draws the samples it has and
+    says how many lacked a forecast, without an error line; then, with the small ups and downs of
+    an idle machine's free memory, `forecast` shows no figure approaching and says "Nothing is
+    approaching", and `status` no crossing."""
+    b = s.bus
+    # sampling every 4 s: the first forecast needs a second sample, after the plot is done
+    p = ctl(b, "plot", "--live", "-o", os.path.join(s.root.tmp, "first.svg"), "--duration=1", "--interval=0.25")
+    expect(p.returncode == 0 and os.path.getsize(os.path.join(s.root.tmp, "first.svg")) > 0,
+           f"plot --live before the first forecast: exit {p.returncode}, a picture", s.daemon)
+    expect(re.search(r"memtidectl plot: \d+ of \d+ samples without a forecast", p.stderr) is not None and
+           "failed" not in p.stderr and "NoForecast" not in p.stderr,
+           f"and it says how many samples lacked a forecast, with no error line ({p.stderr.strip()})")
+
+    s.daemon.stop()
+    s.daemon = Daemon(s.root, args=[f"--bus={b.address}", "--interval=0.2"])
+    s.daemon.wait_ready()
+    # free memory wandering by a few tens of MiB, up and down, as page cache and short-lived
+    # allocations make it on an idle machine
+    wander = [0, 24, 8, 40, 16, 56, 12, 32, 4, 48, 20, 36]
+    for i in range(40):
+        s.root.set_machine_leak(wander[i % len(wander)] * MIB)
+        time.sleep(0.2)
+    p = ctl(b, "forecast")
+    rows = [re.split(r"\s{2,}", l.strip()) for l in p.stdout.splitlines()[1:] if re.match(r"^(MemAvailable|PSI|node|\S+\.slice)", l)]
+    expect(p.returncode == 0 and len(rows) >= 5, f"forecast on the idle machine: {len(rows)} rows", s.daemon)
+    expect(all(r[1] in ("stable", "no confident crossing", "beyond the horizons", "unknown") for r in rows),
+           f"no figure shown as approaching: {sorted({r[1] for r in rows})}")
+    footer = [l for l in p.stdout.splitlines() if l.startswith(("Nothing is approaching", "Soonest:"))]
+    expect(len(footer) == 1 and footer[0].startswith("Nothing is approaching: ") and re.search(r"available \d+\.\d GiB\.$", footer[0]),
+           f"the footer agrees: {footer}")
+    st = ctl(b, "status").stdout
+    line = next(l for l in st.splitlines() if "Forecast:" in l)
+    expect("no crossing ahead" in line and "approaching" not in line, f"status: {line.strip()}")
+
+
 def scenario_private_bus(s):
     """memtided's own private bus (where the host has no system bus): every user reads, a
     changing call from a non-root user is refused with 'permission denied' and exit 5, and
@@ -856,6 +892,7 @@ SCENARIOS = {
     "policy": (scenario_policy, True),
     "no-daemon": (scenario_no_daemon, False),
     "display": (scenario_display, False, {"config": "[Global]\nHorizonKill=7s\n", "interval": "2"}),
+    "idle": (scenario_idle, False, {"interval": "4"}),
     "private-bus": (scenario_private_bus, False),
     "recording-safety": (scenario_recording_safety, False),
     "dry-run-kill": (scenario_dry_run_kill, False),
