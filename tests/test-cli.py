@@ -11,7 +11,8 @@
                     recording, exit codes; --eval --plot writes a picture per recording and the
                     reliability diagram; --eval skips a damaged recording (line and byte) and
                     prints Brier scores; --eval --lofo, one row per family
-    options         global options before and after any verb, unknown ones refused (exit 2)
+    options         global options before and after any verb, unknown ones refused (exit 2);
+                    inspect's sizes carry their units
     live-view       memtided --live on a terminal keeps its start-up messages above the figures
     readme          the README's two set-up commands build in two directories (so they work in
                     either order), and .ci/run runs the second one as written
@@ -263,6 +264,22 @@ def scenario_options(tmp):
                  ("--no-pager", "inspect", "--root", fixture), ("inspect", "--root", fixture, "--system", "--no-legend")):
         p = ctl(*args)
         expect(p.returncode == 0 and "ZONE" in p.stdout, f"memtidectl {' '.join(args)}: accepted")
+    # every size in inspect's text carries its unit: the zones' pages shown as bytes, equal to
+    # the JSON's page counts times the page size
+    j = json.loads(ctl("inspect", "--root", fixture, "--json").stdout)
+    text = ctl("inspect", "--root", fixture).stdout
+    expect(re.search(r"totalreserve \d+\.\d (KiB|MiB|GiB)$", text, re.M) is not None and " pages" not in text,
+           "inspect: totalreserve as a size, no bare page counts")
+    for z in j["zones"]:
+        row = next(l for l in text.splitlines() if l.startswith(f"{z['node']}/{z['zone']} "))
+        f = re.findall(r"(\d+(?:\.\d)?) (B|KiB|MiB|GiB|TiB)", row)
+        expect(len(f) == 5, f"inspect zone {z['zone']}: five sizes with units ({row.strip()})")
+        for (num, unit), key in zip(f, ("managed_pages", "free_pages", "min_pages", "low_pages", "high_pages")):
+            want = z[key] * j["page_size"]
+            got = float(num) * {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[unit]
+            if abs(got - want) > max(0.05 * want, 1):
+                raise AssertionError(f"inspect zone {z['zone']} {key}: {num} {unit} for {z[key]} pages")
+    expect(re.search(r"^ZONE .*FREE PAGEBLOCKS$", text, re.M) is not None, "inspect: the free pageblocks named as such")
     # an unreadable source is named with its file: an optional one is skipped, MemTotal's is fatal
     broken = os.path.join(tmp, "broken-root")
     shutil.copytree(fixture, broken)

@@ -348,8 +348,9 @@ int inspect_print_text(const Inspection *in, FILE *f) {
         if (in->has_mem_available) {
                 fmt_bytes(in->mem_available_bytes, b, sizeof(b));
                 fmt_bytes(in->reclaimable_bytes, c, sizeof(c));
-                fprintf(f, "available  model %s   kernel %s   reclaimable %s   totalreserve %" PRIu64 " pages\n",
-                        b, a, c, in->totalreserve_pages);
+                char d[32];
+                fmt_bytes(sat_mul_u64(in->totalreserve_pages, in->page_size), d, sizeof(d));
+                fprintf(f, "available  model %s   kernel %s   reclaimable %s   totalreserve %s\n", b, a, c, d);
         } else
                 fprintf(f, "available  kernel %s   (model: inputs missing)\n", a);
 
@@ -380,13 +381,18 @@ int inspect_print_text(const Inspection *in, FILE *f) {
                 fprintf(f, "node %d     compaction fragmentation score %u\n", in->nodes[i].node,
                         in->nodes[i].fragmentation_score);
 
-        fputs("\nZONE              MANAGED       FREE      MIN      LOW     HIGH  KERNEL  KSWAPD   FREE-PB\n", f);
+        /* pages as sizes; KERNEL: the computed watermarks against zoneinfo's */
+        fputs("\nZONE          MANAGED       FREE        MIN        LOW       HIGH  KERNEL  KSWAPD  FREE PAGEBLOCKS\n", f);
         for (size_t i = 0; i < in->n_zones; i++) {
                 const InspectZone *z = &in->zones[i];
-                char name[40];
+                const uint64_t pages[] = { z->managed_pages, z->free_pages, z->min_pages, z->low_pages, z->high_pages };
+                char name[40], sz[ELEMENTSOF(pages)][32];
+
                 snprintf(name, sizeof(name), "%d/%s", z->node, z->zone);
-                fprintf(f, "%-14s %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "  %-6s  %-7s %8" PRIu64 "\n",
-                        name, z->managed_pages, z->free_pages, z->min_pages, z->low_pages, z->high_pages,
+                for (size_t k = 0; k < ELEMENTSOF(pages); k++)
+                        fmt_bytes(sat_mul_u64(pages[k], in->page_size), sz[k], sizeof(sz[k]));
+                fprintf(f, "%-10s %10s %10s %10s %10s %10s  %-6s  %-7s %15" PRIu64 "\n",
+                        name, sz[0], sz[1], sz[2], sz[3], sz[4],
                         !z->has_zoneinfo ? "-" : z->watermarks_match ? "match" : "DIFFER",
                         z->populated ? kswapd_state_to_string(z->kswapd_state) : "-", z->free_pageblocks);
         }
