@@ -15,7 +15,8 @@
                     inspect's sizes carry their units
     live-view       memtided --live on a terminal keeps its start-up messages above the figures
     readme          the README's two set-up commands build in two directories (so they work in
-                    either order), and .ci/run runs the second one as written
+                    either order), install-deps serialises its apt-get runs (so they work at the
+                    same time), and .ci/run runs the second one as written
     daemon-as-nobody  memtided started as nobody on this host: no "(Success)" in any message
                     (suite host: it reads this machine's /proc; 77 without root)
 
@@ -358,6 +359,14 @@ def scenario_readme(tmp):
     with open(source(".ci", "run")) as f:
         ci = f.read()
     expect(f"if {second[len(prefix):]}; then" in ci, f"the README's test command is what .ci/run runs: {second[len(prefix):]}")
+    # run at the same time, the two commands' install-deps would meet on apt's and dpkg's locks
+    # (the second one failing at once): install-deps holds a lock of its own around apt-get
+    with open(source(".ci", "install-deps")) as f:
+        deps = f.read()
+    lock = re.search(r"^flock ", deps, re.M)
+    first_apt = re.search(r"^apt-get ", deps, re.M)
+    expect(lock is not None and first_apt is not None and lock.start() < first_apt.start(),
+           "install-deps takes its lock before its first apt-get, so that the two commands may run together")
 
 
 SCENARIOS = {
