@@ -289,11 +289,35 @@ static bool bus_has_owner(sd_bus *bus, const char *name) {
         return sd_bus_message_read(reply, "b", &has) >= 0 && has;
 }
 
+/* True when one of the ';'-separated parts of a D-Bus address names a transport sd-bus knows. */
+static bool bus_address_known(const char *address) {
+        static const char *const transports[] = { "unix:", "tcp:", "unixexec:", "x-machine-unix:" };
+        const char *p = address;
+
+        for (;;) {
+                for (size_t i = 0; i < ELEMENTSOF(transports); i++)
+                        if (strncmp(p, transports[i], strlen(transports[i])) == 0)
+                                return true;
+                p = strchr(p, ';');
+                if (!p)
+                        return false;
+                p++;
+        }
+}
+
 static int bus_connect_failed(int r) {
         if (r == -EACCES || r == -EPERM) {
                 fprintf(stderr, "memtidectl: cannot connect to %s: permission denied\n",
                         bus_private ? CTL_PRIVATE_BUS_SOCKET : bus_where());
                 return EXIT_CTL_ACCESS_DENIED;
+        }
+        if (arg_bus_kind == BUS_KIND_ADDRESS && (r == -EINVAL || !bus_address_known(arg_bus_address))) {
+                /* sd-bus could not parse it, or skipped every part of it as of no transport it
+                 * knows (and then says "connection refused"): the caller's mistake, not an
+                 * absent daemon */
+                fprintf(stderr, "memtidectl: --bus=%s: not a D-Bus address (such as unix:path=" CTL_PRIVATE_BUS_SOCKET ")\n",
+                        arg_bus_address);
+                return EXIT_CTL_USAGE;
         }
         fprintf(stderr, "memtidectl: memtided is not running (looked at %s)\n", bus_where());
         return EXIT_CTL_NO_DAEMON;

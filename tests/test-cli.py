@@ -261,6 +261,14 @@ def scenario_options(tmp):
     expect(p.returncode == 0 and "Commands:" in p.stdout and "plot" in p.stdout, "no arguments: the help, exit 0")
     p = ctl("--bus")
     expect(p.returncode == EXIT_USAGE and "needs an address" in p.stderr, "--bus without an address: exit 2")
+    for bad in ("garbage", "unix:foo=bar"):
+        p = ctl(f"--bus={bad}", "status")
+        expect(p.returncode == EXIT_USAGE and re.fullmatch(rf"memtidectl: --bus={re.escape(bad)}: not a D-Bus address "
+                                                           r"\(such as unix:path=/\S+/bus\)", p.stderr.strip()),
+               f"--bus={bad}: exit 2, '{p.stderr.strip()}'")
+    p = ctl("--bus=unix:path=/nonexistent/memtide-bus", "status")
+    expect(p.returncode == 4 and "memtided is not running (looked at unix:path=/nonexistent/memtide-bus)" in p.stderr,
+           f"--bus= a socket that is not there: exit 4, '{p.stderr.strip()}'")
     for args in (("inspect", "--root", fixture, "--no-pager"), ("inspect", "--no-legend", "--root", fixture),
                  ("--no-pager", "inspect", "--root", fixture), ("inspect", "--root", fixture, "--system", "--no-legend")):
         p = ctl(*args)
