@@ -1559,24 +1559,36 @@ static int private_bus_spawn(const char *path, pid_t *ret_pid, char *ret_address
         return 0;
 }
 
-static int bus_open(Manager *m, const char *spec, sd_bus **ret) {
+/* Why the run directory is not in use, for a message: its errno's text, or the reason. */
+static const char *run_dir_reason(const Manager *m) {
+        return m->run_dir_error < 0 ? strerror(-m->run_dir_error) : "not opened";
+}
+
+/* Connects to the bus spec names ("system", "session", "private" or an address). A failure to
+ * set up the private bus is logged here at level; the others are the caller's to say. */
+static int bus_open(Manager *m, const char *spec, sd_bus **ret, int level) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         char address[4300];
+        bool private = false;
         int r;
 
         if (spec && streq(spec, "private")) {
                 ManagerBus *b = BUS(m);
-                if (m->run_dir_fd < 0)
-                        return log_error_errno(ENOTDIR, "A private bus needs the run directory, which is not usable");
+                if (m->run_dir_fd < 0) {
+                        log_full_errno(level, 0, "A private bus needs the run directory %s, which is not usable (%s)",
+                                       m->run_dir, run_dir_reason(m));
+                        return m->run_dir_error < 0 ? m->run_dir_error : -EBADF;
+                }
                 if (strlen(m->run_dir) + strlen("/bus") >= sizeof(b->private_bus_path))
-                        return -ENAMETOOLONG;
+                        return log_full_errno(level, ENAMETOOLONG, "Cannot start a private bus in %s: %m", m->run_dir);
                 stpcpy(stpcpy(b->private_bus_path, m->run_dir), "/bus");
                 r = private_bus_spawn(b->private_bus_path, &b->private_bus_pid, address, sizeof(address));
                 if (r < 0)
-                        return log_error_errno(r, "Cannot start a private dbus-daemon on %s: %m", b->private_bus_path);
+                        return log_full_errno(level, r, "Cannot start a private dbus-daemon on %s: %m", b->private_bus_path);
                 log_info("Serving on a private bus at %s, open to every user for reads like the system bus "
                          "(memtidectl finds it there; dbus-daemon's own messages go to syslog)", b->private_bus_path);
                 spec = address;
+                private = true;
         }
 
         if (!spec || streq(spec, "system"))
@@ -1594,13 +1606,17 @@ static int bus_open(Manager *m, const char *spec, sd_bus **ret) {
                 if (r >= 0)
                         r = sd_bus_start(bus);
         }
+        if (r < 0 && private)
+                return log_full_errno(level, r, "Cannot connect to the private bus at %s: %m", BUS(m)->private_bus_path);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(bus);
         return 0;
 }
 
-int manager_bus_setup(Manager *m, const char *spec) {
+/* level: of the messages saying why there is no bus (an error when one was asked for, a warning
+ * for the default, which memtided runs without). */
+static int bus_setup(Manager *m, const char *spec, int level) {
         ManagerBus *b;
         int r = 0;
 
@@ -1631,20 +1647,24 @@ int manager_bus_setup(Manager *m, const char *spec) {
         if (spec && streq(spec, "auto")) {
                 /* The system bus, or, where the host has none (a container, a minimal install),
                  * a private bus of our own: an expected fallback, not an error. */
-                r = bus_open(m, "system", &m->bus);
+                r = bus_open(m, "system", &m->bus, level);
                 if (r >= 0)
                         spec = "system";
+                else if (m->run_dir_fd < 0)
+                        return log_full_errno(level, r, "No system bus (%m), and no private bus without the run "
+                                              "directory %s (%s)", m->run_dir, run_dir_reason(m));
                 else {
                         log_info_errno(r, "No system bus (%m), starting a private bus on %s/bus", m->run_dir);
                         spec = "private";
                 }
         }
         if (!m->bus)
-                r = bus_open(m, spec, &m->bus);
+                r = bus_open(m, spec, &m->bus, level);
+        if (r < 0 && spec && streq(spec, "private"))
+                return r;                /* bus_open() said why */
         if (r < 0)
-                return log_error_errno(r, "Cannot connect to the %s bus: %m",
-                                       !spec ? "system" :
-                                       streq(spec, "system") || streq(spec, "session") || streq(spec, "private") ? spec : "given");
+                return log_full_errno(level, r, "Cannot connect to the %s bus: %m",
+                                      !spec ? "system" : streq(spec, "system") || streq(spec, "session") ? spec : "given");
 
         r = sd_bus_add_filter(m->bus, &b->filter_slot, bus_filter, m);
         if (r < 0)
@@ -1668,17 +1688,22 @@ int manager_bus_setup(Manager *m, const char *spec) {
         return 0;
 }
 
+int manager_bus_setup(Manager *m, const char *spec) {
+        return bus_setup(m, spec, LOG_ERR);
+}
+
 int manager_bus_setup_default(Manager *m, const char *spec) {
         int r;
 
         /* An explicit --bus must work; the default ("auto": the system bus, or a private bus of
          * our own where the host has none) may fail, and memory protection does not depend on
          * it. */
-        r = manager_bus_setup(m, spec ?: (m->host ? "auto" : "none"));
+        r = bus_setup(m, spec ?: (m->host ? "auto" : "none"), spec ? LOG_ERR : LOG_WARNING);
         if (r < 0 && spec)
                 return r;
         if (r < 0) {
-                log_warning_errno(r, "Continuing without the D-Bus interface: %m");
+                /* the reason was logged just before */
+                log_warning("Continuing without the D-Bus interface: memtidectl cannot reach this memtided");
                 manager_bus_done(m);
         }
         return 0;

@@ -58,7 +58,7 @@ static void config_messages_log(const ConfigMessages *msgs) {
                 if (msgs->items[i].severity == CONFIG_ERROR)
                         log_error("%s", msgs->items[i].text);
                 else
-                        log_warning("%s, ignoring", msgs->items[i].text);
+                        log_warning("%s", msgs->items[i].text);   /* each says what memtided does */
         }
 }
 
@@ -407,6 +407,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                                                                    m->run_dir));
                 log_warning_errno(r, "Cannot use run directory %s (%s mode writes nothing), continuing: %m",
                                   m->run_dir, mode_to_string(m->mode));
+                m->run_dir_error = r;
                 m->run_dir_fd = safe_close(m->run_dir_fd);
                 m->state_dir_fd = safe_close(m->state_dir_fd);
                 m->lock_fd = safe_close(m->lock_fd);

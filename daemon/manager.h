@@ -193,6 +193,7 @@ struct Manager {
         int root_fd;                     /* owned */
         bool host;                       /* root is the real "/" */
         int run_dir_fd;                  /* owned, -EBADF when none */
+        int run_dir_error;               /* why there is none: a negative errno, 0 when in use */
         int state_dir_fd;                /* <run dir>/state, owned, -EBADF when none */
         int lock_fd;                     /* flock on <run dir>/lock, owned */
         char run_dir[4096];

@@ -17,8 +17,11 @@
     readme          the README's two set-up commands build in two directories (so they work in
                     either order), install-deps serialises its apt-get runs (so they work at the
                     same time), and .ci/run runs the second one as written
-    daemon-as-nobody  memtided started as nobody on this host: no "(Success)" in any message
-                    (suite host: it reads this machine's /proc; 77 without root)
+    daemon-as-nobody  memtided started as nobody on this host: no "(Success)" in any message;
+                    without a usable run directory, the private bus refused with the real
+                    reason, the default bus left out in warnings (suite host: it reads this
+                    machine's /proc; 77 without root)
+    daemon-messages memtided's configuration warnings, each once and as worded
 
 Exit 0 pass, 1 fail, 77 skip (with the reason).
 """
@@ -351,6 +354,49 @@ def scenario_daemon_as_nobody(tmp):
     expect(p.returncode == 0, f"memtided as nobody ran its 3 samples and exited 0 ({p.returncode})")
     expect("(Success)" not in p.stderr and ": Success" not in p.stderr, "no message reports errno 0 as 'Success'")
 
+    # a run directory nobody may not use: a private bus asked for is refused with the reason
+    # (exit 12, one line); the default bus goes without it, in warnings that say why
+    closed = os.path.join(tmp, "closed")
+    os.makedirs(closed, mode=0o700)
+    base = ["runuser", "-u", "nobody", "--", build("daemon", "memtided"), "--config", "/dev/null", "--mode=observe",
+            "--run-dir", os.path.join(closed, "run"), "--no-mlock", "--count", "2", "--interval", "0.2"]
+    p = subprocess.run(base + ["--bus=private"], capture_output=True, text=True, timeout=120)
+    bus_lines = [l for l in p.stderr.splitlines() if "bus" in l.lower()]
+    expect(p.returncode == 12 and bus_lines == [f"memtided: error: A private bus needs the run directory {closed}/run, "
+                                                "which is not usable (Permission denied)"],
+           f"--bus=private without a usable run directory: exit 12, one line with the real reason ({bus_lines})")
+    if os.path.exists("/run/dbus/system_bus_socket"):
+        print("info: this machine has a system bus: the messages of the default bus without one are not checked")
+    else:
+        p = subprocess.run(base, capture_output=True, text=True, timeout=120)
+        bus_lines = [l for l in p.stderr.splitlines() if "bus" in l.lower() or "D-Bus" in l]
+        expect(p.returncode == 0 and bus_lines == [
+            f"memtided: warning: No system bus (No such file or directory), and no private bus without the run directory "
+            f"{closed}/run (Permission denied)",
+            "memtided: warning: Continuing without the D-Bus interface: memtidectl cannot reach this memtided"],
+               f"the default bus, no system bus and no run directory: two warnings with the real reasons, exit 0 ({bus_lines})")
+    expect("Not a directory" not in p.stderr and "error:" not in p.stderr, "no made-up errno, no error line")
+
+
+def scenario_daemon_messages(tmp):
+    """memtided's configuration warnings, each said once as the parser words it."""
+    sys.path.insert(0, source("tests", "fixture-daemon"))
+    from memtide_fixture import FixtureRoot   # noqa: E402
+    root = FixtureRoot()
+    try:
+        conf = os.path.join(tmp, "memtided.conf")
+        with open(conf, "w") as f:
+            f.write("[Global]\nBogus=1\n[Nope]\nx=1\n")
+        p = subprocess.run([build("daemon", "memtided"), "--root", root.dir, "--config", conf, "--run-dir", root.run_dir,
+                            "--no-mlock", "--bus=none", "--count", "1", "--interval", "0.1"],
+                           capture_output=True, text=True, timeout=60)
+        warn = [l for l in p.stderr.splitlines() if conf in l and "warning:" in l]
+        expect(p.returncode == 0 and warn == [f"memtided: warning: {conf}:2: Bogus: unknown key in [Global], ignoring it",
+                                              f"memtided: warning: {conf}:4: [Nope]: unknown section, ignoring it"],
+               f"unknown key and section: one warning each, as worded ({warn})")
+    finally:
+        root.cleanup()
+
 
 def scenario_readme(tmp):
     with open(source("README.md")) as f:
@@ -384,6 +430,7 @@ SCENARIOS = {
     "live-view": scenario_live_view,
     "readme": scenario_readme,
     "daemon-as-nobody": scenario_daemon_as_nobody,
+    "daemon-messages": scenario_daemon_messages,
 }
 
 
