@@ -685,7 +685,8 @@ static int write_file(const char *path, const char *data, size_t len, char *err,
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0) {
                 r = -errno;
-                snprintf(err, size, "cannot create %s: %s", tmp, strerror(-r));
+                /* the caller's name in every message: the temporary one is ours */
+                snprintf(err, size, "cannot write %s: %s", path, strerror(-r));
                 return r;
         }
         (void) fchmod(fd, 0644);
@@ -693,7 +694,7 @@ static int write_file(const char *path, const char *data, size_t len, char *err,
                 ssize_t n = write(fd, data + done, len - done);
                 if (n < 0) {
                         r = -errno;
-                        snprintf(err, size, "cannot write %s: %s", tmp, strerror(-r));
+                        snprintf(err, size, "cannot write %s: %s", path, strerror(-r));
                         (void) unlink(tmp);
                         return r;
                 }
@@ -701,7 +702,7 @@ static int write_file(const char *path, const char *data, size_t len, char *err,
         }
         if (rename(tmp, path) < 0) {
                 r = -errno;
-                snprintf(err, size, "cannot rename %s to %s: %s", tmp, path, strerror(-r));
+                snprintf(err, size, "cannot write %s (renaming %s): %s", path, tmp, strerror(-r));
                 (void) unlink(tmp);
                 return r;
         }

@@ -166,6 +166,10 @@ def scenario_plots(tmp):
            f"plot -o x.pdf: exit 2, '{p.stderr.strip()}'")
     p = ctl("plot", trace)
     expect(p.returncode == EXIT_USAGE and "-o FILE.svg" in p.stderr, "plot without -o: exit 2")
+    nowhere = os.path.join(tmp, "no-such-dir", "x.svg")
+    p = ctl("plot", trace, "-o", nowhere)
+    expect(p.returncode == 1 and p.stderr.strip() == f"memtidectl plot: cannot write {nowhere}: No such file or directory",
+           f"plot -o into a missing directory: exit 1, the file named ('{p.stderr.strip()}')")
     p = ctl("plot", os.path.join(tmp, "missing.trace"), "-o", os.path.join(tmp, "m.svg"))
     expect(p.returncode == EXIT_INPUT and "No such file" in p.stderr, f"plot of a missing trace: exit 3, '{p.stderr.strip()}'")
     bad = os.path.join(tmp, "bad.trace")
