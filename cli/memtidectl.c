@@ -611,6 +611,25 @@ static void figure_row(Table *t, const char *name, const CtlValue *fig, FigureUn
         table_add(t, row);
 }
 
+/* GetForecast. The daemon has none before its first forecast and after a sample it set aside
+ * as implausible, until its next sample: asked again once, after its sampling interval. */
+static int forecast_call(CtlValue *ret) {
+        CtlValue st = {};
+        uint64_t wait;
+        int r;
+
+        r = ctl_bus_call_unless("GetForecast", "org.memtide1.Error.NoForecast", ret, NULL);
+        if (r != -ENODATA)
+                return r;
+        r = ctl_bus_call("GetStatus", &st, NULL);
+        if (r > 0)
+                return r;
+        wait = MC_MIN(ctl_u64(&st, "interval_usec", USEC_PER_SEC), 5 * USEC_PER_SEC) + 200 * USEC_PER_MSEC;
+        ctl_value_done(&st);
+        (void) usleep((useconds_t) wait);
+        return ctl_bus_call("GetForecast", ret, NULL);
+}
+
 static int verb_forecast(int argc, char *argv[]) {
         static const char *const header[] = { "FIGURE", "STATE", "ETA", "CONFIDENCE", "RATE", "HEADROOM" };
         const GlobalPolicy *g;
@@ -626,7 +645,7 @@ static int verb_forecast(int argc, char *argv[]) {
                         "confidence passes that rung's gate and the crossing is within its horizon);\n"
                         "below that it is \"no confident crossing\", with the confidence.",
                         args, n, 0, 0);
-        r = ctl_bus_call("GetForecast", &fc, NULL);
+        r = forecast_call(&fc);
         if (r > 0)
                 return r;
         if (arg_json) {

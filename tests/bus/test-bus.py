@@ -745,9 +745,9 @@ def scenario_display(s):
 
 def scenario_idle(s):
     """An idle machine: plot --live before memtided's first forecast draws the samples it has and
-    says how many lacked a forecast, without an error line; then, with the small ups and downs of
-    an idle machine's free memory, `forecast` shows no figure approaching and says "Nothing is
-    approaching", and `status` no crossing."""
+    says how many lacked a forecast, without an error line; `forecast` waits for it; then, with
+    the small ups and downs of an idle machine's free memory, `forecast` shows no figure
+    approaching and says "Nothing is approaching", and `status` no crossing."""
     b = s.bus
     # sampling every 4 s: the first forecast needs a second sample, after the plot is done
     p = ctl(b, "plot", "--live", "-o", os.path.join(s.root.tmp, "first.svg"), "--duration=1", "--interval=0.25")
@@ -756,6 +756,14 @@ def scenario_idle(s):
     expect(re.search(r"memtidectl plot: \d+ of \d+ samples without a forecast", p.stderr) is not None and
            "failed" not in p.stderr and "NoForecast" not in p.stderr,
            f"and it says how many samples lacked a forecast, with no error line ({p.stderr.strip()})")
+
+    # forecast before the first forecast: asked again after the sampling interval, answered
+    s.daemon.stop()
+    s.daemon = Daemon(s.root, args=[f"--bus={b.address}", "--interval=1.5"])
+    s.daemon.wait_ready()
+    p = ctl(b, "forecast")
+    expect(p.returncode == 0 and "MemAvailable exhausted" in p.stdout and p.stderr == "",
+           f"forecast right after memtided started: the table, no error (exit {p.returncode}, '{p.stderr.strip()}')", s.daemon)
 
     s.daemon.stop()
     s.daemon = Daemon(s.root, args=[f"--bus={b.address}", "--interval=0.2"])
