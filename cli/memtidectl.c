@@ -866,7 +866,7 @@ static int verb_explain(int argc, char *argv[]) {
                 print_kv("Gates", "%s", list[0] ? list : "-");
                 if (u && ctl_u64(u, "reserve_bytes", 0) > 0)
                         print_kv("Reserve", "%s of MemAvailable%s", fmt_bytes(ctl_u64(u, "reserve_bytes", 0), c),
-                                 ctl_bool(u, "reserve") ? ": the kill rung is asked for because the decline is about to cross it"
+                                 ctl_bool(u, "reserve") ? ": the kill rung is asked for because the decline has crossed it or is about to"
                                                         : "");
         }
         print_kv("Hysteresis", "%s, rungs held at least %s", fmt_permyriad(ctl_u64(&x, "hysteresis_permyriad", 0), a),

@@ -1364,6 +1364,8 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
 
         /* system: MemAvailable above the floor */
         o->mem_total_bytes = (uint64_t) mem_total;
+        o->swap_total_bytes = have_mi && meminfo_has(&s->meminfo, MEMINFO_SWAP_TOTAL) ? (uint64_t) meminfo_bytes(s, MEMINFO_SWAP_TOTAL) : 0;
+        o->swap_free_bytes = have_mi && meminfo_has(&s->meminfo, MEMINFO_SWAP_FREE) ? (uint64_t) meminfo_bytes(s, MEMINFO_SWAP_FREE) : 0;
         o->floor_bytes = 0;
         if ((s->have & SNAPSHOT_HAVE_ZONEINFO) && s->zoneinfo.n_zones > 0) {
                 uint64_t hi = 0;

@@ -89,6 +89,8 @@ typedef struct Forecast {
         uint64_t timestamp_usec;           /* of the snapshot */
         uint64_t mem_total_bytes;          /* MemTotal, 0 without meminfo */
         uint64_t available_bytes;          /* MemAvailable */
+        uint64_t swap_total_bytes;         /* SwapTotal, 0 without swap or meminfo */
+        uint64_t swap_free_bytes;          /* SwapFree */
         uint64_t floor_bytes;              /* "gone" means available <= floor (Σ high wmarks) */
         ForecastFigure to_available_exhausted; /* bounded by the commitment bound (see below) */
         uint64_t reclaim_bytes_per_sec;    /* pgsteal rate (kswapd + direct) over ~10 s */

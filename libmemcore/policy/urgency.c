@@ -15,7 +15,9 @@
  *   kill      7000  Irreversible: a clear majority. Below it, the reserve rule (urgency.h)
  *                   kills a decline held likely (the throttle gate) only when it is about to
  *                   take MemAvailable below AvailableReserve= (10 % by default: the line the
- *                   threshold daemons kill at).
+ *                   threshold daemons kill at), and a credible decline (1000) that already
+ *                   has: there the line is measured, and waiting is what the forecast is for
+ *                   only above it.
  *
  * The tune rung applies only to a crossing beyond the kill horizon: nearer, kswapd starting
  * earlier no longer makes a difference, and a burst seconds from the line is not worth a
@@ -91,21 +93,38 @@ static bool credible(const ForecastFigure *fig) {
         return figure_heading(fig) && figure_confidence(fig) >= URGENCY_CREDIBLE_PERMYRIAD;
 }
 
-/* The reserve rule (urgency.h) for the available figure: does the decline, believed at the
- * throttle gate and due within the kill horizon, take MemAvailable below the reserve within
- * URGENCY_RESERVE_LEAD_USEC? The rate is the figure's own (headroom over eta, so a decline
- * lengthened by the commitment bound counts at its bounded rate). */
-static bool below_reserve_soon(const Forecast *f, const ForecastFigure *fig, const GlobalPolicy *g, uint64_t reserve) {
+/* The reserve rule (urgency.h) for the available figure. Returns the gate the figure passed to
+ * ask for the kill rung by the reserve, 0 when it does not:
+ *   - MemAvailable already at or below the reserve, swap short too (swap_short()), on a
+ *     decline the forecaster finds credible: measured, not forecast, so the credible gate, and
+ *     any eta (a slow decline that is already under the line is not waited on until it enters
+ *     the kill horizon);
+ *   - a decline believed at the throttle gate and due within the kill horizon that takes
+ *     MemAvailable below the reserve within URGENCY_RESERVE_LEAD_USEC. The rate is the
+ *     figure's own (headroom over eta, so a decline lengthened by the commitment bound counts
+ *     at its bounded rate). */
+/* Swap free at or below the reserve's share of SwapTotal, or no swap: memory under the reserve
+ * with swap to spare is paged out, not exhausted, and the measured half of the reserve rule
+ * leaves it to the forecast. */
+static bool swap_short(const Forecast *f, const GlobalPolicy *g) {
+        return f->swap_total_bytes == 0 ||
+               (double) f->swap_free_bytes <= (double) f->swap_total_bytes * g->available_reserve_permyriad / 10000.0;
+}
+
+static uint32_t reserve_gate(const Forecast *f, const ForecastFigure *fig, const GlobalPolicy *g, uint64_t reserve) {
         double rate, avail_then;
 
-        if (reserve == 0 || !figure_heading(fig) || figure_confidence(fig) < urgency_gates[RUNG_THROTTLE] ||
-            !urgency_rung_applies(RUNG_KILL, figure_eta(fig), g))
-                return false;
+        if (reserve == 0 || !figure_heading(fig))
+                return 0;
+        if (f->available_bytes <= reserve && swap_short(f, g) && figure_confidence(fig) >= URGENCY_CREDIBLE_PERMYRIAD)
+                return URGENCY_CREDIBLE_PERMYRIAD;
+        if (figure_confidence(fig) < urgency_gates[RUNG_THROTTLE] || !urgency_rung_applies(RUNG_KILL, figure_eta(fig), g))
+                return 0;
         if (fig->state == FORECAST_CROSSED || fig->eta_usec == 0)
-                return true;
+                return urgency_gates[RUNG_THROTTLE];
         rate = (double) fig->headroom / ((double) fig->eta_usec / 1e6);
         avail_then = (double) f->available_bytes - rate * ((double) URGENCY_RESERVE_LEAD_USEC / 1e6);
-        return avail_then <= (double) reserve;
+        return avail_then <= (double) reserve ? urgency_gates[RUNG_THROTTLE] : 0;
 }
 
 /* Take fig as the subject when it asks for a higher rung than the one so far, or the same rung
@@ -113,14 +132,15 @@ static bool below_reserve_soon(const Forecast *f, const ForecastFigure *fig, con
 static void consider(Urgency *u, const Forecast *f, const ForecastFigure *fig, const GlobalPolicy *g, Rung max,
                      UrgencySubject subject, int cgroup_index, int zone_index, uint64_t reserve) {
         Rung r = urgency_figure_rung(fig, g, max);
-        bool by_reserve = false;
+        uint32_t by_reserve = 0;
         uint64_t eta;
 
         if (credible(fig))
                 u->credible_eta_usec = MC_MIN(u->credible_eta_usec, figure_eta(fig));
-        if (r < RUNG_KILL && max >= RUNG_KILL && below_reserve_soon(f, fig, g, reserve)) {
-                r = RUNG_KILL;
-                by_reserve = true;
+        if (r < RUNG_KILL && max >= RUNG_KILL) {
+                by_reserve = reserve_gate(f, fig, g, reserve);
+                if (by_reserve > 0)
+                        r = RUNG_KILL;
         }
         if (r == RUNG_OBSERVE)
                 return;
@@ -134,8 +154,8 @@ static void consider(Urgency *u, const Forecast *f, const ForecastFigure *fig, c
         u->eta_usec = eta;
         u->confidence_permyriad = figure_confidence(fig);
         u->horizon_usec = g->horizon_usec[r];
-        u->gate_permyriad = by_reserve ? urgency_gates[RUNG_THROTTLE] : urgency_gates[r];
-        u->reserve = by_reserve;
+        u->gate_permyriad = by_reserve > 0 ? by_reserve : urgency_gates[r];
+        u->reserve = by_reserve > 0;
 }
 
 int urgency_compute(const Forecast *f, const GlobalPolicy *g, Urgency *ret) {

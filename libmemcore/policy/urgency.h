@@ -23,10 +23,12 @@
  *   - The reserve (AvailableReserve=, a share of MemTotal): a decline of available memory at
  *     least as confident as the throttle gate, within the kill horizon, that takes MemAvailable
  *     below the reserve within URGENCY_RESERVE_LEAD_USEC asks for the kill rung, below the kill
- *     gate too. The forecast acts early where it is sure; the reserve is the line it does not
- *     wait past where it is not (a phased or runaway leak whose trend is young). A decline the
- *     forecast does not believe (a burst below the throttle gate), or a level that merely sits
- *     low, kills nothing.
+ *     gate too; so does a credible decline (URGENCY_CREDIBLE_PERMYRIAD) with MemAvailable
+ *     already at or below the reserve and swap free at or below the same share of SwapTotal
+ *     (or no swap), whatever its eta. The forecast acts early where it is
+ *     sure; the reserve is the line it does not wait past where it is not (a phased or runaway
+ *     leak whose trend is young, a slow leak whose crossing is still beyond the kill horizon).
+ *     A level that merely sits low (no credible decline) kills nothing.
  *   - The warning grade follows the rung: notice for tune and reclaim, warning for throttle,
  *     critical for kill.
  *
@@ -80,7 +82,8 @@ typedef struct Urgency {
         uint64_t horizon_usec;             /* of rung */
         uint32_t gate_permyriad;           /* the gate rung's figure passed */
         bool reserve;                      /* the kill rung by the reserve rule (the gate passed
-                                            * is the throttle gate) */
+                                            * is the throttle gate, or the credible gate with
+                                            * MemAvailable already under the reserve) */
         uint64_t reserve_bytes;            /* the reserve in bytes, 0 when off or unknown */
         /* The soonest credible crossing of any figure (URGENCY_CREDIBLE_PERMYRIAD, any rung):
          * the sampler's schedule; USEC_INFINITY for none. */

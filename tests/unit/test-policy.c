@@ -1045,11 +1045,13 @@ static void test_trace_benign(void **state) {
 /* The one rate limiter (ratelimit.h): intervals per kind and target, the kill budget, and a
  * table full of targets. */
 /* The reserve rule: a decline held likely (the throttle gate) that takes MemAvailable below
- * AvailableReserve= within URGENCY_RESERVE_LEAD_USEC asks for the kill rung; a less likely one,
- * one beyond the kill horizon, one that stays above the reserve, a level that merely sits low,
- * or a reserve of 0 does not. */
-static Urgency reserve_case(uint32_t reserve_permyriad, ForecastState state, uint64_t avail_mib, uint64_t eta_ms,
-                            uint32_t conf) {
+ * AvailableReserve= within URGENCY_RESERVE_LEAD_USEC asks for the kill rung, and so does a
+ * credible decline with MemAvailable already under the reserve and swap short; a less likely
+ * one, one beyond the kill horizon while still above the reserve, one that stays above the
+ * reserve, one under it with swap to spare, a level that merely sits low, or a reserve of 0
+ * does not. */
+static Urgency reserve_case_swap(uint32_t reserve_permyriad, ForecastState state, uint64_t avail_mib, uint64_t eta_ms,
+                                 uint32_t conf, uint64_t swap_total_mib, uint64_t swap_free_mib) {
         GlobalPolicy g;
         Forecast f = { 0 };
         Urgency u;
@@ -1057,6 +1059,8 @@ static Urgency reserve_case(uint32_t reserve_permyriad, ForecastState state, uin
         policy_config_global_defaults(&g);
         g.available_reserve_permyriad = reserve_permyriad;
         f.mem_total_bytes = 1000 * MIB;
+        f.swap_total_bytes = swap_total_mib * MIB;
+        f.swap_free_bytes = swap_free_mib * MIB;
         f.available_bytes = avail_mib * MIB;
         f.floor_bytes = 20 * MIB;
         f.to_available_exhausted = (ForecastFigure) {
@@ -1068,6 +1072,11 @@ static Urgency reserve_case(uint32_t reserve_permyriad, ForecastState state, uin
         f.to_pageblocks_exhausted = (ForecastFigure) { .state = FORECAST_STABLE, .eta_usec = USEC_INFINITY };
         assert_int_equal(urgency_compute(&f, &g, &u), 0);
         return u;
+}
+
+static Urgency reserve_case(uint32_t reserve_permyriad, ForecastState state, uint64_t avail_mib, uint64_t eta_ms,
+                            uint32_t conf) {
+        return reserve_case_swap(reserve_permyriad, state, avail_mib, eta_ms, conf, 0, 0);
 }
 
 static void test_reserve_rule(void **state) {
@@ -1097,10 +1106,34 @@ static void test_reserve_rule(void **state) {
         u = reserve_case(1000, FORECAST_APPROACHING, 200, 6000, 5500);
         assert_int_equal(u.rung, RUNG_THROTTLE);
 
-        /* a slow decline already under the reserve but due beyond the kill horizon (90 MiB,
-         * 70 in 20 s) */
-        u = reserve_case(1000, FORECAST_APPROACHING, 90, 20000, 5500);
+        /* a slow decline still above the reserve and due beyond the kill horizon (150 MiB,
+         * 130 in 20 s) */
+        u = reserve_case(1000, FORECAST_APPROACHING, 150, 20000, 5500);
         assert_true(u.rung < RUNG_KILL);
+        assert_false(u.reserve);
+
+        /* a slow decline already under the reserve, due beyond the kill horizon (90 MiB, 70 in
+         * 20 s), only credible: measured under the line, killed at the credible gate */
+        u = reserve_case(1000, FORECAST_APPROACHING, 90, 20000, 1200);
+        assert_int_equal(u.rung, RUNG_KILL);
+        assert_true(u.reserve);
+        assert_int_equal(u.gate_permyriad, 1000);
+
+        /* the same under the credible gate: noise, nothing asked */
+        u = reserve_case(1000, FORECAST_APPROACHING, 90, 20000, 900);
+        assert_true(u.rung < RUNG_KILL);
+        assert_false(u.reserve);
+
+        /* under the reserve with 400 of 500 MiB swap free: paged out, not exhausted; beyond
+         * the kill horizon, the forecast alone decides */
+        u = reserve_case_swap(1000, FORECAST_APPROACHING, 90, 20000, 5500, 500, 400);
+        assert_true(u.rung < RUNG_KILL);
+        assert_false(u.reserve);
+
+        /* swap short too (40 of 500 MiB free, under 10 %): killed */
+        u = reserve_case_swap(1000, FORECAST_APPROACHING, 90, 20000, 5500, 500, 40);
+        assert_int_equal(u.rung, RUNG_KILL);
+        assert_true(u.reserve);
 
         /* a level that sits low without declining asks for nothing */
         u = reserve_case(1000, FORECAST_STABLE, 50, 0, 0);
