@@ -58,7 +58,7 @@ static void config_messages_log(const ConfigMessages *msgs) {
                 if (msgs->items[i].severity == CONFIG_ERROR)
                         log_error("%s", msgs->items[i].text);
                 else
-                        log_warning("%s, ignoring", msgs->items[i].text);
+                        log_warning("%s", msgs->items[i].text);
         }
 }
 

@@ -742,6 +742,11 @@ int trace_reader_next(TraceReader *r, TraceRecord *ret) {
                 return r->error;
 
         while (cur_line(r, &l, &n, &nl)) {
+                /* every line a writer finishes ends in '\n': one without is where the file was cut
+                 * (a copy stopped early, a recorder killed mid-write), and what it holds may be a
+                 * prefix of a time or of an event's fields that would parse as something else */
+                if (!nl)
+                        return reader_fail(r, -EBADMSG, "the last line ends without a newline: the trace is truncated");
                 if (n == 0 || l[0] == '#') {
                         advance_line(r, n);
                         continue;

@@ -93,8 +93,9 @@ static inline void trace_reader_freep(TraceReader **r) {
 
 /* Next record. Returns TRACE_RECORD_SAMPLE or TRACE_RECORD_EVENT with *ret filled, 0 at the
  * end of the trace, or a negative errno with the message in trace_reader_error():
- *   -EBADMSG    a garbage line, a bad number, a byte count running past the end of the file
- *               or content not followed by its "\n"
+ *   -EBADMSG    a garbage line, a bad number, a byte count running past the end of the file,
+ *               content not followed by its "\n", or a last line without its "\n" (a
+ *               truncated trace)
  *   -ENAMETOOLONG  an event value longer than TRACE_VALUE_MAX
  *   -ERANGE     a number beyond 64 bits
  *   -ETIME      time going backwards (samples and events are non-decreasing)
