@@ -926,8 +926,10 @@ static int config_open(ConfigState *st, const char *path, bool missing_ok, FILE 
         }
         if (!S_ISREG(sb.st_mode)) {
                 r = S_ISDIR(sb.st_mode) ? -EISDIR : -EBADFD;
-                msg_add(st, CONFIG_ERROR, "%s: cannot read: %s, not a regular file (%s)", path, file_type_name(sb.st_mode),
-                        strerror(-r));
+                /* the errno only where it is the kernel's word for it: EBADFD's "File descriptor in
+                 * bad state" would say nothing true about a FIFO or a device */
+                msg_add(st, CONFIG_ERROR, "%s: cannot read: %s, not a regular file%s", path, file_type_name(sb.st_mode),
+                        S_ISDIR(sb.st_mode) ? " (Is a directory)" : "");
                 safe_close(fd);
                 return r;
         }
@@ -1114,6 +1116,10 @@ static void config_check_protect(ConfigState *st) {
                 }
         }
         free(warned);
+}
+
+const char *config_strerror(int r) {
+        return r == -EBADFD ? "not a regular file" : strerror(-r);
 }
 
 int config_load(const char *main_file, const char *dropin_dir, PolicyConfig **ret, ConfigMessages *msgs) {
