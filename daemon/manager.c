@@ -483,7 +483,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 r = manager_record_open(m, opt->record_path, opt->record_replace);
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_RECORD, log_error_errno(r, "Cannot record to %s: %s", opt->record_path,
-                                                                  trace_strerror(r)));
+                                                                  manager_record_strerror(r)));
         }
 
         /* signals, PSI, first sample, timers */
