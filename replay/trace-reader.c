@@ -504,13 +504,13 @@ int trace_reader_open(const char *path, TraceReader **ret, char *ret_error) {
         (void) mc_sym_gzclose_r(gz);
         if (k == -E2BIG) {
                 if (ret_error)
-                        snprintf(ret_error, TRACE_ERROR_MAX, "%s: line %" PRIu64 " is longer than %zu bytes: not a trace",
-                                 path, line, TRACE_LINE_MAX);
+                        snprintf(ret_error, TRACE_ERROR_MAX, "line %" PRIu64 " is longer than %zu bytes: not a trace",
+                                 line, TRACE_LINE_MAX);
                 return k;
         }
         if (k < 0) {
                 if (ret_error)
-                        snprintf(ret_error, TRACE_ERROR_MAX, "%s: %s", path,
+                        snprintf(ret_error, TRACE_ERROR_MAX, "%s",
                                  k == -EIO ? "corrupt or truncated gzip stream" : strerror(-k));
                 return k;
         }

@@ -81,7 +81,7 @@ typedef struct TraceReader TraceReader;
  * decompressing: the rest is never loaded), -EIO for a corrupt gzip stream, -EPROTONOSUPPORT for a version other
  * than 1, -EBADMSG for a missing header, -ENOMEM. On -ELIBACC or an error after the file was
  * opened, *ret_error (if non-NULL, TRACE_ERROR_MAX bytes) receives a message (naming the byte
- * offset for a bad header). */
+ * offset for a bad header; not the path, which the caller puts in front). */
 int trace_reader_open(const char *path, TraceReader **ret, char *ret_error);
 /* Same over a memory buffer (copied); needs no zlib. */
 int trace_reader_open_memory(const void *data, size_t len, TraceReader **ret, char *ret_error);
