@@ -1232,7 +1232,13 @@ int config_dump(const PolicyConfig *c, FILE *f) {
         for (size_t i = 0; i < c->n_policies; i++) {
                 const CgroupPolicy *p = &c->policies[i];
 
-                fprintf(f, "\n[Policy \"%s\"]\n", p->glob);
+                /* quoted where it fits inih's section buffer; an unquoted glob was accepted up
+                 * to two bytes longer ([Policy GLOB]), and written quoted it would no longer
+                 * load: the dump must read back as the configuration it shows */
+                if (strlen("Policy \"\"") + strlen(p->glob) < CONFIG_SECTION_MAX)
+                        fprintf(f, "\n[Policy \"%s\"]\n", p->glob);
+                else
+                        fprintf(f, "\n[Policy %s]\n", p->glob);
                 if (p->origin)
                         fprintf(f, "; last set at %s\n", p->origin);
                 dump_section(f, "Policy", p);
