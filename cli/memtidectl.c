@@ -1066,7 +1066,9 @@ static int verb_action(int argc, char *argv[]) {
 
 /* The trace file, opened here with the caller's own rights and handed to the daemon, which
  * opens no path for a bus caller: created new (O_EXCL) unless force, never through a symlink
- * (O_NOFOLLOW), only a regular file, never a wait on a FIFO (O_NONBLOCK). */
+ * (O_NOFOLLOW), only a regular file, never a wait on a FIFO (O_NONBLOCK). An existing file is
+ * not emptied here: the daemon does it once it has accepted the call, so that a refused one
+ * (already recording, the daemon's own state) leaves it as it was. */
 static int record_open(const char *path, bool force, int *ret_fd) {
         struct stat st;
         int fd, r, r_open;
@@ -1081,11 +1083,6 @@ static int record_open(const char *path, bool force, int *ret_fd) {
         }
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
                 r = S_ISREG(st.st_mode) ? -errno : -EBADFD;
-                safe_close(fd);
-                return r;
-        }
-        if (force && ftruncate(fd, 0) < 0) {
-                r = -errno;
                 safe_close(fd);
                 return r;
         }

@@ -872,7 +872,7 @@ int verb_plot(int argc, char *argv[]) {
                         fprintf(stderr, "%s\n", msgs.items[i].text);
                 config_messages_done(&msgs);
                 if (r < 0) {
-                        fprintf(stderr, "memtidectl plot: cannot load %s: %s\n", config, strerror(-r));
+                        fprintf(stderr, "memtidectl plot: cannot load %s: %s\n", config, config_strerror(r));
                         return EXIT_CTL_INPUT;
                 }
         }

@@ -76,7 +76,7 @@ static int load_config(const char *path, PolicyConfig **ret) {
                 fprintf(stderr, "%s\n", msgs.items[i].text);
         config_messages_done(&msgs);
         if (k < 0)
-                fprintf(stderr, "memtidectl simulate: cannot load %s: %s\n", path, strerror(-k));
+                fprintf(stderr, "memtidectl simulate: cannot load %s: %s\n", path, config_strerror(k));
         return k;
 }
 

@@ -926,8 +926,10 @@ static int config_open(ConfigState *st, const char *path, bool missing_ok, FILE 
         }
         if (!S_ISREG(sb.st_mode)) {
                 r = S_ISDIR(sb.st_mode) ? -EISDIR : -EBADFD;
-                msg_add(st, CONFIG_ERROR, "%s: cannot read: %s, not a regular file (%s)", path, file_type_name(sb.st_mode),
-                        strerror(-r));
+                /* the errno only where it is the kernel's word for it: EBADFD's "File descriptor in
+                 * bad state" would say nothing true about a FIFO or a device */
+                msg_add(st, CONFIG_ERROR, "%s: cannot read: %s, not a regular file%s", path, file_type_name(sb.st_mode),
+                        S_ISDIR(sb.st_mode) ? " (Is a directory)" : "");
                 safe_close(fd);
                 return r;
         }
@@ -1116,6 +1118,10 @@ static void config_check_protect(ConfigState *st) {
         free(warned);
 }
 
+const char *config_strerror(int r) {
+        return r == -EBADFD ? "not a regular file" : strerror(-r);
+}
+
 int config_load(const char *main_file, const char *dropin_dir, PolicyConfig **ret, ConfigMessages *msgs) {
         return config_load_full(main_file, dropin_dir, 0, ret, msgs);
 }
@@ -1226,7 +1232,13 @@ int config_dump(const PolicyConfig *c, FILE *f) {
         for (size_t i = 0; i < c->n_policies; i++) {
                 const CgroupPolicy *p = &c->policies[i];
 
-                fprintf(f, "\n[Policy \"%s\"]\n", p->glob);
+                /* quoted where it fits inih's section buffer; an unquoted glob was accepted up
+                 * to two bytes longer ([Policy GLOB]), and written quoted it would no longer
+                 * load: the dump must read back as the configuration it shows */
+                if (strlen("Policy \"\"") + strlen(p->glob) < CONFIG_SECTION_MAX)
+                        fprintf(f, "\n[Policy \"%s\"]\n", p->glob);
+                else
+                        fprintf(f, "\n[Policy %s]\n", p->glob);
                 if (p->origin)
                         fprintf(f, "; last set at %s\n", p->origin);
                 dump_section(f, "Policy", p);

@@ -57,6 +57,9 @@ typedef enum ConfigLoadFlags {
  * Returns 0 with *ret set to a new config; -EINVAL when any error was found (*ret untouched,
  * the errors are in msgs); -ENOMEM; -errno when a file cannot be opened or read (also in
  * msgs). */
+/* What a negative config_load() return means, in words for a summary line: strerror(), except
+ * -EBADFD, whose "File descriptor in bad state" says nothing true about a FIFO or a device. */
+const char *config_strerror(int r);
 int config_load_full(const char *main_file, const char *dropin_dir, ConfigLoadFlags flags, PolicyConfig **ret,
                      ConfigMessages *msgs);
 /* config_load_full() without flags. */

@@ -1177,7 +1177,7 @@ static int method_start_recording(sd_bus_message *msg, void *userdata, sd_bus_er
                 return r;
         r = manager_record_open_fd(m, copy, gzip, name);
         if (r < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_RECORDING_FAILED, "Cannot record to %s: %s", name, trace_strerror(r));
+                return sd_bus_error_setf(error, BUS_ERROR_RECORDING_FAILED, "Cannot record to %s: %s", name, manager_record_strerror(r));
         snprintf(BUS(m)->recording_path, sizeof(BUS(m)->recording_path), "%s", name);
         return sd_bus_reply_method_return(msg, NULL);
 }

@@ -22,11 +22,16 @@
  * file unless --force says so.
  */
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "manager.h"
@@ -90,11 +95,59 @@ static int record_begin(Manager *m, const char *name) {
         return 0;
 }
 
+/* Whether st is a file of memtided's state directory (the crash-recovery state and its
+ * companions). A recording never lands there, not even where its caller may write (root with
+ * --force): a trace over sysctl-originals would lose the values a crash must restore. */
+static bool is_state_file(const Manager *m, const struct stat *st) {
+        struct dirent *de;
+        bool found = false;
+        DIR *d;
+        int fd;
+
+        if (m->state_dir_fd < 0)
+                return false;
+        fd = openat(m->state_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return false;
+        }
+        while (!found && (de = readdir(d))) {
+                struct stat s;
+
+                if (fstatat(dirfd(d), de->d_name, &s, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(s.st_mode))
+                        found = s.st_dev == st->st_dev && s.st_ino == st->st_ino;
+        }
+        closedir(d);
+        return found;
+}
+
+const char *manager_record_strerror(int r) {
+        return r == -EPERM ? "memtided keeps its crash-recovery state there, refusing to record to it" : trace_strerror(r);
+}
+
 int manager_record_open(Manager *m, const char *path, bool replace) {
         size_t n = strlen(path);
         bool gz = n > 3 && streq(path + n - 3, ".gz");
+        struct stat st;
         int r;
 
+        /* the admin's own path: checked before the writer may create or replace anything, the
+         * file itself (a state file) and the directory it would be created in */
+        if (lstat(path, &st) == 0 && is_state_file(m, &st))
+                return -EPERM;
+        if (m->state_dir_fd >= 0) {
+                _cleanup_free_ char *copy = strdup(path);
+                struct stat dir, state;
+
+                if (!copy)
+                        return -ENOMEM;
+                if (stat(dirname(copy), &dir) == 0 && fstat(m->state_dir_fd, &state) == 0 &&
+                    dir.st_dev == state.st_dev && dir.st_ino == state.st_ino)
+                        return -EPERM;
+        }
         r = trace_writer_open(path, gz, replace, &m->recorder);
         if (r < 0)
                 return r;
@@ -102,8 +155,23 @@ int manager_record_open(Manager *m, const char *path, bool replace) {
 }
 
 int manager_record_open_fd(Manager *m, int fd, bool gzip, const char *name) {
+        struct stat st;
         int r;
 
+        /* memtidectl leaves an existing file as it was (--force): it is emptied here, once it is
+         * known not to be the state, so that a refused call has changed nothing */
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (is_state_file(m, &st))
+                r = -EPERM;
+        else if (ftruncate(fd, 0) < 0)
+                r = -errno;
+        else
+                r = 0;
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
         r = trace_writer_open_fd(fd, gzip, &m->recorder);
         if (r < 0)
                 return r;

@@ -151,8 +151,8 @@ int manager_reload(Manager *m) {
         (void) sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
         r = manager_load_config(m, true, &c);
         if (r < 0) {
-                log_error_errno(r, "Reloading %s failed, keeping the running configuration: %m",
-                                m->config_file ?: CONFIG_MAIN_FILE);
+                log_error_errno(r, "Reloading %s failed, keeping the running configuration: %s",
+                                m->config_file ?: CONFIG_MAIN_FILE, config_strerror(r));
                 (void) sd_notify(0, "READY=1");
                 (void) manager_notify_status(m);
                 return r;
@@ -383,8 +383,8 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 FAIL(EXIT_MEMTIDE_RESOURCES, -ENOMEM);
         r = manager_load_config(m, false, &m->config);
         if (r < 0)
-                FAIL(EXIT_MEMTIDE_CONFIG, log_error_errno(r, "Invalid configuration %s, refusing to start: %m",
-                                                          m->config_file ?: CONFIG_MAIN_FILE));
+                FAIL(EXIT_MEMTIDE_CONFIG, log_error_errno(r, "Invalid configuration %s, refusing to start: %s",
+                                                          m->config_file ?: CONFIG_MAIN_FILE, config_strerror(r)));
         m->mode = manager_effective_mode(m);
         m->config->global.mode = m->mode;        /* the policy reads the mode from here */
 
@@ -484,7 +484,7 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                 r = manager_record_open(m, opt->record_path, opt->record_replace);
                 if (r < 0)
                         FAIL(EXIT_MEMTIDE_RECORD, log_error_errno(r, "Cannot record to %s: %s", opt->record_path,
-                                                                  trace_strerror(r)));
+                                                                  manager_record_strerror(r)));
         }
 
         /* signals, PSI, first sample, timers */

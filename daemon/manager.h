@@ -305,10 +305,14 @@ void manager_bpf_done(Manager *m);
 
 /* manager-record.c: the recorder, a subscriber once open */
 /* --record FILE: create FILE (never through a symlink: -ELOOP; an existing file only with
- * replace, else -EEXIST; only a regular file: -EBADFD). */
+ * replace, else -EEXIST; only a regular file: -EBADFD; never a file of the state directory:
+ * -EPERM). */
 int manager_record_open(Manager *m, const char *path, bool replace);
-/* StartRecording: write to fd (taken over, closed also on failure); name is for the log. */
+/* StartRecording: empty fd's file and write to it (fd taken over, closed also on failure;
+ * -EPERM for a file of the state directory, left as it was); name is for the log. */
 int manager_record_open_fd(Manager *m, int fd, bool gzip, const char *name);
+/* A manager_record_open*() error in words (trace_strerror(), and -EPERM's reason). */
+const char *manager_record_strerror(int r);
 void manager_record_close(Manager *m);
 
 /* live.c: the live view, a subscriber */

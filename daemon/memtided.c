@@ -300,7 +300,7 @@ static int check_config(void) {
                         msgs.items[i].text);
         config_messages_done(&msgs);
         if (r < 0) {
-                fprintf(stderr, "memtided: configuration %s is invalid: %s\n", file ?: CONFIG_MAIN_FILE, strerror(-r));
+                fprintf(stderr, "memtided: configuration %s is invalid: %s\n", file ?: CONFIG_MAIN_FILE, config_strerror(r));
                 free(dropin);
                 return EXIT_MEMTIDE_CONFIG;
         }

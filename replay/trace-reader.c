@@ -504,13 +504,13 @@ int trace_reader_open(const char *path, TraceReader **ret, char *ret_error) {
         (void) mc_sym_gzclose_r(gz);
         if (k == -E2BIG) {
                 if (ret_error)
-                        snprintf(ret_error, TRACE_ERROR_MAX, "%s: line %" PRIu64 " is longer than %zu bytes: not a trace",
-                                 path, line, TRACE_LINE_MAX);
+                        snprintf(ret_error, TRACE_ERROR_MAX, "line %" PRIu64 " is longer than %zu bytes: not a trace",
+                                 line, TRACE_LINE_MAX);
                 return k;
         }
         if (k < 0) {
                 if (ret_error)
-                        snprintf(ret_error, TRACE_ERROR_MAX, "%s: %s", path,
+                        snprintf(ret_error, TRACE_ERROR_MAX, "%s",
                                  k == -EIO ? "corrupt or truncated gzip stream" : strerror(-k));
                 return k;
         }
@@ -742,6 +742,11 @@ int trace_reader_next(TraceReader *r, TraceRecord *ret) {
                 return r->error;
 
         while (cur_line(r, &l, &n, &nl)) {
+                /* every line a writer finishes ends in '\n': one without is where the file was cut
+                 * (a copy stopped early, a recorder killed mid-write), and what it holds may be a
+                 * prefix of a time or of an event's fields that would parse as something else */
+                if (!nl)
+                        return reader_fail(r, -EBADMSG, "the last line ends without a newline: the trace is truncated");
                 if (n == 0 || l[0] == '#') {
                         advance_line(r, n);
                         continue;

@@ -81,7 +81,7 @@ typedef struct TraceReader TraceReader;
  * decompressing: the rest is never loaded), -EIO for a corrupt gzip stream, -EPROTONOSUPPORT for a version other
  * than 1, -EBADMSG for a missing header, -ENOMEM. On -ELIBACC or an error after the file was
  * opened, *ret_error (if non-NULL, TRACE_ERROR_MAX bytes) receives a message (naming the byte
- * offset for a bad header). */
+ * offset for a bad header; not the path, which the caller puts in front). */
 int trace_reader_open(const char *path, TraceReader **ret, char *ret_error);
 /* Same over a memory buffer (copied); needs no zlib. */
 int trace_reader_open_memory(const void *data, size_t len, TraceReader **ret, char *ret_error);
@@ -93,8 +93,9 @@ static inline void trace_reader_freep(TraceReader **r) {
 
 /* Next record. Returns TRACE_RECORD_SAMPLE or TRACE_RECORD_EVENT with *ret filled, 0 at the
  * end of the trace, or a negative errno with the message in trace_reader_error():
- *   -EBADMSG    a garbage line, a bad number, a byte count running past the end of the file
- *               or content not followed by its "\n"
+ *   -EBADMSG    a garbage line, a bad number, a byte count running past the end of the file,
+ *               content not followed by its "\n", or a last line without its "\n" (a
+ *               truncated trace)
  *   -ENAMETOOLONG  an event value longer than TRACE_VALUE_MAX
  *   -ERANGE     a number beyond 64 bits
  *   -ETIME      time going backwards (samples and events are non-decreasing)

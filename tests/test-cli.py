@@ -10,7 +10,8 @@
     simulate        the timeline's header, "none" for no crossing, "no decisions" on a quiet
                     recording, exit codes; --eval --plot writes a picture per recording and the
                     reliability diagram; --eval skips a damaged recording (line and byte) and
-                    prints Brier scores; --eval --lofo, one row per family
+                    prints Brier scores; a truncated recording refused with its line (exit 3);
+                    --eval --lofo, one row per family
     options         global options before and after any verb, unknown ones refused (exit 2);
                     inspect's sizes carry their units
     live-view       memtided --live on a terminal keeps its start-up messages above the figures
@@ -237,6 +238,22 @@ def scenario_simulate(tmp):
            "the other recordings are scored")
     expect(re.search(r"^memtide\s+30s\s+\d+\s+[\d.]+\s+0\.\d{4}\s+0\.\d{4}", p.stdout, re.M) is not None,
            "the calibration: Brier scores")
+    # a recording cut inside a line (a copy stopped early, a recorder killed mid-write): named
+    # with the line, not replayed as if whole, plain or gzip-compressed
+    cut = head.rindex("\n@ ") + 4                     # inside a sample's time
+    truncated = os.path.join(tmp, "truncated.trace")
+    with open(truncated, "w") as f:
+        f.write(head[:cut])
+    with gzip.open(truncated + ".gz", "wt") as f:
+        f.write(head[:cut])
+    for t in (truncated, truncated + ".gz"):
+        p = ctl("simulate", t)
+        expect(p.returncode == EXIT_INPUT and re.search(r"truncated\.trace(\.gz)?: line \d+ \(byte \d+\): the last line "
+                                                         r"ends without a newline: the trace is truncated", p.stderr),
+               f"simulate of a truncated recording: exit 3, named ({p.returncode}: {p.stderr.strip()})")
+    p = ctl("simulate", "--eval", "-H", "30", truncated, benign)
+    expect(p.returncode == EXIT_INPUT and "1 of 2 recordings skipped" in p.stderr,
+           f"simulate --eval with a truncated recording: skipped, exit 3 ({p.returncode})")
     # leave-one-family-out on three families (one sample in four, to stay quick)
     s5 = source("tests", "traces", "exhaust-S5-swap512-r64.trace.gz")
     p = ctl("simulate", "--eval", "--lofo", "--every", "4", "-H", "30", benign, exhaust, s5, damaged)

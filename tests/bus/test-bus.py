@@ -858,6 +858,21 @@ def scenario_recording_safety(s):
     p = busctl(b, "StartRecording", "s", victim)
     expect(p.returncode != 0 and "Invalid arguments" in p.stderr, "StartRecording has no path form: a string is InvalidArgs")
 
+    # the running daemon's own state, even with --force by root: refused by the daemon, the file
+    # as it was (memtidectl leaves emptying an existing file to the daemon); a new file in its
+    # state directory likewise
+    own = os.path.join(s.root.run_dir, "state", "sysctl-originals")
+    write_atomic(own, "swappiness 60\n")
+    for path, flags in ((own, ("--force",)), (os.path.join(s.root.run_dir, "state", "new.trace"), ())):
+        p = ctl(b, "record", "start", path, *flags)
+        expect(p.returncode == EXIT_DAEMON_FAILED and "RecordingFailed" in p.stderr and
+               "memtided keeps its crash-recovery state there, refusing to record to it" in p.stderr,
+               f"record start {' '.join(flags)} in the daemon's own state directory: exit 8 ({p.stderr.strip()})")
+    expect(open(own).read() == "swappiness 60\n", "the daemon's recovery state is untouched")
+    expect(not os.path.exists(os.path.join(s.root.run_dir, "state", "new.trace")), "no file left in the state directory")
+    os.unlink(own)
+    expect(ctl_json(b, "status")["recording"] is False, "nothing is being recorded after the refusals")
+
     # --force replaces a regular file the caller may write
     res = ctl_json(b, "record", "start", victim, "--force")
     expect(res["recording"] == victim and ctl_json(b, "status")["recording_path"] == victim,
@@ -880,6 +895,15 @@ def scenario_recording_safety(s):
                f"memtided --record on {name}: exit 8, '{p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ''}'")
     expect(open(victim).read() == "precious\n" and open(recovery).read() == "swappiness 60\n",
            "memtided --record left them untouched too")
+    # memtided --record --force into the state directory of its own run directory
+    run = os.path.join(d, "run-own")
+    target = os.path.join(run, "state", "sysctl-originals")
+    p = subprocess.run([build("daemon", "memtided"), "--root", s.root.dir, "--config", conf, "--run-dir", run,
+                        "--bus=none", "--no-mlock", "--count=1", "--interval=0.1", "--record", target, "--force"],
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 8 and f"Cannot record to {target}: memtided keeps its crash-recovery state there" in p.stderr
+           and not os.path.exists(target),
+           f"memtided --record --force into its own state directory: exit 8 ({p.stderr.strip().splitlines()[-1:]})")
 
 
 def scenario_dry_run_kill(s):

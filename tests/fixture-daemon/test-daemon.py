@@ -6,7 +6,8 @@ time, actions read back from the tree, real child processes killed.
     test-daemon.py SCENARIO
 
 Scenarios (each a meson test of suite 'fixture'):
-  startup         exit codes of the startup refusals, --check-config, the run-dir lock
+  startup         exit codes of the startup refusals, --check-config, the run-dir lock; a
+                  drop-in glob overriding protect warned of by --check-config and at reload
   leak-cgroup     leak ramp in leaker.service (KillScope=cgroup) and in free memory, enforce:
                   memory.reclaim / memory.high / cgroup.kill written for the leaker only, never
                   for the innocent or the protected service, memory.high restored on SIGTERM,
@@ -156,6 +157,22 @@ def scenario_startup():
                 os.path.join(root.tmp, "run-missing"), "--count", "1", "--interval", "0.05", "--no-mlock", "--dry-run")
         expect(r.returncode == 0 and "missing.conf: not found, using the built-in defaults" in r.stderr,
                f"a missing main file at start: the defaults, with a warning (exit {r.returncode})")
+        # a broad drop-in glob that makes a protected cgroup killable: --check-config says so,
+        # naming both policies with FILE:LINE, and still exits 0 (it may be meant)
+        pdir = os.path.join(root.tmp, "prot")
+        os.makedirs(os.path.join(pdir, "policy.d"))
+        prot = os.path.join(pdir, "memtided.conf")
+        protect_text = '[Policy "system.slice/**"]\nKillPreference=protect\n'
+        broad_text = '[Policy "*/*"]\nKillPreference=prefer\n'
+        write_atomic(prot, protect_text)
+        write_atomic(os.path.join(pdir, "policy.d", "90-broad.conf"), broad_text)
+        override = ('90-broad.conf:2: [Policy "*/*"] KillPreference=prefer overrides [Policy "system.slice/**"] '
+                    'KillPreference=protect (%s:2) for cgroups such as system.slice/')
+        r = run("--check-config", prot)
+        expect(r.returncode == 0 and (override % prot) in r.stderr,
+               f"--check-config warns when a drop-in glob overrides protect, naming both policies ({r.stderr.strip()})")
+        r = run("--check-config", prot, "--policy-dir", os.path.join(root.tmp, "no-dropins"))
+        expect(r.returncode == 0 and "overrides" not in r.stderr, "a protect nothing overrides: no warning")
         r = run("--check-config", good, "--mode=observe")
         expect(r.returncode == 0 and "Mode=observe" in r.stdout, "--mode overrides Mode= in the effective configuration")
         r = run("--mode=sideways")
@@ -175,6 +192,16 @@ def scenario_startup():
         pings = d.notices.count("WATCHDOG=1")
         expect(3 <= pings <= 8, f"WATCHDOG=1 every 200 ms with WATCHDOG_USEC=400000 ({pings} in ~1 s)", d)
         expect(any(n.startswith("STATUS=") for n in d.notices), "STATUS= sent", d)
+        # the same override arriving by reload: taken (it may be meant), with the warning
+        os.makedirs(os.path.join(root.tmp, "policy.d"), exist_ok=True)
+        broad = os.path.join(root.tmp, "policy.d", "90-broad.conf")
+        write_atomic(broad, broad_text)
+        write_atomic(d.config_path, "[Global]\nMode=dry-run\n" + protect_text)
+        d.send_signal(signal.SIGHUP)
+        expect(wait_for(lambda: "Reloaded configuration" in d.stderr(), 10, tick=d.poll_notify), "the reload is taken", d)
+        expect((override % d.config_path).replace(":2)", ":4)") in d.stderr(),
+               "the reload warns that the drop-in overrides protect, naming both policies", d)
+        os.unlink(broad)
         r = run("--root", root.dir, "--config", good, "--run-dir", root.run_dir, "--count", "1", "--no-mlock")
         expect(r.returncode == 11, f"a second memtided on the same run dir exits 11 (got {r.returncode})")
         rc = d.stop()

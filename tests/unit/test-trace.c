@@ -159,6 +159,10 @@ static const BadCase bad_cases[] = {
         { "event field", "memtide-trace 1\n@ 1\n! 5 oom_kill pid\n", 0, -EBADMSG, "key=value" },
         { "event pid", "memtide-trace 1\n@ 1\n! 5 oom_kill pid=x1\n", 0, -EBADMSG, "pid" },
         { "path with space", "memtide-trace 1\n@ 1\n= /a b 1\nx\n", 0, -EBADMSG, "line 3" },
+        /* a file cut inside a line: "@ 1234" read as "@ 12", an event missing its last fields */
+        { "truncated sample time", "memtide-trace 1\n@ 10\n@ 12", 0, -EBADMSG, "line 3 (byte 21): the last line ends without a newline: the trace is truncated" },
+        { "truncated event", "memtide-trace 1\n@ 1\n! 5 oom_kill pid=12 comm=ba", 0, -EBADMSG, "line 3 (byte 20): the last line ends without a newline: the trace is truncated" },
+        { "truncated comment", "memtide-trace 1\n@ 1\n# recorded on", 0, -EBADMSG, "truncated" },
 };
 
 static void test_bad_input(void **state) {
