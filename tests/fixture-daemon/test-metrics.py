@@ -267,6 +267,34 @@ def scenario_textfile(root):
     expect(wait_for(lambda: "Writing the metrics to " + missing + " works again" in d.stderr(), 5),
            "and that is logged once", d)
 
+    # an unwritable directory: a path below a regular file (ENOTDIR, unwritable for root too),
+    # and for an unprivileged run a directory without write permission (EACCES)
+    blocker = os.path.join(root.tmp, "not-a-directory")
+    write_atomic(blocker, "")
+    unwritable = [os.path.join(blocker, "memtide.prom")]
+    if os.geteuid() != 0:
+        ro = os.path.join(root.tmp, "read-only")
+        os.makedirs(ro)
+        os.chmod(ro, 0o555)
+        unwritable.append(os.path.join(ro, "memtide.prom"))
+    else:
+        print("info: running as root: the permission-denied directory case needs an unprivileged run")
+    for bad in unwritable:
+        write_atomic(d.config_path, config(bad))
+        d.send_signal(signal.SIGHUP)
+        msg = "Cannot write the metrics to " + bad
+        expect(wait_for(lambda: msg in d.stderr(), 10), f"writing below {os.path.dirname(bad)} fails and is logged", d)
+        time.sleep(1.5)
+        line = next(l for l in d.stderr().splitlines() if msg in l)
+        print(f"info: {line.strip()}")
+        expect(d.stderr().count(msg) == 1 and d.alive(), "logged once over several intervals, and the daemon goes on", d)
+        expect(not os.path.exists(missing), "the previous file is removed")
+        expect(not [f for f in os.listdir(os.path.dirname(bad)) if ".tmp." in f] if os.path.isdir(os.path.dirname(bad))
+               else True, "no temporary file left")
+    write_atomic(d.config_path, config(missing))
+    d.send_signal(signal.SIGHUP)
+    expect(wait_file(missing), "a reload to a writable path writes again", d)
+
     # empty: no file
     write_atomic(d.config_path, "[Global]\nMetricsTextfile=\n")
     d.send_signal(signal.SIGHUP)
