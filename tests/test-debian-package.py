@@ -12,15 +12,24 @@ Scenarios (each a meson test of suite 'package'):
                  only by the test suites must carry the <!nocheck> profile. A dependency whose
                  absence leaves the installed files the same may be left out (listed below).
 
-Exit 0 pass, 1 fail, 77 skip (no dpkg or pkg-config on this machine, or a .pc file that is not
-installed, named in the message).
+  install-paths  `meson setup --prefix=/usr` (configured only, nothing built) installs every file
+                 where Debian 12 reads it: memtided in /usr/sbin, the configuration in
+                 /etc/memtide (and memtided's built-in paths name it), the bus policy in
+                 /usr/share/dbus-1/system.d, the unit in systemd's own systemdsystemunitdir
+                 (/lib/systemd/system on Debian 12); every path of debian/*.install is among
+                 the installed files, and every installed file is in one of them.
+
+Exit 0 pass, 1 fail, 77 skip (no dpkg, pkg-config or meson on this machine, or a .pc file that is
+not installed, named in the message).
 """
 
 import os
 import re
 import shutil
+import json
 import subprocess
 import sys
+import tempfile
 
 # Dependencies a build may lack without changing what is built or where it is installed.
 OPTIONAL = {
@@ -130,7 +139,77 @@ def scenario_build_depends():
     return 0
 
 
-SCENARIOS = {"build-depends": scenario_build_depends}
+def scenario_install_paths():
+    for tool in ("meson", "pkg-config", "dpkg-architecture"):
+        if not shutil.which(tool):
+            print(f"SKIP: {tool} is not installed")
+            return 77
+    src = source_root()
+    unitdir = subprocess.run(["pkg-config", "--variable=systemdsystemunitdir", "systemd"],
+                             capture_output=True, text=True).stdout.strip()
+    if not unitdir:
+        print("SKIP: systemd.pc is not installed (Debian package systemd): no systemdsystemunitdir to compare with")
+        return 77
+    multiarch = subprocess.run(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="memtide-prefix-usr-") as tmp:
+        b = os.path.join(tmp, "build")
+        # debhelper's meson build system passes the same (dh_auto_configure)
+        p = subprocess.run(["meson", "setup", b, src, "--prefix=/usr", "--sysconfdir=/etc", "--localstatedir=/var",
+                            f"--libdir=lib/{multiarch}", "-Dtests=false"], capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            print(p.stdout[-3000:], p.stderr[-3000:])
+            raise AssertionError("meson setup --prefix=/usr failed")
+        q = subprocess.run(["meson", "introspect", b, "--installed"], capture_output=True, text=True, check=True)
+        installed = sorted(set(json.loads(q.stdout).values()))
+        config_h = open(os.path.join(b, "build-config.h")).read()
+    print(f"info: meson setup --prefix=/usr installs {len(installed)} files:")
+    for f in installed:
+        print(f"info:   {f}")
+
+    def expect(cond, what):
+        print(f"{'ok' if cond else 'FAIL'}: {what}")
+        if not cond:
+            raise AssertionError(what)
+
+    def present(path):
+        return path in installed
+
+    expect(present("/usr/sbin/memtided") and present("/usr/bin/memtidectl"), "memtided in /usr/sbin, memtidectl in /usr/bin")
+    expect(present("/etc/memtide/memtided.conf") and present("/etc/memtide/policy.d/50-default.conf.example"),
+           "the configuration in /etc/memtide")
+    expect('"/etc/memtide"' in config_h, "memtided's built-in configuration directory is /etc/memtide")
+    expect(present("/usr/share/dbus-1/system.d/org.memtide1.conf"),
+           "the bus policy in /usr/share/dbus-1/system.d, where the system bus reads it")
+    expect(present("/usr/share/dbus-1/system-services/org.memtide1.service"), "the bus activation file")
+    expect(present(f"{unitdir}/memtided.service"), f"the unit in systemd's systemdsystemunitdir {unitdir}")
+    expect(not [f for f in installed if f.startswith("/usr/local")], "nothing below /usr/local")
+
+    # debian/*.install against the installed files
+    covered = set()
+    for name in sorted(os.listdir(os.path.join(src, "debian"))):
+        if not name.endswith(".install"):
+            continue
+        for line in open(os.path.join(src, "debian", name)):
+            entry = line.strip().replace("${DEB_HOST_MULTIARCH}", multiarch)
+            if not entry or entry.startswith("#"):
+                continue
+            path = "/" + entry.rstrip("/")
+            # debian/memtide.install names Debian 12's unit directory; elsewhere systemd's own
+            if path.startswith("/lib/systemd/system/") and unitdir != "/lib/systemd/system":
+                print(f"info: systemdsystemunitdir here is {unitdir}, not Debian 12's /lib/systemd/system")
+                path = unitdir + path[len("/lib/systemd/system"):]
+            pattern = re.compile(re.escape(path).replace(r"\*", "[^/]*") + "(/.*)?$")
+            hits = [f for f in installed if pattern.match(f)]
+            expect(hits, f"debian/{name}: {entry} is installed ({len(hits)} files)")
+            covered.update(hits)
+    stray = [f for f in installed if f not in covered]
+    expect(not stray, f"every installed file is in a package (not packaged: {stray})")
+    print("PASS")
+    return 0
+
+
+SCENARIOS = {"build-depends": scenario_build_depends, "install-paths": scenario_install_paths}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
