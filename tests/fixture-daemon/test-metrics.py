@@ -10,7 +10,9 @@ Scenarios (each a meson test of suite 'fixture'):
   textfile        MetricsTextfile= is written (mode 0644, every expected family, hostile cgroup
                   names escaped, invalid UTF-8 as \\xNN), the cap keeps the most urgent cgroup
                   and warns once, a missing directory is logged once and once more when it
-                  works, a reload to another path removes the old file, exit removes the file
+                  works, so is an unwritable one (a path below a regular file; unprivileged,
+                  also a directory without write permission), a reload to another path removes
+                  the old file, exit removes the file
   atomic          a reader reading the file in a tight loop while memtided is SIGKILLed and
                   restarted again and again never sees a partial file; temporary files of the
                   killed daemons are removed by their successors
