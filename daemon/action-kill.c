@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "action-kill.h"
+#include "cgroup.h"
 #include "log.h"
 
 #ifndef __NR_pidfd_open
@@ -303,10 +304,19 @@ int kill_check(const ActionContext *ctx, const KillProcInfo *info, char *why, si
                 return -EPERM;
         }
         if (info->cgroup[0]) {
-                p = action_cgroup_policy(ctx, info->cgroup);
+                char node[ACTION_TARGET_MAX];
+                const char *cg = info->cgroup;
+
+                /* In a cgroup namespace of memtided's own (a pod), the kernel shows the path
+                 * relative to it ("../../system.slice/kubelet.service"): the policies name
+                 * paths of the mount. */
+                if (ctx->cgroupns_root && ctx->cgroupns_root[0] &&
+                    cgroup_path_from_namespace(ctx->cgroupns_root, info->cgroup, node, sizeof(node)) >= 0)
+                        cg = node;
+                p = action_cgroup_policy(ctx, cg);
                 if (p && p->kill_preference == KILL_PREFERENCE_PROTECT) {
                         snprintf(why, why_size, "pid %d (%s) is in protected cgroup %s", (int) info->pid,
-                                 info->comm, info->cgroup);
+                                 info->comm, cg);
                         return -EPERM;
                 }
         }
@@ -462,8 +472,9 @@ static int kill_cgroup(ActionContext *ctx, const ActionRequest *req, ActionResul
                 return 0;
         }
         if (r == -EPERM) {
-                snprintf(res->detail, sizeof(res->detail), "cgroup %s holds an unkillable process: %.160s",
-                         req->target, s.why);
+                /* the target is in the action's message already; a pod's path alone would
+                 * fill the detail */
+                snprintf(res->detail, sizeof(res->detail), "the cgroup holds an unkillable process: %.200s", s.why);
                 return r;
         }
         if (r < 0)

@@ -30,14 +30,19 @@ int action_log(const ActionRequest *req, const ActionResult *res) {
         int priority = res->status == ACTION_STATUS_FAILED ? LOG_ERR :
                        res->status == ACTION_STATUS_DONE || res->status == ACTION_STATUS_PARTIAL ? LOG_NOTICE :
                        LOG_INFO;
-        char msg[ACTION_DETAIL_MAX + 256];
+        _cleanup_free_ char *msg = NULL;
         int r;
 
         if (priority > log_get_max_level())
                 return 0;
 
-        snprintf(msg, sizeof(msg), "%s %s on %s (rung %s, %s): %s", kind, status, target, rung,
-                 req->reason ?: "no reason", res->detail);
+        /* not cut short: a kubelet's cgroup paths alone run to 200 bytes, and the detail at the
+         * end says why */
+        if (asprintf(&msg, "%s %s on %s (rung %s, %s): %s", kind, status, target, rung,
+                     req->reason ?: "no reason", res->detail) < 0) {
+                msg = NULL;
+                return -ENOMEM;
+        }
 
         if (!log_to_journal()) {
                 fprintf(stderr, "memtided: action: %s [kind=%s status=%s rung=%s target=%s pid=%d "

@@ -38,6 +38,8 @@ void action_context_done(ActionContext *ctx) {
                 free(ctx->throttled[i].cgroup);
         free(ctx->throttled);
         ctx->throttled = NULL;
+        free(ctx->cgroupns_root);
+        ctx->cgroupns_root = NULL;
         ctx->n_throttled = 0;
 }
 

@@ -55,6 +55,9 @@ typedef struct ActionContext {
         Mode mode;                   /* MODE_ENFORCE writes; anything else only reports */
         const PolicyConfig *config;  /* bounds, cgroup policies; not owned */
         pid_t self_pid;              /* never killed */
+        char *cgroupns_root;         /* where memtided's cgroup namespace is rooted below the
+                                      * cgroup2 mount ("" at the mount's root), to read other
+                                      * processes' /proc/PID/cgroup; NULL when unknown; owned */
 
         /* sysctl originals (action-sysctl.c): valid[i] set once saved to the state file */
         bool sysctl_saved[_VM_SYSCTL_MAX];

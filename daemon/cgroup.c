@@ -160,6 +160,172 @@ int cgroup_root_discover(int root_fd, bool host, CgroupRoot *ret) {
         return 0;
 }
 
+int cgroup_path_from_namespace(const char *ns_root, const char *path, char *ret, size_t size) {
+        char buf[PATH_MAX];
+        size_t len = 0;
+        int n;
+
+        if (!ns_root || !path || !ret || size == 0)
+                return -EINVAL;
+        n = snprintf(buf, sizeof(buf), "%s/%s", ns_root, path);
+        if (n < 0 || (size_t) n >= sizeof(buf))
+                return -ENAMETOOLONG;
+        ret[0] = '\0';
+        for (char *save = NULL, *seg = strtok_r(buf, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+                if (streq(seg, "."))
+                        continue;
+                if (streq(seg, "..")) {
+                        char *slash;
+
+                        if (len == 0)
+                                return -EINVAL; /* above the mount: not a cgroup we can name */
+                        slash = strrchr(ret, '/');
+                        len = slash ? (size_t) (slash - ret) : 0;
+                        ret[len] = '\0';
+                        continue;
+                }
+                n = snprintf(ret + len, size - len, "%s%s", len ? "/" : "", seg);
+                if (n < 0 || (size_t) n >= size - len)
+                        return -ENAMETOOLONG;
+                len += (size_t) n;
+        }
+        return 0;
+}
+
+/* The root field of the cgroup2 mount at /mount_path in root_fd/proc/self/mountinfo. */
+static int cgroup2_mount_root(int root_fd, const char *mount_path, char *ret, size_t size) {
+        _cleanup_close_ int fd = -EBADF;
+        char line[2048];
+        bool found = false;
+        FILE *f;
+
+        fd = openat(root_fd, "proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "re");
+        if (!f)
+                return -errno;
+        TAKE_FD(fd);
+        while (fgets(line, sizeof(line), f)) {
+                char *fields[5] = {}, *save = NULL, *sep;
+                int i = 0;
+
+                sep = strstr(line, " - ");
+                if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+                        continue;
+                for (char *t = strtok_r(line, " ", &save); t && i < 5; t = strtok_r(NULL, " ", &save))
+                        fields[i++] = t;
+                if (!fields[4])
+                        continue;
+                unescape_mount_path(fields[3]);
+                unescape_mount_path(fields[4]);
+                /* the last mount over the path is the one in effect */
+                if (streq(fields[4] + 1, mount_path)) {
+                        snprintf(ret, size, "%s", fields[3]);
+                        found = true;
+                }
+        }
+        fclose(f);
+        return found ? 0 : -ENOENT;
+}
+
+static bool procs_hold(int dir_fd, const char *path, pid_t pid) {
+        _cleanup_close_ int fd = -EBADF;
+        char line[32];
+        bool found = false;
+        FILE *f;
+
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        f = fdopen(fd, "re");
+        if (!f)
+                return false;
+        TAKE_FD(fd);
+        while (!found && fgets(line, sizeof(line), f))
+                found = strtol(line, NULL, 10) == (long) pid;
+        fclose(f);
+        return found;
+}
+
+/* Depth-first below mount_fd/path for the cgroup at depth `left` further down whose <own>
+ * holds pid. */
+static int find_namespace_root(int mount_fd, char *path, size_t size, unsigned left, const char *own, pid_t pid) {
+        _cleanup_close_ int fd = -EBADF;
+        struct dirent *de;
+        size_t len = strlen(path);
+        DIR *d;
+        int r = -ESRCH;
+
+        if (left == 0) {
+                char procs[PATH_MAX];
+
+                snprintf(procs, sizeof(procs), "%s/%s%scgroup.procs", path, own, own[0] ? "/" : "");
+                return procs_hold(mount_fd, procs, pid) ? 0 : -ESRCH;
+        }
+        fd = openat(mount_fd, len ? path : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -ESRCH;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        TAKE_FD(fd);
+        while (r == -ESRCH && (de = readdir(d))) {
+                if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) || de->d_name[0] == '.')
+                        continue;
+                if (snprintf(path + len, size - len, "%s%s", len ? "/" : "", de->d_name) >= (int) (size - len))
+                        continue;
+                r = find_namespace_root(mount_fd, path, size, left - 1, own, pid);
+                if (r < 0)
+                        path[len] = '\0';
+        }
+        closedir(d);
+        return r;
+}
+
+int cgroup_namespace_root(int root_fd, int mount_fd, const char *mount_path, pid_t pid, char *ret, size_t size) {
+        char root[PATH_MAX], self[PATH_MAX], path[PATH_MAX] = "";
+        const char *own;
+        unsigned depth = 0;
+        ssize_t n;
+        int r;
+
+        if (root_fd < 0 || mount_fd < 0 || !mount_path || !ret || size == 0)
+                return -EINVAL;
+        r = cgroup2_mount_root(root_fd, mount_path, root, sizeof(root));
+        if (r < 0)
+                return r;
+        if (streq(root, "/")) {
+                ret[0] = '\0';
+                return 0;
+        }
+        /* "/../../.." : the mount's root is that many levels above the namespace's root */
+        for (const char *p = root; *p; p += 3, depth++)
+                if (strncmp(p, "/..", 3) != 0 || (p[3] != '/' && p[3] != '\0'))
+                        return -EOPNOTSUPP;
+        if (depth > CGROUP_WALK_DEPTH_MAX)
+                return -EOPNOTSUPP;
+
+        n = action_read_file(root_fd, "proc/self/cgroup", self, sizeof(self));
+        if (n < 0)
+                return (int) n;
+        own = strstr(self, "0::/");
+        if (!own || (own != self && own[-1] != '\n'))
+                return -ENOENT;
+        own += 4;
+        self[own - self + strcspn(own, "\n")] = '\0';
+        if (own[0] == '.')
+                return -EOPNOTSUPP; /* memtided itself outside its namespace */
+
+        r = find_namespace_root(mount_fd, path, sizeof(path), depth, own, pid);
+        if (r < 0)
+                return r;
+        if (strlen(path) >= size)
+                return -ENAMETOOLONG;
+        snprintf(ret, size, "%s", path);
+        return 0;
+}
+
 typedef struct WalkState {
         const PolicyConfig *config;
         CgroupWalkCallback cb;

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <limits.h>
+#include <sys/types.h>
 
 #include "policy-config.h"
 
@@ -46,6 +47,25 @@ typedef struct CgroupRoot {
  * unexpected errors. */
 int cgroup_root_discover(int root_fd, bool host, CgroupRoot *ret);
 void cgroup_root_done(CgroupRoot *root);
+
+/* A cgroup as /proc/PID/cgroup shows it after "0::", read in memtided's cgroup namespace, as a
+ * path below the cgroup2 mount: ns_root (where that namespace is rooted below the mount; "" for
+ * the mount itself) joined with path, "." and ".." resolved. A process outside memtided's
+ * namespace shows as "/../../system.slice/x.service". Writes the result without a leading
+ * '/' ("" for the mount's root). Returns 0; -EINVAL when path climbs above the mount;
+ * -ENAMETOOLONG. */
+int cgroup_path_from_namespace(const char *ns_root, const char *path, char *ret, size_t size);
+
+/* Where memtided's cgroup namespace is rooted below the cgroup2 mount at mount_path (relative
+ * to root_fd, mount_fd its directory), so that other processes' /proc/PID/cgroup can be read
+ * as paths of that mount. Where the mount's root is the namespace's (a host, a systemd unit):
+ * "". Where a container has a cgroup namespace of its own and the host's hierarchy is mounted
+ * into it (a Kubernetes pod with the node's /sys/fs/cgroup; mountinfo shows the mount's root
+ * as "/../.." climbing out of the namespace): the cgroup at that depth whose subtree holds pid
+ * at the path root_fd/proc/self/cgroup names. Returns 0 with ret set; -ENOENT without
+ * proc/self/mountinfo or the mount in it; -ESRCH when no cgroup at that depth holds pid;
+ * -EOPNOTSUPP for a mount rooted elsewhere; -errno. */
+int cgroup_namespace_root(int root_fd, int mount_fd, const char *mount_path, pid_t pid, char *ret, size_t size);
 
 /* Called for every cgroup of the walk, parents before children. path is relative to the
  * cgroup2 root ("" for the root itself), policy_index the winning policy

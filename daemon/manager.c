@@ -431,6 +431,24 @@ int manager_new(const ManagerOptions *opt, Manager **ret, int *ret_exit) {
                             m->mode, m->config);
         m->actions.event = m->event;
         m->actions_ready = true;
+        if (m->cgroups.found) {
+                char ns_root[PATH_MAX];
+
+                r = cgroup_namespace_root(m->root_fd, m->cgroups.fd, m->cgroups.path, getpid(), ns_root, sizeof(ns_root));
+                if (r >= 0 && ns_root[0])
+                        log_info("memtided's cgroup namespace is rooted at /%s of the cgroup2 hierarchy; "
+                                 "processes' cgroups are read relative to it", ns_root);
+                else if (r < 0 && r != -ENOENT)
+                        log_warning_errno(r, "Cannot tell where memtided's cgroup namespace is rooted in the cgroup2 "
+                                          "hierarchy at /%s (%m): the protected-cgroup check before a kill reads "
+                                          "processes' cgroups as the kernel shows them to memtided",
+                                          m->cgroups.path);
+                if (r >= 0) {
+                        m->actions.cgroupns_root = strdup(ns_root);
+                        if (!m->actions.cgroupns_root)
+                                FAIL(EXIT_MEMTIDE_RESOURCES, log_error_errno(ENOMEM, "Out of memory"));
+                }
+        }
 
         /* 3. crash recovery: restore sysctls a previous run left changed */
         if (m->state_dir_fd >= 0) {

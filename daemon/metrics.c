@@ -43,6 +43,7 @@ typedef struct MetricsWriter {
         int result;                        /* of the last write: 0 or -errno */
         uint64_t results;                  /* writes finished, to notice a new result */
         char failed_step[32];              /* "open", "write", "fsync", "rename" */
+        char result_path[POLICY_METRICS_PATH_MAX]; /* the file the last result is about */
 } MetricsWriter;
 
 struct Metrics {
@@ -402,6 +403,7 @@ static void *writer_thread(void *p) {
                 if (path[0]) {
                         w->result = r;
                         snprintf(w->failed_step, sizeof(w->failed_step), "%s", step);
+                        snprintf(w->result_path, sizeof(w->result_path), "%s", path);
                         w->results++;
                 }
         }
@@ -465,6 +467,7 @@ static void writer_check(Metrics *x) {
         MetricsWriter *w = &x->w;
         char step[32];
         uint64_t results;
+        bool current;
         int r;
 
         if (!w->started)
@@ -473,10 +476,14 @@ static void writer_check(Metrics *x) {
         results = w->results;
         r = w->result;
         snprintf(step, sizeof(step), "%s", w->failed_step);
+        current = streq(w->result_path, x->path);
         (void) pthread_mutex_unlock(&w->lock);
         if (results == x->seen_results)
                 return;
         x->seen_results = results;
+        /* a write to the file of before a reload, finished after it, says nothing about this one */
+        if (!current)
+                return;
         if (r < 0 && !x->failing)
                 log_warning_errno(r, "Cannot write the metrics to %s (%s failed: %m), continuing; "
                                   "logged again when it works", x->path, step);

@@ -447,6 +447,42 @@ static void test_fake_kernel_threads(void **state) {
         }
 }
 
+/* memtided in a cgroup namespace of its own (a pod): /proc/PID/cgroup climbs out of it, and
+ * the protected-cgroup check reads it as the path of the mount. */
+static void test_cgroup_namespace(void **state) {
+        T *t = *state;
+        ActionResult res;
+        CgroupPolicy *p;
+        pid_t a = spawn(t, CHILD_PLAIN), b = spawn(t, CHILD_PLAIN);
+        char rel[64];
+
+        assert_true(policy_config_add(t->config, "system.slice/**", &p) >= 0);
+        p->kill_preference = KILL_PREFERENCE_PROTECT;
+        t->ctx.cgroupns_root = strdup("pods.slice/memtided.scope");
+        assert_non_null(t->ctx.cgroupns_root);
+
+        /* listed in the victim cgroup, but the kernel says it is in the kubelet's service (it
+         * moved there): refused, and the reason names the cgroup as the policies do */
+        write_proc(t, a, "kubelet", 7, 'S', 1, 0, 0, true);
+        snprintf(rel, sizeof(rel), "proc/%d/cgroup", (int) a);
+        assert_int_equal(fixture_write(&t->fx, rel, "%s", "0::/../../system.slice/kubelet.service\n"), 0);
+        set_procs(t, "test.slice/victim.service", &a, 1);
+        assert_int_equal(kill_req(t, "test.slice/victim.service", a, &res), -EPERM);
+        assert_non_null(strstr(res.detail, "protected cgroup system.slice/kubelet.service"));
+        assert_true(alive(a));
+
+        /* the victim cgroup itself, as seen from the namespace: killed */
+        write_proc(t, b, "leak", 4, 'S', 1, 0, 0, true);
+        snprintf(rel, sizeof(rel), "proc/%d/cgroup", (int) b);
+        assert_int_equal(fixture_write(&t->fx, rel, "%s", "0::/../../test.slice/victim.service\n"), 0);
+        set_procs(t, "test.slice/victim.service", &b, 1);
+        t->victims->kill_escalation_usec = 0;
+        assert_int_equal(kill_req(t, "test.slice/victim.service", b, &res), 0);
+        assert_int_equal(res.status, ACTION_STATUS_DONE);
+        assert_int_equal(WTERMSIG(wait_status(b)), SIGKILL);
+        t->n_children--;
+}
+
 static void test_parse_stat_table(void **state) {
         static const struct {
                 const char *buf;
@@ -508,6 +544,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_victim_gone, setup_real, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_comm, setup_fake, teardown),
                 cmocka_unit_test_setup_teardown(test_fake_kernel_threads, setup_fake, teardown),
+                cmocka_unit_test_setup_teardown(test_cgroup_namespace, setup_fake, teardown),
         };
         log_set_target_stderr(true);
         log_set_max_level(LOG_WARNING);

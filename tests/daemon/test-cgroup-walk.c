@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* daemon/cgroup.c: discovery on fixture roots and the host, walks with policy matching,
- * depth limits, and cgroups vanishing in the middle of a walk. */
+ * depth limits, and cgroups vanishing in the middle of a walk; reading cgroup paths of a
+ * cgroup namespace of memtided's own (a Kubernetes pod) as paths of the mount. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -186,12 +187,114 @@ static void test_libcgroup_walk_matches_direct(void **state) {
                 assert_true(find(&b, a.paths[i]) >= 0);
 }
 
+static void test_path_from_namespace(void **state) {
+        static const struct {
+                const char *ns_root, *path, *want;
+                int r;
+        } cases[] = {
+                { "", "/", "", 0 },
+                { "", "/system.slice/ssh.service", "system.slice/ssh.service", 0 },
+                { "k.slice/k-b.slice/pod.slice/c.scope", "/", "k.slice/k-b.slice/pod.slice/c.scope", 0 },
+                { "k.slice/k-b.slice/pod.slice/c.scope", "/../../../../system.slice/kubelet.service",
+                  "system.slice/kubelet.service", 0 },
+                { "k.slice/k-b.slice/pod.slice/c.scope", "../../other-pod.slice/d.scope",
+                  "k.slice/k-b.slice/other-pod.slice/d.scope", 0 },
+                { "k.slice/k-b.slice/pod.slice/c.scope", "/../../../..", "", 0 },
+                { "k.slice/c.scope", "/./sub/.//x", "k.slice/c.scope/sub/x", 0 },
+                { "k.slice/c.scope", "/../../..", NULL, -EINVAL },
+                { "", "/../system.slice", NULL, -EINVAL },
+        };
+        char out[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int r = cgroup_path_from_namespace(cases[i].ns_root, cases[i].path, out, sizeof(out));
+                assert_int_equal(r, cases[i].r);
+                if (cases[i].want)
+                        assert_string_equal(out, cases[i].want);
+        }
+        assert_int_equal(cgroup_path_from_namespace("a.slice", "/bbbbbbbb", out, 8), -ENAMETOOLONG);
+}
+
+static void test_namespace_root(void **state) {
+        static const char *const pod = "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podA.slice";
+        /* the runtime's own cgroup2 mount (rooted at the namespace), then the node's hierarchy
+         * bind-mounted over it: from inside the namespace its root climbs four levels */
+        static const char *const mountinfo =
+                "20 1 0:19 / /proc rw - proc proc rw\n"
+                "30 1 0:26 / /sys/fs/cgroup ro,nosuid - cgroup2 cgroup rw\n"
+                "31 30 0:26 /../../../.. /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
+        pid_t me = getpid();
+        Fixture fx;
+        int mfd;
+        char out[PATH_MAX], rel[512];
+
+        assert_int_equal(fixture_new(&fx), 0);
+        /* memtided's container, a sibling container of the same pod holding another pid, and a
+         * container of another pod at the same depth */
+        snprintf(rel, sizeof(rel), "sys/fs/cgroup/%s/cri-containerd-aa.scope/cgroup.procs", pod);
+        assert_int_equal(fixture_write(&fx, rel, "1\n%d\n", (int) me + 100000), 0);
+        snprintf(rel, sizeof(rel), "sys/fs/cgroup/%s/cri-containerd-bb.scope/cgroup.procs", pod);
+        assert_int_equal(fixture_write(&fx, rel, "7\n%d\n", (int) me), 0);
+        assert_int_equal(fixture_write(&fx, "sys/fs/cgroup/system.slice/kubelet.service/x/y/cgroup.procs", "%d\n", (int) me + 1), 0);
+        assert_int_equal(fixture_write(&fx, "sys/fs/cgroup/kubepods.slice/kubepods-pod9.slice/c.scope/d/cgroup.procs", "%s", ""), 0);
+        mfd = openat(fx.fd, "sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(mfd >= 0);
+
+        /* no mountinfo (a fixture root): unknown */
+        assert_int_equal(cgroup_namespace_root(fx.fd, mfd, "sys/fs/cgroup", me, out, sizeof(out)), -ENOENT);
+
+        assert_int_equal(fixture_write(&fx, "proc/self/mountinfo", "%s", mountinfo), 0);
+        assert_int_equal(fixture_write(&fx, "proc/self/cgroup", "%s", "0::/\n"), 0);
+        assert_int_equal(cgroup_namespace_root(fx.fd, mfd, "sys/fs/cgroup", me, out, sizeof(out)), 0);
+        snprintf(rel, sizeof(rel), "%s/cri-containerd-bb.scope", pod);
+        assert_string_equal(out, rel);
+        /* and a process of the kubelet, as the kernel shows it to that namespace, is the kubelet's */
+        assert_int_equal(cgroup_path_from_namespace(out, "/../../../../system.slice/kubelet.service", rel, sizeof(rel)), 0);
+        assert_string_equal(rel, "system.slice/kubelet.service");
+
+        /* memtided in a child of its namespace's root */
+        snprintf(rel, sizeof(rel), "sys/fs/cgroup/%s/cri-containerd-bb.scope/cgroup.procs", pod);
+        assert_int_equal(fixture_write(&fx, rel, "%s", "7\n"), 0);
+        snprintf(rel, sizeof(rel), "sys/fs/cgroup/%s/cri-containerd-bb.scope/sub/cgroup.procs", pod);
+        assert_int_equal(fixture_write(&fx, rel, "%d\n", (int) me), 0);
+        assert_int_equal(fixture_write(&fx, "proc/self/cgroup", "%s", "0::/sub\n"), 0);
+        assert_int_equal(cgroup_namespace_root(fx.fd, mfd, "sys/fs/cgroup", me, out, sizeof(out)), 0);
+        snprintf(rel, sizeof(rel), "%s/cri-containerd-bb.scope", pod);
+        assert_string_equal(out, rel);
+
+        /* nowhere at that depth: -ESRCH */
+        assert_int_equal(cgroup_namespace_root(fx.fd, mfd, "sys/fs/cgroup", me + 200000, out, sizeof(out)), -ESRCH);
+
+        /* the namespace of the mount (a host, a unit): "" */
+        assert_int_equal(fixture_write(&fx, "proc/self/mountinfo", "%s",
+                                       "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"), 0);
+        assert_int_equal(cgroup_namespace_root(fx.fd, mfd, "sys/fs/cgroup", me, out, sizeof(out)), 0);
+        assert_string_equal(out, "");
+
+        /* a mount of a subtree, or a cgroup2 mount elsewhere only */
+        assert_int_equal(fixture_write(&fx, "proc/self/mountinfo", "%s",
+                                       "30 1 0:26 /kubepods.slice /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"), 0);
+        assert_int_equal(cgroup_namespace_root(fx.fd, mfd, "sys/fs/cgroup", me, out, sizeof(out)), -EOPNOTSUPP);
+        assert_int_equal(fixture_write(&fx, "proc/self/mountinfo", "%s",
+                                       "30 1 0:26 /../.. /mnt/cg rw - cgroup2 cgroup2 rw\n"), 0);
+        assert_int_equal(cgroup_namespace_root(fx.fd, mfd, "sys/fs/cgroup", me, out, sizeof(out)), -ENOENT);
+        /* memtided itself shown outside its namespace */
+        assert_int_equal(fixture_write(&fx, "proc/self/mountinfo", "%s", mountinfo), 0);
+        assert_int_equal(fixture_write(&fx, "proc/self/cgroup", "%s", "0::/../x\n"), 0);
+        assert_int_equal(cgroup_namespace_root(fx.fd, mfd, "sys/fs/cgroup", me, out, sizeof(out)), -EOPNOTSUPP);
+
+        close(mfd);
+        fixture_free(&fx);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fixture_discovery_and_walk),
                 cmocka_unit_test(test_fixture_without_cgroup2),
                 cmocka_unit_test(test_host),
                 cmocka_unit_test(test_libcgroup_walk_matches_direct),
+                cmocka_unit_test(test_path_from_namespace),
+                cmocka_unit_test(test_namespace_root),
         };
         log_set_target_stderr(true);
         log_set_max_level(LOG_WARNING);

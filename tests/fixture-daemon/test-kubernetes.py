@@ -26,6 +26,15 @@ Scenarios (each a meson test of suite 'fixture'):
                 ever throttled or killed. The tree plays the kernel's part: a lowered
                 memory.high stops a container's growth, cgroup.kill ends its processes (the
                 test's own children) and its scope goes away.
+  cgroupns      the same node seen from the pod: memtided's container has a cgroup namespace
+                of its own (the runtime's default on cgroup v2) with the node's hierarchy
+                mounted over /sys/fs/cgroup, so mountinfo shows that mount's root as
+                "/../../../.." and every process's /proc/PID/cgroup is relative to the pod's
+                container ("0::/../../../../system.slice/kubelet.service"). memtided finds
+                where its namespace is rooted and reads those paths as the node's: a kubelet
+                process listed in the leaking BestEffort container (it moved between the pick
+                and the kill) makes memtided refuse that container's kill as protected, and
+                the kubelet process lives.
 """
 
 import os
@@ -38,6 +47,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import memtide_fixture  # noqa: E402
 from memtide_fixture import (MIB, Daemon, FixtureRoot, expect, memtided_path, read, skip,  # noqa: E402
                              valgrind_prefix, wait_for, write_atomic)
 
@@ -421,9 +431,90 @@ def scenario_kubelet_tree():
         root.cleanup()
 
 
+def scenario_cgroupns():
+    _, objs = load_manifests()
+    root = FixtureRoot()
+    node = None
+    try:
+        conf = layout_config(objs, os.path.join(root.tmp, "etc-memtide"))
+        write_atomic(os.path.join(os.path.dirname(conf), "policy.d", "99-test-timing.conf"), FAST_TIMING)
+        node = Node(root)
+        # memtided's own pod: a Burstable pod with a 64 MiB limit, as daemonset.yaml asks
+        own = ("kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + pod_uid(9) + ".slice/"
+               f"cri-containerd-{container_id(99)}.scope")
+        own_svc = root.add_service(own, 6 * MIB, 64 * MIB)
+        depth = own.count("/") + 1
+        # the pod's view: the runtime's cgroup2 mount rooted at the container, the node's
+        # hierarchy mounted over it (hostPath /sys/fs/cgroup), memtided at its namespace's root
+        os.makedirs(root.path("proc/self"))
+        write_atomic(root.path("proc/self/mountinfo"),
+                     "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n"
+                     "30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup rw\n"
+                     f"41 30 0:26 {'/..' * depth} /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 "
+                     "rw,nsdelegate,memory_recursiveprot\n")
+        write_atomic(root.path("proc/self/cgroup"), "0::/\n")
+
+        def as_seen_from_pod(rel):
+            return "/".join([".."] * depth + [rel])
+
+        # every process of the node as the pod sees it: /proc/PID of the real process, with the
+        # cgroup the kernel would show to the pod's namespace
+        for rel, leaf in node.leaves.items():
+            pid = leaf["proc"].pid
+            link = root.path(f"proc/{pid}")
+            os.unlink(link)
+            os.makedirs(link)
+            for f in ("stat", "status", "oom_score_adj", "exe"):
+                os.symlink(f"/proc/{pid}/{f}", os.path.join(link, f))
+            write_atomic(os.path.join(link, "cgroup"), f"0::/{as_seen_from_pod(rel)}\n")
+        kubelet = node.leaves["system.slice/kubelet.service"]
+        be = node.app["be"]
+        # the kubelet's process, moved out of the BestEffort container after memtided listed it
+        node.leaves[be]["svc"].set_procs([node.leaves[be]["proc"].pid, kubelet["proc"].pid])
+
+        # memtided's pid in its own container's cgroup.procs before it starts (exec keeps the pid)
+        procs = os.path.join(own_svc.dir, "cgroup.procs")
+        orig = memtide_fixture.valgrind_prefix
+        memtide_fixture.valgrind_prefix = lambda: ["sh", "-c", f'echo $$ >"{procs}"; exec "$@"', "sh", *orig()]
+        try:
+            trace = os.path.join(root.tmp, "cgroupns.trace")
+            d = Daemon(root, config_path=conf, args=["--record", trace])
+        finally:
+            memtide_fixture.valgrind_prefix = orig
+        d.wait_ready()
+        expect(read(procs).strip() == str(d.proc.pid), "memtided's pid is in its own container's cgroup.procs")
+        want = f"memtided's cgroup namespace is rooted at /{own} of the cgroup2 hierarchy"
+        expect(wait_for(lambda: want in d.stderr(), 10), "memtided finds where its cgroup namespace is rooted", d)
+
+        refused = "is in protected cgroup system.slice/kubelet.service"
+        expect(wait_for(lambda: refused in d.stderr(), 60, tick=node.tick),
+               "the BestEffort container's kill is refused: a process in it is the kubelet's", d)
+        for _ in range(20):
+            node.tick()
+            time.sleep(0.1)
+        expect(kubelet["proc"].poll() is None, "the kubelet's process is alive")
+        expect(node.leaves[be]["svc"].control("cgroup.kill") == "", "nothing written to the BestEffort container's cgroup.kill", d)
+        line = next(l for l in d.stderr().splitlines() if refused in l)
+        print(f"info: ...{line.split(' [kind=')[0][-160:]}")
+        expect(d.alive(), "memtided still running", d)
+        rc = d.stop()
+        expect(rc == 0, f"SIGTERM: exit 0 (got {rc})", d)
+        for line in read(trace).split("\n"):
+            if line.startswith("! ") and " action " in line and "kind=kill" in line:
+                kv = dict(f.split("=", 1) for f in line.split() if "=" in f)
+                target = urllib.parse.unquote(kv.get("target", ""))
+                expect(not target.startswith("system.slice/") or kv.get("status") != "done",
+                       f"no kill done in system.slice ({target} {kv.get('status')})")
+    finally:
+        if node:
+            node.cleanup()
+        root.cleanup()
+
+
 SCENARIOS = {
     "manifest": scenario_manifest,
     "kubelet-tree": scenario_kubelet_tree,
+    "cgroupns": scenario_cgroupns,
 }
 
 if __name__ == "__main__":

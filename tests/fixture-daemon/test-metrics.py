@@ -10,7 +10,9 @@ Scenarios (each a meson test of suite 'fixture'):
   textfile        MetricsTextfile= is written (mode 0644, every expected family, hostile cgroup
                   names escaped, invalid UTF-8 as \\xNN), the cap keeps the most urgent cgroup
                   and warns once, a missing directory is logged once and once more when it
-                  works, a reload to another path removes the old file, exit removes the file
+                  works, so is an unwritable one (a path below a regular file; unprivileged,
+                  also a directory without write permission), a reload to another path removes
+                  the old file, exit removes the file
   atomic          a reader reading the file in a tight loop while memtided is SIGKILLed and
                   restarted again and again never sees a partial file; temporary files of the
                   killed daemons are removed by their successors
@@ -266,6 +268,34 @@ def scenario_textfile(root):
     expect(wait_file(missing), "written once the directory exists", d)
     expect(wait_for(lambda: "Writing the metrics to " + missing + " works again" in d.stderr(), 5),
            "and that is logged once", d)
+
+    # an unwritable directory: a path below a regular file (ENOTDIR, unwritable for root too),
+    # and for an unprivileged run a directory without write permission (EACCES)
+    blocker = os.path.join(root.tmp, "not-a-directory")
+    write_atomic(blocker, "")
+    unwritable = [os.path.join(blocker, "memtide.prom")]
+    if os.geteuid() != 0:
+        ro = os.path.join(root.tmp, "read-only")
+        os.makedirs(ro)
+        os.chmod(ro, 0o555)
+        unwritable.append(os.path.join(ro, "memtide.prom"))
+    else:
+        print("info: running as root: the permission-denied directory case needs an unprivileged run")
+    for bad in unwritable:
+        write_atomic(d.config_path, config(bad))
+        d.send_signal(signal.SIGHUP)
+        msg = "Cannot write the metrics to " + bad
+        expect(wait_for(lambda: msg in d.stderr(), 10), f"writing below {os.path.dirname(bad)} fails and is logged", d)
+        time.sleep(1.5)
+        line = next(l for l in d.stderr().splitlines() if msg in l)
+        print(f"info: {line.strip()}")
+        expect(d.stderr().count(msg) == 1 and d.alive(), "logged once over several intervals, and the daemon goes on", d)
+        expect(not os.path.exists(missing), "the previous file is removed")
+        expect(not [f for f in os.listdir(os.path.dirname(bad)) if ".tmp." in f] if os.path.isdir(os.path.dirname(bad))
+               else True, "no temporary file left")
+    write_atomic(d.config_path, config(missing))
+    d.send_signal(signal.SIGHUP)
+    expect(wait_file(missing), "a reload to a writable path writes again", d)
 
     # empty: no file
     write_atomic(d.config_path, "[Global]\nMetricsTextfile=\n")
