@@ -319,9 +319,8 @@ static int walk_cb(const char *path, unsigned depth, int policy_index, void *use
         return 0;
 }
 
-/* Is b a strict descendant of a ("a/b/c" of "a", not "ab")? */
-static bool path_below(const char *b, const char *a) {
-        size_t n = strlen(a);
+/* Is b a strict descendant of a, of length n ("a/b/c" of "a", not "ab")? */
+static bool path_below(const char *b, const char *a, size_t n) {
         return n > 0 && strncmp(b, a, n) == 0 && b[n] == '/';
 }
 
@@ -338,7 +337,7 @@ static bool path_below(const char *b, const char *a) {
 void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
         enum { OWN = 1u << 0, DOWN = 1u << 1, UP = 1u << 2 };
         const Snapshot *s = sa->snap[sa->cur];
-        size_t stack[CGROUP_WALK_DEPTH_MAX + 1], depth = 0;
+        size_t stack[CGROUP_WALK_DEPTH_MAX + 1], stack_len[CGROUP_WALK_DEPTH_MAX + 1], depth = 0;
         bool any = false;
 
         for (size_t j = 0; j < s->n_cgroups; j++)
@@ -369,7 +368,7 @@ void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
         for (size_t j = 0; j < s->n_cgroups; j++) {
                 SamplerCgroup *st = &sa->cgroup_state[j];
 
-                while (depth > 0 && !path_below(s->cgroups[j].path, s->cgroups[stack[depth - 1]].path))
+                while (depth > 0 && !path_below(s->cgroups[j].path, s->cgroups[stack[depth - 1]].path, stack_len[depth - 1]))
                         depth--;
                 if (depth > 0 && (sa->cgroup_state[stack[depth - 1]].mark & (OWN | DOWN)))
                         st->mark |= DOWN;
@@ -379,8 +378,10 @@ void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
                                 sa->cgroup_state[stack[d - 1]].mark |= UP;
                                 sa->cgroup_state[stack[d - 1]].hot = true;
                         }
-                if (depth < ELEMENTSOF(stack))
+                if (depth < ELEMENTSOF(stack)) {
+                        stack_len[depth] = strlen(s->cgroups[j].path);
                         stack[depth++] = j;
+                }
         }
 }
 
