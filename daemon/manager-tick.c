@@ -87,12 +87,13 @@ static int tick_sample(Manager *m, uint64_t now, SamplerReading *ret) {
  * (MemAvailable > MemTotal, a PSI total going backwards or growing faster than time) is
  * evidence of nothing, so it feeds no forecast. Said once per kind until the input is
  * plausible again. */
-static bool tick_plausible(Manager *m, const Snapshot *s) {
+static bool tick_plausible(Manager *m, const Snapshot *s, uint32_t sources) {
         char detail[256];
         uint32_t found;
 
         found = plausible_check(&m->plausible_base, s, detail, sizeof(detail));
-        plausible_remember(&m->plausible_base, s);
+        /* the PSI files read slowly are carried between their readings (sampler.h) */
+        plausible_remember_read(&m->plausible_base, s, sources);
         if (found & ~m->implausible_logged)
                 log_warning("Implausible kernel input, this sample is not used for the forecast: %s", detail);
         else if (!found && m->implausible_logged)
@@ -257,7 +258,7 @@ int manager_tick(Manager *m, uint64_t now) {
         }
 
         /* 2., 3. forecast and urgency, from a plausible sample only */
-        if (tick_plausible(m, rd.snapshot))
+        if (tick_plausible(m, rd.snapshot, rd.sources))
                 fc = tick_forecast(m, &rd, now, &u);
         else {
                 fc = NULL;

@@ -67,6 +67,9 @@ struct Sampler {
                                             * list's cgroups[i] (or closed), moved with it */
         SamplerCgroup *cgroup_state;       /* max_cgroups: [i] belongs to the list's cgroups[i] */
         uint8_t *cgroup_feed;              /* max_cgroups: fed to the forecaster in this sample */
+        bool feed_set;                     /* some cgroup_feed[] entry may be non-zero */
+        bool read_set;                     /* some cgroup_state[].read_what may be non-zero */
+        bool any_hot;                      /* some cgroup_state[].hot may be true */
         size_t rr_next;                    /* calm readings: the list index read first */
         uint64_t rr_usec;                  /* time of the last calm reading of all cgroups */
         unsigned calm_rounds;              /* calm readings of all cgroups so far */
@@ -243,6 +246,7 @@ static int read_cgroup_slot(Sampler *sa, Snapshot *cur, size_t i, const char *pa
                 return r;
         st->read_usec = now;
         st->read_what = what;
+        sa->read_set = true;
         c->read_usec = now;
         if (what == SOURCE_CGROUP_ALL)
                 st->full_usec = now;
@@ -315,9 +319,8 @@ static int walk_cb(const char *path, unsigned depth, int policy_index, void *use
         return 0;
 }
 
-/* Is b a strict descendant of a ("a/b/c" of "a", not "ab")? */
-static bool path_below(const char *b, const char *a) {
-        size_t n = strlen(a);
+/* Is b a strict descendant of a, of length n ("a/b/c" of "a", not "ab")? */
+static bool path_below(const char *b, const char *a, size_t n) {
         return n > 0 && strncmp(b, a, n) == 0 && b[n] == '/';
 }
 
@@ -334,7 +337,7 @@ static bool path_below(const char *b, const char *a) {
 void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
         enum { OWN = 1u << 0, DOWN = 1u << 1, UP = 1u << 2 };
         const Snapshot *s = sa->snap[sa->cur];
-        size_t stack[CGROUP_WALK_DEPTH_MAX + 1], depth = 0;
+        size_t stack[CGROUP_WALK_DEPTH_MAX + 1], stack_len[CGROUP_WALK_DEPTH_MAX + 1], depth = 0;
         bool any = false;
 
         for (size_t j = 0; j < s->n_cgroups; j++)
@@ -356,6 +359,7 @@ void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
         }
         for (size_t j = 0; j < s->n_cgroups; j++)
                 any = any || sa->cgroup_state[j].mark;
+        sa->any_hot = any;
         if (!any) {
                 for (size_t j = 0; j < s->n_cgroups; j++)
                         sa->cgroup_state[j].hot = false;
@@ -364,7 +368,7 @@ void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
         for (size_t j = 0; j < s->n_cgroups; j++) {
                 SamplerCgroup *st = &sa->cgroup_state[j];
 
-                while (depth > 0 && !path_below(s->cgroups[j].path, s->cgroups[stack[depth - 1]].path))
+                while (depth > 0 && !path_below(s->cgroups[j].path, s->cgroups[stack[depth - 1]].path, stack_len[depth - 1]))
                         depth--;
                 if (depth > 0 && (sa->cgroup_state[stack[depth - 1]].mark & (OWN | DOWN)))
                         st->mark |= DOWN;
@@ -374,8 +378,10 @@ void sampler_mark_hot(Sampler *sa, const Forecast *fc) {
                                 sa->cgroup_state[stack[d - 1]].mark |= UP;
                                 sa->cgroup_state[stack[d - 1]].hot = true;
                         }
-                if (depth < ELEMENTSOF(stack))
+                if (depth < ELEMENTSOF(stack)) {
+                        stack_len[depth] = strlen(s->cgroups[j].path);
                         stack[depth++] = j;
+                }
         }
 }
 
@@ -394,8 +400,11 @@ static bool read_cgroups(Sampler *sa, Snapshot *cur, uint64_t now, const Sampler
         bool any = false;
         int r;
 
-        for (size_t i = 0; i < n; i++)
-                sa->cgroup_state[i].read_what = 0;
+        if (sa->read_set) {
+                for (size_t i = 0; i < n; i++)
+                        sa->cgroup_state[i].read_what = 0;
+                sa->read_set = false;
+        }
         if (walk) {
                 sa->walk_old_n = n;
                 sa->walk_n = 0;
@@ -428,6 +437,20 @@ static bool read_cgroups(Sampler *sa, Snapshot *cur, uint64_t now, const Sampler
         }
         if (rr_first >= n)
                 rr_first = 0;
+
+        /* A calm sample between rounds, with no cgroup hot: nothing is due unless a cgroup is
+         * held at a lowered memory.high (rare). Then the list is not gone through at all, so
+         * that such a sample costs the same whatever the number of cgroups. */
+        if (!walk && rr_k == 0 && !busy && !after_action && !sa->any_hot) {
+                bool held = false;
+
+                for (size_t i = 0; h->held && !held && i < n; i++)
+                        held = h->held(cur->cgroups[i].path, h->held_userdata);
+                if (!held) {
+                        sa->rr_next = rr_first;
+                        return false;
+                }
+        }
 
         /* Read the due entries in place: entry i goes to slot kept <= i, moved down first when
          * an earlier one vanished, so that the fields a reading skips come along. */
@@ -686,13 +709,20 @@ int sampler_read(Sampler *sa, uint64_t now, const SamplerHints *h, SamplerReadin
                 (void) read_cgroups(sa, cur, now, &hh);
                 /* Feed the forecaster the cgroups read now, and the fast ones read within the
                  * last cgroup point (a reading fed again then replaces its own point: no
-                 * stale point at a new time), so that every decision sees them. */
-                for (size_t i = 0; i < cur->n_cgroups; i++) {
-                        const SamplerCgroup *st = &sa->cgroup_state[i];
-                        bool feed = st->read_what != 0 ||
-                                    ((hh.busy || st->hot) && now - st->read_usec < SAMPLER_CGROUP_READ_FAST_USEC);
-                        sa->cgroup_feed[i] = feed;
-                        cgroups_fed = cgroups_fed || feed;
+                 * stale point at a new time), so that every decision sees them. Nothing to
+                 * feed when no cgroup was read and none is fast. */
+                if (sa->read_set || hh.busy || sa->any_hot) {
+                        for (size_t i = 0; i < cur->n_cgroups; i++) {
+                                const SamplerCgroup *st = &sa->cgroup_state[i];
+                                bool feed = st->read_what != 0 ||
+                                            ((hh.busy || st->hot) && now - st->read_usec < SAMPLER_CGROUP_READ_FAST_USEC);
+                                sa->cgroup_feed[i] = feed;
+                                cgroups_fed = cgroups_fed || feed;
+                        }
+                        sa->feed_set = true;
+                } else if (sa->feed_set) {
+                        memset(sa->cgroup_feed, 0, sa->opt.max_cgroups ?: 1);
+                        sa->feed_set = false;
                 }
         }
         if (cgroups_fed)
@@ -731,6 +761,7 @@ size_t sampler_refresh(Sampler *sa, uint64_t now, uint64_t before_usec, int whol
                 if (read_cgroup_slot(sa, cur, i, cur->cgroups[i].path, what | st->read_what, now) < 0)
                         continue;     /* vanished or unreadable: the next sample drops it */
                 sa->cgroup_feed[i] = 1;
+                sa->feed_set = true;
                 n++;
         }
         if (n > 0)

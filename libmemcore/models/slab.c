@@ -97,7 +97,9 @@ SlabReclaim slab_cache_reclaim(const char *name) {
         return SLAB_RECLAIM_UNRECLAIMABLE;
 }
 
-int slab_cache_stats(const SlabinfoCache *c, uint64_t page_size, SlabCacheStats *ret) {
+/* slab_cache_stats(), and the cache's reclaimability by name only when classify: matching the
+ * name against the tables costs more than the rest, and the history needs only the bytes. */
+static int cache_stats(const SlabinfoCache *c, uint64_t page_size, bool classify, SlabCacheStats *ret) {
         SlabCacheStats r = {};
         uint64_t pages;
 
@@ -124,9 +126,13 @@ int slab_cache_stats(const SlabinfoCache *c, uint64_t page_size, SlabCacheStats 
         }
         if (r.num_objs > 0)
                 r.objects_permyriad = (uint32_t) ((double) r.active_objs * 10000.0 / (double) r.num_objs);
-        r.reclaim = slab_cache_reclaim(c->name);
+        r.reclaim = classify ? slab_cache_reclaim(c->name) : SLAB_RECLAIM_UNRECLAIMABLE;
         *ret = r;
         return 0;
+}
+
+int slab_cache_stats(const SlabinfoCache *c, uint64_t page_size, SlabCacheStats *ret) {
+        return cache_stats(c, page_size, true, ret);
 }
 
 int slab_totals(const Slabinfo *si, const Meminfo *mi, uint64_t page_size, SlabTotals *ret) {
@@ -264,7 +270,7 @@ int slab_history_push(SlabHistory *h, uint64_t now_usec, const Slabinfo *si, uin
         for (size_t i = 0; i < n_caches; i++) {
                 SlabCacheStats st;
                 size_t slot;
-                int k = slab_cache_stats(&si->caches[i], page_size, &st);
+                int k = cache_stats(&si->caches[i], page_size, false, &st);
                 if (k < 0)
                         return k == -ERANGE ? -ERANGE : -EINVAL;
                 slot = find_name(h, si->caches[i].name, i < h->max_caches ? h->slot_hint[i] : SIZE_MAX);
@@ -289,7 +295,7 @@ int slab_history_push(SlabHistory *h, uint64_t now_usec, const Slabinfo *si, uin
                 SlabCacheStats st;
                 size_t slot = find_name(h, c->name, i < h->max_caches ? h->slot_hint[i] : SIZE_MAX);
 
-                (void) slab_cache_stats(c, page_size, &st);
+                (void) cache_stats(c, page_size, false, &st);
                 if (slot == SIZE_MAX) {
                         slot = h->n_names++;
                         name_copy(h->names[slot], c->name);

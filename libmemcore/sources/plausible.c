@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "mc-util.h"
 #include "plausible.h"
 
 static const uint32_t psi_have[3] = { SNAPSHOT_HAVE_PSI_MEMORY, SNAPSHOT_HAVE_PSI_IO, SNAPSHOT_HAVE_PSI_CPU };
@@ -59,14 +60,16 @@ uint32_t plausible_check(const PlausibleBase *base, const Snapshot *s, char *det
                 }
 
         if (base && base->valid && s->timestamp_usec >= base->timestamp_usec) {
-                uint64_t elapsed = s->timestamp_usec - base->timestamp_usec;
-                uint64_t limit = elapsed > UINT64_MAX - PLAUSIBLE_PSI_SLACK_USEC ? UINT64_MAX
-                                                                                : elapsed + PLAUSIBLE_PSI_SLACK_USEC;
-
                 for (size_t i = 0; i < 3; i++) {
                         const Psi *p = snapshot_psi(s, i);
+                        uint64_t elapsed, limit;
+
                         if (!(s->have & psi_have[i]) || !(base->have & psi_have[i]))
                                 continue;
+                        /* since the base's totals of this file were read */
+                        elapsed = s->timestamp_usec - MC_MIN(base->psi_usec[i], base->timestamp_usec);
+                        limit = elapsed > UINT64_MAX - PLAUSIBLE_PSI_SLACK_USEC ? UINT64_MAX
+                                                                                 : elapsed + PLAUSIBLE_PSI_SLACK_USEC;
                         for (size_t k = 0; k < 2; k++) {
                                 uint64_t now = k == 0 ? p->some.total_usec : p->full.total_usec;
                                 uint64_t was = base->psi_total_usec[i][k];
@@ -88,9 +91,12 @@ uint32_t plausible_check(const PlausibleBase *base, const Snapshot *s, char *det
         return found;
 }
 
-void plausible_remember(PlausibleBase *base, const Snapshot *s) {
+void plausible_remember_read(PlausibleBase *base, const Snapshot *s, uint32_t read) {
+        uint32_t had;
+
         if (!base || !s)
                 return;
+        had = base->valid ? base->have : 0;
         base->valid = true;
         base->timestamp_usec = s->timestamp_usec;
         base->have = 0;
@@ -101,7 +107,15 @@ void plausible_remember(PlausibleBase *base, const Snapshot *s) {
                 base->have |= psi_have[i];
                 base->psi_total_usec[i][0] = p->some.total_usec;
                 base->psi_total_usec[i][1] = p->has_full ? p->full.total_usec : 0;
+                /* a carried total keeps its reading's time; one new to the base is as old as
+                 * this sample */
+                if ((read & psi_have[i]) || !(had & psi_have[i]))
+                        base->psi_usec[i] = s->timestamp_usec;
         }
+}
+
+void plausible_remember(PlausibleBase *base, const Snapshot *s) {
+        plausible_remember_read(base, s, SNAPSHOT_HAVE_PSI_MEMORY | SNAPSHOT_HAVE_PSI_IO | SNAPSHOT_HAVE_PSI_CPU);
 }
 
 const char *implausible_to_string(Implausible bit) {

@@ -39,6 +39,7 @@ typedef struct PlausibleBase {
         uint64_t timestamp_usec;
         uint32_t have;                         /* SNAPSHOT_HAVE_PSI_* of the figures below */
         uint64_t psi_total_usec[3][2];         /* memory, io, cpu × some, full */
+        uint64_t psi_usec[3];                  /* when each PSI file's totals above were read */
 } PlausibleBase;
 
 /* Check s against itself and against base (ignored when !base->valid). Returns the set of
@@ -48,5 +49,10 @@ uint32_t plausible_check(const PlausibleBase *base, const Snapshot *s, char *det
 /* Remember s's PSI totals and time as the base for the next check (a sample found
  * implausible too: a one-off spike then costs two samples, not every later one). */
 void plausible_remember(PlausibleBase *base, const Snapshot *s);
+/* The same for a sample that read only the PSI files in `read` (SNAPSHOT_HAVE_PSI_* bits) and
+ * carried the others over from an earlier reading: their totals keep the time they were read
+ * at, so that the next reading's growth is compared with the time since then (a file read
+ * every tenth sample grows by ten samples' worth). */
+void plausible_remember_read(PlausibleBase *base, const Snapshot *s, uint32_t read);
 /* "MemAvailable > MemTotal", … for one bit; NULL for anything else. */
 const char *implausible_to_string(Implausible bit);

@@ -107,10 +107,51 @@ static void test_psi_totals_backwards_or_jumping_found(void **state) {
         snapshot_free(s);
 }
 
+/* A PSI file read every tenth sample and carried between its readings: its growth is compared
+ * with the time since it was read, not since the previous sample; a jump is still found. */
+static void test_psi_carried_between_readings(void **state) {
+        Snapshot *s = snapshot_new(0, 0);
+        PlausibleBase base = {};
+        char detail[256];
+        uint64_t t = 0, some = 1000000;
+
+        (void) state;
+        assert_non_null(s);
+        set_psi(s, t, some, 0);
+        assert_int_equal(plausible_check(&base, s, detail, sizeof(detail)), 0);
+        plausible_remember_read(&base, s, SNAPSHOT_HAVE_PSI_MEMORY);
+        /* nine samples 100 ms apart carry the reading */
+        for (int i = 1; i < 10; i++) {
+                t += 100000;
+                set_psi(s, t, some, 0);
+                assert_int_equal(plausible_check(&base, s, detail, sizeof(detail)), 0);
+                plausible_remember_read(&base, s, 0);
+        }
+        /* the next reading, 1 s after the last one: 0.95 s of stall is plausible (it is not
+         * within 100 ms + slack, which was the old comparison) */
+        t += 100000;
+        some += 950000;
+        set_psi(s, t, some, 0);
+        assert_int_equal(plausible_check(&base, s, detail, sizeof(detail)), 0);
+        plausible_remember_read(&base, s, SNAPSHOT_HAVE_PSI_MEMORY);
+        /* carried again, then a reading that grew by 5 s within 1 s: a jump */
+        for (int i = 1; i < 10; i++) {
+                t += 100000;
+                set_psi(s, t, some, 0);
+                plausible_remember_read(&base, s, 0);
+        }
+        t += 100000;
+        set_psi(s, t, some + 5000000, 0);
+        assert_int_equal(plausible_check(&base, s, detail, sizeof(detail)), IMPLAUSIBLE_PSI_JUMP);
+        assert_string_equal(detail, "/proc/pressure/memory: some total grew by 5000000 µs in 1000000 µs");
+        snapshot_free(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_implausible_meminfo_and_zone_found),
                 cmocka_unit_test(test_psi_totals_backwards_or_jumping_found),
+                cmocka_unit_test(test_psi_carried_between_readings),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
