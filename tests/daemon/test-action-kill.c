@@ -456,6 +456,9 @@ static void test_cgroup_namespace(void **state) {
         pid_t a = spawn(t, CHILD_PLAIN), b = spawn(t, CHILD_PLAIN);
         char rel[64];
 
+        /* before policy_config_add(), which may move the policies (and t->victims with them) */
+        t->victims->kill_escalation_usec = 0;
+        t->victims = NULL;
         assert_true(policy_config_add(t->config, "system.slice/**", &p) >= 0);
         p->kill_preference = KILL_PREFERENCE_PROTECT;
         t->ctx.cgroupns_root = strdup("pods.slice/memtided.scope");
@@ -476,7 +479,6 @@ static void test_cgroup_namespace(void **state) {
         snprintf(rel, sizeof(rel), "proc/%d/cgroup", (int) b);
         assert_int_equal(fixture_write(&t->fx, rel, "%s", "0::/../../test.slice/victim.service\n"), 0);
         set_procs(t, "test.slice/victim.service", &b, 1);
-        t->victims->kill_escalation_usec = 0;
         assert_int_equal(kill_req(t, "test.slice/victim.service", b, &res), 0);
         assert_int_equal(res.status, ACTION_STATUS_DONE);
         assert_int_equal(WTERMSIG(wait_status(b)), SIGKILL);
