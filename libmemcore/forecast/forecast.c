@@ -9,8 +9,8 @@
  * when y reaches 0. The method, per series and per sample:
  *
  *   1. Phase. Walking back from the newest point, the trend starts at the end of the newest
- *      stretch of trend_grace_usec (1 s) without a decline faster than a noise floor (0.1 %
- *      of MemTotal per second for memory). A leak that stops and restarts (phases) therefore
+ *      stretch of trend_grace_usec (1 s), and of at least three sampling intervals, without a
+ *      decline faster than a noise floor (0.1 % of MemTotal per second for memory). A leak that stops and restarts (phases) therefore
  *      starts a new trend, and a pause does not stretch the old one. A series that has not
  *      declined over the last second is stable now, whatever its trend before. The ring
  *      holds FORECAST_RING points (≥ 25 s at 4 Hz); a decline that reaches back past the
@@ -446,6 +446,12 @@ static int64_t clamp_rate(double r) {
         return (int64_t) r;
 }
 
+/* A flat stretch spans at least this many sampling intervals as well as trend_grace_usec: the
+ * difference of two readings carries the noise of both (a process starting and exiting moves
+ * MemAvailable by MiB), so at the calm sampling interval of 1 s one pair of readings must not
+ * end a trend. At 4 Hz the grace of 1 s already spans four intervals. */
+#define TREND_GRACE_POINTS 3u
+
 /* The end of the newest flat stretch: walking back from the newest point, the first point i
  * whose preceding `grace` seconds show no decline faster than eps (per second). The decline
  * (if any) started there. Two pointers, O(points walked). */
@@ -457,13 +463,13 @@ static double series_trend_start(const Series *s, double grace, double eps) {
         j = s->n - 1;
         for (unsigned i = s->n; i-- > 0;) {
                 double ti = s->t[series_idx(s, i)], yi = s->y[series_idx(s, i)];
-                /* j: newest point at least `grace` before ti */
+                /* j: newest point at least `grace` and TREND_GRACE_POINTS intervals before ti */
                 if (j > i)
                         j = i;
-                while (j > 0 && s->t[series_idx(s, j)] > ti - grace)
+                while (j > 0 && (s->t[series_idx(s, j)] > ti - grace || i - j < TREND_GRACE_POINTS))
                         j--;
                 double tj = s->t[series_idx(s, j)], yj = s->y[series_idx(s, j)];
-                if (tj > ti - grace)
+                if (tj > ti - grace || i - j < TREND_GRACE_POINTS)
                         return s->t[series_idx(s, 0)];  /* history shorter than grace: all of it */
                 if (yj - yi < eps * (ti - tj))
                         return ti;

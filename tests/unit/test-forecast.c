@@ -431,6 +431,44 @@ static void test_phases(void **state) {
         snapshot_free(s);
 }
 
+/* At the calm sampling interval (1 Hz) a slow leak read with one noisy pair (a process that
+ * started and exited between two readings) keeps its trend: a flat stretch must span three
+ * intervals. Three flat readings in a row (a real pause) still start a new trend. */
+static void test_one_hz_noise(void **state) {
+        Forecaster *fc = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *f = NULL;
+        uint64_t t = USEC_PER_SEC;
+        double avail = 1300;
+
+        assert_int_equal(forecast_new(4, NULL, &fc), 0);
+        for (int i = 0; i < 90; i++, t += USEC_PER_SEC) {   /* 90 s at 6 MiB/s, 1 Hz */
+                avail -= 6;
+                /* every 7th reading is 5 MiB high: that pair shows no decline */
+                Gen g = { .t_usec = t, .avail_mib = avail + (i % 7 == 6 ? 5 : 0) };
+                fill(s, &g, false, 0);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+                check_sane(f);
+        }
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_APPROACHING);
+        assert_true(f->to_available_exhausted.trend_usec >= 80 * USEC_PER_SEC);
+        for (int i = 0; i < 4; i++, t += USEC_PER_SEC) {    /* a pause of four readings */
+                Gen g = { .t_usec = t, .avail_mib = avail };
+                fill(s, &g, false, 0);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+        }
+        for (int i = 0; i < 5; i++, t += USEC_PER_SEC) {
+                avail -= 6;
+                Gen g = { .t_usec = t, .avail_mib = avail };
+                fill(s, &g, false, 0);
+                assert_int_equal(forecast_update(fc, s, &f), 0);
+        }
+        assert_int_equal(f->to_available_exhausted.state, FORECAST_APPROACHING);
+        assert_true(f->to_available_exhausted.trend_usec <= 6 * USEC_PER_SEC);
+        forecast_free(fc);
+        snapshot_free(s);
+}
+
 /* Feed avail (MiB) at time t to both forecasters; returns a's forecast in *fa, b's in *fb. */
 static void feed2(Forecaster *a, Forecaster *b, Snapshot *s, uint64_t t, double avail, const Forecast **fa,
                   const Forecast **fb) {
@@ -909,6 +947,7 @@ int main(void) {
                 cmocka_unit_test(test_flat_rising_crossed),
                 cmocka_unit_test(test_burst_vs_leak),
                 cmocka_unit_test(test_phases),
+                cmocka_unit_test(test_one_hz_noise),
                 cmocka_unit_test(test_sustained),
                 cmocka_unit_test(test_freed_ramp),
                 cmocka_unit_test(test_commit_bound),
