@@ -948,7 +948,7 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_RELOAD_FAILED,
                                          "Reloading %s failed (%s); the running configuration is kept (see the journal)",
-                                         m->config_file ?: CONFIG_MAIN_FILE, strerror(-r));
+                                         m->config_file ?: CONFIG_MAIN_FILE, config_strerror(r));
         if (old != m->mode) {
                 BUS(m)->last_mode = m->mode;
                 emit_changed(m, "Mode", NULL);
