@@ -20,8 +20,11 @@ const char *fmt_bytes(uint64_t b, char buf[static FMT_MAX]) {
         double v = (double) b;
         int i = -1;
 
-        if (b == UINT64_MAX)
-                return "max";
+        if (b == UINT64_MAX) {
+                /* no limit, as cgroup v2 writes it; into buf too, for callers that print buf */
+                snprintf(buf, FMT_MAX, "max");
+                return buf;
+        }
         if (b < 1024) {
                 snprintf(buf, FMT_MAX, "%" PRIu64 " B", b);
                 return buf;

@@ -608,9 +608,7 @@ static void explain(Decision *d, const Forecast *f, const Urgency *u, const char
                              (double) d->eta_usec / 1e6, d->confidence_permyriad / 100, d->confidence_permyriad % 100,
                              (by_reserve ? u->gate_permyriad : urgency_gate_permyriad(d->rung)) / 100,
                              (double) d->horizon_usec / 1e6,
-                             !by_reserve                       ? ""
-                             : f->available_bytes <= u->reserve_bytes ? ", MemAvailable under the reserve"
-                                                                      : ", MemAvailable about to fall below the reserve");
+                             by_reserve ? ", MemAvailable under the reserve" : "");
         if (n < 0 || (size_t) n >= sizeof d->explain)
                 return;
         if (d->target_cgroup) {

@@ -16,11 +16,11 @@
  *   throttle  5000  A lowered memory.high makes the cgroup stall: only for a crossing more
  *                   likely than not.
  *   kill      7000  Irreversible: a clear majority. Below it, the reserve rule (urgency.h)
- *                   kills a decline held likely (the throttle gate) only when it is about to
- *                   take MemAvailable below AvailableReserve= (10 % by default: the line the
- *                   threshold daemons kill at), and a credible decline (1000) that already
- *                   has: there the line is measured, and waiting is what the forecast is for
- *                   only above it.
+ *                   kills only once MemAvailable is at or below AvailableReserve= (10 % by
+ *                   default: the line the threshold daemons kill at): a credible decline
+ *                   (1000) with swap short, a decline held likely (the throttle gate) with
+ *                   swap to spare. There the line is measured, and waiting is what the
+ *                   forecast is for only above it.
  *
  * The tune rung applies only to a crossing beyond the kill horizon: nearer, kswapd starting
  * earlier no longer makes a difference, and a burst seconds from the line is not worth a
@@ -96,38 +96,31 @@ static bool credible(const ForecastFigure *fig) {
         return figure_heading(fig) && figure_confidence(fig) >= URGENCY_CREDIBLE_PERMYRIAD;
 }
 
-/* The reserve rule (urgency.h) for the available figure. Returns the gate the figure passed to
- * ask for the kill rung by the reserve, 0 when it does not:
- *   - MemAvailable already at or below the reserve, swap short too (swap_short()), on a
- *     decline the forecaster finds credible: measured, not forecast, so the credible gate, and
- *     any eta (a slow decline that is already under the line is not waited on until it enters
- *     the kill horizon);
- *   - a decline believed at the throttle gate and due within the kill horizon that takes
- *     MemAvailable below the reserve within URGENCY_RESERVE_LEAD_USEC. The rate is the
- *     figure's own (headroom over eta, so a decline lengthened by the commitment bound counts
- *     at its bounded rate). */
 /* Swap free at or below the reserve's share of SwapTotal, or no swap: memory under the reserve
- * with swap to spare is paged out, not exhausted, and the measured half of the reserve rule
- * leaves it to the forecast. */
+ * with swap to spare is paged out, not exhausted. */
 static bool swap_short(const Forecast *f, const GlobalPolicy *g) {
         return f->swap_total_bytes == 0 ||
                (double) f->swap_free_bytes <= (double) f->swap_total_bytes * g->available_reserve_permyriad / 10000.0;
 }
 
+/* The reserve rule (urgency.h) for the available figure. Returns the gate the figure passed to
+ * ask for the kill rung by the reserve, 0 when it does not. Only with MemAvailable at or below
+ * the reserve, on a decline:
+ *   - swap short too (swap_short()): a credible decline (measured, not forecast, so the
+ *     credible gate), whatever its eta (a slow decline already under the line is not waited
+ *     on until it enters the kill horizon);
+ *   - swap to spare: a decline believed at the throttle gate and due within the kill horizon.
+ * The line is not moved ahead of a fast decline by its rate: a workload that stops just above
+ * the reserve (a large allocation, a checkerboard, a build's link step) cannot be told from a
+ * runaway leak before it stops, and a threshold daemon at the same line spares it. */
 static uint32_t reserve_gate(const Forecast *f, const ForecastFigure *fig, const GlobalPolicy *g, uint64_t reserve) {
-        double rate, avail_then;
-
-        if (reserve == 0 || !figure_heading(fig))
+        if (reserve == 0 || !figure_heading(fig) || f->available_bytes > reserve)
                 return 0;
-        if (f->available_bytes <= reserve && swap_short(f, g) && figure_confidence(fig) >= URGENCY_CREDIBLE_PERMYRIAD)
+        if (swap_short(f, g) && figure_confidence(fig) >= URGENCY_CREDIBLE_PERMYRIAD)
                 return URGENCY_CREDIBLE_PERMYRIAD;
-        if (figure_confidence(fig) < urgency_gates[RUNG_THROTTLE] || !urgency_rung_applies(RUNG_KILL, figure_eta(fig), g))
-                return 0;
-        if (fig->state == FORECAST_CROSSED || fig->eta_usec == 0)
+        if (figure_confidence(fig) >= urgency_gates[RUNG_THROTTLE] && urgency_rung_applies(RUNG_KILL, figure_eta(fig), g))
                 return urgency_gates[RUNG_THROTTLE];
-        rate = (double) fig->headroom / ((double) fig->eta_usec / 1e6);
-        avail_then = (double) f->available_bytes - rate * ((double) URGENCY_RESERVE_LEAD_USEC / 1e6);
-        return avail_then <= (double) reserve ? urgency_gates[RUNG_THROTTLE] : 0;
+        return 0;
 }
 
 /* Take fig as the subject when it asks for a higher rung than the one so far, or the same rung

@@ -20,15 +20,17 @@
  *   - The rung asked for is the highest rung whose horizon holds the crossing and whose gate
  *     the figure passes. A crossing already reached (CROSSED) carries the forecaster's
  *     confidence 10000 and passes every gate (unless the forecaster withholds it).
- *   - The reserve (AvailableReserve=, a share of MemTotal): a decline of available memory at
- *     least as confident as the throttle gate, within the kill horizon, that takes MemAvailable
- *     below the reserve within URGENCY_RESERVE_LEAD_USEC asks for the kill rung, below the kill
- *     gate too; so does a credible decline (URGENCY_CREDIBLE_PERMYRIAD) with MemAvailable
- *     already at or below the reserve and swap free at or below the same share of SwapTotal
- *     (or no swap), whatever its eta. The forecast acts early where it is
- *     sure; the reserve is the line it does not wait past where it is not (a phased or runaway
- *     leak whose trend is young, a slow leak whose crossing is still beyond the kill horizon).
- *     A level that merely sits low (no credible decline) kills nothing.
+ *   - The reserve (AvailableReserve=, a share of MemTotal): with MemAvailable at or below the
+ *     reserve, a credible decline (URGENCY_CREDIBLE_PERMYRIAD) asks for the kill rung, below
+ *     the kill gate too, whatever its eta, when swap free is at or below the same share of
+ *     SwapTotal (or there is no swap); with swap to spare, a decline at least as confident as
+ *     the throttle gate and due within the kill horizon does. The forecast acts early where
+ *     it is sure; the reserve is the line it does not wait past where it is not (a phased or
+ *     runaway leak whose trend is young, a slow leak whose crossing is still beyond the kill
+ *     horizon). Above the reserve it kills nothing the forecast does not believe at the kill
+ *     gate, however fast the decline: a workload that stops just above the line cannot be
+ *     told from a leak before it stops. A level that merely sits low (no credible decline)
+ *     kills nothing.
  *   - The warning grade follows the rung: notice for tune and reclaim, warning for throttle,
  *     critical for kill.
  *
@@ -43,11 +45,6 @@
 
 #include "forecast.h"
 #include "policy-config.h"
-
-/* What the reserve rule looks ahead: the victim of a kill needs time to exit and to free its
- * memory (tens to hundreds of milliseconds, more while it is in reclaim), and the next sample
- * comes one interval later; MemAvailable must still be above the reserve when that is done. */
-#define URGENCY_RESERVE_LEAD_USEC (1 * USEC_PER_SEC)
 
 /* A figure at least this confident makes the daemon sample faster (10 %: a trend seen for a
  * third of its eta with k = 4 and a clean fit); pure noise on an idle machine (~0) does not. */

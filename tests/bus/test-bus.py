@@ -634,13 +634,20 @@ UNIT = re.compile(r"^[+-]?\d+(\.\d+)? (B|KiB|MiB|GiB|TiB|pageblocks?)(/s)?$|^[+-
 def check_units(b):
     """Every rate and headroom of `forecast` carries its unit: IEC sizes (pages converted to
     bytes), pageblocks, percent; rates per second."""
+    unlimited = {f"{c['path']} memory.{k}" for c in ctl_json(b, "forecast")["cgroups"]
+                 for k in ("max", "high") if c[f"to_{k}"]["headroom"] is None}
     p = ctl(b, "forecast", "--no-legend", check=0)
     rows = [re.split(r"\s{2,}", l.strip()) for l in p.stdout.splitlines() if l.strip()]
     expect(len(rows) >= 3, f"forecast --no-legend: {len(rows)} rows")
     for row in rows:
         rate, head = row[-2], row[-1]
-        expect(UNIT.match(rate) and rate.endswith("/s") and UNIT.match(head),
+        expect(UNIT.match(rate) and rate.endswith("/s") and (UNIT.match(head) or row[0] in unlimited),
                f"forecast row '{row[0]}': rate '{rate}' and headroom '{head}' carry units")
+    # a cgroup without a limit has no headroom to count: "max", as cgroup v2 writes it
+    shown = {row[0]: row[-1] for row in rows}
+    expect(unlimited and all(shown.get(n) == "max" for n in unlimited),
+           f"forecast: the headroom of a figure without a limit is 'max' "
+           f"({ {n: shown.get(n) for n in sorted(unlimited)} })")
     p = ctl(b, "status", check=0)
     mem = next(l for l in p.stdout.splitlines() if "Memory:" in l)
     expect(re.search(r"\d+\.\d (KiB|MiB|GiB) available of \d+\.\d (KiB|MiB|GiB)", mem), f"status: {mem.strip()}")

@@ -1044,12 +1044,11 @@ static void test_trace_benign(void **state) {
 
 /* The one rate limiter (ratelimit.h): intervals per kind and target, the kill budget, and a
  * table full of targets. */
-/* The reserve rule: a decline held likely (the throttle gate) that takes MemAvailable below
- * AvailableReserve= within URGENCY_RESERVE_LEAD_USEC asks for the kill rung, and so does a
- * credible decline with MemAvailable already under the reserve and swap short; a less likely
- * one, one beyond the kill horizon while still above the reserve, one that stays above the
- * reserve, one under it with swap to spare, a level that merely sits low, or a reserve of 0
- * does not. */
+/* The reserve rule: with MemAvailable at or below AvailableReserve=, a credible decline asks
+ * for the kill rung when swap is short, and a decline held likely (the throttle gate) within
+ * the kill horizon does with swap to spare; a fast decline still above the reserve, a less
+ * likely one, one under it with swap to spare beyond the kill horizon, a level that merely
+ * sits low, or a reserve of 0 does not. */
 static Urgency reserve_case_swap(uint32_t reserve_permyriad, ForecastState state, uint64_t avail_mib, uint64_t eta_ms,
                                  uint32_t conf, uint64_t swap_total_mib, uint64_t swap_free_mib) {
         GlobalPolicy g;
@@ -1083,22 +1082,36 @@ static void test_reserve_rule(void **state) {
         Urgency u;
         (void) state;
 
-        /* 130 MiB left, 110 above the floor in 2.5 s: 44 MiB/s, 86 MiB a second from now, below
-         * the 10 % reserve (100 MiB) */
+        /* 130 MiB left, 110 above the floor in 2.5 s (44 MiB/s): under the 10 % reserve
+         * (100 MiB) a second from now, but still above it; the reserve is the line, not a line
+         * moved ahead by the rate, so the gates alone say: throttle */
         u = reserve_case(1000, FORECAST_APPROACHING, 130, 2500, 5500);
+        assert_int_equal(u.rung, RUNG_THROTTLE);
+        assert_false(u.reserve);
+
+        /* the same decline once under the reserve (95 MiB, 75 above the floor in 1.7 s):
+         * killed at the credible gate (no swap) */
+        u = reserve_case(1000, FORECAST_APPROACHING, 95, 1700, 5500);
         assert_int_equal(u.rung, RUNG_KILL);
         assert_true(u.reserve);
-        assert_int_equal(u.gate_permyriad, urgency_gate_permyriad(RUNG_THROTTLE));
+        assert_int_equal(u.gate_permyriad, 1000);
         assert_int_equal(u.reserve_bytes, 100 * MIB);
         assert_int_equal(u.grade, URGENCY_GRADE_CRITICAL);
 
-        /* the same decline below the throttle gate: not believed, no kill */
-        u = reserve_case(1000, FORECAST_APPROACHING, 130, 2500, 4900);
+        /* under the reserve with 400 of 500 MiB swap free, within the kill horizon and held
+         * likely: killed at the throttle gate */
+        u = reserve_case_swap(1000, FORECAST_APPROACHING, 95, 1700, 5500, 500, 400);
+        assert_int_equal(u.rung, RUNG_KILL);
+        assert_true(u.reserve);
+        assert_int_equal(u.gate_permyriad, urgency_gate_permyriad(RUNG_THROTTLE));
+
+        /* the same with swap to spare below the throttle gate: not believed, no kill */
+        u = reserve_case_swap(1000, FORECAST_APPROACHING, 95, 1700, 4900, 500, 400);
         assert_true(u.rung < RUNG_KILL);
         assert_false(u.reserve);
 
         /* reserve off: the throttle rung, as the gates alone say */
-        u = reserve_case(0, FORECAST_APPROACHING, 130, 2500, 5500);
+        u = reserve_case(0, FORECAST_APPROACHING, 95, 1700, 5500);
         assert_int_equal(u.rung, RUNG_THROTTLE);
         assert_false(u.reserve);
 

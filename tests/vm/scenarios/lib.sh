@@ -239,10 +239,14 @@ free_2m_blocks() {
 # then probe: a THP fault probe over PROBE_PERCENT of MemAvailable at that moment (no madvise:
 # no synchronous compaction under defrag=madvise, so it gets what free 2 MiB blocks there are)
 # and a hugetlb request for the free memory less 128 MiB in 2 MiB pages (the kernel compacts
-# for it; asking for more would take the memory everything else needs). Sets frag_thp_kb,
-# frag_hugetlb and frag_survived (1 when the checkerboard service was still running at the end).
+# for it; asking for more would take the memory everything else needs). None of them takes
+# MemAvailable within 64 MiB of memtided's AvailableReserve= (10 % of MemTotal, the line the
+# threshold daemons kill at, where a decline with no swap is a leak to be ended): each keeps
+# that much (keep_mib) out of its size, since the scenario measures compaction, not a kill.
+# Sets frag_thp_kb, frag_hugetlb and frag_survived (1 when the checkerboard service was still
+# running at the end).
 frag_phase() {
-        local name=$1 settle=$2 probe_pct=$3 unit=memtide-vm-frag-$1 avail_kb frag_mib probe
+        local name=$1 settle=$2 probe_pct=$3 unit=memtide-vm-frag-$1 avail_kb frag_mib probe keep_mib
         frag_thp_kb=0 frag_hugetlb=0 frag_survived=0
         mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
         echo 0 >/proc/sys/vm/nr_hugepages
@@ -251,7 +255,9 @@ frag_phase() {
         echo 1 >/proc/sys/vm/compact_memory
         sleep 2
         avail_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+        keep_mib=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 10 / 1024 + 64 ))
         frag_mib=$(( avail_kb * 85 / 100 / 1024 ))
+        [ "$frag_mib" -le $(( avail_kb / 1024 - keep_mib )) ] || frag_mib=$(( avail_kb / 1024 - keep_mib ))
         systemd-run --quiet --unit="$unit" -p MemoryAccounting=yes -p OOMScoreAdjust=-900 \
                 memtide-vm-helper checkerboard "$frag_mib" || { fail "cannot start the checkerboard"; return 1; }
         if ! wait_for 180 sh -c "journalctl -q -u $unit | grep -q 'checkerboard ready'"; then
@@ -265,7 +271,8 @@ frag_phase() {
         value "free_2m_blocks_before_request_$name" "$(free_2m_blocks)"
         cat /proc/buddyinfo >"$RESULTS/buddyinfo-$name.txt"
         cat /sys/kernel/debug/extfrag/unusable_index >"$RESULTS/unusable-index-$name.txt" 2>/dev/null
-        probe=$(( $(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) * probe_pct / 100 / 1024 ))
+        probe=$(( ($(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) / 1024 - keep_mib) * probe_pct / 100 ))
+        [ "$probe" -gt 0 ] || probe=0
         value "thp_probe_mib_$name" "$probe"
         cp /proc/vmstat "$RESULTS/vmstat-before-probe-$name.txt"
         cat /proc/sys/vm/min_free_kbytes /sys/kernel/mm/transparent_hugepage/enabled \
@@ -285,7 +292,7 @@ frag_phase() {
                 { after[$1] = $2 }
                 END { n = split(keys, k); for (i = 1; i <= n; i++) print k[i], after[k[i]] - before[k[i]] }' \
                 "$RESULTS/vmstat-before-probe-$name.txt" "$RESULTS/vmstat-after-probe-$name.txt")
-        local ask=$(( ($(awk '/^MemFree:/ { print $2 }' /proc/meminfo) / 1024 - 128) / 2 ))
+        local ask=$(( ($(awk '/^MemFree:/ { print $2 }' /proc/meminfo) / 1024 - (keep_mib > 128 ? keep_mib : 128)) / 2 ))
         [ "$ask" -gt 0 ] || ask=0
         value "hugetlb_asked_$name" "$ask"
         echo "$ask" >/proc/sys/vm/nr_hugepages
