@@ -60,10 +60,15 @@ static void unescape_mount_path(char *s) {
         *o = '\0';
 }
 
-/* First cgroup2 mount in mountinfo, "/sys/fs/cgroup" preferred. */
-static int find_cgroup2_mount(int root_fd, char *ret, size_t size) {
+/* The cgroup2 mounts of root_fd/proc/self/mountinfo, one reader for both questions:
+ *   - mount_path NULL: the first cgroup2 mount point, "/sys/fs/cgroup" preferred, without its
+ *     leading '/';
+ *   - mount_path set: the root field of the cgroup2 mount at /mount_path (the last one listed,
+ *     the mount in effect), which is not "/" inside a cgroup namespace.
+ * Lines are "id parent major:minor root mountpoint options ... - fstype source super". */
+static int cgroup2_mountinfo(int root_fd, const char *mount_path, char *ret, size_t size) {
         _cleanup_close_ int fd = -EBADF;
-        char line[1024];
+        char line[2048];
         bool found = false;
         FILE *f;
 
@@ -76,21 +81,25 @@ static int find_cgroup2_mount(int root_fd, char *ret, size_t size) {
         TAKE_FD(fd);
 
         while (fgets(line, sizeof(line), f)) {
-                char *fields[6] = {}, *save = NULL, *sep, *mp;
+                char *fields[5] = {}, *save = NULL, *sep;
                 int i = 0;
 
-                /* "id parent major:minor root mountpoint options ... - fstype source super" */
                 sep = strstr(line, " - ");
                 if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
                         continue;
-                for (char *t = strtok_r(line, " ", &save); t && i < 6; t = strtok_r(NULL, " ", &save))
+                for (char *t = strtok_r(line, " ", &save); t && i < 5; t = strtok_r(NULL, " ", &save))
                         fields[i++] = t;
-                mp = fields[4];
-                if (!mp)
+                if (!fields[4])
                         continue;
-                unescape_mount_path(mp);
-                if (!found || streq(mp, "/sys/fs/cgroup")) {
-                        snprintf(ret, size, "%s", mp + 1);
+                unescape_mount_path(fields[3]);
+                unescape_mount_path(fields[4]);
+                if (mount_path) {
+                        if (streq(fields[4] + 1, mount_path)) {
+                                snprintf(ret, size, "%s", fields[3]);
+                                found = true;
+                        }
+                } else if (!found || streq(fields[4], "/sys/fs/cgroup")) {
+                        snprintf(ret, size, "%s", fields[4] + 1);
                         found = true;
                 }
         }
@@ -135,7 +144,7 @@ int cgroup_root_discover(int root_fd, bool host, CgroupRoot *ret) {
                 if (r == 0)
                         root.via_libcgroup = true;
                 else {
-                        r = find_cgroup2_mount(root_fd, root.path, sizeof(root.path));
+                        r = cgroup2_mountinfo(root_fd, NULL, root.path, sizeof(root.path));
                         if (r < 0 && r != -ENOENT)
                                 return r;
                         if (r == -ENOENT)
@@ -190,43 +199,6 @@ int cgroup_path_from_namespace(const char *ns_root, const char *path, char *ret,
                 len += (size_t) n;
         }
         return 0;
-}
-
-/* The root field of the cgroup2 mount at /mount_path in root_fd/proc/self/mountinfo. */
-static int cgroup2_mount_root(int root_fd, const char *mount_path, char *ret, size_t size) {
-        _cleanup_close_ int fd = -EBADF;
-        char line[2048];
-        bool found = false;
-        FILE *f;
-
-        fd = openat(root_fd, "proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "re");
-        if (!f)
-                return -errno;
-        TAKE_FD(fd);
-        while (fgets(line, sizeof(line), f)) {
-                char *fields[5] = {}, *save = NULL, *sep;
-                int i = 0;
-
-                sep = strstr(line, " - ");
-                if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
-                        continue;
-                for (char *t = strtok_r(line, " ", &save); t && i < 5; t = strtok_r(NULL, " ", &save))
-                        fields[i++] = t;
-                if (!fields[4])
-                        continue;
-                unescape_mount_path(fields[3]);
-                unescape_mount_path(fields[4]);
-                /* the last mount over the path is the one in effect */
-                if (streq(fields[4] + 1, mount_path)) {
-                        snprintf(ret, size, "%s", fields[3]);
-                        found = true;
-                }
-        }
-        fclose(f);
-        return found ? 0 : -ENOENT;
 }
 
 static bool procs_hold(int dir_fd, const char *path, pid_t pid) {
@@ -292,7 +264,7 @@ int cgroup_namespace_root(int root_fd, int mount_fd, const char *mount_path, pid
 
         if (root_fd < 0 || mount_fd < 0 || !mount_path || !ret || size == 0)
                 return -EINVAL;
-        r = cgroup2_mount_root(root_fd, mount_path, root, sizeof(root));
+        r = cgroup2_mountinfo(root_fd, mount_path, root, sizeof(root));
         if (r < 0)
                 return r;
         if (streq(root, "/")) {
