@@ -50,6 +50,11 @@ void manager_wake_now(Manager *m) {
 void manager_action_outcome(const ActOutcome *o, void *userdata) {
         Manager *m = userdata;
 
+        /* memory our own memory.reclaim freed (to swap, out of the page cache) is no give-back
+         * of the workload: the available-memory trend runs on through it */
+        if (o->request.kind == ACTION_RECLAIM && o->result.status == ACTION_STATUS_DONE && m->forecaster)
+                (void) forecast_note_freed(m->forecaster, o->request.now_usec, o->request.value);
+
         if (m->in_tick) {
                 /* published with the tick's report, after it */
                 if (m->n_tick_outcomes < MANAGER_TICK_OUTCOMES_MAX)

@@ -138,6 +138,10 @@ typedef struct Series {
         /* Freeing history (the ramp after a large give-back): */
         bool fr_have, fr_seen;
         double fr_min, fr_t;               /* as gb_*, for rises of freed_permyriad */
+        bool gb_prev_seen, fr_prev_seen;   /* gb_seen/gb_t and fr_seen/fr_t before the last */
+        double gb_prev_t, fr_prev_t;       /* give-back, to take back one the caller caused */
+        double splice_credit;              /* forecast_note_freed(): the next point's rise above
+                                            * the trend, up to this, is the caller's doing */
         double last_ramp_scale;            /* the ramp's stretch the last confidence used */
 } Series;
 
@@ -355,6 +359,9 @@ static void series_reset(Series *s) {
         s->gb_min = s->gb_t = s->sus_t = s->sus_y = 0;
         s->fr_have = s->fr_seen = false;
         s->fr_min = s->fr_t = 0;
+        s->gb_prev_seen = s->fr_prev_seen = false;
+        s->gb_prev_t = s->fr_prev_t = 0;
+        s->splice_credit = 0;
         s->last_ramp_scale = 1;
 }
 
@@ -480,7 +487,8 @@ static double series_trend_start(const Series *s, double grace, double eps) {
 /* Give-back tracking: the newest point rising by at least `rise` above the lowest level since
  * the last give-back is a give-back (memory returned: a burst freed, a cache dropped). Called
  * once per estimate; a rise spread over several points is still seen, against the low. */
-static void track_rise(const Series *s, double rise, bool *have, bool *seen, double *low, double *when) {
+static void track_rise(const Series *s, double rise, bool *have, bool *seen, double *low, double *when,
+                       bool *prev_seen, double *prev_when) {
         unsigned k;
 
         if (s->n == 0)
@@ -492,6 +500,8 @@ static void track_rise(const Series *s, double rise, bool *have, bool *seen, dou
                 return;
         }
         if (rise > 0 && s->y[k] >= *low + rise) {
+                *prev_seen = *seen;
+                *prev_when = *when;
                 *seen = true;
                 *when = s->t[k];
                 *low = s->y[k];
@@ -500,8 +510,62 @@ static void track_rise(const Series *s, double rise, bool *have, bool *seen, dou
 }
 
 static void series_track_giveback(Series *s, double rise, double freed) {
-        track_rise(s, rise, &s->gb_have, &s->gb_seen, &s->gb_min, &s->gb_t);
-        track_rise(s, freed, &s->fr_have, &s->fr_seen, &s->fr_min, &s->fr_t);
+        track_rise(s, rise, &s->gb_have, &s->gb_seen, &s->gb_min, &s->gb_t, &s->gb_prev_seen, &s->gb_prev_t);
+        track_rise(s, freed, &s->fr_have, &s->fr_seen, &s->fr_min, &s->fr_t, &s->fr_prev_seen, &s->fr_prev_t);
+}
+
+/* Memory the caller freed itself since `since` (forecast_note_freed()): the points taken
+ * while it was being freed go (each shows part of it), a give-back seen among them is taken
+ * back, and the next point is spliced on (series_splice()). */
+static void series_note_freed(Series *s, double since, double bytes) {
+        while (s->n > 0 && s->t[series_idx(s, s->n - 1)] >= since) {
+                s->head = (s->head + s->cap - 1) % s->cap;
+                s->n--;
+        }
+        if (s->gb_seen && s->gb_t >= since) {
+                s->gb_seen = s->gb_prev_seen;
+                s->gb_t = s->gb_prev_t;
+                s->gb_prev_seen = false;
+        }
+        if (s->fr_seen && s->fr_t >= since) {
+                s->fr_seen = s->fr_prev_seen;
+                s->fr_t = s->fr_prev_t;
+                s->fr_prev_seen = false;
+        }
+        if (s->sus_have && s->sus_t >= since)
+                s->sus_have = false;
+        if (s->n > 0 && s->gb_have)
+                s->gb_min = MC_MIN(s->gb_min, s->y[series_idx(s, s->n - 1)]);
+        s->splice_credit += bytes;
+}
+
+/* The first point after memory the caller freed: its rise above where the trend of the last
+ * 10 s would have put it, up to the credit, is what the caller freed, not memory the workload
+ * gave back. Every older point (and the levels kept from them) is raised by that much, so
+ * the trend, its fit and its age run on through the action as if that memory had never been
+ * taken. A rise beyond the credit stays a rise. */
+static void series_splice(Series *s, double t, double y) {
+        double slope, r2, first, expected, rise;
+        unsigned k;
+
+        if (!(s->splice_credit > 0))
+                return;
+        if (s->n == 0) {
+                s->splice_credit = 0;
+                return;
+        }
+        k = series_idx(s, s->n - 1);
+        (void) series_fit(s, s->t[k] - 10.0, 3, &slope, &r2, &first);
+        expected = s->y[k] + MC_MIN(slope, 0.0) * MC_MAX(t - s->t[k], 0.0);
+        rise = clampd(y - expected, 0.0, s->splice_credit);
+        s->splice_credit = 0;
+        if (!(rise > 0))
+                return;
+        for (unsigned i = 0; i < s->n; i++)
+                s->y[series_idx(s, i)] += rise;
+        s->gb_min += rise;
+        s->fr_min += rise;
+        s->sus_y += rise;
 }
 
 /* The start of the sustained decline: the oldest time t0 after the last give-back from which
@@ -790,6 +854,15 @@ static Series *sys_series(Forecaster *f, size_t i) {
                 &f->c_series[0], &f->c_series[1], &f->c_series[2], &f->c_series[3], &f->psi_full_s, &f->psi_some_s,
         };
         return table[i];
+}
+
+int forecast_note_freed(Forecaster *f, uint64_t since_usec, uint64_t bytes) {
+        if (!f)
+                return -EINVAL;
+        if (!f->have_origin || bytes == 0)
+                return 0;
+        series_note_freed(&f->avail, since_usec >= f->origin_usec ? SEC(since_usec - f->origin_usec) : 0, (double) bytes);
+        return 0;
 }
 
 void forecast_reset(Forecaster *f) {
@@ -1394,6 +1467,7 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
         if (have_mi && meminfo_has(&s->meminfo, MEMINFO_MEM_AVAILABLE)) {
                 double av = meminfo_bytes(s, MEMINFO_MEM_AVAILABLE);
                 o->available_bytes = (uint64_t) av;
+                series_splice(&f->avail, now, av);
                 series_push(&f->avail, now, av, dt_min);
                 series_estimate(&f->avail, p, now, av - (double) o->floor_bytes, eps_mem, &o->to_available_exhausted);
                 commit_bound(f, now, av - (double) o->floor_bytes, mem_total, eps_mem, &o->to_available_exhausted);
@@ -1451,6 +1525,12 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
                         c = hist_unpack(f, slot);
                         cf = &o->cgroups[o->n_cgroups];
                         *cf = (CgroupForecast) { .path = cs->path, .snapshot_index = i, .current_bytes = cs->current_bytes };
+                        if (cs->have & CGROUP_HAVE_STAT)
+                                for (unsigned k = 0; k < 2; k++) {
+                                        CgroupStatField fld = k ? CG_STAT_ACTIVE_FILE : CG_STAT_INACTIVE_FILE;
+                                        if (cs->stat.present & (UINT64_C(1) << fld))
+                                                cf->file_bytes += cs->stat.v[fld];
+                                }
                         o->n_cgroups++;
 
                         double cur = (double) cs->current_bytes;

@@ -63,6 +63,8 @@ typedef struct CgroupForecast {
         const char *path;                  /* points into the Snapshot given to forecast_update() */
         size_t snapshot_index;             /* index into that Snapshot's cgroups[] */
         uint64_t current_bytes;
+        uint64_t file_bytes;               /* page cache on the file LRUs (memory.stat active_file
+                                            * + inactive_file), 0 without memory.stat */
         int64_t growth_bytes_per_sec;      /* fitted growth of memory.current over its trend
                                             * (> 0 grows) */
         int64_t growth_recent_bytes_per_sec; /* the same over the last short_window_usec */
@@ -182,6 +184,15 @@ int forecast_update_some(Forecaster *f, const Snapshot *s, const uint8_t *feed, 
  * next update are ignored. Returns 0; never allocates. */
 struct EventsSummary;
 int forecast_feed_events(Forecaster *f, const struct EventsSummary *es);
+
+/* The caller freed up to `bytes` of memory itself, by an action started at since_usec (the
+ * snapshots' clock) and finished now: a memory.reclaim it wrote. Memory moved to swap or out
+ * of the page cache that way is no give-back of the workload, so the available-memory trend
+ * must not restart at it: the points read while the action ran are dropped, and the first
+ * point after it is spliced onto the trend (its rise above the trend, up to `bytes`, raises
+ * every older point instead). The other series are left as they are. Returns 0, -EINVAL on
+ * NULL; never allocates. */
+int forecast_note_freed(Forecaster *f, uint64_t since_usec, uint64_t bytes);
 
 const char *forecast_state_to_string(ForecastState s);
 

@@ -123,8 +123,8 @@ typedef struct GlobalPolicy {
                                                      * asks for the kill rung, 1/10000; 0 = off */
         uint32_t hysteresis_permyriad;              /* a rung is left only when the forecast
                                                      * exceeds its horizon by this much, 1/10000 */
-        uint64_t rung_hold_usec;                    /* minimum time at a rung before stepping
-                                                     * down, µs */
+        uint64_t rung_hold_usec;                    /* time without a sample asking for the
+                                                     * rung before stepping down, µs */
         uint64_t post_action_delay_usec;            /* no new decision this long after an action
                                                      * (lagging signals), µs */
         uint64_t action_min_interval_usec[_ACTION_KIND_MAX]; /* min time between two actions of

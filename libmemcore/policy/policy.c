@@ -45,6 +45,11 @@ static inline uint64_t umax(uint64_t a, uint64_t b) {
 /* Total growth below this is noise for victim choice (1 MiB/s). */
 #define POLICY_GROWTH_NOISE_BYTES_PER_SEC (UINT64_C(1) << 20)
 
+/* memory.reclaim and a throttle help only on a cgroup that drives the decline: at least this
+ * share of the growth of all cgroups (1/10000). When the policy keeps the driver out of those
+ * rungs, a bystander that happens to grow a little is not reclaimed or throttled instead. */
+#define POLICY_DRIVER_SHARE_PERMYRIAD 2500U
+
 /* A cgroup whose memory.high the policy lowered, and how it has pressed against it since:
  * memory.events "high" counts charges that found the cgroup over memory.high (the kernel then
  * reclaims from it and makes the task sleep, mm/memcontrol.c); a count that keeps rising means
@@ -69,7 +74,8 @@ typedef struct PendingKill {
 
 struct PolicyState {
         Rung rung;
-        uint64_t rung_since_usec;
+        uint64_t rung_asked_usec;          /* last sample that asked for this rung or higher, or
+                                            * was within its hysteresis (RungHold counts from it) */
         bool have_last;
         uint64_t last_usec;                /* last decision */
         bool any_action;
@@ -426,6 +432,8 @@ typedef struct Candidate {
         const CgroupPolicy *policy;
         uint32_t score;
         int64_t growth;
+        uint32_t growth_share;             /* of the summed growth, 1/10000; 0 when crossed or
+                                            * when the total is noise */
         uint64_t over;
         uint32_t psi;
         bool stale;                        /* some candidate considered had an old reading */
@@ -513,7 +521,8 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
                                               1000 * umin(psi, 10000)) / 10000);
                 if (tier > best_tier || (tier == best_tier && score > best.score)) {
                         best_tier = tier;
-                        best = (Candidate) { .index = (int) i, .policy = pol, .score = score, .growth = growth, .over = over, .psi = psi };
+                        best = (Candidate) { .index = (int) i, .policy = pol, .score = score, .growth = growth,
+                                             .growth_share = (uint32_t) umin(g_share, 10000), .over = over, .psi = psi };
                 }
         }
         best.stale = stale;
@@ -666,6 +675,12 @@ static Plan stale_check(Decision *d, const Candidate *c, bool allow_stale) {
         return PLAN_REFRESH;
 }
 
+/* The candidate drives the decline (POLICY_DRIVER_SHARE_PERMYRIAD of the growth), or the
+ * line is crossed (growth no longer tells drivers apart). */
+static bool drives(const Candidate *c, bool crossed) {
+        return crossed || c->growth_share >= POLICY_DRIVER_SHARE_PERMYRIAD;
+}
+
 /* Try to fill an action for rung r. */
 static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f, const Urgency *u,
                       const PolicyContext *ctx, Parents *parents, bool allow_stale, const char **ret_what) {
@@ -694,7 +709,7 @@ static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
                 if (u->subject == URGENCY_SUBJECT_PAGEBLOCKS)
                         return PLAN_NONE;
                 c = choose_target(cfg, s, f, ctx, parents, RUNG_THROTTLE, within, crossed);
-                if (c.index < 0 || c.growth <= 0)
+                if (c.index < 0 || c.growth <= 0 || !drives(&c, crossed))
                         return c.index >= 0 && c.stale && !allow_stale ? stale_check(d, &c, false) : PLAN_NONE;
                 cs = &s->cgroups[c.index];
                 high = throttle_value(cs, c.policy);
@@ -724,7 +739,7 @@ static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
                  * never memory.reclaim of anonymous memory without swap, and never another
                  * cgroup's page cache (that would evict someone's working set) */
                 c = choose_target(cfg, s, f, ctx, parents, RUNG_RECLAIM, within, crossed);
-                if (c.index < 0 || c.growth <= 0 ||
+                if (c.index < 0 || c.growth <= 0 || !drives(&c, crossed) ||
                     cgroup_reclaimable(s, &s->cgroups[c.index], c.policy->reclaim_step_bytes) < c.policy->reclaim_step_bytes)
                         return c.index >= 0 && c.stale && !allow_stale ? stale_check(d, &c, false) : PLAN_NONE;
                 set_target(d, s, &c);
@@ -984,12 +999,18 @@ static int decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, c
                 uint64_t h = g->horizon_usec[st->rung];
                 uint64_t leave = sat_add_u64(h, h / 10000 * g->hysteresis_permyriad);
                 bool beyond = !asks || u->eta_usec > leave;
-                if (!beyond || now - st->rung_since_usec < g->rung_hold_usec) {
+                /* the hold counts from the last sample that still wanted this rung: one
+                 * "stable" reading in a steady decline must not restore a tune and have it
+                 * set again a second later */
+                if (!beyond)
+                        st->rung_asked_usec = now;
+                if (!beyond || now - st->rung_asked_usec < g->rung_hold_usec) {
                         held = true;
                         want = st->rung;
                         d.reason = "rung-hold";
                 }
-        }
+        } else
+                st->rung_asked_usec = now;
         if (want > g->max_rung)
                 want = g->max_rung;
         d.rung = want;
@@ -1234,7 +1255,7 @@ commit:
         st->last_usec = now;
         if (ladder != st->rung) {
                 st->rung = ladder;
-                st->rung_since_usec = now;
+                st->rung_asked_usec = now;
         }
         *ret = d;
         return 0;

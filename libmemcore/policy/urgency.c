@@ -123,6 +123,14 @@ static uint32_t reserve_gate(const Forecast *f, const ForecastFigure *fig, const
         return 0;
 }
 
+/* Page cache makes up at least URGENCY_MAX_CACHE_SHARE_PERMYRIAD of the cgroup's
+ * memory.current. */
+static bool max_figure_cached(const CgroupForecast *c) {
+        if (c->file_bytes == 0 || c->current_bytes == 0)
+                return false;
+        return (double) c->file_bytes * 10000.0 >= (double) c->current_bytes * URGENCY_MAX_CACHE_SHARE_PERMYRIAD;
+}
+
 /* Take fig as the subject when it asks for a higher rung than the one so far, or the same rung
  * sooner. reserve: the reserve in bytes for the available figure, 0 for the others. */
 static void consider(Urgency *u, const Forecast *f, const ForecastFigure *fig, const GlobalPolicy *g, Rung max,
@@ -175,7 +183,8 @@ int urgency_compute(const Forecast *f, const GlobalPolicy *g, Urgency *ret) {
         for (size_t i = 0; i < f->n_cgroups; i++) {
                 const CgroupForecast *c = &f->cgroups[i];
 
-                consider(&u, f, &c->to_max, g, RUNG_KILL, URGENCY_SUBJECT_CGROUP_MAX, (int) i, -1, 0);
+                consider(&u, f, &c->to_max, g, max_figure_cached(c) ? RUNG_RECLAIM : RUNG_KILL,
+                         URGENCY_SUBJECT_CGROUP_MAX, (int) i, -1, 0);
                 if (figure_heading(&c->to_max) || c->to_high.state == FORECAST_APPROACHING)
                         u.cgroups_approaching = true;
         }

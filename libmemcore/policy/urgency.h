@@ -34,7 +34,11 @@
  *   - The warning grade follows the rung: notice for tune and reclaim, warning for throttle,
  *     critical for kill.
  *
- * Figures that take part: available memory, each cgroup's memory.max, and the machine's
+ * Figures that take part: available memory, each cgroup's memory.max (never above the reclaim
+ * rung while page cache makes up URGENCY_MAX_CACHE_SHARE_PERMYRIAD of its memory.current: at
+ * memory.max the kernel takes that cache back itself before any OOM kill, so a writer filling
+ * its cgroup with cache is exhausting nothing, and memory.reclaim ahead of the line only spares
+ * it the direct reclaim there), and the machine's
  * pageblock figure (never above the reclaim rung: compaction is the answer to a pageblock
  * shortage, not a kill). The stall figure takes no part (page-cache churn stalls without
  * exhausting anything).
@@ -49,6 +53,12 @@
 /* A figure at least this confident makes the daemon sample faster (10 %: a trend seen for a
  * third of its eta with k = 4 and a clean fit); pure noise on an idle machine (~0) does not. */
 #define URGENCY_CREDIBLE_PERMYRIAD 1000U
+
+/* A memory.max figure asks for at most the reclaim rung while page cache (the file LRUs) makes
+ * up at least this share of the cgroup's memory.current: most of what reaches the line is then
+ * the kernel's to take back there. A leak beside a cache grows the other part: once the cache
+ * is under half, every rung applies again. */
+#define URGENCY_MAX_CACHE_SHARE_PERMYRIAD 5000U
 
 typedef enum UrgencyGrade {
         URGENCY_GRADE_NONE,

@@ -563,6 +563,70 @@ static void test_sustained(void **state) {
         snapshot_free(s);
 }
 
+/* Memory the caller freed itself (forecast_note_freed(), a memory.reclaim of 64 MiB): the
+ * points read while it ran go, the first point after it is spliced onto the trend, and the
+ * leak keeps its age and its confidence; the same rise without the note is a give-back and
+ * the age starts over. A rise larger than what the caller freed stays a give-back. */
+static void test_note_freed(void **state) {
+        Forecaster *on = NULL, *off = NULL;
+        Snapshot *s = snapshot_new(0, 1);
+        const Forecast *fa = NULL, *fb = NULL;
+        ForecastParams p;
+        uint64_t t = USEC_PER_SEC, since;
+        double avail = 1300;
+
+        forecast_params_defaults(&p);
+        p.sustain_permille = 800;
+        assert_int_equal(forecast_new(4, &p, &on), 0);
+        assert_int_equal(forecast_new(4, &p, &off), 0);
+        assert_int_equal(forecast_note_freed(NULL, 0, 1), -EINVAL);
+
+        for (int i = 0; i < 40; i++, t += 250000)           /* 10 s flat */
+                feed2(on, off, s, t, avail, &fa, &fb);
+        for (int i = 0; i < 120; i++, t += 250000) {         /* 30 s at 16 MiB/s */
+                avail -= 4;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        /* the reclaim: 1 s during which 64 MiB come back while the leak goes on */
+        since = t;
+        for (int i = 0; i < 4; i++, t += 250000) {
+                avail += 16 - 4;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        avail += 16;
+        assert_int_equal(forecast_note_freed(on, since, 64 * MIB), 0);
+        for (int i = 0; i < 12; i++, t += 250000) {          /* 3 s more of the leak */
+                avail -= 4;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        const ForecastFigure *a = &fa->to_available_exhausted, *b = &fb->to_available_exhausted;
+        print_message("after our own reclaim: sustained %.2f s (conf %u) with the note, %.2f s (conf %u) without\n",
+                      (double) a->sustained_usec / 1e6, a->confidence_permyriad, (double) b->sustained_usec / 1e6,
+                      b->confidence_permyriad);
+        assert_int_equal(a->state, FORECAST_APPROACHING);
+        assert_int_equal(b->state, FORECAST_APPROACHING);
+        assert_true(a->sustained_usec >= 30 * USEC_PER_SEC);
+        assert_true(b->sustained_usec <= 5 * USEC_PER_SEC);
+        assert_true(a->confidence_permyriad > b->confidence_permyriad);
+
+        /* 200 MiB back with only 64 MiB freed by us: the rest is the workload's, a give-back */
+        since = t;
+        avail += 200;
+        feed2(on, off, s, t, avail, &fa, &fb);
+        t += 250000;
+        assert_int_equal(forecast_note_freed(on, since, 64 * MIB), 0);
+        for (int i = 0; i < 12; i++, t += 250000) {
+                avail -= 4;
+                feed2(on, off, s, t, avail, &fa, &fb);
+        }
+        a = &fa->to_available_exhausted;
+        assert_int_equal(a->state, FORECAST_APPROACHING);
+        assert_true(a->sustained_usec <= 5 * USEC_PER_SEC);
+        forecast_free(on);
+        forecast_free(off);
+        snapshot_free(s);
+}
+
 /* The freeing history: a decline that starts within freed_memory_usec of a large give-back
  * (5 % of MemTotal, a burst freed) ramps up over 3 × trend_min; without one, and once the
  * give-back is older than that, the confidence is the one without the history. */
@@ -949,6 +1013,7 @@ int main(void) {
                 cmocka_unit_test(test_phases),
                 cmocka_unit_test(test_one_hz_noise),
                 cmocka_unit_test(test_sustained),
+                cmocka_unit_test(test_note_freed),
                 cmocka_unit_test(test_freed_ramp),
                 cmocka_unit_test(test_commit_bound),
                 cmocka_unit_test(test_trend_older_than_ring),

@@ -366,17 +366,51 @@ static void test_rate_limit_and_hysteresis(void **state) {
         set_forecast(x, 130, 6000, -1, -1);
         d = decide_at(x, 102, NULL);
         assert_int_equal(d.rung, RUNG_RECLAIM);
-        /* far beyond, but the rung was entered < rung_hold (10 s) ago: stay */
+        /* far beyond, but the rung was wanted (within its hysteresis at 102 s) less than
+         * rung_hold (10 s) ago: stay */
         set_forecast(x, 500, 6000, -1, -1);
         d = decide_at(x, 103, NULL);
         assert_int_equal(d.rung, RUNG_RECLAIM);
         assert_string_equal(d.reason, "rung-hold");
         d = decide_at(x, 111, NULL);
+        assert_int_equal(d.rung, RUNG_RECLAIM);
+        d = decide_at(x, 112.5, NULL);
         assert_int_equal(d.rung, RUNG_TUNE);
         set_forecast(x, -1, 0, -1, -1);
         d = decide_at(x, 130, NULL);
         assert_int_equal(d.rung, RUNG_OBSERVE);
         assert_false(d.act);
+        fixture_free(x);
+}
+
+/* RungHold counts from the last sample that wanted the rung, not from entering it: a steady
+ * decline tuned for a minute that reads "stable" for one sample keeps its tune (nothing is
+ * restored to be set again a second later); ten seconds without the rung let it go. */
+static void test_rung_hold_from_last_ask(void **state) {
+        Fixture *x = fixture_new();
+        Decision d;
+
+        x->cfg->global.post_action_delay_usec = 0;
+        set_forecast(x, 300, 2000, -1, -1);   /* tune: beyond the kill horizon, 20 % */
+        for (double t = 100; t <= 160; t += 1) {
+                d = decide_at(x, t, NULL);
+                assert_int_equal(d.rung, RUNG_TUNE);
+        }
+        set_forecast(x, -1, 0, -1, -1);        /* one stable reading */
+        d = decide_at(x, 161, NULL);
+        assert_int_equal(d.rung, RUNG_TUNE);
+        assert_string_equal(d.reason, "rung-hold");
+        assert_false(d.act);
+        set_forecast(x, 300, 2000, -1, -1);    /* the decline again */
+        d = decide_at(x, 162, NULL);
+        assert_int_equal(d.rung, RUNG_TUNE);
+        set_forecast(x, -1, 0, -1, -1);
+        for (double t = 163; t < 172; t += 1) {
+                d = decide_at(x, t, NULL);
+                assert_int_equal(d.rung, RUNG_TUNE);
+        }
+        d = decide_at(x, 172.5, NULL);
+        assert_int_equal(d.rung, RUNG_OBSERVE);
         fixture_free(x);
 }
 
@@ -570,6 +604,45 @@ static void set_stat(Fixture *x, int i, uint64_t anon_mib, uint64_t inactive_fil
                            (UINT64_C(1) << CG_STAT_INACTIVE_FILE) | (UINT64_C(1) << CG_STAT_ACTIVE_FILE);
 }
 
+/* A cgroup filling its memory.max with page cache exhausts nothing (the kernel reclaims the
+ * cache at the line): its memory.max figure asks for the reclaim rung at most, even crossed at
+ * full confidence, and the ladder reclaims from it instead of killing or throttling it. With
+ * the cache under half of memory.current (a leak beside it), the kill rung applies again. */
+static void test_max_crossing_of_cache(void **state) {
+        Fixture *x = fixture_new();
+        CgroupSample *c;
+        Decision d;
+        Urgency u;
+
+        x->cfg->global.post_action_delay_usec = 0;
+        set_cg(x, CG_LEAKER, "system.slice/leaker.service", 256, 8);
+        c = &x->s->cgroups[CG_LEAKER];
+        c->max_bytes = 256 * MIB;
+        set_stat(x, CG_LEAKER, 20, 180, 40);
+        set_forecast(x, 0, 10000, CG_LEAKER, -1);    /* at memory.max */
+        x->cf[CG_LEAKER].file_bytes = 220 * MIB;
+        assert_int_equal(urgency_compute(&x->f, &x->cfg->global, &u), 0);
+        assert_int_equal(u.rung, RUNG_RECLAIM);
+        assert_int_equal(u.grade, URGENCY_GRADE_NOTICE);
+        d = decide_at(x, 100, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_RECLAIM);
+        assert_int_equal(d.target_index, CG_LEAKER);
+
+        /* approaching, 64 MiB to go at 90 %: the same cap */
+        x->s->cgroups[CG_LEAKER].current_bytes = x->cf[CG_LEAKER].current_bytes = 192 * MIB;
+        set_forecast(x, 5, 9000, CG_LEAKER, -1);
+        x->cf[CG_LEAKER].file_bytes = 160 * MIB;
+        assert_int_equal(urgency_compute(&x->f, &x->cfg->global, &u), 0);
+        assert_int_equal(u.rung, RUNG_RECLAIM);
+
+        /* a quarter of it page cache, the rest a leak: the kill rung */
+        x->cf[CG_LEAKER].file_bytes = 48 * MIB;
+        assert_int_equal(urgency_compute(&x->f, &x->cfg->global, &u), 0);
+        assert_int_equal(u.rung, RUNG_KILL);
+        fixture_free(x);
+}
+
 static void set_swap(Fixture *x, uint64_t free_mib, uint64_t swappiness) {
         x->s->have |= SNAPSHOT_HAVE_MEMINFO;
         x->s->meminfo.v[MEMINFO_SWAP_TOTAL] = free_mib * 1024;
@@ -577,6 +650,35 @@ static void set_swap(Fixture *x, uint64_t free_mib, uint64_t swappiness) {
         x->s->meminfo.present |= (UINT64_C(1) << MEMINFO_SWAP_TOTAL) | (UINT64_C(1) << MEMINFO_SWAP_FREE);
         x->s->tunables.v[VM_SWAPPINESS] = swappiness;
         x->s->tunables.present |= 1u << VM_SWAPPINESS;
+}
+
+/* memory.reclaim and the throttle act only on a cgroup that drives the decline: with the
+ * leaker's policy keeping it out of both, a bystander that grows a little (2 of 102 MiB/s)
+ * is neither reclaimed nor throttled in its place; the ladder falls to the tune rung. The same
+ * bystander growing as fast as the leaker (half the growth) is a driver. */
+static void test_reclaim_only_drivers(void **state) {
+        Fixture *x = fixture_new();
+        CgroupPolicy *p;
+        Decision d;
+
+        x->cfg->global.post_action_delay_usec = 0;
+        assert_true(policy_config_add(x->cfg, "system.slice/leaker.service", &p) >= 0);
+        p->allowed_rungs_mask &= ~(RUNG_MASK(RUNG_RECLAIM) | RUNG_MASK(RUNG_THROTTLE));
+        set_cg(x, CG_PROTECTED, "system.slice/protected.service", 10, 0);
+        set_cg(x, CG_INNOCENT, "system.slice/innocent.service", 400, 2);
+        set_stat(x, CG_INNOCENT, 100, 250, 50);
+        for (int rung = 0; rung < 2; rung++) {
+                set_forecast(x, rung == 0 ? 60 : 20, rung == 0 ? 4500 : 5500, -1, -1);   /* reclaim, throttle */
+                d = decide_at(x, 100 + rung * 10, NULL);
+                assert_false(d.act && (d.action == ACTION_RECLAIM || d.action == ACTION_THROTTLE));
+        }
+        x->cf[CG_INNOCENT].growth_bytes_per_sec = x->cf[CG_INNOCENT].growth_recent_bytes_per_sec = 100 * (int64_t) MIB;
+        set_forecast(x, 60, 4500, -1, -1);
+        d = decide_at(x, 130, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_RECLAIM);
+        assert_int_equal(d.target_index, CG_INNOCENT);
+        fixture_free(x);
 }
 
 /* Only actions that can help: memory.reclaim of a cgroup that has something reclaim can take
@@ -1211,6 +1313,9 @@ int main(void) {
                 cmocka_unit_test(test_delay_escalation_budget),
                 cmocka_unit_test(test_gone_after_term),
                 cmocka_unit_test(test_rate_limit_and_hysteresis),
+                cmocka_unit_test(test_rung_hold_from_last_ask),
+                cmocka_unit_test(test_max_crossing_of_cache),
+                cmocka_unit_test(test_reclaim_only_drivers),
                 cmocka_unit_test(test_throttle_hold),
                 cmocka_unit_test(test_can_help),
                 cmocka_unit_test(test_refresh),
