@@ -222,6 +222,10 @@ systemd-run --quiet --unit=memtide-vm-slowleak -p MemoryAccounting=yes /bin/sh -
         "dd if=/dev/zero of=/var/tmp/memtide-slowleak-cache bs=1M count=256 status=none; sync; sleep 15; exec memtide-vm-helper leak $rate" ||
         fail "cannot start the slow leak"
 tl=$(now_ms)
+# a recording of what memtided sampled, to replay the phase with `memtidectl simulate` (in its
+# runtime directory, the one place its unit lets it write; a few hundred KiB)
+"$MEMTIDECTL" record start /run/memtide/slow-leak.trace.gz --force >/dev/null ||
+        log "memtidectl record start failed: the phase runs without a recording"
 ks_ms="" as_ms="" wm_seen=0 fc_last=-1
 end=$(( $(date +%s) + ${MEMTIDE_VM_SLOW_LEAK_LIMIT_S:-420} ))
 while systemctl is-active -q memtide-vm-slowleak && [ "$(date +%s)" -lt "$end" ]; do
@@ -259,6 +263,8 @@ for f in sys.argv[1:]:
           (a.get("trend_usec") or 0) / 1e6, (a.get("confidence_permyriad") or 0) / 100))
 EOF2
 value slow_leak_seconds $(( ($(now_ms) - tl) / 1000 ))
+"$MEMTIDECTL" record stop >/dev/null 2>&1
+mv /run/memtide/slow-leak.trace.gz "$RESULTS/" 2>/dev/null
 value slow_leak_result "$(systemctl show -p Result --value memtide-vm-slowleak)"
 systemctl stop memtide-vm-slowleak 2>/dev/null
 rm -f /var/tmp/memtide-slowleak-cache
