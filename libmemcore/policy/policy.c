@@ -20,8 +20,8 @@
  * it acts on a forecast, so the kill comes before the box thrashes.
  *
  * Limits: one action per decision (the strongest); cgroup paths are keyed by a 64-bit hash for
- * rate limits and escalations; the tune rung moves watermark_scale_factor, then
- * min_free_kbytes.
+ * rate limits and escalations; the tune rung moves swappiness (with swap to spare), then
+ * watermark_scale_factor, then min_free_kbytes.
  */
 
 #include <errno.h>
@@ -44,6 +44,9 @@ static inline uint64_t umax(uint64_t a, uint64_t b) {
 
 /* Total growth below this is noise for victim choice (1 MiB/s). */
 #define POLICY_GROWTH_NOISE_BYTES_PER_SEC (UINT64_C(1) << 20)
+
+/* The tune rung raises vm.swappiness only with at least this much swap free (64 MiB). */
+#define POLICY_TUNE_SWAP_FREE_BYTES (UINT64_C(64) << 20)
 
 /* memory.reclaim and a throttle help only on a cgroup that drives the decline: at least this
  * share of the growth of all cgroups (1/10000). When the policy keeps the driver out of those
@@ -752,7 +755,21 @@ static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
                 /* also as a fallback of a higher rung: only where tuning applies */
                 if (!urgency_rung_applies(RUNG_TUNE, u->eta_usec, g))
                         return PLAN_NONE;
-                /* kswapd starts earlier with a larger gap between the watermarks ... */
+                /* with swap to spare, the kernel pages out cold anonymous memory (a leak's)
+                 * rather than evict the page cache programs run from (swap_usable(): never from
+                 * a swappiness of 0, which is the administrator's "no") ... */
+                if ((s->tunables.present & (1u << VM_SWAPPINESS)) && swap_usable(s, POLICY_TUNE_SWAP_FREE_BYTES)) {
+                        uint64_t cur = s->tunables.v[VM_SWAPPINESS];
+                        uint64_t want = umin((uint64_t) g->swappiness_max, umax(cur * 2, (uint64_t) g->swappiness_min));
+                        if (want > cur) {
+                                d->action = ACTION_SYSCTL;
+                                d->sysctl = VM_SYSCTL_SWAPPINESS;
+                                d->value = want;
+                                *ret_what = "raise swappiness";
+                                return PLAN_ACT;
+                        }
+                }
+                /* ... kswapd starts earlier with a larger gap between the watermarks ... */
                 if (s->tunables.present & (1u << VM_WATERMARK_SCALE_FACTOR)) {
                         uint64_t cur = s->tunables.v[VM_WATERMARK_SCALE_FACTOR];
                         uint64_t want = umin((uint64_t) g->watermark_scale_factor_max,
@@ -765,7 +782,7 @@ static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
                                 return PLAN_ACT;
                         }
                 }
-                /* ... and, once that is at its bound, with a higher floor under them */
+                /* ... and, once those are at their bounds, with a higher floor under them */
                 if (s->tunables.present & (1u << VM_MIN_FREE_KBYTES)) {
                         uint64_t cur = s->tunables.v[VM_MIN_FREE_KBYTES];
                         uint64_t want = umin(g->min_free_kbytes_max, umax(cur + cur / 2, g->min_free_kbytes_min));

@@ -652,6 +652,41 @@ static void set_swap(Fixture *x, uint64_t free_mib, uint64_t swappiness) {
         x->s->tunables.present |= 1u << VM_SWAPPINESS;
 }
 
+/* The tune rung: with swap to spare, swappiness doubled within SwappinessMin..Max first (never
+ * from 0, never without swap); then watermark_scale_factor; then min_free_kbytes. */
+static void test_tune_swappiness(void **state) {
+        Fixture *x = fixture_new();
+        Decision d;
+
+        x->cfg->global.post_action_delay_usec = 0;
+        x->s->tunables.v[VM_MIN_FREE_KBYTES] = 8000;
+        x->s->tunables.present |= 1u << VM_MIN_FREE_KBYTES;
+        set_swap(x, 700, 60);
+        set_forecast(x, 300, 2000, -1, -1);                 /* tune */
+        d = decide_at(x, 100, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_SYSCTL);
+        assert_int_equal(d.sysctl, VM_SYSCTL_SWAPPINESS);
+        assert_int_equal(d.value, x->cfg->global.swappiness_max < 120 ? x->cfg->global.swappiness_max : 120);
+        x->s->tunables.v[VM_SWAPPINESS] = x->cfg->global.swappiness_max;
+        d = decide_at(x, 120, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.sysctl, VM_SYSCTL_WATERMARK_SCALE_FACTOR);
+        x->s->tunables.v[VM_WATERMARK_SCALE_FACTOR] = x->cfg->global.watermark_scale_factor_max;
+        d = decide_at(x, 140, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.sysctl, VM_SYSCTL_MIN_FREE_KBYTES);
+        /* swappiness 0 (the administrator's "no"), or no swap: left alone */
+        x->s->tunables.v[VM_MIN_FREE_KBYTES] = 8000;
+        for (int v = 0; v < 2; v++) {
+                set_swap(x, v == 0 ? 700 : 0, v == 0 ? 0 : 60);
+                d = decide_at(x, 160 + v * 20, NULL);
+                assert_true(d.act);
+                assert_int_equal(d.sysctl, VM_SYSCTL_MIN_FREE_KBYTES);
+        }
+        fixture_free(x);
+}
+
 /* memory.reclaim and the throttle act only on a cgroup that drives the decline: with the
  * leaker's policy keeping it out of both, a bystander that grows a little (2 of 102 MiB/s)
  * is neither reclaimed nor throttled in its place; the ladder falls to the tune rung. The same
@@ -1316,6 +1351,7 @@ int main(void) {
                 cmocka_unit_test(test_rung_hold_from_last_ask),
                 cmocka_unit_test(test_max_crossing_of_cache),
                 cmocka_unit_test(test_reclaim_only_drivers),
+                cmocka_unit_test(test_tune_swappiness),
                 cmocka_unit_test(test_throttle_hold),
                 cmocka_unit_test(test_can_help),
                 cmocka_unit_test(test_refresh),
