@@ -13,14 +13,16 @@
 #  2. A leak with swap, twice: a swapfile of half of MemTotal, a leak of 20 MiB/s beside an
 #     innocent service beating every 100 ms. The leaked pages are never touched again: with
 #     swap free they are a cold set that memory.reclaim or a lower memory.high pushes out.
-#     a. Default policy: memtided takes memory.reclaim from the leaker (the forecast's trend
-#        runs on through its own reclaims: they give nothing of the leak back) until swap runs
-#        short, then kills it. Asserts: reclaims on the leaker, none after the kill.
+#     a. Default policy: the tune rung raises swappiness within its bounds, then memtided takes
+#        memory.reclaim from the leaker (the forecast's trend runs on through its own
+#        reclaims: they give nothing of the leak back) until swap runs short, then kills it.
+#        Asserts: swappiness raised, reclaims on the leaker, none after the kill.
 #     b. A policy that allows the leaker no memory.reclaim (Rungs=observe tune throttle kill):
 #        memtided lowers its memory.high before any kill, and never reclaims from it.
 #     Both: no kernel OOM kill, the innocent lives. Prints: the reclaims, throttles and kills,
 #     when the first throttle and kill came, the memory.high set.
-# Swap is off and the files are gone at the end.
+# At the end every vm sysctl is back to its original after `systemctl stop memtided` (checked),
+# swap is off and the files are gone.
 . "$(dirname "$0")/lib.sh"
 need_memtide
 
@@ -38,6 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+sysctl_snapshot "$RESULTS/sysctl-original.txt"
+swappiness0=$(cat /proc/sys/vm/swappiness)
 start_memtided || finish
 sel=$(memtided_match) || fail "memtided has no main PID"
 oom0=$(kernel_oom_kills)
@@ -57,6 +61,17 @@ for e in sorted(json.load(sys.stdin), key=lambda e: e.get("realtime_usec", 0)):
     if e.get("kind") in kinds and str(e.get("target", "")).endswith(name + ".service"):
         print(e.get("kind"), e.get("realtime_usec", 0), e.get("target"), e.get("new_value", ""))
 ' "$name" "$@"
+}
+
+# tunes_since USEC: the ladder's sysctl changes since then, "name old new" in time order.
+tunes_since() {
+        "$MEMTIDECTL" history --json 2>/dev/null | python3 -c '
+import json, sys
+for e in sorted(json.load(sys.stdin), key=lambda e: e.get("realtime_usec", 0)):
+    if e.get("kind") == "sysctl" and e.get("origin") != "bus" and e.get("status") == "done" and \
+       e.get("realtime_usec", 0) >= int(sys.argv[1]):
+        print(e.get("target"), e.get("old_value"), e.get("new_value"))
+' "$1"
 }
 
 # throttle_first THROTTLE_USEC KILL_USEC: a throttle, and no kill or a later one
@@ -124,6 +139,8 @@ leak_phase() {
         local name=$1 t1
         t1=$(( $(date +%s%N) / 1000 ))
         leak_with_heartbeat 20 300
+        tunes_since "$t1" >"$RESULTS/tunes-$name.txt"
+        echo "$name: sysctls the tune rung moved:"; cat "$RESULTS/tunes-$name.txt"
         actions "$LEAKER" throttle kill reclaim | awk -v t="$t1" '$2 >= t' >"$RESULTS/leaker-actions-$name.txt"
         cat "$RESULTS/leaker-actions-$name.txt"
         ft=$(awk '$1 == "throttle" { print $2; exit }' "$RESULTS/leaker-actions-$name.txt")
@@ -151,6 +168,10 @@ if dd if=/dev/zero of="$SWAPFILE" bs=1M count="$swap_mib" status=none && chmod 6
         # 2a. default policy: memory.reclaim pushes the leak out to swap ahead of the line
         leak_phase swapleak
         check "swapleak: memtided took memory.reclaim from the leaker" test "$n_reclaim" -ge 1
+        sw=$(awk '$1 == "swappiness" { print $3; exit }' "$RESULTS/tunes-swapleak.txt")
+        value swapleak_swappiness_set "${sw:-none}"
+        check "swapleak: the tune rung raised swappiness within SwappinessMax (100) from $swappiness0" \
+                test -n "$sw" -a "${sw:-0}" -gt "$swappiness0" -a "${sw:-0}" -le 100
         check "swapleak: no throttle or reclaim after the kill" \
                 test -z "$fk" -o "$(awk -v k="$fk" '$2 > k && $1 != "kill"' "$RESULTS/leaker-actions-swapleak.txt" | wc -l)" = 0
 
@@ -177,4 +198,9 @@ else
 fi
 check "memtided still runs" systemctl is-active -q memtided.service
 save_history reclaim-throttle
+# every sysctl the ladder moved is back once memtided stops
+systemctl stop memtided.service
+sysctl_snapshot "$RESULTS/sysctl-end.txt"
+check "every vm sysctl back to its original after systemctl stop" \
+        diff "$RESULTS/sysctl-original.txt" "$RESULTS/sysctl-end.txt"
 finish
