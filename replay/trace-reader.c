@@ -699,7 +699,8 @@ static int parse_event(TraceReader *r, const char *l, size_t n, TraceRecord *ret
                 if (KEY("pid"))
                         k = parse_i64_token(v, vl, &e->pid);
                 else if (KEY("status"))
-                        k = parse_i64_token(v, vl, &e->status);
+                        /* an exit status; an action's status is a word (done, failed, ...) */
+                        k = kind == TRACE_EVENT_EXIT ? parse_i64_token(v, vl, &e->status) : 0;
                 else if (KEY("rung"))
                         k = parse_i64_token(v, vl, &e->rung);
                 else if (KEY("requested"))

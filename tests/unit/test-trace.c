@@ -58,6 +58,9 @@ static void write_sample_trace(const char *path, bool gzip) {
         assert_int_equal(trace_writer_sample(w, 2000), 0);
         assert_int_equal(trace_writer_file(w, "/proc/meminfo", "MemTotal: 200 kB\n", 17), 0);
         assert_int_equal(trace_writer_event(w, 2000, "hugepages", "requested=64 obtained=24"), 0);
+        /* memtided's own action events carry a word as their status, an exit a number */
+        assert_int_equal(trace_writer_event(w, 2000, "action", "rung=2 kind=compact target=node status=done value=1"), 0);
+        assert_int_equal(trace_writer_event(w, 2000, "exit", "pid=7 comm=x status=3"), 0);
         assert_int_equal(trace_writer_close(w), 0);
 }
 
@@ -103,6 +106,14 @@ static void check_sample_trace(const char *path) {
         assert_int_equal(rec.event.kind, TRACE_EVENT_HUGEPAGES);
         assert_int_equal(rec.event.requested, 64);
         assert_int_equal(rec.event.obtained, 24);
+        assert_int_equal(trace_reader_next(r, &rec), TRACE_RECORD_EVENT);
+        assert_int_equal(rec.event.kind, TRACE_EVENT_ACTION);
+        assert_int_equal(rec.event.rung, 2);
+        assert_string_equal(rec.event.name, "compact");
+        assert_string_equal(rec.event.target, "node");
+        assert_int_equal(trace_reader_next(r, &rec), TRACE_RECORD_EVENT);
+        assert_int_equal(rec.event.kind, TRACE_EVENT_EXIT);
+        assert_int_equal(rec.event.status, 3);
         assert_int_equal(trace_reader_next(r, &rec), 0);
         assert_int_equal(trace_reader_next(r, &rec), 0);
 
