@@ -978,7 +978,10 @@ static void hold_back(PolicyState *st, const PolicyConfig *cfg, Decision *d, uin
         if (st->any_action && d->rung <= st->last_action_rung && now - st->last_action_usec < g->post_action_delay_usec) {
                 d->act = false;
                 d->reason = "post-action-delay";
-        } else if (d->action == ACTION_KILL && kill_pending(st, hash_path(d->target_cgroup))) {
+        } else if ((d->action == ACTION_KILL || d->action == ACTION_RECLAIM || d->action == ACTION_THROTTLE) &&
+                   d->target_cgroup && kill_pending(st, hash_path(d->target_cgroup))) {
+                /* a cgroup being killed is not reclaimed (swapping out what is about to be
+                 * freed) or throttled meanwhile, nor killed again */
                 d->act = false;
                 d->reason = "kill-pending";
         } else {

@@ -652,6 +652,30 @@ static void set_swap(Fixture *x, uint64_t free_mib, uint64_t swappiness) {
         x->s->tunables.present |= 1u << VM_SWAPPINESS;
 }
 
+/* While a SIGTERM to the leaker waits for its escalation, nothing else is done to it: a
+ * reclaim would swap out memory about to be freed. */
+static void test_no_reclaim_of_the_dying(void **state) {
+        Fixture *x = fixture_new();
+        Decision d;
+
+        x->cfg->global.post_action_delay_usec = 0;
+        x->cfg->global.rung_hold_usec = 0;
+        set_swap(x, 700, 60);
+        set_stat(x, CG_LEAKER, 900, 50, 50);
+        set_forecast(x, 3, 9000, -1, -1);
+        d = decide_at(x, 100, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_KILL);
+        assert_int_equal(d.signal, SIGTERM);
+        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        set_forecast(x, 60, 4500, -1, -1);                  /* the reclaim rung now */
+        d = decide_at(x, 101, NULL);
+        print_message("after the SIGTERM: act %d action %d target %d reason %s: %s\n", d.act, d.action, d.target_index,
+                      d.reason, d.explain);
+        assert_false(d.act && d.target_index == CG_LEAKER);
+        fixture_free(x);
+}
+
 /* The tune rung: with swap to spare, swappiness doubled within SwappinessMin..Max first (never
  * from 0, never without swap); then watermark_scale_factor; then min_free_kbytes. */
 static void test_tune_swappiness(void **state) {
@@ -1347,6 +1371,7 @@ int main(void) {
                 cmocka_unit_test(test_reserve_rule),
                 cmocka_unit_test(test_delay_escalation_budget),
                 cmocka_unit_test(test_gone_after_term),
+                cmocka_unit_test(test_no_reclaim_of_the_dying),
                 cmocka_unit_test(test_rate_limit_and_hysteresis),
                 cmocka_unit_test(test_rung_hold_from_last_ask),
                 cmocka_unit_test(test_max_crossing_of_cache),

@@ -17,7 +17,8 @@
 #  6. tune rung on a slow leak (6 MiB/s: the crossing minutes out): watermark_scale_factor
 #     rises within its bounds before any reclaim, throttle or kill; the watermarks in
 #     /proc/zoneinfo equal the ones libmemcore's reclaim model announced before the write;
-#     kswapd scans before any direct reclaim stall.
+#     no direct reclaim stall before kswapd scans (none at all when memtided's reclaim of the
+#     leaker's cache kept kswapd idle).
 # At the end `memtidectl history --json` goes to history-rungs.json (the rung table), memtided
 # stops and every vm sysctl is back at its original.
 # Prints: the slab figures (growth, warning, drop), the commit figures, the watermarks before
@@ -270,8 +271,10 @@ systemctl stop memtide-vm-slowleak 2>/dev/null
 rm -f /var/tmp/memtide-slowleak-cache
 value pgscan_kswapd_first_ms "${ks_ms:-none}"
 value allocstall_first_ms "${as_ms:-none}"
-check "kswapd scanned before any direct reclaim stall (kswapd ${ks_ms:-none} ms, allocstall ${as_ms:-none} ms)" \
-        test -n "$ks_ms" -a \( -z "$as_ms" -o "${ks_ms:-0}" -le "${as_ms:-0}" \)
+# (with memtided's memory.reclaim of the leaker's page cache ahead of it, kswapd may not have
+# had to scan at all before the kill: then there is no direct reclaim stall either)
+check "no direct reclaim stall before kswapd scanned (kswapd ${ks_ms:-none} ms, allocstall ${as_ms:-none} ms)" \
+        test -z "$as_ms" -o \( -n "$ks_ms" -a "${ks_ms:-0}" -le "${as_ms:-0}" \)
 if [ "$wm_seen" = 1 ]; then
         e=$(entries "$MEMTIDE_MESSAGE_WATERMARKS" | head -n 1)
         field MEMTIDE_WATERMARKS <<<"$e" | tr ';' '\n' >"$RESULTS/watermarks-expected.txt"
