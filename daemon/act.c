@@ -163,6 +163,19 @@ static void release(Act *a, const Decision *d, uint64_t now) {
         report(a, &o);
 }
 
+/* A memory.reclaim still running in a cgroup about to be killed only swaps out what the kill
+ * frees anyway, and holds the dying tasks' pages on the LRU meanwhile: interrupt it. Its
+ * outcome comes back as usual, as partial. */
+static void stop_reclaim_of(Act *a, const char *cgroup) {
+        const ActionRequest *req = &a->flight.request;
+
+        if (!a->in_flight || req->kind != ACTION_RECLAIM || !req->target ||
+            !cgroup_path_within(req->target, cgroup))
+                return;
+        if (worker_interrupt(a->worker))
+                log_info("Interrupting memory.reclaim of %s: %s is being killed", req->target, cgroup);
+}
+
 int act_decision(Act *a, const Decision *d, uint64_t now) {
         ActOutcome o;
         int r;
@@ -177,6 +190,8 @@ int act_decision(Act *a, const Decision *d, uint64_t now) {
         }
 
         outcome_from_decision(&o, d, now);
+        if (d->action == ACTION_KILL && d->target_cgroup)
+                stop_reclaim_of(a, d->target_cgroup);
         if (d->action != ACTION_SYSCTL && d->action != ACTION_COMPACT && d->action != ACTION_DROP_CACHES && !d->target_cgroup)
                 return -EINVAL;
         (void) policy_record_action(a->policy, a->config, d, now);

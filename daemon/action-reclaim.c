@@ -62,6 +62,13 @@ int action_reclaim_written(ActionContext *ctx, const ActionRequest *req, ActionR
                          bytes, req->target, (double) res->write_usec / 1e6);
                 return 0;
         }
+        if (r == -EINTR) {
+                /* interrupted (its timeout, or a kill of the cgroup): some may have been reclaimed */
+                res->status = ACTION_STATUS_PARTIAL;
+                snprintf(res->detail, sizeof(res->detail), "reclaim of %s interrupted after %.2f s", req->target,
+                         (double) res->write_usec / 1e6);
+                return 0;
+        }
         if (r == -ENOENT || r == -ENODEV) {
                 res->status = ACTION_STATUS_GONE;
                 snprintf(res->detail, sizeof(res->detail), "cgroup %s vanished", req->target);

@@ -7,8 +7,8 @@
  *
  *   thread: write → lock → done = true; abandoned? free the job : signal the eventfd → unlock
  *   loop:   eventfd readable → lock → take the result → unlock → free the job → callback
- *   loop:   timeout → lock → !done? interrupt the thread (SIGUSR2) → unlock → arm the abandon
- *           timer → lock → still !done? abandoned = true (the thread frees the job) → unlock →
+ *   loop:   timeout or worker_interrupt() → lock → !done? interrupt the thread (SIGUSR2) →
+ *           unlock → arm the abandon timer → lock → still !done? abandoned = true (the thread frees the job) → unlock →
  *           callback with -ETIMEDOUT
  *
  * The signal is sent only under the mutex while done is false, so the thread cannot have
@@ -175,6 +175,15 @@ static bool job_interrupt_or_abandon(Worker *w, bool abandon) {
         return !done && abandon;
 }
 
+/* Send the current write the signal now, and give it WORKER_ABANDON_USEC more before it is
+ * abandoned, as the timeout does. */
+static void interrupt_now(Worker *w, uint64_t now) {
+        w->interrupted = true;
+        (void) job_interrupt_or_abandon(w, false);
+        (void) sd_event_source_set_time(w->timer, now + WORKER_ABANDON_USEC);
+        (void) sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Worker *w = userdata;
         WorkerJob *j = w->current;
@@ -185,10 +194,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!w->interrupted) {
                 log_warning("A kernel write to %s has run %.1f s, interrupting it", j->path,
                             (double) (now_usec() - j->start_usec) / 1e6);
-                w->interrupted = true;
-                (void) job_interrupt_or_abandon(w, false);
-                (void) sd_event_source_set_time(w->timer, usec + WORKER_ABANDON_USEC);
-                return sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
+                interrupt_now(w, usec);
+                return 0;
         }
         elapsed = now_usec() - j->start_usec;
         {
@@ -326,6 +333,13 @@ int worker_submit(Worker *w, int dirfd, const char *path, const char *data, void
                 (void) sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
         }
         return 0;
+}
+
+bool worker_interrupt(Worker *w) {
+        if (!w || !w->current || w->interrupted)
+                return false;
+        interrupt_now(w, now_usec());
+        return true;
 }
 
 bool worker_busy(const Worker *w) {

@@ -50,6 +50,9 @@ static inline void worker_freep(Worker **w) {
  * the done callback. Returns 0, -EBUSY while a write runs, -ENAMETOOLONG, or an error of
  * pthread_create(). */
 int worker_submit(Worker *w, int dirfd, const char *path, const char *data, void *job);
+/* Interrupt the running write now, as its timeout would: it returns -EINTR, or is abandoned
+ * WORKER_ABANDON_USEC later. Returns false when no write runs or it was interrupted already. */
+bool worker_interrupt(Worker *w);
 bool worker_busy(const Worker *w);
 /* Writes abandoned since start (threads left to finish on their own). */
 unsigned worker_abandoned(const Worker *w);

@@ -108,6 +108,13 @@ static inline bool streq(const char *a, const char *b) {
 }
 
 /* a − b for cumulative counters; a decrease (reset, wrap) yields 0, never a huge delta. */
+/* Is cgroup path p top itself or below it ("a/b" within "a", "ab" not)? */
+static inline bool cgroup_path_within(const char *p, const char *top) {
+        size_t n = strlen(top);
+
+        return strncmp(p, top, n) == 0 && (p[n] == '\0' || p[n] == '/' || n == 0);
+}
+
 static inline uint64_t counter_delta(uint64_t now, uint64_t before) {
         return now >= before ? now - before : 0;
 }

@@ -3,8 +3,8 @@
 /*
  * The actuators' worker (daemon/worker.c): a write runs in its own thread while the event loop
  * goes on ticking; its result comes back on the loop; a write that hangs past the timeout is
- * interrupted (a FIFO without a reader blocks in open(), as a reclaim blocks in write()); a
- * second write while one runs is refused; freeing with a hung write returns within the
+ * interrupted (a FIFO without a reader blocks in open(), as a reclaim blocks in write()), and
+ * so is one the caller stops with worker_interrupt(); a second write while one runs is refused; freeing with a hung write returns within the
  * abandon delay. Files live in a temporary directory the test made.
  */
 
@@ -155,10 +155,40 @@ static void test_timeout(void **state) {
         assert_true(mono_usec() - t0 < WORKER_ABANDON_USEC + 500 * USEC_PER_MSEC);
 }
 
+/* worker_interrupt() stops a hung write at once, with no timeout set, as a kill of the cgroup
+ * being reclaimed does */
+static void test_interrupt(void **state) {
+        T *t = *state;
+        Worker *w = NULL;
+        char path[4096];
+        uint64_t t0;
+        int job = 2;
+
+        snprintf(path, sizeof path, "%s/fifo", t->fx.dir);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        assert_int_equal(worker_new(t->event, 0, on_done, t, &w), 0);
+        assert_false(worker_interrupt(w));           /* nothing runs */
+        assert_int_equal(worker_submit(w, t->dirfd, "fifo", "1\n", &job), 0);
+        /* let the thread reach open(); a signal before it would be lost on a write not begun */
+        run_until_done(t, 200 * USEC_PER_MSEC);
+        assert_false(t->done);
+        t0 = mono_usec();
+        assert_true(worker_interrupt(w));
+        assert_false(worker_interrupt(w));           /* once */
+        run_until_done(t, 5 * USEC_PER_SEC);
+        assert_true(t->done);
+        assert_int_equal(t->result, -EINTR);
+        assert_true(mono_usec() - t0 < WORKER_ABANDON_USEC);
+        assert_int_equal(worker_abandoned(w), 0);
+        assert_false(worker_busy(w));
+        worker_free(w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_write, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
         };
 
         log_set_target_stderr(true);
