@@ -481,6 +481,16 @@ static void feed2(Forecaster *a, Forecaster *b, Snapshot *s, uint64_t t, double 
         check_sane(*fb);
 }
 
+/* n samples 250 ms apart from *t on, avail moving by -step before each; *t and *avail end past
+ * the last. */
+static void feed2_run(Forecaster *a, Forecaster *b, Snapshot *s, uint64_t *t, double *avail, int n, double step,
+                      const Forecast **fa, const Forecast **fb) {
+        for (int i = 0; i < n; i++, *t += 250000) {
+                *avail -= step;
+                feed2(a, b, s, *t, *avail, fa, fb);
+        }
+}
+
 /* The sustained age: a leak that pauses for more than the trend grace keeps its age with
  * sustain_permille set (and its confidence rises), not without; the flat stretch before it does
  * not count; memory given back (a rise of 2 % of MemTotal) ends it. */
@@ -498,22 +508,14 @@ static void test_sustained(void **state) {
         assert_int_equal(forecast_new(4, &p, &on), 0);
         assert_int_equal(forecast_new(4, NULL, &off), 0);
 
-        for (int i = 0; i < 80; i++, t += 250000)           /* 20 s flat */
-                feed2(on, off, s, t, avail, &fa, &fb);
+        feed2_run(on, off, s, &t, &avail, 80, 0, &fa, &fb); /* 20 s flat */
         leak_start = t;
         for (int cycle = 0; cycle < 4; cycle++) {           /* 4 × (8.75 s at 16 MiB/s, 1.25 s pause) */
-                for (int i = 0; i < 35; i++, t += 250000) {
-                        avail -= 4;
-                        feed2(on, off, s, t, avail, &fa, &fb);
-                }
-                for (int i = 0; i < 5; i++, t += 250000)
-                        feed2(on, off, s, t, avail, &fa, &fb);
+                feed2_run(on, off, s, &t, &avail, 35, 4, &fa, &fb);
+                feed2_run(on, off, s, &t, &avail, 5, 0, &fa, &fb);
                 assert_int_equal(fa->to_available_exhausted.state, FORECAST_STABLE);
         }
-        for (int i = 0; i < 8; i++, t += 250000) {          /* 2 s of the fifth phase */
-                avail -= 4;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 8, 4, &fa, &fb); /* 2 s of the fifth phase */
         const ForecastFigure *a = &fa->to_available_exhausted, *b = &fb->to_available_exhausted;
         print_message("sustained %.2f s (trend %.2f s, conf %u) vs %.2f s (conf %u), leak %.2f s\n",
                       (double) a->sustained_usec / 1e6, (double) a->trend_usec / 1e6, a->confidence_permyriad,
@@ -531,12 +533,8 @@ static void test_sustained(void **state) {
 
         /* 30 MiB given back (2 % of MemTotal), then the decline resumes: the age starts over */
         avail += 30;
-        for (int i = 0; i < 8; i++, t += 250000)
-                feed2(on, off, s, t, avail, &fa, &fb);
-        for (int i = 0; i < 12; i++, t += 250000) {
-                avail -= 4;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 8, 0, &fa, &fb);
+        feed2_run(on, off, s, &t, &avail, 12, 4, &fa, &fb);
         a = &fa->to_available_exhausted;
         assert_int_equal(a->state, FORECAST_APPROACHING);
         assert_true(a->sustained_usec <= 4 * USEC_PER_SEC);
@@ -547,12 +545,8 @@ static void test_sustained(void **state) {
         assert_int_equal(forecast_new(4, &p, &on), 0);
         assert_int_equal(forecast_new(4, NULL, &off), 0);
         avail = 1300;
-        for (int i = 0; i < 120; i++, t += 250000)
-                feed2(on, off, s, t, avail, &fa, &fb);
-        for (int i = 0; i < 16; i++, t += 250000) {         /* 4 s at 100 MiB/s */
-                avail -= 25;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 120, 0, &fa, &fb);
+        feed2_run(on, off, s, &t, &avail, 16, 25, &fa, &fb); /* 4 s at 100 MiB/s */
         a = &fa->to_available_exhausted;
         b = &fb->to_available_exhausted;
         assert_int_equal(a->state, FORECAST_APPROACHING);
@@ -581,24 +575,14 @@ static void test_note_freed(void **state) {
         assert_int_equal(forecast_new(4, &p, &off), 0);
         assert_int_equal(forecast_note_freed(NULL, 0, 1), -EINVAL);
 
-        for (int i = 0; i < 40; i++, t += 250000)           /* 10 s flat */
-                feed2(on, off, s, t, avail, &fa, &fb);
-        for (int i = 0; i < 120; i++, t += 250000) {         /* 30 s at 16 MiB/s */
-                avail -= 4;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 40, 0, &fa, &fb); /* 10 s flat */
+        feed2_run(on, off, s, &t, &avail, 120, 4, &fa, &fb); /* 30 s at 16 MiB/s */
         /* the reclaim: 1 s during which 64 MiB come back while the leak goes on */
         since = t;
-        for (int i = 0; i < 4; i++, t += 250000) {
-                avail += 16 - 4;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 4, -(16 - 4), &fa, &fb);
         avail += 16;
         assert_int_equal(forecast_note_freed(on, since, 64 * MIB), 0);
-        for (int i = 0; i < 12; i++, t += 250000) {          /* 3 s more of the leak */
-                avail -= 4;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 12, 4, &fa, &fb); /* 3 s more of the leak */
         const ForecastFigure *a = &fa->to_available_exhausted, *b = &fb->to_available_exhausted;
         print_message("after our own reclaim: sustained %.2f s (conf %u) with the note, %.2f s (conf %u) without\n",
                       (double) a->sustained_usec / 1e6, a->confidence_permyriad, (double) b->sustained_usec / 1e6,
@@ -615,10 +599,7 @@ static void test_note_freed(void **state) {
         feed2(on, off, s, t, avail, &fa, &fb);
         t += 250000;
         assert_int_equal(forecast_note_freed(on, since, 64 * MIB), 0);
-        for (int i = 0; i < 12; i++, t += 250000) {
-                avail -= 4;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 12, 4, &fa, &fb);
         a = &fa->to_available_exhausted;
         assert_int_equal(a->state, FORECAST_APPROACHING);
         assert_true(a->sustained_usec <= 5 * USEC_PER_SEC);
@@ -644,22 +625,14 @@ static void test_freed_ramp(void **state) {
         assert_int_equal(forecast_new(4, NULL, &on), 0);
         assert_int_equal(forecast_new(4, &p, &off), 0);
 
-        for (int i = 0; i < 40; i++, t += 250000)
-                feed2(on, off, s, t, avail, &fa, &fb);
-        for (int i = 0; i < 32; i++, t += 250000) {         /* 8 s at 100 MiB/s: no history yet */
-                avail -= 25;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 40, 0, &fa, &fb);
+        feed2_run(on, off, s, &t, &avail, 32, 25, &fa, &fb); /* 8 s at 100 MiB/s: no history yet */
         assert_int_equal(fa->to_available_exhausted.state, FORECAST_APPROACHING);
         assert_int_equal(fa->to_available_exhausted.confidence_permyriad, fb->to_available_exhausted.confidence_permyriad);
 
         avail = 1300;                                       /* 800 MiB freed */
-        for (int i = 0; i < 20; i++, t += 250000)
-                feed2(on, off, s, t, avail, &fa, &fb);
-        for (int i = 0; i < 32; i++, t += 250000) {         /* the same burst again */
-                avail -= 25;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 20, 0, &fa, &fb);
+        feed2_run(on, off, s, &t, &avail, 32, 25, &fa, &fb); /* the same burst again */
         assert_int_equal(fa->to_available_exhausted.state, FORECAST_APPROACHING);
         assert_int_equal(fa->to_available_exhausted.eta_usec, fb->to_available_exhausted.eta_usec);
         print_message("after a free: %u vs %u without the history\n", fa->to_available_exhausted.confidence_permyriad,
@@ -669,12 +642,8 @@ static void test_freed_ramp(void **state) {
         assert_true(fa->to_available_exhausted.confidence_permyriad * 100 > fb->to_available_exhausted.confidence_permyriad * 45);
 
         avail = 1300;                                       /* freed again; 70 s later, a third burst */
-        for (int i = 0; i < 280; i++, t += 250000)
-                feed2(on, off, s, t, avail, &fa, &fb);
-        for (int i = 0; i < 32; i++, t += 250000) {
-                avail -= 25;
-                feed2(on, off, s, t, avail, &fa, &fb);
-        }
+        feed2_run(on, off, s, &t, &avail, 280, 0, &fa, &fb);
+        feed2_run(on, off, s, &t, &avail, 32, 25, &fa, &fb);
         assert_int_equal(fa->to_available_exhausted.confidence_permyriad, fb->to_available_exhausted.confidence_permyriad);
         forecast_free(on);
         forecast_free(off);

@@ -288,16 +288,28 @@ static Decision decide_at(Fixture *x, double t_s, const PolicyContext *ctx) {
         return d;
 }
 
+static void record_at(Fixture *x, const Decision *d, double t_s) {
+        assert_int_equal(policy_record_action(x->st, x->cfg, d, (uint64_t) (t_s * 1e6)), 0);
+}
+
+/* A crossing 3 s ahead at 90 %: the leaker is sent SIGTERM at t_s, and that is recorded. */
+static Decision sigterm_leaker(Fixture *x, double t_s) {
+        Decision d;
+
+        set_forecast(x, 3, 9000, -1, -1);
+        d = decide_at(x, t_s, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_KILL);
+        assert_int_equal(d.signal, SIGTERM);
+        record_at(x, &d, t_s);
+        return d;
+}
+
 static void test_delay_escalation_budget(void **state) {
         Fixture *x = fixture_new();
         Decision d;
 
-        set_forecast(x, 3, 9000, -1, -1);
-        d = decide_at(x, 100, NULL);
-        assert_true(d.act);
-        assert_int_equal(d.action, ACTION_KILL);
-        assert_int_equal(d.signal, SIGTERM);
-        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        d = sigterm_leaker(x, 100);
         assert_int_equal(policy_kills_in_window(x->st, x->cfg, 100 * USEC_PER_SEC), 1);
 
         d = decide_at(x, 101, NULL);        /* within the 2 s post-action delay */
@@ -311,7 +323,7 @@ static void test_delay_escalation_budget(void **state) {
         assert_int_equal(d.signal, SIGKILL);
         assert_string_equal(d.reason, "escalation");
         assert_string_equal(d.target_cgroup, "system.slice/leaker.service");
-        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 105500000), 0);
+        record_at(x, &d, 105.5);
         assert_int_equal(policy_kills_in_window(x->st, x->cfg, 105500000), 1);   /* not counted twice */
 
         /* the budget: 3 kills per 60 s by default */
@@ -334,9 +346,7 @@ static void test_gone_after_term(void **state) {
         Fixture *x = fixture_new();
         Decision d;
 
-        set_forecast(x, 3, 9000, -1, -1);
-        d = decide_at(x, 100, NULL);
-        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        d = sigterm_leaker(x, 100);
         /* the leaker exits on SIGTERM: no SIGKILL follows */
         x->s->cgroups[CG_LEAKER].current_bytes = 0;
         x->cf[CG_LEAKER].growth_bytes_per_sec = 0;
@@ -355,7 +365,7 @@ static void test_rate_limit_and_hysteresis(void **state) {
         d = decide_at(x, 100, NULL);
         assert_true(d.act);
         assert_int_equal(d.action, ACTION_RECLAIM);
-        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        record_at(x, &d, 100);
         d = decide_at(x, 100.5, NULL);      /* 1 s per cgroup */
         assert_false(d.act);
         assert_string_equal(d.reason, "rate-limit");
@@ -443,7 +453,7 @@ static void test_throttle_hold(void **state) {
         assert_int_equal(d.action, ACTION_THROTTLE);
         assert_int_equal(d.target_index, CG_LEAKER);
         assert_null(d.release_cgroup);
-        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        record_at(x, &d, 100);
         assert_true(policy_throttle_held(x->st, "system.slice/leaker.service"));
         assert_false(policy_throttle_held(x->st, "system.slice/innocent.service"));
 
@@ -490,7 +500,7 @@ static void test_throttle_hold(void **state) {
         x->s->cgroups[CG_LEAKER].high_bytes = CGROUP_LIMIT_MAX;
         d = decide_at(x, t0, NULL);
         assert_int_equal(d.action, ACTION_THROTTLE);
-        assert_int_equal(policy_record_action(x->st, x->cfg, &d, (uint64_t) (t0 * 1e6)), 0);
+        record_at(x, &d, t0);
         set_forecast(x, -1, 0, -1, -1);
         x->cf[CG_LEAKER].growth_bytes_per_sec = 0;
         bool killed = false;
@@ -547,7 +557,7 @@ static void test_throttle_hold(void **state) {
         x->cf[CG_LEAKER].growth_bytes_per_sec = 100 * (int64_t) MIB;
         d = decide_at(x, t + 100, NULL);
         if (d.act && d.action == ACTION_THROTTLE)
-                assert_int_equal(policy_record_action(x->st, x->cfg, &d, (uint64_t) ((t + 100) * 1e6)), 0);
+                record_at(x, &d, t + 100);
         policy_throttles_released(x->st);
         assert_false(policy_throttle_held(x->st, "system.slice/leaker.service"));
         fixture_free(x);
@@ -662,12 +672,7 @@ static void test_no_reclaim_of_the_dying(void **state) {
         x->cfg->global.rung_hold_usec = 0;
         set_swap(x, 700, 60);
         set_stat(x, CG_LEAKER, 900, 50, 50);
-        set_forecast(x, 3, 9000, -1, -1);
-        d = decide_at(x, 100, NULL);
-        assert_true(d.act);
-        assert_int_equal(d.action, ACTION_KILL);
-        assert_int_equal(d.signal, SIGTERM);
-        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        d = sigterm_leaker(x, 100);
         set_forecast(x, 60, 4500, -1, -1);                  /* the reclaim rung now */
         d = decide_at(x, 101, NULL);
         print_message("after the SIGTERM: act %d action %d target %d reason %s: %s\n", d.act, d.action, d.target_index,
@@ -825,7 +830,7 @@ static void test_delay_never_holds_escalation(void **state) {
         d = decide_at(x, 100, NULL);
         assert_true(d.act);
         assert_int_equal(d.action, ACTION_SYSCTL);
-        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        record_at(x, &d, 100);
         d = decide_at(x, 100.5, NULL);
         assert_false(d.act);
         assert_string_equal(d.reason, "post-action-delay");
@@ -852,7 +857,7 @@ static void test_throttle_failure(void **state) {
                 set_forecast(x, 20, 6000, -1, -1);
                 d = decide_at(x, 100, NULL);
                 assert_int_equal(d.action, ACTION_THROTTLE);
-                assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+                record_at(x, &d, 100);
                 x->s->cgroups[CG_LEAKER].high_bytes = d.value;
                 set_forecast(x, -1, 0, -1, -1);
                 if (variant == 0)
@@ -887,7 +892,7 @@ static void test_throttle_failure(void **state) {
         set_forecast(x, 20, 6000, -1, -1);
         x->cfg->global.rung_hold_usec = 0;
         d = decide_at(x, 100, NULL);
-        assert_int_equal(policy_record_action(x->st, x->cfg, &d, 100 * USEC_PER_SEC), 0);
+        record_at(x, &d, 100);
         set_forecast(x, -1, 0, -1, -1);
         x->cf[CG_LEAKER].psi_some_share_permyriad = 2000;
         d = decide_at(x, 200, NULL);

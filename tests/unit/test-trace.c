@@ -64,6 +64,12 @@ static void write_sample_trace(const char *path, bool gzip) {
         assert_int_equal(trace_writer_close(w), 0);
 }
 
+/* The next record is an event of that kind. */
+static void next_event(TraceReader *r, TraceRecord *rec, TraceEventKind kind) {
+        assert_int_equal(trace_reader_next(r, rec), TRACE_RECORD_EVENT);
+        assert_int_equal(rec->event.kind, kind);
+}
+
 static void check_sample_trace(const char *path) {
         TraceReader *r = NULL;
         TraceRecord rec;
@@ -84,12 +90,10 @@ static void check_sample_trace(const char *path) {
         assert_int_equal(trace_reader_content(r, "/proc/empty", &d, &n), 0);
         assert_int_equal(n, 0);
 
-        assert_int_equal(trace_reader_next(r, &rec), TRACE_RECORD_EVENT);
-        assert_int_equal(rec.event.kind, TRACE_EVENT_PHASE);
+        next_event(r, &rec, TRACE_EVENT_PHASE);
         assert_string_equal(rec.event.name, "leak_start");
         /* the unknown kind is skipped */
-        assert_int_equal(trace_reader_next(r, &rec), TRACE_RECORD_EVENT);
-        assert_int_equal(rec.event.kind, TRACE_EVENT_OOM_KILL);
+        next_event(r, &rec, TRACE_EVENT_OOM_KILL);
         assert_int_equal(rec.event.pid, 42);
         assert_string_equal(rec.event.comm, "a b%c");
         assert_string_equal(rec.event.cgroup, "/system.slice/x.service");
@@ -102,17 +106,14 @@ static void check_sample_trace(const char *path) {
         assert_int_equal(trace_reader_content(r, "/proc/tricky", &d, &n), 0);
         assert_int_equal(n, strlen(tricky));
 
-        assert_int_equal(trace_reader_next(r, &rec), TRACE_RECORD_EVENT);
-        assert_int_equal(rec.event.kind, TRACE_EVENT_HUGEPAGES);
+        next_event(r, &rec, TRACE_EVENT_HUGEPAGES);
         assert_int_equal(rec.event.requested, 64);
         assert_int_equal(rec.event.obtained, 24);
-        assert_int_equal(trace_reader_next(r, &rec), TRACE_RECORD_EVENT);
-        assert_int_equal(rec.event.kind, TRACE_EVENT_ACTION);
+        next_event(r, &rec, TRACE_EVENT_ACTION);
         assert_int_equal(rec.event.rung, 2);
         assert_string_equal(rec.event.name, "compact");
         assert_string_equal(rec.event.target, "node");
-        assert_int_equal(trace_reader_next(r, &rec), TRACE_RECORD_EVENT);
-        assert_int_equal(rec.event.kind, TRACE_EVENT_EXIT);
+        next_event(r, &rec, TRACE_EVENT_EXIT);
         assert_int_equal(rec.event.status, 3);
         assert_int_equal(trace_reader_next(r, &rec), 0);
         assert_int_equal(trace_reader_next(r, &rec), 0);
