@@ -8,8 +8,8 @@
  *   thread: write → lock → done = true; abandoned? free the job : signal the eventfd → unlock
  *   loop:   eventfd readable → lock → take the result → unlock → free the job → callback
  *   loop:   timeout or worker_interrupt() → lock → !done? interrupt the thread (SIGUSR2) →
- *           unlock → arm the abandon timer → lock → still !done? abandoned = true (the thread frees the job) → unlock →
- *           callback with -ETIMEDOUT
+ *           unlock → arm the abandon timer → lock → still !done? abandoned = true (the
+ *           thread frees the job) → unlock → callback with -ETIMEDOUT
  *
  * The signal is sent only under the mutex while done is false, so the thread cannot have
  * exited (it takes the mutex before it does). Creating a thread costs tens of µs, next to a

@@ -107,7 +107,6 @@ static inline bool streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;
 }
 
-/* a − b for cumulative counters; a decrease (reset, wrap) yields 0, never a huge delta. */
 /* Is cgroup path p top itself or below it ("a/b" within "a", "ab" not)? */
 static inline bool cgroup_path_within(const char *p, const char *top) {
         size_t n = strlen(top);
@@ -115,6 +114,7 @@ static inline bool cgroup_path_within(const char *p, const char *top) {
         return strncmp(p, top, n) == 0 && (p[n] == '\0' || p[n] == '/' || n == 0);
 }
 
+/* a − b for cumulative counters; a decrease (reset, wrap) yields 0, never a huge delta. */
 static inline uint64_t counter_delta(uint64_t now, uint64_t before) {
         return now >= before ? now - before : 0;
 }

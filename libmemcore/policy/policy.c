@@ -954,13 +954,12 @@ static bool plan_defragment(Decision *d, PolicyState *st, const PolicyConfig *cf
                 return false;
 
         uint64_t page = s->page_size > 0 ? s->page_size : 4096;
-        d->rung = RUNG_RECLAIM;
         d->act = true;
         d->action = ACTION_COMPACT;
         d->reason = "fragmented";
         d->horizon_usec = g->horizon_usec[RUNG_RECLAIM];
         (void) snprintf(d->explain, sizeof d->explain,
-                        "rung reclaim: no crossing forecast, but node %d keeps %u.%02u%% of its free memory in blocks "
+                        "rung observe: no crossing forecast, but node %d keeps %u.%02u%% of its free memory in blocks "
                         "below order %u (%" PRIu64 " MiB; %" PRIu64 " MiB in whole pageblocks; threshold %u.%02u%%); "
                         "compact node %d",
                         d->node, d->fragmentation_permyriad / 100, d->fragmentation_permyriad % 100, pbo,
@@ -1038,9 +1037,12 @@ static int decide(PolicyState *st, const PolicyConfig *cfg, const Snapshot *s, c
 
         if (want == RUNG_OBSERVE) {
                 /* Nothing ahead: time to repair fragmentation, if any. The rung in force stays
-                 * observe; the decision names the rung the action belongs to. */
+                 * observe, as for any action of a rung below the one in force: a repair must
+                 * not hold the ladder at reclaim (its hysteresis would then keep a tune the
+                 * forecast asks for from acting). */
                 Decision tmp = d;
                 if (g->mode != MODE_OBSERVE && plan_defragment(&tmp, st, cfg, s)) {
+                        tmp.rung = want;
                         hold_back(st, cfg, &tmp, now);
                         if (tmp.act) {
                                 *ret = tmp;

@@ -1038,7 +1038,7 @@ static void test_defragment(void **state) {
         assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_true(d.act);
         assert_int_equal(d.action, ACTION_COMPACT);
-        assert_int_equal(d.rung, RUNG_RECLAIM);
+        assert_int_equal(d.rung, RUNG_OBSERVE);       /* a repair leaves the rung in force */
         assert_int_equal(d.node, 0);
         assert_string_equal(d.reason, "fragmented");
         uint64_t usable = 0, unusable = 0;
@@ -1063,6 +1063,23 @@ static void test_defragment(void **state) {
         s->timestamp_usec = t + 10 * USEC_PER_SEC;
         assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
         assert_false(d.act);
+        assert_int_equal(d.rung, RUNG_OBSERVE);
+
+        /* A slow decline the forecast gives the tune rung for, right after the repair: the
+         * tune acts (the repair held no higher rung whose hysteresis would keep it back). */
+        ForecastFigure before = f.to_available_exhausted;
+        uint64_t before_ts = f.timestamp_usec;
+        f.to_available_exhausted = (ForecastFigure) { .state = FORECAST_APPROACHING, .eta_usec = 110 * USEC_PER_SEC,
+                                                      .confidence_permyriad = 1600 };
+        s->timestamp_usec = t + 11 * USEC_PER_SEC;
+        f.timestamp_usec = s->timestamp_usec;
+        assert_int_equal(policy_decide(st, cfg, s, &f, NULL, NULL, &d), 0);
+        print_message("after the repair: rung %d act %d action %d: %s\n", d.rung, d.act, d.action, d.explain);
+        assert_int_equal(d.rung, RUNG_TUNE);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_SYSCTL);
+        f.to_available_exhausted = before;
+        f.timestamp_usec = before_ts;
 
         /* The same free lists after it: fruitless, so the next one waits 4 intervals, not 1. */
         s->timestamp_usec = t + interval + 1;
