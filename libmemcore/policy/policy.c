@@ -477,7 +477,6 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
         int best_tier = -1;
         uint64_t sum_growth = 0, sum_over = 0, now = s->timestamp_usec;
         const char *root = within >= 0 ? s->cgroups[within].path : NULL;
-        size_t root_len = root ? strlen(root) : 0;
         bool stale = false;
 
         for (size_t i = 0; i < s->n_cgroups; i++) {
@@ -492,8 +491,7 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
                 const CgroupPolicy *pol;
                 int tier;
 
-                if (root && root_len > 0 &&
-                    !(strncmp(c->path, root, root_len) == 0 && (c->path[root_len] == 0 || c->path[root_len] == '/')))
+                if (root && *root && !cgroup_path_within(c->path, root))
                         continue;
                 if (is_parent(parents, s, i))
                         continue;       /* leaves only: a parent is acted on through its children */

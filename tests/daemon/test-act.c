@@ -26,34 +26,66 @@ static __attribute__((noinline)) void clobber_stack(void) {
                 junk[i] = (char) 0xff;
 }
 
-static void test_manual_outcome_owns_its_strings(void **state) {
+/* An act step over a fixture: the run directory, and cgroup files under cg/ when asked for. */
+typedef struct A {
         Fixture fx;
-        sd_event *event = NULL;
-        PolicyConfig *config = NULL;
-        PolicyState *policy = NULL;
+        sd_event *event;
+        PolicyConfig *config;
+        PolicyState *policy;
         ActionContext actions;
         Act act;
+        int run_fd;
+        int cg_fd;
+} A;
+
+/* The fixture with its run directory; the test adds its files, then calls a_start(). */
+static void a_begin(A *a) {
+        *a = (A) { .run_fd = -EBADF, .cg_fd = -EBADF };
+        assert_int_equal(fixture_new(&a->fx), 0);
+        assert_int_equal(fixture_mkdir(&a->fx, "run/memtide"), 0);
+}
+
+static void a_start(A *a, bool cgroups, ActReport report, void *userdata) {
+        a->run_fd = openat(a->fx.fd, "run/memtide", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(a->run_fd >= 0);
+        if (cgroups) {
+                a->cg_fd = openat(a->fx.fd, "cg", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                assert_true(a->cg_fd >= 0);
+        }
+        assert_int_equal(sd_event_new(&a->event), 0);
+        assert_int_equal(policy_config_defaults(&a->config), 0);
+        assert_int_equal(policy_state_new(&a->policy), 0);
+        action_context_init(&a->actions, a->fx.fd, a->cg_fd, a->run_fd, MODE_ENFORCE, a->config);
+        assert_int_equal(act_init(&a->act, a->event, &a->actions, a->policy, a->config, MODE_ENFORCE, report, userdata), 0);
+}
+
+static void a_done(A *a) {
+        act_done(&a->act);
+        action_context_done(&a->actions);
+        policy_state_free(a->policy);
+        policy_config_free(a->config);
+        sd_event_unref(a->event);
+        if (a->cg_fd >= 0)
+                close(a->cg_fd);
+        close(a->run_fd);
+        fixture_free(&a->fx);
+}
+
+static void test_manual_outcome_owns_its_strings(void **state) {
+        A a;
         ActOutcome o, copy;
         char target[32], reason[32];
-        int run_fd;
 
         (void) state;
-        assert_int_equal(fixture_new(&fx), 0);
-        assert_int_equal(fixture_write(&fx, "proc/sys/vm/swappiness", "60\n"), 0);
-        assert_int_equal(fixture_mkdir(&fx, "run/memtide"), 0);
-        run_fd = openat(fx.fd, "run/memtide", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(run_fd >= 0);
-        assert_int_equal(sd_event_new(&event), 0);
-        assert_int_equal(policy_config_defaults(&config), 0);
-        assert_int_equal(policy_state_new(&policy), 0);
-        action_context_init(&actions, fx.fd, -EBADF, run_fd, MODE_ENFORCE, config);
-        assert_int_equal(act_init(&act, event, &actions, policy, config, MODE_ENFORCE, NULL, NULL), 0);
+        a_begin(&a);
+        assert_int_equal(fixture_write(&a.fx, "proc/sys/vm/swappiness", "60\n"), 0);
+        a_start(&a, false, NULL, NULL);
 
         snprintf(target, sizeof(target), "swappiness");
         snprintf(reason, sizeof(reason), "test");
         ActionRequest req = { .kind = ACTION_SYSCTL, .rung = RUNG_TUNE, .target = target, .value = 30,
                               .reason = reason, .node = -1 };
-        assert_int_equal(act_manual(&act, &req, true, 1000, NULL, NULL, &o), 0);
+        assert_int_equal(act_manual(&a.act, &req, true, 1000, NULL, NULL, &o), 0);
         memset(target, 'X', sizeof(target) - 1);
         memset(reason, 'Y', sizeof(reason) - 1);
         clobber_stack();
@@ -67,13 +99,7 @@ static void test_manual_outcome_owns_its_strings(void **state) {
         memset(&o, 0, sizeof(o));
         assert_ptr_equal(copy.request.target, copy.target);
         assert_string_equal(copy.request.target, "swappiness");
-
-        act_done(&act);
-        policy_state_free(policy);
-        policy_config_free(config);
-        sd_event_unref(event);
-        close(run_fd);
-        fixture_free(&fx);
+        a_done(&a);
 }
 
 typedef struct Reported {
@@ -111,70 +137,49 @@ static void run_until_reported(sd_event *event, const Reported *rep, uint64_t li
  * kernel reclaim does in write()) is in flight; a kill decision of another cgroup leaves it
  * running, one of its own cgroup interrupts it, and it is reported as partial. */
 static void test_kill_interrupts_reclaim(void **state) {
-        Fixture fx;
-        sd_event *event = NULL;
-        PolicyConfig *config = NULL;
-        PolicyState *policy = NULL;
-        ActionContext actions;
+        A a;
         Reported rep = {};
         char path[4096];
-        Act act;
-        int run_fd, cg_fd;
         uint64_t t0;
 
         (void) state;
-        assert_int_equal(fixture_new(&fx), 0);
-        assert_int_equal(fixture_mkdir(&fx, "run/memtide"), 0);
-        assert_int_equal(fixture_mkdir(&fx, "cg/app.slice/leaker.service"), 0);
-        assert_int_equal(fixture_mkdir(&fx, "cg/app.slice/other.service"), 0);
-        assert_int_equal(fixture_write(&fx, "cg/app.slice/leaker.service/cgroup.procs", "%s", ""), 0);
-        assert_int_equal(fixture_write(&fx, "cg/app.slice/leaker.service/cgroup.kill", "%s", ""), 0);
-        assert_int_equal(fixture_write(&fx, "cg/app.slice/other.service/cgroup.procs", "%s", ""), 0);
-        assert_int_equal(fixture_write(&fx, "cg/app.slice/other.service/cgroup.kill", "%s", ""), 0);
-        snprintf(path, sizeof(path), "%s/cg/app.slice/leaker.service/memory.reclaim", fx.dir);
+        a_begin(&a);
+        assert_int_equal(fixture_mkdir(&a.fx, "cg/app.slice/leaker.service"), 0);
+        assert_int_equal(fixture_mkdir(&a.fx, "cg/app.slice/other.service"), 0);
+        assert_int_equal(fixture_write(&a.fx, "cg/app.slice/leaker.service/cgroup.procs", "%s", ""), 0);
+        assert_int_equal(fixture_write(&a.fx, "cg/app.slice/leaker.service/cgroup.kill", "%s", ""), 0);
+        assert_int_equal(fixture_write(&a.fx, "cg/app.slice/other.service/cgroup.procs", "%s", ""), 0);
+        assert_int_equal(fixture_write(&a.fx, "cg/app.slice/other.service/cgroup.kill", "%s", ""), 0);
+        snprintf(path, sizeof(path), "%s/cg/app.slice/leaker.service/memory.reclaim", a.fx.dir);
         assert_int_equal(mkfifo(path, 0600), 0);
-        run_fd = openat(fx.fd, "run/memtide", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        cg_fd = openat(fx.fd, "cg", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(run_fd >= 0 && cg_fd >= 0);
-        assert_int_equal(sd_event_new(&event), 0);
-        assert_int_equal(policy_config_defaults(&config), 0);
-        assert_int_equal(policy_state_new(&policy), 0);
-        action_context_init(&actions, fx.fd, cg_fd, run_fd, MODE_ENFORCE, config);
-        assert_int_equal(act_init(&act, event, &actions, policy, config, MODE_ENFORCE, on_report, &rep), 0);
+        a_start(&a, true, on_report, &rep);
 
         Decision reclaim = { .act = true, .action = ACTION_RECLAIM, .rung = RUNG_RECLAIM,
                              .target_cgroup = "app.slice/leaker.service", .value = 64 << 20, .target_index = -1,
                              .release_index = -1, .node = -1 };
-        assert_int_equal(act_decision(&act, &reclaim, 1000), 0);
-        assert_true(act.in_flight);
-        run_until_reported(event, &rep, 200 * USEC_PER_MSEC);
+        assert_int_equal(act_decision(&a.act, &reclaim, 1000), 0);
+        assert_true(a.act.in_flight);
+        run_until_reported(a.event, &rep, 200 * USEC_PER_MSEC);
         assert_int_equal(rep.n_reclaim, 0);
 
         Decision kill = { .act = true, .action = ACTION_KILL, .rung = RUNG_KILL, .signal = SIGKILL,
                           .target_cgroup = "app.slice/other.service", .target_index = -1, .release_index = -1,
                           .node = -1 };
-        (void) act_decision(&act, &kill, 2000);
-        run_until_reported(event, &rep, 300 * USEC_PER_MSEC);
+        (void) act_decision(&a.act, &kill, 2000);
+        run_until_reported(a.event, &rep, 300 * USEC_PER_MSEC);
         assert_int_equal(rep.n_reclaim, 0);          /* another cgroup's kill: it runs on */
-        assert_true(act.in_flight);
+        assert_true(a.act.in_flight);
 
         kill.target_cgroup = "app.slice";             /* the leaker is below the killed cgroup */
         t0 = mono_usec();
-        (void) act_decision(&act, &kill, 3000);
-        run_until_reported(event, &rep, 5 * USEC_PER_SEC);
+        (void) act_decision(&a.act, &kill, 3000);
+        run_until_reported(a.event, &rep, 5 * USEC_PER_SEC);
         assert_int_equal(rep.n_reclaim, 1);
         assert_true(mono_usec() - t0 < WORKER_ABANDON_USEC);
         assert_int_equal(rep.reclaim_status, ACTION_STATUS_PARTIAL);
-        assert_false(act.in_flight);
+        assert_false(a.act.in_flight);
 
-        act_done(&act);
-        action_context_done(&actions);
-        policy_state_free(policy);
-        policy_config_free(config);
-        sd_event_unref(event);
-        close(cg_fd);
-        close(run_fd);
-        fixture_free(&fx);
+        a_done(&a);
 }
 
 int main(void) {

@@ -94,6 +94,15 @@ static void run_until_done(T *t, uint64_t limit_usec) {
                 assert_true(sd_event_run(t->event, 50 * USEC_PER_MSEC) >= 0);
 }
 
+/* "fifo" in the test's directory, with no reader: open(O_WRONLY) of it blocks until a signal
+ * interrupts it, as a kernel reclaim blocks in write() */
+static void make_fifo(T *t) {
+        char path[4096];
+
+        snprintf(path, sizeof path, "%s/fifo", t->fx.dir);
+        assert_int_equal(mkfifo(path, 0600), 0);
+}
+
 static void test_write(void **state) {
         T *t = *state;
         Worker *w = NULL;
@@ -125,13 +134,10 @@ static void test_write(void **state) {
 static void test_timeout(void **state) {
         T *t = *state;
         Worker *w = NULL;
-        char path[4096];
         uint64_t t0;
         int job = 1;
 
-        /* no reader: open(O_WRONLY) blocks until a signal interrupts it */
-        snprintf(path, sizeof path, "%s/fifo", t->fx.dir);
-        assert_int_equal(mkfifo(path, 0600), 0);
+        make_fifo(t);
         assert_int_equal(worker_new(t->event, 300 * USEC_PER_MSEC, on_done, t, &w), 0);
         t->ticks = 0;
         t0 = mono_usec();
@@ -160,12 +166,10 @@ static void test_timeout(void **state) {
 static void test_interrupt(void **state) {
         T *t = *state;
         Worker *w = NULL;
-        char path[4096];
         uint64_t t0;
         int job = 2;
 
-        snprintf(path, sizeof path, "%s/fifo", t->fx.dir);
-        assert_int_equal(mkfifo(path, 0600), 0);
+        make_fifo(t);
         assert_int_equal(worker_new(t->event, 0, on_done, t, &w), 0);
         assert_false(worker_interrupt(w));           /* nothing runs */
         assert_int_equal(worker_submit(w, t->dirfd, "fifo", "1\n", &job), 0);
