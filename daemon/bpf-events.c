@@ -481,6 +481,7 @@ static int skel_load(const BpfEventsOptions *opt, const TracepointState *states,
         }
 
         skel->rodata->stall_threshold_ns = sat_mul_u64(opt->stall_threshold_usec, 1000);
+        skel->rodata->wake_threshold_ns = sat_mul_u64(opt->wake_threshold_usec, 1000);
         skel->rodata->page_shift = (uint32_t) __builtin_ctzl((unsigned long) sysconf(_SC_PAGESIZE));
         r = bpf_map__set_max_entries(skel->maps.events, (uint32_t) ring_buffer_size(opt->ring_buffer_bytes));
         if (r < 0) {

@@ -183,6 +183,11 @@ typedef int (*BpfEventsHandler)(const BpfEvent *event, void *userdata);
 
 typedef struct BpfEventsOptions {
         uint64_t stall_threshold_usec;        /* reclaims this long become events; 0 = all */
+        uint64_t wake_threshold_usec;         /* 0: every record wakes the reader (the fd is
+                                               * readable); otherwise only OOM victims and
+                                               * reclaims this long do at once, the rest when
+                                               * the ring is half full: the reader drains it
+                                               * at its own pace (bpf_events_process()) */
         uint32_t ring_buffer_bytes;           /* 0 = 256 KiB; rounded up to a power of two */
         uint32_t disable_mask;                /* BPF_EVENTS_FEATURE() bits not to load */
         bool force_tracepoint;                /* classic tracepoints only (tests, old kernels) */

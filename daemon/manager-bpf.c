@@ -9,13 +9,19 @@
  * by kind and by cgroup, fallback and pollution rates, compaction latency and success share),
  * which manager_bpf_summary() hands to the forecaster and the policy. On top of that:
  *
- *   reclaim stall ≥ MANAGER_BPF_WAKE_STALL_USEC, kswapd wake
+ *   reclaim stall ≥ MANAGER_BPF_WAKE_STALL_USEC
  *            → the sampler goes to its fastest interval for one PSI window, at once: a stall
  *              seen by BPF is sub-second, PSI averages lag by seconds
  *   OOM victim
  *            → one warning per victim (the kernel OOM killer acted: memtide was too late or
  *              not allowed to), with what the window saw of that cgroup's stalls before it,
  *              and an `oom_kill` event in the recording, the ground truth for `simulate`
+ *
+ * Only those two wake the loop when they happen. The flood of short reclaim runs, kswapd
+ * wake/sleep, compaction runs and fallback allocations is drained at the start of each tick
+ * (manager_bpf_drain()), or at once when the ring is half full. kswapd waking is not pressure:
+ * it is the watermarks doing their work, all day long on a machine whose page cache fills its
+ * memory.
  *
  * Without BPF (not built, no BTF, no CAP_BPF/CAP_PERFMON, a verifier refusal, no tracepoint)
  * the reason is logged once and kept for the bus Features property, and the daemon goes on
@@ -259,11 +265,10 @@ static int on_bpf_event(const BpfEvent *ev, void *userdata) {
                 manager_bpf_oom(m, ev, &me);
                 break;
         case BPF_EVENT_RECLAIM_STALL:
-        case BPF_EVENT_KSWAPD_WAKE:
-                if (ev->type == BPF_EVENT_RECLAIM_STALL && me.stall.latency_usec < MANAGER_BPF_WAKE_STALL_USEC)
+                if (me.stall.latency_usec < MANAGER_BPF_WAKE_STALL_USEC)
                         break;
                 (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-                if (!sampler_pressure_fresh(m->sampler, now) && ev->type == BPF_EVENT_RECLAIM_STALL)
+                if (!sampler_pressure_fresh(m->sampler, now))
                         log_info("Reclaim stall of %" PRIu64 " ms (%s) in pid %d (%s), sampling fast",
                                  me.stall.latency_usec / USEC_PER_MSEC, mem_stall_kind_to_string(me.stall.kind),
                                  ev->tgid, me.comm[0] ? me.comm : "?");
@@ -276,8 +281,7 @@ static int on_bpf_event(const BpfEvent *ev, void *userdata) {
         return 0;
 }
 
-static int on_bpf_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Manager *m = userdata;
+static void bpf_drain(Manager *m) {
         int r;
 
         r = bpf_events_process(m->bpf, on_bpf_event, m);
@@ -285,7 +289,16 @@ static int on_bpf_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 log_warning_errno(r, "Reading BPF events failed, ignoring: %m");
                 m->bpf_error_logged = true;
         }
+}
+
+static int on_bpf_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        bpf_drain(userdata);
         return 0;
+}
+
+void manager_bpf_drain(Manager *m) {
+        if (m && m->bpf)
+                bpf_drain(m);
 }
 
 static void bpf_log(void *userdata, int error, const char *message) {
@@ -363,6 +376,7 @@ int manager_bpf_setup(Manager *m) {
 
         bpf_events_options_init(&opt);
         opt.stall_threshold_usec = MANAGER_BPF_STALL_THRESHOLD_USEC;
+        opt.wake_threshold_usec = MANAGER_BPF_WAKE_STALL_USEC;
         opt.ring_buffer_bytes = MANAGER_BPF_RING_BYTES;
         opt.load_in_child = true;
         opt.log = bpf_log;

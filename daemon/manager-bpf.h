@@ -21,8 +21,9 @@ struct Manager;
 #define MANAGER_BPF_WAKE_STALL_USEC 1000
 /* Every reclaim run becomes a record (0 ns threshold), so that the window's stall time is
  * complete: a memcg at its limit reclaims in runs of 10–50 µs, thousands per second at most.
- * Each record wakes the loop (the ring's fd is watched), so the ring only has to hold what
- * comes between a wakeup and its drain: 256 KiB is ~2400 records. Its pages count in the
+ * Only the runs of MANAGER_BPF_WAKE_STALL_USEC or more (and OOM victims) wake the loop; the
+ * rest are drained at each sample, or when the ring is half full (~1200 records), which is
+ * what the ring has to hold between two drains: 256 KiB is ~2400 records. Its pages count in the
  * resident set twice (libbpf maps the data area twice), so it is no bigger than that; an
  * overflow is counted (ring_drops) and the window's totals come from the histograms. */
 #define MANAGER_BPF_STALL_THRESHOLD_USEC 0
@@ -33,6 +34,10 @@ struct Manager;
  * shutdown) what is attached and how (tp_btf or tracepoint), what is missing and why, or why
  * nothing was loaded. Works before setup and after a failed one. */
 bool manager_bpf_features(struct Manager *m, const char **ret_detail);
+
+/* Reads the records that did not wake the loop (the short reclaim runs, kswapd, compaction and
+ * fallback records) into the window; the tick calls it first. Nothing without BPF events. */
+void manager_bpf_drain(struct Manager *m);
 
 /* The event figures over the last window (EventsParams defaults: 10 s in 250 ms buckets) at
  * now_usec (CLOCK_MONOTONIC), with the top cgroups' paths resolved where possible. NULL when

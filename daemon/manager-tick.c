@@ -3,6 +3,7 @@
 /*
  * The tick: one sample, read top to bottom.
  *
+ *   0. drain      the BPF records that wait for the tick (short reclaim runs, kswapd, ...)
  *   1. sample     the sampler reads what is due (sampler.h), with the hints the last tick left:
  *                 busy when something credibly approaches or the ladder is above observe,
  *                 slow sources after a sysctl changed, every cgroup whole after an action,
@@ -19,7 +20,8 @@
  *                 Warning goes out before the ActionTaken of the same tick)
  *   7. reschedule the interval follows the soonest credible crossing: eta /
  *                 MANAGER_SAMPLES_PER_ETA within [SampleIntervalMin, SampleIntervalMax]; the
- *                 fastest while a PSI event is fresh or the ladder is at reclaim or above
+ *                 fastest while a PSI event or a reclaim stall is fresh, the forecast asks for
+ *                 reclaim or above, a write is in flight or a throttle is held
  *
  * The tick also measures itself: the gap since the previous tick and how far it ran past the
  * interval that was scheduled (a sampler stuck in a kernel write shows there).
@@ -207,7 +209,13 @@ static uint64_t tick_interval(const Manager *m, uint64_t now) {
 
         if (m->opt.fixed_interval_usec > 0)
                 return m->opt.fixed_interval_usec;
-        if (sampler_pressure_fresh(m->sampler, now) || m->ladder.rung >= RUNG_RECLAIM)
+        /* the fastest while something is in play: a fresh PSI event or reclaim stall, a
+         * forecast asking for reclaim or more, a write in flight, a throttle held (its failure
+         * is judged from memory.events at each sample). Not for a rung held by its hysteresis
+         * alone once the forecast calmed (after a kill, 10 s at 20 samples a second): a new
+         * crossing shortens the interval again through its credible eta. */
+        if (sampler_pressure_fresh(m->sampler, now) || m->urgency.rung >= RUNG_RECLAIM || m->act.in_flight ||
+            policy_throttles_any(m->policy))
                 return g->sample_interval_min_usec;
         if (m->urgency.credible_eta_usec != USEC_INFINITY)
                 return MC_CLAMP(m->urgency.credible_eta_usec / MANAGER_SAMPLES_PER_ETA, g->sample_interval_min_usec,
@@ -253,6 +261,9 @@ int manager_tick(Manager *m, uint64_t now) {
         }
         m->act.acted = m->act.in_flight;
         m->last_tick_usec = now;
+
+        /* 0. the BPF records that did not wake us (manager-bpf.h) */
+        manager_bpf_drain(m);
 
         /* 1. sample */
         r = tick_sample(m, now, &rd);

@@ -45,6 +45,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load (.rodata). */
 const volatile __u64 stall_threshold_ns = 1000000;
+/* 0: every record wakes the reader (libbpf's adaptive wakeup). Otherwise only what the reader
+ * acts on at once does (see event_submit()). */
+const volatile __u64 wake_threshold_ns = 0;
 const volatile __u32 page_shift = 12;
 
 struct {
@@ -162,6 +165,26 @@ static __always_inline struct mt_event *event_reserve(__u32 type) {
         return e;
 }
 
+/* Commit a record. With wake_threshold_ns set, what the reader acts on at once (urgent: an OOM
+ * victim, a reclaim stall at or above wake_threshold_ns) wakes it; the flood of short reclaim
+ * runs, kswapd wake/sleep, compaction runs and fallback allocations does not and waits for the
+ * reader's next drain (memtided drains at every sample), unless the ring is half full. A reclaim
+ * storm (a memcg at its limit: thousands of runs a second) then costs a wakeup per half ring
+ * instead of one per record. A forced wakeup, because an adaptive one after records committed
+ * without a wakeup would not come (the reader has not caught up with them). */
+static __always_inline void event_submit(struct mt_event *e, bool urgent) {
+        __u64 flags = 0;
+
+        if (wake_threshold_ns > 0) {
+                if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
+                                      bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 2)
+                        flags = BPF_RB_FORCE_WAKEUP;
+                else
+                        flags = BPF_RB_NO_WAKEUP;
+        }
+        bpf_ringbuf_submit(e, flags);
+}
+
 /* Fill pid/tgid/comm/cgroup from the current task. */
 static __always_inline void event_current(struct mt_event *e) {
         __u64 id = bpf_get_current_pid_tgid();
@@ -241,7 +264,7 @@ int BPF_PROG(tpb_mark_victim, struct task_struct *task, uid_t uid) {
                 if (mm_rss_known(mm))
                         e->flags |= MT_F_RSS;
         }
-        bpf_ringbuf_submit(e, 0);
+        event_submit(e, true);
         return 0;
 }
 
@@ -282,7 +305,7 @@ int tp_mark_victim(struct trace_event_raw_mark_victim *ctx) {
                 e->oom.oom_score_adj = ctx->oom_score_adj;
                 e->flags |= MT_F_SCORE_ADJ;
         }
-        bpf_ringbuf_submit(e, 0);
+        event_submit(e, true);
         return 0;
 }
 
@@ -363,7 +386,7 @@ static __always_inline int reclaim_end(__u32 kind, __u64 nr_reclaimed) {
         e->reclaim.gfp_flags = gfp;
         e->reclaim.order = order;
         e->reclaim.kind = kind;
-        bpf_ringbuf_submit(e, 0);
+        event_submit(e, delta >= wake_threshold_ns);
         return 0;
 }
 
@@ -428,7 +451,7 @@ static __always_inline int kswapd_wake(int nid, int zid, int order) {
         e->kswapd.nid = nid;
         e->kswapd.zid = zid;
         e->kswapd.order = order;
-        bpf_ringbuf_submit(e, 0);
+        event_submit(e, false);
         return 0;
 }
 
@@ -455,7 +478,7 @@ static __always_inline int kswapd_sleep(int nid) {
         e->kswapd.zid = -1;
         e->kswapd.order = -1;
         e->kswapd.awake_nsec = awake;
-        bpf_ringbuf_submit(e, 0);
+        event_submit(e, false);
         return 0;
 }
 
@@ -556,7 +579,7 @@ static __always_inline int compaction_end(__u64 zone_start, __u64 zone_end, __u6
                 e->compaction.direct = direct;
                 e->flags |= MT_F_ORDER;
         }
-        bpf_ringbuf_submit(e, 0);
+        event_submit(e, false);
         return 0;
 }
 
@@ -605,7 +628,7 @@ static __always_inline int extfrag(__u64 pfn, bool has_pfn, int alloc_order, int
                 e->flags |= MT_F_PFN;
         if (change_ownership >= 0)
                 e->flags |= MT_F_OWNERSHIP;
-        bpf_ringbuf_submit(e, 0);
+        event_submit(e, false);
         return 0;
 }
 
@@ -638,7 +661,7 @@ int synthetic(struct bpf_raw_tracepoint_args *ctx) {
                 if (!e)
                         continue;       /* counted as a drop; keep counting the rest */
                 e->synthetic.seq = base + i;
-                bpf_ringbuf_submit(e, 0);
+                event_submit(e, false);   /* as a flood record is: tests see the wakeup rule */
         }
         return 0;
 }

@@ -215,6 +215,10 @@ bool policy_throttle_held(const PolicyState *st, const char *cgroup) {
         return st && cgroup && st->n_throttles > 0 && throttle_hold_index(st, hash_path(cgroup)) >= 0;
 }
 
+bool policy_throttles_any(const PolicyState *st) {
+        return st && st->n_throttles > 0;
+}
+
 void policy_throttle_released(PolicyState *st, const char *cgroup) {
         if (st && cgroup)
                 throttle_hold_drop(st, hash_path(cgroup));

@@ -204,6 +204,8 @@ void policy_ratelimit_record(PolicyState *st, ActionKind kind, const char *targe
  * event at least every POLICY_THROTTLE_GAP_USEC) for throttle_kill_usec becomes a kill, reason
  * "throttled", where its policy allows kills. A cgroup gone from the snapshot ends its hold. */
 bool policy_throttle_held(const PolicyState *st, const char *cgroup);
+/* Whether any throttle is held. */
+bool policy_throttles_any(const PolicyState *st);
 void policy_throttle_released(PolicyState *st, const char *cgroup);
 /* Forget every hold (everything was restored: exit, reset, leaving enforce). */
 void policy_throttles_released(PolicyState *st);

@@ -299,18 +299,36 @@ def scenario_leak_process():
         innocent.set_procs([bystander.pid])
         expect(read(f"/proc/{victim.pid}/comm").startswith("a b) (c"), "victim carries the hostile comm")
 
-        conf = FAST.replace("KillScope=cgroup", "KillScope=process\nKillEscalationDelay=500ms")
+        # RungHold long enough to tell "the kill rung is held" from "the ladder stepped down";
+        # no throttle (a throttle held keeps the fastest sampling until it is released)
+        conf = FAST.replace("KillScope=cgroup", "KillScope=process\nKillEscalationDelay=500ms\n"
+                            "Rungs=observe tune reclaim kill").replace("RungHold=1s", "RungHold=30s")
         t0 = time.monotonic()
 
         def tick():
             leaker.set_current(min(100 * MIB + 40 * MIB * (time.monotonic() - t0), 1 * GIB))
 
-        d = Daemon(root, conf)
+        d = Daemon(root, conf, args=["--verbose"])
         d.wait_ready()
         died = wait_for(lambda: victim.poll() is not None, 60, tick=tick)
         expect(died, "the leaker's process was killed", d)
         expect(victim.returncode == -signal.SIGKILL,
                f"it ignored SIGTERM and got SIGKILL after the escalation delay (status {victim.returncode})", d)
+        # the leak ended (flat from here): the kill rung stays held for RungHold, but nothing
+        # is in play any more, so sampling goes back to SampleIntervalMax (200 ms) before the
+        # ladder steps down
+        leaker.set_current(200 * MIB)
+
+        def after_kill():
+            log = d.stderr()
+            i = log.find("-> kill")
+            return log[i:] if i >= 0 else ""
+
+        calm = wait_for(lambda: "Sampling every 200 ms" in after_kill(), 20)
+        tail = after_kill()
+        expect(calm, "after the kill, with the leak ended, sampling went back to 200 ms", d)
+        expect("-> observe" not in tail.split("Sampling every 200 ms")[0],
+               "while the kill rung was still held (no step down to observe before it)", d)
         expect(bystander.poll() is None, "the innocent service's process lives", d)
         expect(leaker.control("cgroup.kill") == "", "process scope: no cgroup.kill", d)
         log = d.stderr()

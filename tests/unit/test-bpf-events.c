@@ -426,6 +426,60 @@ static void test_synthetic(void **state) {
         }
 }
 
+static BpfEvents *synthetic_ring(uint64_t wake_threshold_usec) {
+        BpfEventsOptions opt;
+
+        bpf_events_options_init(&opt);
+        opt.disable_mask = BPF_EVENTS_FEATURES_ALL;
+        opt.synthetic = true;
+        opt.ring_buffer_bytes = 64 * 1024;
+        opt.wake_threshold_usec = wake_threshold_usec;
+        return new_or_fail(&opt);
+}
+
+static int fd_readable(BpfEvents *e) {
+        struct pollfd pfd = { .fd = bpf_events_get_fd(e), .events = POLLIN };
+        return poll(&pfd, 1, 0);
+}
+
+/* The wakeup rule (bpf-events.h, wake_threshold_usec). Without a threshold the first record
+ * makes the fd readable. With one, a record that is not urgent (synthetic records are submitted
+ * as the flood of short reclaim runs is) leaves it unreadable, yet a drain finds it; the fd
+ * becomes readable when the ring is half full, before anything is dropped. */
+static void test_wakeup_rule(void **state) {
+        BpfEventsCounters c;
+        unsigned capacity = 0, sent = 0;
+
+        {
+                _cleanup_bpf_events_ BpfEvents *e = synthetic_ring(0);
+
+                assert_int_equal(fd_readable(e), 0);
+                assert_int_equal(bpf_events_emit_synthetic(e, 1, 1), 1);
+                assert_int_equal(fd_readable(e), 1);
+                assert_int_equal(bpf_events_process(e, NULL, NULL), 1);
+                /* how many records the ring holds: fill it until one is dropped */
+                while (bpf_events_emit_synthetic(e, 1, capacity) == 1)
+                        assert_true(++capacity < 100000);
+                assert_true(capacity > 100);
+        }
+        {
+                _cleanup_bpf_events_ BpfEvents *e = synthetic_ring(1000);
+
+                assert_int_equal(bpf_events_emit_synthetic(e, 1, 1), 1);
+                assert_int_equal(fd_readable(e), 0);
+                assert_int_equal(bpf_events_process(e, NULL, NULL), 1);
+                while (fd_readable(e) == 0) {
+                        assert_int_equal(bpf_events_emit_synthetic(e, 1, sent), 1);
+                        assert_true(++sent < capacity);
+                }
+                print_message("# ring of %u records: readable after %u records without a wakeup\n", capacity, sent);
+                assert_true(sent + 2 >= capacity / 2 && sent <= capacity / 2 + 2);
+                assert_int_equal(bpf_events_get_counters(e, &c), 0);
+                assert_int_equal(c.ring_drops, 0);
+                assert_int_equal(bpf_events_process(e, NULL, NULL), (int) sent);
+        }
+}
+
 /* Loaded in a child process that passes the fds back: the same probes attached, the same
  * description, and the objects live on in this process after the child is gone (counters,
  * synthetic records through the ring). A failure in the child comes back with its reason. */
@@ -749,6 +803,7 @@ int main(void) {
                 cmocka_unit_test(test_disable_mask),
                 cmocka_unit_test(test_bad_btf),
                 cmocka_unit_test(test_synthetic),
+                cmocka_unit_test(test_wakeup_rule),
                 cmocka_unit_test(test_handler_stops),
                 cmocka_unit_test(test_load_in_child),
                 cmocka_unit_test(test_compaction),

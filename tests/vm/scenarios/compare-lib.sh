@@ -13,6 +13,12 @@
 #   benign workloads: neither daemon throttles nor kills anything.
 #
 # The figures of each run go to values.txt as compare_<workload>_<daemon>_<figure>.
+#
+# Under TCG the leaker's pace differs between two episodes of the same workload (the guest's
+# speed varies with the host), so each row also gives what the leak had reached when it was
+# ended (the leaker's memory.peak) and its mean pace: a daemon that ends the leak at a smaller
+# size and still later in seconds met a slower leak. The daemon that runs first alternates from
+# one workload to the next, so neither always meets the guest just after boot.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -28,6 +34,13 @@ CMP_WS=/var/tmp/memtide-cmp-ws
 pct() { echo $((MEM_MIB * $1 / 100)); }
 ms_now() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 psi_full_us() { sed -n 's/^full .*total=\([0-9]*\).*/\1/p' /proc/pressure/memory; }
+# memtided_status_u KEY: one unsigned figure of GetStatus, -1 when it cannot be read.
+memtided_status_u() {
+        busctl call org.memtide1 /org/memtide1 org.memtide1.Manager GetStatus --json=short 2>/dev/null |
+                python3 -c 'import json,sys
+d=json.loads(sys.stdin.read() or "{}").get("data",[{}])[0]
+print(int(d.get(sys.argv[1],{}).get("data",-1)))' "$1" 2>/dev/null || echo -1
+}
 unit_cpu_ns() {
         local v
         v=$(systemctl show -p CPUUsageNSec --value "$1" 2>/dev/null)
@@ -106,7 +119,9 @@ cmp_workload() {
 cmp_run() {
         local w=$1 daemon=$2 t0 t1 psi0 cpu0 oom0 cg peak_kb=0 cur gap_us sel="" since
         CMP_SECONDS=0 CMP_GAP_MS=0 CMP_PSI_MS=0 CMP_CPU_MS=0 CMP_ENDED_BY=none CMP_THROTTLES=0 CMP_KILLS=0
-        CMP_LATE_MS=0 CMP_WARN_LEAD_S=none CMP_ACTION_LEAD_S=none CMP_PEAK_MIB=0
+        CMP_LATE_MS=0 CMP_WARN_LEAD_S=none CMP_ACTION_LEAD_S=none CMP_PEAK_MIB=0 CMP_PACE=0
+        CMP_SAMPLES=none
+        local samples0=-1
 
         cmp_reset
         cmp_daemon_start "$daemon" || return 1
@@ -120,11 +135,13 @@ cmp_run() {
         oom0=$(kernel_oom_kills)
         psi0=$(psi_full_us)
         cpu0=$(unit_cpu_ns "$daemon.service")
+        [ "$daemon" = memtided ] && samples0=$(memtided_status_u samples)
         t0=$(ms_now)
         systemd-run --quiet --unit=$CMP_LEAKER -p MemoryAccounting=yes "${CMP_CMD[@]}" || fail "cannot start $CMP_LEAKER"
         cg=$(cgroup_of_unit $CMP_LEAKER)
         while systemctl is-active -q $CMP_LEAKER; do
-                cur=$(cat "$cg/memory.current" 2>/dev/null)
+                # memory.peak keeps the high-water mark between two polls of a stalled guest
+                cur=$(cat "$cg/memory.peak" 2>/dev/null || cat "$cg/memory.current" 2>/dev/null)
                 cur=${cur%%$'\n'*}
                 [[ $cur =~ ^[0-9]+$ ]] || cur=0
                 [ $((cur / 1024)) -gt "$peak_kb" ] && peak_kb=$((cur / 1024))
@@ -138,6 +155,7 @@ cmp_run() {
         sleep 1
         CMP_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
         CMP_PEAK_MIB=$((peak_kb / 1024))
+        CMP_PACE=$(awk -v p="$CMP_PEAK_MIB" -v s="$CMP_SECONDS" 'BEGIN { printf "%.1f", s > 0 ? p / s : 0 }')
         gap_us=$(sed -n 's/.*max_gap_usec=\([0-9]*\).*/\1/p' "$CMP_BEAT" 2>/dev/null)
         CMP_GAP_MS=$(( ${gap_us:-0} / 1000 ))
         CMP_PSI_MS=$(( ($(psi_full_us) - psi0) / 1000 ))
@@ -156,6 +174,11 @@ cmp_run() {
                 CMP_LATE_MS=$(python3 -c 'import json,sys
 d=json.loads(sys.stdin.read() or "{}").get("data",[{}])[0]
 print(int(d.get("max_sample_lateness_acting_usec",{}).get("data",0))//1000)' <<<"$st" 2>/dev/null || echo -1)
+                # the samples memtided took in the episode: its CPU is about their number times
+                # the cost of one
+                local samples1
+                samples1=$(memtided_status_u samples)
+                [ "$samples0" -ge 0 ] && [ "$samples1" -ge "$samples0" ] && CMP_SAMPLES=$((samples1 - samples0))
                 # lead times: the first level change (the Warning signal goes out in the same
                 # tick) and the first gentle action (tune or reclaim) before the kill
                 first_level=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_FORECAST_LEVEL" | head -n 1 |
@@ -176,7 +199,10 @@ print(min(t) if t else "")')
                 journal_json "$sel" >"$RESULTS/journal-memtided-$w.json" 2>/dev/null
         else
                 local ek
-                ek=$(journalctl -q --no-pager -u earlyoom.service --since "$since" | grep -ci 'sending SIG' || true)
+                # "sending SIGTERM to process N": a kill; its start-up banner "sending SIGTERM
+                # when mem <= ..." is not one
+                ek=$(journalctl -q --no-pager -u earlyoom.service --since "$since" |
+                        grep -cE 'sending SIG[A-Z]+ to process' || true)
                 CMP_KILLS=$ek
                 [ "$ek" -gt 0 ] && CMP_ENDED_BY=earlyoom
                 journalctl -q --no-pager -u earlyoom.service --since "$since" >"$RESULTS/journal-earlyoom-$w.txt" 2>&1
@@ -184,17 +210,25 @@ print(min(t) if t else "")')
         [ "$CMP_OOM" -gt 0 ] && CMP_ENDED_BY=kernel
         cmp_daemon_stop "$daemon"
         local k v
-        for k in SECONDS PEAK_MIB GAP_MS PSI_MS CPU_MS ENDED_BY RESULT OOM THROTTLES KILLS LATE_MS WARN_LEAD_S ACTION_LEAD_S; do
+        for k in SECONDS PEAK_MIB PACE GAP_MS PSI_MS CPU_MS SAMPLES ENDED_BY RESULT OOM THROTTLES KILLS LATE_MS WARN_LEAD_S ACTION_LEAD_S; do
                 v=CMP_$k
                 echo "compare_${w}_${daemon}_$(echo "$k" | tr 'A-Z' 'a-z')=${!v}" >>"$RESULTS/values.txt"
         done
-        printf '%-10s %-9s ended %6ss by %-8s peak %5s MiB  gap %5s ms  PSI full %6s ms  CPU %6s ms  throttles %s kills %s' \
-                "$w" "$daemon" "$CMP_SECONDS" "$CMP_ENDED_BY" "$CMP_PEAK_MIB" "$CMP_GAP_MS" "$CMP_PSI_MS" "$CMP_CPU_MS" \
+        printf '%-10s %-9s ended %6ss by %-8s peak %5s MiB (%5s MiB/s)  gap %5s ms  PSI full %6s ms  CPU %6s ms  throttles %s kills %s' \
+                "$w" "$daemon" "$CMP_SECONDS" "$CMP_ENDED_BY" "$CMP_PEAK_MIB" "$CMP_PACE" "$CMP_GAP_MS" "$CMP_PSI_MS" "$CMP_CPU_MS" \
                 "$CMP_THROTTLES" "$CMP_KILLS"
         [ "$daemon" = memtided ] &&
-                printf '  late %s ms  leads: warning %s s, tune/reclaim %s s' "$CMP_LATE_MS" "$CMP_WARN_LEAD_S" "$CMP_ACTION_LEAD_S"
+                printf '  samples %s  late %s ms  leads: warning %s s, tune/reclaim %s s' "$CMP_SAMPLES" "$CMP_LATE_MS" \
+                        "$CMP_WARN_LEAD_S" "$CMP_ACTION_LEAD_S"
         printf '\n'
         cmp_reset
+}
+
+# cmp_boot_settled: true when systemd runs no job but the runner's (a oneshot that holds
+# multi-user.target) and those of targets.
+cmp_boot_settled() {
+        ! systemctl list-jobs --no-legend 2>/dev/null | awk '{ print $2 }' |
+                grep -vqE '^(memtide-scenario\.service|.*\.target)$'
 }
 
 max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
@@ -204,13 +238,26 @@ compare() {
         local w m_s m_gap m_psi m_by m_late m_thr m_kills m_warn m_act e_s e_gap e_psi e_by e_kills
         need_memtide
         systemctl cat earlyoom.service >/dev/null 2>&1 || skip "earlyoom is not installed in the guest image"
+        # the first episode should not meet the boot's own work: wait (60 s at most) until no
+        # start job is queued but this scenario's runner and the targets waiting for it, then
+        # a little more
+        wait_for 60 cmp_boot_settled
+        sleep 10
         echo "workload   daemon    figures (the leak's end from its start; the innocent's worst heartbeat gap; PSI full growth; daemon CPU)"
+        local n=0 d order
         for w in "$@"; do
-                cmp_run "$w" memtided || continue
-                m_s=$CMP_SECONDS m_gap=$CMP_GAP_MS m_psi=$CMP_PSI_MS m_by=$CMP_ENDED_BY m_late=$CMP_LATE_MS
-                m_thr=$CMP_THROTTLES m_kills=$CMP_KILLS m_warn=$CMP_WARN_LEAD_S m_act=$CMP_ACTION_LEAD_S
-                cmp_run "$w" earlyoom || continue
-                e_s=$CMP_SECONDS e_gap=$CMP_GAP_MS e_psi=$CMP_PSI_MS e_by=$CMP_ENDED_BY e_kills=$CMP_KILLS
+                # memtided first in the first, third, ... workload, earlyoom first in the others
+                order="memtided earlyoom"
+                [ $((n++ % 2)) = 1 ] && order="earlyoom memtided"
+                for d in $order; do
+                        cmp_run "$w" "$d" || continue 2
+                        if [ "$d" = memtided ]; then
+                                m_s=$CMP_SECONDS m_gap=$CMP_GAP_MS m_psi=$CMP_PSI_MS m_by=$CMP_ENDED_BY m_late=$CMP_LATE_MS
+                                m_thr=$CMP_THROTTLES m_kills=$CMP_KILLS m_warn=$CMP_WARN_LEAD_S m_act=$CMP_ACTION_LEAD_S
+                        else
+                                e_s=$CMP_SECONDS e_gap=$CMP_GAP_MS e_psi=$CMP_PSI_MS e_by=$CMP_ENDED_BY e_kills=$CMP_KILLS
+                        fi
+                done
                 if [ "$CMP_KIND" = benign ]; then
                         check "$w: memtided neither throttled nor killed ($m_thr throttles, $m_kills kills)" \
                                 test "$m_thr" = 0 -a "$m_kills" = 0
