@@ -133,7 +133,11 @@ static int run_or_start(Act *a, ActOutcome *o, ActManualDone done, void *userdat
         r = action_start(a->actions, &o->request, &o->result, &w);
         if (r != 1)
                 return r;
-        r = worker_submit(a->worker, w.dirfd, w.path, w.data, a);
+        r = worker_submit(a->worker, w.dirfd, w.path, w.data,
+                          o->request.kind == ACTION_DROP_CACHES || o->request.kind == ACTION_COMPACT
+                                  ? ACT_WRITE_TIMEOUT_UNINTERRUPTIBLE_USEC
+                                  : WORKER_TIMEOUT_DEFAULT,
+                          a);
         if (r < 0) {
                 log_warning_errno(r, "Cannot hand the write to %s to the worker, writing it here: %m", w.path);
                 return action_complete(a->actions, &o->request, &o->result, action_write_file(w.dirfd, w.path, w.data));

@@ -29,6 +29,11 @@
 /* A slow write that runs longer is interrupted, then abandoned (worker.h). Lowering memory.high
  * under swap thrash was seen to take 6.3 s; 10 s leaves that room and bounds a hung write. */
 #define ACT_WRITE_TIMEOUT_USEC (10 * USEC_PER_SEC)
+/* drop_caches and compact_memory: the kernel's loops behind them stop for a fatal signal only
+ * (drop_slab(), compact_zone()), so the worker's signal cannot shorten them; dropping millions
+ * of dentries took 11 s in a TCG guest. They get this long before they are abandoned (and
+ * reported failed); the sampling thread is not waiting on them either way. */
+#define ACT_WRITE_TIMEOUT_UNINTERRUPTIBLE_USEC (60 * USEC_PER_SEC)
 
 /* One action and what it came to. */
 typedef struct ActOutcome {

@@ -294,7 +294,7 @@ Worker *worker_free(Worker *w) {
         return NULL;
 }
 
-int worker_submit(Worker *w, int dirfd, const char *path, const char *data, void *job) {
+int worker_submit(Worker *w, int dirfd, const char *path, const char *data, uint64_t timeout_usec, void *job) {
         pthread_attr_t attr;
         WorkerJob *j;
         int r;
@@ -328,8 +328,10 @@ int worker_submit(Worker *w, int dirfd, const char *path, const char *data, void
         }
         w->current = j;
         w->interrupted = false;
-        if (w->timeout_usec > 0) {
-                (void) sd_event_source_set_time(w->timer, j->start_usec + w->timeout_usec);
+        if (timeout_usec == WORKER_TIMEOUT_DEFAULT)
+                timeout_usec = w->timeout_usec;
+        if (timeout_usec > 0) {
+                (void) sd_event_source_set_time(w->timer, j->start_usec + timeout_usec);
                 (void) sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
         }
         return 0;

@@ -46,10 +46,14 @@ static inline void worker_freep(Worker **w) {
         worker_free(*w);
 }
 
+/* worker_submit()'s timeout_usec for the worker's own (worker_new()). */
+#define WORKER_TIMEOUT_DEFAULT UINT64_MAX
+
 /* Write data (the whole string) to dirfd/path in the worker thread. dirfd must stay open until
- * the done callback. Returns 0, -EBUSY while a write runs, -ENAMETOOLONG, or an error of
+ * the done callback. timeout_usec: this write's (0: never), WORKER_TIMEOUT_DEFAULT: the
+ * worker's. Returns 0, -EBUSY while a write runs, -ENAMETOOLONG, or an error of
  * pthread_create(). */
-int worker_submit(Worker *w, int dirfd, const char *path, const char *data, void *job);
+int worker_submit(Worker *w, int dirfd, const char *path, const char *data, uint64_t timeout_usec, void *job);
 /* Interrupt the running write now, as its timeout would: it returns -EINTR, or is abandoned
  * WORKER_ABANDON_USEC later. Returns false when no write runs or it was interrupted already. */
 bool worker_interrupt(Worker *w);

@@ -112,9 +112,9 @@ static void test_write(void **state) {
         assert_int_equal(worker_new(t->event, 2 * USEC_PER_SEC, on_done, t, &w), 0);
         assert_false(worker_busy(w));
         assert_int_equal(fixture_write(&t->fx, "memory.high", "max\n"), 0);
-        assert_int_equal(worker_submit(w, t->dirfd, "memory.high", "1048576\n", &job), 0);
+        assert_int_equal(worker_submit(w, t->dirfd, "memory.high", "1048576\n", WORKER_TIMEOUT_DEFAULT, &job), 0);
         assert_true(worker_busy(w));
-        assert_int_equal(worker_submit(w, t->dirfd, "memory.high", "1\n", &job), -EBUSY);
+        assert_int_equal(worker_submit(w, t->dirfd, "memory.high", "1\n", WORKER_TIMEOUT_DEFAULT, &job), -EBUSY);
         run_until_done(t, 5 * USEC_PER_SEC);
         assert_true(t->done);
         assert_int_equal(t->result, 0);
@@ -125,7 +125,7 @@ static void test_write(void **state) {
 
         /* an error comes back as -errno */
         t->done = false;
-        assert_int_equal(worker_submit(w, t->dirfd, "no/such/file", "1\n", &job), 0);
+        assert_int_equal(worker_submit(w, t->dirfd, "no/such/file", "1\n", WORKER_TIMEOUT_DEFAULT, &job), 0);
         run_until_done(t, 5 * USEC_PER_SEC);
         assert_int_equal(t->result, -ENOENT);
         worker_free(w);
@@ -141,7 +141,7 @@ static void test_timeout(void **state) {
         assert_int_equal(worker_new(t->event, 300 * USEC_PER_MSEC, on_done, t, &w), 0);
         t->ticks = 0;
         t0 = mono_usec();
-        assert_int_equal(worker_submit(w, t->dirfd, "fifo", "1\n", &job), 0);
+        assert_int_equal(worker_submit(w, t->dirfd, "fifo", "1\n", WORKER_TIMEOUT_DEFAULT, &job), 0);
         run_until_done(t, 5 * USEC_PER_SEC);
         assert_true(t->done);
         assert_int_equal(t->result, -EINTR);
@@ -155,7 +155,7 @@ static void test_timeout(void **state) {
         /* freeing with a hung write and no timeout returns within the abandon delay */
         worker_free(w);
         assert_int_equal(worker_new(t->event, 0, on_done, t, &w), 0);
-        assert_int_equal(worker_submit(w, t->dirfd, "fifo", "1\n", &job), 0);
+        assert_int_equal(worker_submit(w, t->dirfd, "fifo", "1\n", WORKER_TIMEOUT_DEFAULT, &job), 0);
         t0 = mono_usec();
         worker_free(w);
         assert_true(mono_usec() - t0 < WORKER_ABANDON_USEC + 500 * USEC_PER_MSEC);
@@ -172,7 +172,7 @@ static void test_interrupt(void **state) {
         make_fifo(t);
         assert_int_equal(worker_new(t->event, 0, on_done, t, &w), 0);
         assert_false(worker_interrupt(w));           /* nothing runs */
-        assert_int_equal(worker_submit(w, t->dirfd, "fifo", "1\n", &job), 0);
+        assert_int_equal(worker_submit(w, t->dirfd, "fifo", "1\n", WORKER_TIMEOUT_DEFAULT, &job), 0);
         /* let the thread reach open(); a signal before it would be lost on a write not begun */
         run_until_done(t, 200 * USEC_PER_MSEC);
         assert_false(t->done);
@@ -188,11 +188,40 @@ static void test_interrupt(void **state) {
         worker_free(w);
 }
 
+/* A write given a timeout of its own (act.c: drop_caches and compaction, which no signal but a
+ * fatal one stops) is not interrupted at the worker's: it completes once its FIFO gets a
+ * reader, after the worker's timeout has long passed. */
+static void test_own_timeout(void **state) {
+        T *t = *state;
+        Worker *w = NULL;
+        char path[4096];
+        int job = 3, fd = -1;
+        uint64_t t0;
+
+        make_fifo(t);
+        snprintf(path, sizeof path, "%s/fifo", t->fx.dir);
+        assert_int_equal(worker_new(t->event, 100 * USEC_PER_MSEC, on_done, t, &w), 0);
+        t0 = mono_usec();
+        assert_int_equal(worker_submit(w, t->dirfd, "fifo", "1\n", 5 * USEC_PER_SEC, &job), 0);
+        run_until_done(t, 600 * USEC_PER_MSEC);
+        assert_false(t->done);                       /* 6 times the worker's timeout */
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        assert_true(fd >= 0);
+        run_until_done(t, 5 * USEC_PER_SEC);
+        assert_true(t->done);
+        assert_int_equal(t->result, 0);
+        assert_true(t->elapsed_usec >= 500 * USEC_PER_MSEC);
+        assert_true(mono_usec() - t0 < 5 * USEC_PER_SEC);
+        close(fd);
+        worker_free(w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_write, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_own_timeout, setup, teardown),
         };
 
         log_set_target_stderr(true);
