@@ -140,6 +140,8 @@ cmp_run() {
         systemd-run --quiet --unit=$CMP_LEAKER -p MemoryAccounting=yes "${CMP_CMD[@]}" || fail "cannot start $CMP_LEAKER"
         cg=$(cgroup_of_unit $CMP_LEAKER)
         while systemctl is-active -q $CMP_LEAKER; do
+                # the unit's cgroup may not be known yet right after systemd-run
+                [ -d "$cg" ] || cg=$(cgroup_of_unit $CMP_LEAKER)
                 # memory.peak keeps the high-water mark between two polls of a stalled guest
                 cur=$(cat "$cg/memory.peak" 2>/dev/null || cat "$cg/memory.current" 2>/dev/null)
                 cur=${cur%%$'\n'*}
@@ -155,7 +157,7 @@ cmp_run() {
         sleep 1
         CMP_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
         CMP_PEAK_MIB=$((peak_kb / 1024))
-        CMP_PACE=$(awk -v p="$CMP_PEAK_MIB" -v s="$CMP_SECONDS" 'BEGIN { printf "%.1f", s > 0 ? p / s : 0 }')
+        CMP_PACE=$(awk -v p="$CMP_PEAK_MIB" -v s="$CMP_SECONDS" 'BEGIN { printf "%.1f", (s > 0 ? p / s : 0) }')
         gap_us=$(sed -n 's/.*max_gap_usec=\([0-9]*\).*/\1/p' "$CMP_BEAT" 2>/dev/null)
         CMP_GAP_MS=$(( ${gap_us:-0} / 1000 ))
         CMP_PSI_MS=$(( ($(psi_full_us) - psi0) / 1000 ))
@@ -242,7 +244,14 @@ compare() {
         # start job is queued but this scenario's runner and the targets waiting for it, then
         # a little more
         wait_for 60 cmp_boot_settled
-        sleep 10
+        # Touch most of the guest's memory once, with no daemon running: qemu backs a guest page
+        # with host memory the first time the guest touches it, so the first leak of a boot
+        # ran at a fraction of its pace (the runaway leak took 26-34 s instead of 12-15 s
+        # under whichever daemon came first) and the daemons' times were not comparable.
+        systemd-run --quiet --wait --unit=memtide-cmp-warmup memtide-vm-helper program warmup \
+                "grow:$(pct 70):200" free >/dev/null 2>&1 || log "the warm-up allocation failed"
+        cmp_reset
+        sleep 5
         echo "workload   daemon    figures (the leak's end from its start; the innocent's worst heartbeat gap; PSI full growth; daemon CPU)"
         local n=0 d order
         for w in "$@"; do
