@@ -245,9 +245,9 @@ compare() {
         # a little more
         wait_for 60 cmp_boot_settled
         # Touch most of the guest's memory once, with no daemon running: qemu backs a guest page
-        # with host memory the first time the guest touches it, so the first leak of a boot
-        # ran at a fraction of its pace (the runaway leak took 26-34 s instead of 12-15 s
-        # under whichever daemon came first) and the daemons' times were not comparable.
+        # with host memory the first time the guest touches it, and the first episode should
+        # not pay for that alone. (The first leak of a boot still runs slower than the later
+        # ones: the row's pace figure shows it.)
         systemd-run --quiet --wait --unit=memtide-cmp-warmup memtide-vm-helper program warmup \
                 "grow:$(pct 70):200" free >/dev/null 2>&1 || log "the warm-up allocation failed"
         cmp_reset
