@@ -219,8 +219,11 @@ static void whatif_watermarks(Manager *m, const Snapshot *s, const Decision *d) 
                 len = MC_MIN(len + (size_t) k, sizeof(text) - 1);
         }
         free(w);
-        log_info("Watermarks expected after %s=%" PRIu64 ": %s", vm_sysctl_to_string(d->sysctl) ?: "?", d->value, text);
-        if (log_to_journal())
+        /* one entry: the structured one where the journal takes it, the plain line elsewhere */
+        if (!log_to_journal())
+                log_info("Watermarks expected after %s=%" PRIu64 ": %s", vm_sysctl_to_string(d->sysctl) ?: "?", d->value,
+                         text);
+        else
                 (void) sd_journal_send("MESSAGE=Watermarks expected after %s=%" PRIu64 ": %s",
                                        vm_sysctl_to_string(d->sysctl) ?: "?", d->value, text,
                                        "MESSAGE_ID=%s", MEMTIDE_MESSAGE_WATERMARKS,

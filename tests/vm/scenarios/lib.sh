@@ -33,8 +33,21 @@ check() {
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 skip() { echo "SKIP: $*"; exit 77; }
+# daemon_health: whether memtided restarted or was killed during the scenario (a restarted
+# daemon starts with an empty history and a forecast without trend), from systemd's view of
+# the unit; printed before a failing scenario ends.
+daemon_health() {
+        systemctl cat memtided.service >/dev/null 2>&1 || return 0
+        echo "--- memtided.service: $(systemctl show -p NRestarts -p MainPID -p Result -p ExecMainStatus memtided.service |
+                tr '\n' ' ')"
+        journalctl -q -b -u memtided.service --no-pager 2>/dev/null |
+                grep -E 'started:|[Ww]atchdog|Main process exited|Scheduled restart|core dump|dumped core|Failed with|Killing|oom' |
+                tail -n 20
+}
+
 finish() {
         if [ "$failures" -gt 0 ]; then
+                daemon_health
                 echo "$failures check(s) failed"
                 exit 1
         fi

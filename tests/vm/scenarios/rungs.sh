@@ -305,6 +305,21 @@ if first and other:
 EOF
 cat "$RESULTS/tune-order.txt"
 while IFS='=' read -r k v; do value "$k" "$v"; done <"$RESULTS/tune-order.txt"
+# what the history held, when it held no response to the leak: its size and its kinds by status
+if grep -qx 'first_kind=none' "$RESULTS/tune-order.txt"; then
+        python3 - "$RESULTS/history-rungs.json" <<'EOF3'
+import collections, json, sys
+try:
+    h = json.load(open(sys.argv[1]))
+except (OSError, ValueError) as e:
+    print("history: unreadable (%s)" % e)
+    sys.exit(0)
+print("history: %d entries" % len(h))
+for (k, s, o), n in sorted(collections.Counter((a.get("kind"), a.get("status"), a.get("origin")) for a in h).items(),
+                           key=lambda x: -x[1]):
+    print("  %5d  %s %s (%s)" % (n, k, s, o))
+EOF3
+fi
 check "the first action on the slow leak is a tune (a sysctl)" grep -qx 'first_kind=sysctl' "$RESULTS/tune-order.txt"
 ft=$(sed -n 's/^first_target=//p' "$RESULTS/tune-order.txt") fv=$(sed -n 's/^first_new_value=//p' "$RESULTS/tune-order.txt")
 case "$ft" in
