@@ -226,6 +226,8 @@ struct BpfEvents {
 
         BpfEventsHandler handler;       /* set only during bpf_events_process() */
         void *userdata;
+        size_t batch_max;               /* records one bpf_events_process() takes: a full ring */
+        size_t batch;                   /* taken so far in this call */
         uint64_t received[_BPF_EVENT_TYPE_MAX];
 };
 
@@ -547,6 +549,7 @@ static int on_sample(void *ctx, void *data, size_t size) {
         BpfEvents *e = ctx;
         const struct mt_event *m = data;
         BpfEvent ev = {};
+        int r;
 
         if (size < sizeof(*m))
                 return 0;
@@ -620,7 +623,18 @@ static int on_sample(void *ctx, void *data, size_t size) {
         ev.comm[sizeof(ev.comm) - 1] = 0;
 
         e->received[ev.type]++;
-        return e->handler ? e->handler(&ev, e->userdata) : 0;
+        r = e->handler ? e->handler(&ev, e->userdata) : 0;
+        /* A full ring's worth per call, then back to the event loop (the record is consumed
+         * either way): producers that refill the ring as fast as it is read must not hold the
+         * loop, its timers and its watchdog. The ring's fd stays readable for the rest. */
+        if (r >= 0 && ++e->batch >= e->batch_max)
+                return -EAGAIN;
+        return r;
+}
+
+/* The records a full ring holds: each is its 8-byte header and the record, 8-byte aligned. */
+static size_t ring_records(size_t ring_bytes) {
+        return MC_MAX(ring_bytes / (8 + ((sizeof(struct mt_event) + 7) & ~(size_t) 7)), (size_t) 1);
 }
 
 _Static_assert((int) MT_F_COMM == (int) BPF_EVENT_HAS_COMM && (int) MT_F_CGROUP == (int) BPF_EVENT_HAS_CGROUP &&
@@ -881,6 +895,7 @@ static int bpf_events_load(BpfEvents **ret, const BpfEventsOptions *opt_in) {
         for (size_t i = 0; i < N_TRACEPOINTS; i++)
                 if (e->tp[i].link)
                         e->fd[OBJ_LINK0 + i] = bpf_link__fd(e->tp[i].link);
+        e->batch_max = ring_records(ring_buffer_size(opt.ring_buffer_bytes));
         e->rb = ring_buffer__new(e->fd[OBJ_EVENTS], on_sample, e, NULL);
         if (!e->rb) {
                 r = errno > 0 ? -errno : -ENOMEM;
@@ -1063,6 +1078,7 @@ static int bpf_events_load_forked(BpfEvents **ret, const BpfEventsOptions *opt) 
                 log_failure(opt, r, "BPF event sources unavailable: cannot load %s: %s", BPF_DLOPEN_LIBRARY, dl_error);
                 return -EOPNOTSUPP;
         }
+        e->batch_max = ring_records(ring_buffer_size(opt->ring_buffer_bytes));
         e->rb = ring_buffer__new(e->fd[OBJ_EVENTS], on_sample, e, NULL);
         if (!e->rb) {
                 r = errno > 0 ? -errno : -ENOMEM;
@@ -1115,10 +1131,11 @@ int bpf_events_process(BpfEvents *e, BpfEventsHandler handler, void *userdata) {
 
         e->handler = handler;
         e->userdata = userdata;
+        e->batch = 0;
         r = ring_buffer__consume(e->rb);
         e->handler = NULL;
         e->userdata = NULL;
-        if (r < 0)
+        if (r < 0 && !(r == -EAGAIN && e->batch >= e->batch_max))
                 return r;
 
         for (size_t t = 0; t < _BPF_EVENT_TYPE_MAX; t++)

@@ -221,8 +221,10 @@ static inline void bpf_events_freep(BpfEvents **e) {
 /* The ring buffer's epoll fd: add it to sd-event for EPOLLIN. Owned by e. -EBADF for NULL. */
 int bpf_events_get_fd(BpfEvents *e);
 
-/* Drain every record now available, calling handler for each. Returns the number handled, or
- * the handler's negative value (the rest stays queued), or -errno. Never blocks. */
+/* Drain the records now available, at most as many as a full ring holds (producers that
+ * refill the ring while it is read cannot hold the caller; the fd stays readable for the rest),
+ * calling handler for each. Returns the number handled, or the handler's negative value (the
+ * rest stays queued), or -errno. Never blocks. */
 int bpf_events_process(BpfEvents *e, BpfEventsHandler handler, void *userdata);
 
 /* BPF_EVENTS_FEATURE() bits of the probes attached; 0 for NULL. */
