@@ -220,10 +220,7 @@ static void whatif_watermarks(Manager *m, const Snapshot *s, const Decision *d) 
         }
         free(w);
         /* one entry: the structured one where the journal takes it, the plain line elsewhere */
-        if (!log_to_journal())
-                log_info("Watermarks expected after %s=%" PRIu64 ": %s", vm_sysctl_to_string(d->sysctl) ?: "?", d->value,
-                         text);
-        else
+        if (log_to_journal())
                 (void) sd_journal_send("MESSAGE=Watermarks expected after %s=%" PRIu64 ": %s",
                                        vm_sysctl_to_string(d->sysctl) ?: "?", d->value, text,
                                        "MESSAGE_ID=%s", MEMTIDE_MESSAGE_WATERMARKS,
@@ -232,6 +229,9 @@ static void whatif_watermarks(Manager *m, const Snapshot *s, const Decision *d) 
                                        "MEMTIDE_NEW_VALUE=%" PRIu64, d->value,
                                        "MEMTIDE_WATERMARKS=%s", text,
                                        NULL);
+        else
+                log_info("Watermarks expected after %s=%" PRIu64 ": %s", vm_sysctl_to_string(d->sysctl) ?: "?", d->value,
+                         text);
 }
 
 void manager_machine_before_act(Manager *m, const Snapshot *s, const Decision *d) {

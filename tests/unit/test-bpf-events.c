@@ -605,6 +605,7 @@ static void test_compaction(void **state) {
         _cleanup_free_ Collected *c = calloc(1, sizeof(*c));
         BpfEventsCounters before, after;
         size_t ours = 0;
+        const char *allow;
         int r;
 
         assert_non_null(c);
@@ -613,10 +614,9 @@ static void test_compaction(void **state) {
         e = new_or_fail(&opt);
         assert_true(bpf_events_process(e, NULL, NULL) >= 0);
         assert_int_equal(bpf_events_get_counters(e, &before), 0);
-        assert_int_equal(bpf_events_get_attach(e, BPF_EVENTS_PROBE_COMPACTION) != BPF_EVENTS_ATTACH_NONE, true);
+        assert_true(bpf_events_get_attach(e, BPF_EVENTS_PROBE_COMPACTION) != BPF_EVENTS_ATTACH_NONE);
 
-        const char *allow = getenv("MEMTIDE_TEST_COMPACT_MACHINE");
-
+        allow = getenv("MEMTIDE_TEST_COMPACT_MACHINE");
         if (!allow || !streq(allow, "1")) {
                 print_message("# compaction not provoked: it would compact this whole machine "
                               "(MEMTIDE_TEST_COMPACT_MACHINE=1 allows it on a disposable one)\n");
