@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Check that a corpus recording shows what its name says.
 
-Usage: check-trace.py [--expect oom|none|hugepages|any] TRACE...
+Usage: check-trace.py [--expect oom|none|hugepages|any|family] TRACE...
 
 Reads a memtide trace (docs/trace-format.md; plain or gzip) on its own, independently of
 libmemcore, and prints one line per trace: duration, samples, the longest gap between samples,
@@ -12,9 +12,12 @@ and its growth rate between 20 % and 80 % of the first climb to that peak. Then 
   --expect oom        an oom_kill event, and the vmstat counter rose
   --expect none       no oom_kill event and no rise of the counter
   --expect hugepages  at least one hugepages event
+  --expect family     what the trace's family (its scenario= meta) expects: oom for leak-noswap,
+                      leak-swap, memcg-max, phased and multi; none for spike, compile, pagecache,
+                      tmpfs, plateau and memcg-high; hugepages for frag; an unknown family fails
   peak                spike, plateau, tmpfs: the peak reached 90 % of what was asked
   rate                leak, memcg, phased, spike, tmpfs (a rate, not "max"/0): the measured rate
-                      within 0.5x-1.5x
+                      within 0.5x-1.5x (phased: of the climb to its first stop)
 Exit 0 when every trace passes, 1 otherwise, 2 on a usage error.
 """
 
@@ -85,22 +88,31 @@ def unit_series(samples, unit):
     return out
 
 
-def climb_rate(series):
-    """MiB/s between 20 % and 80 % of the first climb to the series' peak."""
+def climb_rate(series, top=None):
+    """MiB/s between 20 % and 80 % of the first climb to the series' peak (or to top, when
+    given and lower: a phased leak's first stop, so that its pause is not in the rate)."""
     if not series:
         return None, 0
     peak = max(v for _, v in series)
+    span = min(peak, top) if top else peak
+    # from what the unit held when the recording began (a phased leaker starts with its
+    # first allocations made): the climb is the part above it
+    base = min(series[0][1], 0.5 * span)
     t20 = t80 = None
     for t, v in series:
-        if t20 is None and v >= 0.2 * peak:
+        if t20 is None and v >= base + 0.2 * (span - base):
             t20, v20 = t, v
-        if v >= 0.8 * peak:
+        if v >= base + 0.8 * (span - base):
             t80, v80 = t, v
             break
     if t20 is None or t80 is None or t80 <= t20:
         return None, peak
     return (v80 - v20) / 1048576 / ((t80 - t20) / 1e6), peak
 
+
+FAMILY_EXPECT = {"leak-noswap": "oom", "leak-swap": "oom", "memcg-max": "oom", "phased": "oom", "multi": "oom",
+                 "spike": "none", "compile": "none", "pagecache": "none", "tmpfs": "none", "plateau": "none",
+                 "memcg-high": "none", "frag": "hugepages"}
 
 MAIN_UNIT = {"spike": "spike", "plateau": "plateau", "tmpfs": "tmpfs", "leak": "leaker", "memcg": "leaker",
              "phased": "leaker", "compile": "build", "pagecache": "cache", "frag": "frag"}
@@ -120,8 +132,14 @@ def check(path, expect):
     v0, v1 = vmstat_oom(samples[0]), vmstat_oom(samples[-1])
     rise = (v1 - v0) if v0 is not None and v1 is not None else 0
     unit = MAIN_UNIT.get(workload)
-    rate, peak = climb_rate(unit_series(samples, unit)) if unit else (None, 0)
+    # a phased leak pauses at first= % of MemTotal: its rate is that of the climb before it
+    top = float(params["first"]) / 100 * ram_mib * 1048576 if workload == "phased" and "first" in params else None
+    rate, peak = climb_rate(unit_series(samples, unit), top) if unit else (None, 0)
     fails = []
+    if expect == "family":
+        expect = FAMILY_EXPECT.get(meta.get("scenario", ""), "unknown")
+        if expect == "unknown":
+            fails.append("no expectation for family %r" % meta.get("scenario", ""))
     if expect == "oom" and (not ooms or rise == 0):
         fails.append("no OOM kill")
     if expect == "none" and (ooms or rise):
@@ -153,7 +171,7 @@ def main(argv):
     expect = "any"
     args = argv[1:]
     if args[:1] == ["--expect"]:
-        if len(args) < 2 or args[1] not in ("oom", "none", "hugepages", "any"):
+        if len(args) < 2 or args[1] not in ("oom", "none", "hugepages", "any", "family"):
             print(__doc__, file=sys.stderr)
             return 2
         expect = args[1]

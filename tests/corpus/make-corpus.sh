@@ -55,15 +55,6 @@ for f in "$helper" "$recorder" "$memtidectl"; do
         [ -x "$f" ] || { echo "make-corpus.sh: $f not built (meson compile -C $build)" >&2; exit 1; }
 done
 
-expect_of() {
-        case "$1" in
-        leak-noswap|leak-swap|memcg-max|phased|multi) echo oom ;;
-        spike|compile|pagecache|tmpfs|plateau|memcg-high) echo none ;;
-        frag) echo hugepages ;;
-        *) echo any ;;
-        esac
-}
-
 # The selected lines of recordings.txt, in its order.
 selected() {
         local family name rest s
@@ -154,7 +145,7 @@ while [ "$boot" -lt "$max_boots" ]; do
                 attempts[$name]=$((attempts[$name] + 1))
                 trace=$results/record-corpus/traces/$name.trace.gz
                 if [ "$result" = ok ] && [ -s "$trace" ] && "$memtidectl" simulate "$trace" >/dev/null 2>&1 &&
-                        "$here/check-trace.py" --expect "$(expect_of "$family")" "$trace"; then
+                        "$here/check-trace.py" --expect family "$trace"; then
                         mkdir -p "$here/$family"
                         cp "$trace" "$here/$family/$name.trace.gz"
                         chmod 0644 "$here/$family/$name.trace.gz"

@@ -117,10 +117,10 @@ cmp_workload() {
 
 # cmp_run WORKLOAD DAEMON: one episode; its figures in CMP_* and values.txt.
 cmp_run() {
-        local w=$1 daemon=$2 t0 t1 psi0 cpu0 oom0 cg peak_kb=0 cur gap_us sel="" since
+        local w=$1 daemon=$2 t0 t1 psi0 cpu0 oom0 cg peak_kb=0 cur gap_us gap_end_us sel="" since
         CMP_SECONDS=0 CMP_GAP_MS=0 CMP_PSI_MS=0 CMP_CPU_MS=0 CMP_ENDED_BY=none CMP_THROTTLES=0 CMP_KILLS=0
         CMP_LATE_MS=0 CMP_WARN_LEAD_S=none CMP_ACTION_LEAD_S=none CMP_PEAK_MIB=0 CMP_PACE=0
-        CMP_SAMPLES=none
+        CMP_SAMPLES=none CMP_GAP_AT_S=none CMP_KILL_AT_S=none
         local samples0=-1
 
         cmp_reset
@@ -160,6 +160,10 @@ cmp_run() {
         CMP_PACE=$(awk -v p="$CMP_PEAK_MIB" -v s="$CMP_SECONDS" 'BEGIN { printf "%.1f", (s > 0 ? p / s : 0) }')
         gap_us=$(sed -n 's/.*max_gap_usec=\([0-9]*\).*/\1/p' "$CMP_BEAT" 2>/dev/null)
         CMP_GAP_MS=$(( ${gap_us:-0} / 1000 ))
+        # when the longest gap ended, in seconds from the leak's start (CLOCK_MONOTONIC, as the
+        # journal's __MONOTONIC_TIMESTAMP): before, during or after the kill
+        gap_end_us=$(sed -n 's/.*max_gap_end_usec=\([0-9]*\).*/\1/p' "$CMP_BEAT" 2>/dev/null)
+        [ -n "$gap_end_us" ] && CMP_GAP_AT_S=$(awk -v e="$gap_end_us" -v a="$t0" 'BEGIN { printf "%.1f", e / 1000000 - a / 1000 }')
         CMP_PSI_MS=$(( ($(psi_full_us) - psi0) / 1000 ))
         CMP_CPU_MS=$(( ($(unit_cpu_ns "$daemon.service") - cpu0) / 1000000 ))
         CMP_RESULT=$(systemctl show -p Result --value $CMP_LEAKER)
@@ -192,6 +196,7 @@ t=[int(json.loads(l)["__MONOTONIC_TIMESTAMP"]) for l in sys.stdin if l.strip()]
 print(min(t) if t else "")')
                 kill_t=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -F "$CMP_LEAKER" | head -n 1 |
                         python3 -c 'import json,sys; l=sys.stdin.read(); print(json.loads(l)["__MONOTONIC_TIMESTAMP"] if l else "")')
+                [ -n "$kill_t" ] && CMP_KILL_AT_S=$(awk -v k="$kill_t" -v a="$t0" 'BEGIN { printf "%.1f", k / 1e6 - a / 1000 }')
                 if [ -n "$kill_t" ] && [ -n "$first_level" ]; then
                         CMP_WARN_LEAD_S=$(awk -v k="$kill_t" -v f="$first_level" 'BEGIN { printf "%.1f", (k - f) / 1e6 }')
                 fi
@@ -212,16 +217,16 @@ print(min(t) if t else "")')
         [ "$CMP_OOM" -gt 0 ] && CMP_ENDED_BY=kernel
         cmp_daemon_stop "$daemon"
         local k v
-        for k in SECONDS PEAK_MIB PACE GAP_MS PSI_MS CPU_MS SAMPLES ENDED_BY RESULT OOM THROTTLES KILLS LATE_MS WARN_LEAD_S ACTION_LEAD_S; do
+        for k in SECONDS PEAK_MIB PACE GAP_MS GAP_AT_S PSI_MS CPU_MS SAMPLES ENDED_BY RESULT OOM THROTTLES KILLS KILL_AT_S LATE_MS WARN_LEAD_S ACTION_LEAD_S; do
                 v=CMP_$k
                 echo "compare_${w}_${daemon}_$(echo "$k" | tr 'A-Z' 'a-z')=${!v}" >>"$RESULTS/values.txt"
         done
-        printf '%-10s %-9s ended %6ss by %-8s peak %5s MiB (%5s MiB/s)  gap %5s ms  PSI full %6s ms  CPU %6s ms  throttles %s kills %s' \
-                "$w" "$daemon" "$CMP_SECONDS" "$CMP_ENDED_BY" "$CMP_PEAK_MIB" "$CMP_PACE" "$CMP_GAP_MS" "$CMP_PSI_MS" "$CMP_CPU_MS" \
+        printf '%-10s %-9s ended %6ss by %-8s peak %5s MiB (%5s MiB/s)  gap %5s ms (ended at %ss)  PSI full %6s ms  CPU %6s ms  throttles %s kills %s' \
+                "$w" "$daemon" "$CMP_SECONDS" "$CMP_ENDED_BY" "$CMP_PEAK_MIB" "$CMP_PACE" "$CMP_GAP_MS" "$CMP_GAP_AT_S" "$CMP_PSI_MS" "$CMP_CPU_MS" \
                 "$CMP_THROTTLES" "$CMP_KILLS"
         [ "$daemon" = memtided ] &&
-                printf '  samples %s  late %s ms  leads: warning %s s, tune/reclaim %s s' "$CMP_SAMPLES" "$CMP_LATE_MS" \
-                        "$CMP_WARN_LEAD_S" "$CMP_ACTION_LEAD_S"
+                printf '  samples %s  late %s ms  kill at %ss  leads: warning %s s, tune/reclaim %s s' "$CMP_SAMPLES" "$CMP_LATE_MS" \
+                        "$CMP_KILL_AT_S" "$CMP_WARN_LEAD_S" "$CMP_ACTION_LEAD_S"
         printf '\n'
         cmp_reset
 }
@@ -244,12 +249,17 @@ compare() {
         # start job is queued but this scenario's runner and the targets waiting for it, then
         # a little more
         wait_for 60 cmp_boot_settled
-        # Touch most of the guest's memory once, with no daemon running: qemu backs a guest page
-        # with host memory the first time the guest touches it, and the first episode should
-        # not pay for that alone. (The first leak of a boot still runs slower than the later
-        # ones: the row's pace figure shows it.)
-        systemd-run --quiet --wait --unit=memtide-cmp-warmup memtide-vm-helper program warmup \
-                "grow:$(pct 70):200" free >/dev/null 2>&1 || log "the warm-up allocation failed"
+        # One exhaustion with no daemon running, ended by the kernel's OOM killer (the warm-up
+        # is its first choice, OOMScoreAdjust=1000). It touches all of the guest's memory, so
+        # qemu has backed every guest page with host memory, and it runs the kernel's direct
+        # reclaim, kswapd, compaction and OOM paths once: under TCG the first run of a code path
+        # pays for its translation, and without this the first episode of a boot met a guest
+        # several times slower than the later ones (62.9 s against 11.0 s for the same runaway
+        # leak under the same daemon).
+        systemd-run --quiet --wait --unit=memtide-cmp-warmup -p OOMScoreAdjust=1000 -p MemoryAccounting=yes \
+                memtide-vm-helper program warmup "grow:inf:200" >/dev/null 2>&1
+        log "warm-up exhaustion over: $(kernel_oom_kills) kernel OOM kill(s) since boot"
+        systemctl reset-failed memtide-cmp-warmup 2>/dev/null
         cmp_reset
         sleep 5
         echo "workload   daemon    figures (the leak's end from its start; the innocent's worst heartbeat gap; PSI full growth; daemon CPU)"
