@@ -17,7 +17,9 @@
  *   heartbeat FILE PERIOD_MS [HOLD_MIB]
  *       Beats every PERIOD_MS and rewrites FILE with "beats=N max_gap_usec=G last_usec=T
  *       max_gap_end_usec=E" (CLOCK_MONOTONIC; E: when the longest gap ended), so a test can
- *       see how long the process was stalled or stopped, and when.
+ *       see how long the process was stalled or stopped, and when. Every gap longer than
+ *       PERIOD_MS + 10 ms is also appended to FILE.gaps as "END_USEC GAP_USEC", so a test can
+ *       take the longest gap within a window of its own (every other gap was shorter).
  *       With HOLD_MIB it first allocates and fills that much anonymous memory and keeps it
  *       (the "innocent" service of the corpus recordings).
  *   checkerboard MIB [HOLD_S]
@@ -741,7 +743,8 @@ static int write_beat(int fd, uint64_t beats, uint64_t max_gap, uint64_t last, u
 static int verb_heartbeat(int argc, char **argv) {
         uint64_t period_ms = 0, beats = 0, max_gap = 0, max_gap_end = 0, last, hold_mib = 0,
                  seed = UINT64_C(0x3c6ef372fe94f82b);
-        int fd;
+        char gaps_path[PATH_MAX];
+        int fd, gaps_fd;
 
         if (argc < 4 || argc > 5 || parse_u64(argv[3], &period_ms) < 0 || period_ms == 0 ||
             (argc == 5 && (parse_u64(argv[4], &hold_mib) < 0 || hold_mib > (UINT64_C(1) << 20))))
@@ -749,6 +752,13 @@ static int verb_heartbeat(int argc, char **argv) {
         fd = open(argv[2], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
                 printf("open %s: %s\n", argv[2], strerror(errno));
+                return 1;
+        }
+        if (snprintf(gaps_path, sizeof(gaps_path), "%s.gaps", argv[2]) >= (int) sizeof(gaps_path))
+                return 2;
+        gaps_fd = open(gaps_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+        if (gaps_fd < 0) {
+                printf("open %s: %s\n", gaps_path, strerror(errno));
                 return 1;
         }
         for (uint64_t i = 0; i < hold_mib; i++)
@@ -765,6 +775,15 @@ static int verb_heartbeat(int argc, char **argv) {
                 if (t - last > max_gap) {
                         max_gap = t - last;
                         max_gap_end = t;
+                }
+                if (t - last > (period_ms + 10) * 1000) {
+                        char line[64];
+                        int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", t, t - last);
+
+                        if (n > 0 && write(gaps_fd, line, (size_t) n) != n) {
+                                printf("heartbeat: cannot write %s\n", gaps_path);
+                                return 1;
+                        }
                 }
                 last = t;
                 beats++;
