@@ -15,11 +15,11 @@
  *       never frees them; prints the running total once a second. At MAX_MIB (if given) it
  *       holds the memory.
  *   heartbeat FILE PERIOD_MS [HOLD_MIB]
- *       Beats every PERIOD_MS and rewrites FILE with "beats=N max_gap_usec=G last_usec=T
- *       max_gap_end_usec=E" (CLOCK_MONOTONIC; E: when the longest gap ended), so a test can
- *       see how long the process was stalled or stopped, and when. Every gap longer than
- *       PERIOD_MS + 10 ms is also appended to FILE.gaps as "END_USEC GAP_USEC", so a test can
- *       take the longest gap within a window of its own (every other gap was shorter).
+ *       Beats every PERIOD_MS and rewrites FILE with "beats=N max_gap_usec=G last_usec=T"
+ *       (CLOCK_MONOTONIC), so a test can see how long the process was stalled or stopped.
+ *       Every gap longer than PERIOD_MS + 10 ms is also appended to FILE.gaps as
+ *       "END_USEC GAP_USEC", so a test can take the longest gap within a window of its own
+ *       (every other gap was shorter) and see when it happened.
  *       With HOLD_MIB it first allocates and fills that much anonymous memory and keeps it
  *       (the "innocent" service of the corpus recordings).
  *   checkerboard MIB [HOLD_S]
@@ -726,13 +726,12 @@ static int verb_hugepages(int argc, char **argv) {
         return 0;
 }
 
-static int write_beat(int fd, uint64_t beats, uint64_t max_gap, uint64_t last, uint64_t max_gap_end) {
-        char buf[160];
+static int write_beat(int fd, uint64_t beats, uint64_t max_gap, uint64_t last) {
+        char buf[128];
         int n;
 
-        n = snprintf(buf, sizeof(buf),
-                     "beats=%" PRIu64 " max_gap_usec=%" PRIu64 " last_usec=%" PRIu64 " max_gap_end_usec=%" PRIu64 "\n",
-                     beats, max_gap, last, max_gap_end);
+        n = snprintf(buf, sizeof(buf), "beats=%" PRIu64 " max_gap_usec=%" PRIu64 " last_usec=%" PRIu64 "\n",
+                     beats, max_gap, last);
         if (n < 0 || (size_t) n >= sizeof(buf))
                 return -EINVAL;
         if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t) n, 0) != n)
@@ -741,8 +740,7 @@ static int write_beat(int fd, uint64_t beats, uint64_t max_gap, uint64_t last, u
 }
 
 static int verb_heartbeat(int argc, char **argv) {
-        uint64_t period_ms = 0, beats = 0, max_gap = 0, max_gap_end = 0, last, hold_mib = 0,
-                 seed = UINT64_C(0x3c6ef372fe94f82b);
+        uint64_t period_ms = 0, beats = 0, max_gap = 0, last, hold_mib = 0, seed = UINT64_C(0x3c6ef372fe94f82b);
         char gaps_path[PATH_MAX];
         int fd, gaps_fd;
 
@@ -772,10 +770,8 @@ static int verb_heartbeat(int argc, char **argv) {
 
                 sleep_usec(period_ms * 1000);
                 t = now_usec();
-                if (t - last > max_gap) {
+                if (t - last > max_gap)
                         max_gap = t - last;
-                        max_gap_end = t;
-                }
                 if (t - last > (period_ms + 10) * 1000) {
                         char line[64];
                         int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", t, t - last);
@@ -787,7 +783,7 @@ static int verb_heartbeat(int argc, char **argv) {
                 }
                 last = t;
                 beats++;
-                if (write_beat(fd, beats, max_gap, last, max_gap_end) < 0) {
+                if (write_beat(fd, beats, max_gap, last) < 0) {
                         printf("heartbeat: cannot write %s\n", argv[2]);
                         return 1;
                 }
