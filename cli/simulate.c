@@ -55,8 +55,9 @@ static void help(void) {
                "     --lofo          evaluation: leave-one-family-out; every tuned constant (persistence\n"
                "                     k, ramp, sustained-age fraction, alarm gate, ramp after freeing) is\n"
                "                     chosen on the other families (meta scenario=, else the directory)\n"
-               "                     and the family left out is scored; prints per family, pooled, and\n"
-               "                     the in-sample table\n"
+               "                     and the family left out is scored; prints per family, pooled, the\n"
+               "                     in-sample table, the calibration (also through a map fitted\n"
+               "                     without the family) and the in-sample calibration map\n"
                "     --loo-lead-cap S   leave-one-out objective: lead counted up to S seconds (60)\n"
                "     --no-commit-bound  evaluation: the forecaster without the Committed_AS bound\n"
                "     --plot DIR      evaluation: a picture of every recording (memtidectl plot) and\n"
@@ -271,53 +272,91 @@ static void print_score_header(void) {
 /* The horizons the calibration is printed at. */
 static const uint64_t calibration_horizons[] = { 10 * USEC_PER_SEC, 30 * USEC_PER_SEC, 60 * USEC_PER_SEC };
 
+#define N_CAL_H ELEMENTSOF(calibration_horizons)
+
+static void print_calibration_row(const char *name, const EvalCalibration *c) {
+        size_t alarms = 0;
+
+        for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++)
+                alarms += c->alarms[b];
+        printf("%-13s %6.0fs %8zu", name, (double) c->horizon_usec / 1e6, c->samples);
+        print_double(c->base_rate * 100, 1);
+        printf(" %9.4f %9.4f", c->brier, c->brier_reference);
+        if (c->brier_alarms == c->brier_alarms)
+                printf(" %9.4f", c->brier_alarms);
+        else
+                printf(" %9s", "-");
+        printf(" %8zu\n", alarms);
+}
+
+static void print_reliability(const EvalCalibration *c, const char *title) {
+        printf("\n%s: per decile of p, the alarms and the share followed by a\n"
+               "failure within the horizon (calibrated: share ~ mean p)\n", title);
+        printf("%-9s", "decile");
+        for (size_t h = 0; h < N_CAL_H; h++)
+                printf("   %2.0fs: %6s %6s %6s", (double) c[h].horizon_usec / 1e6, "alarms", "mean_p", "share");
+        printf("\n");
+        for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++) {
+                printf("%3zu-%3zu%% ", b * 10, b * 10 + 10);
+                for (size_t h = 0; h < N_CAL_H; h++) {
+                        printf("        %6zu", c[h].alarms[b]);
+                        if (c[h].alarms[b])
+                                printf(" %6.2f %6.2f", c[h].p_sum[b] / (double) c[h].alarms[b],
+                                       (double) c[h].followed[b] / (double) c[h].alarms[b]);
+                        else
+                                printf(" %6s %6s", "-", "-");
+                }
+                printf("\n");
+        }
+        /* the expected calibration error: how far a decile's share is from its mean p, weighted
+         * by its alarms */
+        printf("%-9s", "error");
+        for (size_t h = 0; h < N_CAL_H; h++) {
+                double err = 0;
+                size_t alarms = 0;
+                for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++) {
+                        if (!c[h].alarms[b])
+                                continue;
+                        err += fabs(c[h].p_sum[b] - (double) c[h].followed[b]);
+                        alarms += c[h].alarms[b];
+                }
+                printf("        %6s %13.3f", "", alarms ? err / (double) alarms : NAN);
+        }
+        printf("  (alarms-weighted mean |mean_p - share|)\n");
+}
+
 /* Brier scores of every predictor and memtide's reliability table (deciles) at 10, 30 and 60 s
- * (evaluate_calibration()). */
-static void print_calibration(EvalTrace *const *traces, size_t n, const char *label) {
+ * (evaluate_calibration()); with mapped (N_CAL_H entries, may be NULL), the same of memtide's
+ * confidence through a calibration map ("memtide-cal"). */
+static void print_calibration(EvalTrace *const *traces, size_t n, const char *label, const EvalCalibration *mapped) {
+        EvalCalibration mine[N_CAL_H];
+        char title[128];
+
         printf("\nCalibration%s: every sample outside recovery is a forecast p that a failure comes within\n"
                "the horizon (memtide: its confidence, 1 past a line; baselines: 1 when they alarm), scored\n"
                "against whether one does. Brier = mean (p - o)^2 (lower is better); reference = the Brier\n"
                "score of always forecasting the base rate.\n", label);
+        if (mapped)
+                printf("memtide-cal: memtide's p through the calibration map fitted without the recording's family.\n");
         printf("%-13s %7s %8s %8s %9s %9s %9s %8s\n", "predictor", "horizon", "samples", "base%", "brier", "reference",
                "brier_al", "alarms");
-        for (size_t h = 0; h < ELEMENTSOF(calibration_horizons); h++)
+        for (size_t h = 0; h < N_CAL_H; h++) {
                 for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
                         EvalCalibration c;
-                        size_t alarms = 0;
                         if (evaluate_calibration(traces, n, (PredictorKind) p, calibration_horizons[h], &c) < 0)
                                 continue;
-                        for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++)
-                                alarms += c.alarms[b];
-                        printf("%-13s %6.0fs %8zu", predictor_kind_to_string((PredictorKind) p),
-                               (double) calibration_horizons[h] / 1e6, c.samples);
-                        print_double(c.base_rate * 100, 1);
-                        printf(" %9.4f %9.4f", c.brier, c.brier_reference);
-                        if (c.brier_alarms == c.brier_alarms)
-                                printf(" %9.4f", c.brier_alarms);
-                        else
-                                printf(" %9s", "-");
-                        printf(" %8zu\n", alarms);
+                        if (p == PREDICTOR_MEMTIDE)
+                                mine[h] = c;
+                        print_calibration_row(predictor_kind_to_string((PredictorKind) p), &c);
+                        if (p == PREDICTOR_MEMTIDE && mapped)
+                                print_calibration_row("memtide-cal", &mapped[h]);
                 }
-        printf("\nReliability of memtide's confidence%s: per decile of p, the alarms and the share followed by a\n"
-               "failure within the horizon (calibrated: share ~ mean p)\n", label);
-        printf("%-9s", "decile");
-        for (size_t h = 0; h < ELEMENTSOF(calibration_horizons); h++)
-                printf("   %2.0fs: %6s %6s %6s", (double) calibration_horizons[h] / 1e6, "alarms", "mean_p", "share");
-        printf("\n");
-        for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++) {
-                printf("%3zu-%3zu%% ", b * 10, b * 10 + 10);
-                for (size_t h = 0; h < ELEMENTSOF(calibration_horizons); h++) {
-                        EvalCalibration c;
-                        if (evaluate_calibration(traces, n, PREDICTOR_MEMTIDE, calibration_horizons[h], &c) < 0)
-                                continue;
-                        printf("        %6zu", c.alarms[b]);
-                        if (c.alarms[b]) {
-                                printf(" %6.2f %6.2f", c.p_sum[b] / (double) c.alarms[b],
-                                       (double) c.followed[b] / (double) c.alarms[b]);
-                        } else
-                                printf(" %6s %6s", "-", "-");
-                }
-                printf("\n");
+        }
+        snprintf(title, sizeof title, "Reliability of memtide's confidence%s", label);
+        print_reliability(mine, title);
+        if (mapped) {
+                snprintf(title, sizeof title, "Reliability of memtide-cal%s", label);
+                print_reliability(mapped, title);
         }
 }
 
@@ -457,6 +496,8 @@ static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n
         LofoGrid grid;
         LofoResult res;
         LofoOptions o = { .horizon_usec = LOO_HORIZON_USEC, .lead_cap_s = lead_cap_s };
+        EvalCalibration cal_held[N_CAL_H];
+        EvalCalibrationMap maps_in[N_CAL_H];
         char desc[128];
         int k;
 
@@ -518,7 +559,26 @@ static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n
                         if (evaluate_score(held, set->n, (PredictorKind) p, horizons[h], &sc) >= 0)
                                 print_score_row(predictor_kind_to_string((PredictorKind) p), horizons[h], &sc);
         }
-        print_calibration(held, set->n, " (held-out families)");
+        if (lofo_calibration(set, &res, held, calibration_horizons, N_CAL_H, cal_held, maps_in) < 0) {
+                fprintf(stderr, "memtidectl simulate: leave-one-family-out: out of memory\n");
+                return EXIT_FAILURE;
+        }
+        print_calibration(held, set->n, " (held-out families)", cal_held);
+        printf("\nCalibration map (in-sample: fitted on every family at the in-sample point): the probability of a\n"
+               "failure within the horizon for memtide's confidence in bins of 5 %%, and past a line\n");
+        printf("%-9s", "confid.");
+        for (size_t h = 0; h < N_CAL_H; h++)
+                printf("   %2.0fs: %7s %6s", (double) calibration_horizons[h] / 1e6, "samples", "p");
+        printf("\n");
+        for (size_t b = 0; b <= EVALUATE_MAP_BINS; b++) {
+                if (b < EVALUATE_MAP_BINS)
+                        printf("%3zu-%3zu%% ", b * 100 / EVALUATE_MAP_BINS, (b + 1) * 100 / EVALUATE_MAP_BINS);
+                else
+                        printf("%-9s", "crossed");
+                for (size_t h = 0; h < N_CAL_H; h++)
+                        printf("        %7zu %6.3f", maps_in[h].samples[b], maps_in[h].value[b]);
+                printf("\n");
+        }
         if (set->skipped > 0) {
                 fprintf(stderr, "memtidectl simulate: %zu of %zu recordings skipped (unreadable)\n", set->skipped, n_paths);
                 return EXIT_CTL_INPUT;
@@ -669,7 +729,7 @@ static int eval(char **paths, size_t n_paths, const uint64_t *horizons, size_t n
                 }
         if (show_per_trace)
                 per_trace(traces, n, horizons, n_h);
-        print_calibration(traces, n, "");
+        print_calibration(traces, n, "", NULL);
 finish:
         if (skipped > 0) {
                 fprintf(stderr, "memtidectl simulate: %zu of %zu recordings skipped (unreadable)\n", skipped, n_paths);

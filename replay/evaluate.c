@@ -460,23 +460,52 @@ int evaluate_reliability(EvalTrace *const *traces, size_t n, uint64_t horizon_us
         return 0;
 }
 
-/* The probability predictor p forecasts for sample i of t at horizon h (evaluate.h). */
-static double forecast_probability(const EvalTrace *t, size_t i, PredictorKind predictor, uint64_t h) {
+/* The probability predictor p forecasts for sample i of t at horizon h (evaluate.h); *ret_bin
+ * (may be NULL) gets memtide's map bin for it (EvalCalibrationMap: a figure past its line is
+ * EVALUATE_MAP_BINS; SIZE_MAX for p = 0 or a baseline). */
+static double forecast_probability(const EvalTrace *t, size_t i, PredictorKind predictor, uint64_t h, size_t *ret_bin) {
+        size_t bin = SIZE_MAX;
+        double p = 0;
+
         if (predictor == PREDICTOR_MEMTIDE && t->raw_eta_usec && t->raw_confidence_permyriad && t->crossed_start) {
-                if (t->crossed_start[i + 1] > t->crossed_start[i])
-                        return 1.0;
-                if (t->raw_figure[i] != 0 && t->raw_eta_usec[i] <= h)
-                        return (double) MC_MIN(t->raw_confidence_permyriad[i], 10000u) / 10000.0;
-                return 0.0;
-        }
-        return t->eta_usec[predictor][i] <= h ? 1.0 : 0.0;
+                if (t->crossed_start[i + 1] > t->crossed_start[i]) {
+                        p = 1.0;
+                        bin = EVALUATE_MAP_BINS;
+                } else if (t->raw_figure[i] != 0 && t->raw_eta_usec[i] <= h) {
+                        p = (double) MC_MIN(t->raw_confidence_permyriad[i], 10000u) / 10000.0;
+                        bin = MC_MIN((size_t) (p * EVALUATE_MAP_BINS), (size_t) EVALUATE_MAP_BINS - 1);
+                        if (p <= 0)
+                                bin = SIZE_MAX;
+                }
+        } else
+                p = t->eta_usec[predictor][i] <= h ? 1.0 : 0.0;
+        if (ret_bin)
+                *ret_bin = bin;
+        return p;
 }
 
-int evaluate_calibration(EvalTrace *const *traces, size_t n, PredictorKind predictor, uint64_t horizon_usec,
-                         EvalCalibration *ret) {
-        EvalCalibration c = { .predictor = predictor, .horizon_usec = horizon_usec };
-        double sq = 0, sq_alarms = 0;
+/* Whether a failure of t comes within (when, when + h]. */
+static bool failure_within(const EvalTrace *t, uint64_t when, uint64_t h) {
+        for (size_t e = 0; e < t->n_episodes; e++)
+                if (t->episodes[e].t_usec > when && t->episodes[e].t_usec <= sat_add_u64(when, h))
+                        return true;
+        return false;
+}
+
+static void calibration_finish(EvalCalibration *c) {
         size_t n_alarms = 0;
+
+        for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++)
+                n_alarms += c->alarms[b];
+        c->brier = c->samples ? c->sq_sum / (double) c->samples : NAN;
+        c->brier_alarms = n_alarms ? c->sq_alarms_sum / (double) n_alarms : NAN;
+        c->base_rate = c->samples ? (double) c->positives / (double) c->samples : NAN;
+        c->brier_reference = c->base_rate * (1 - c->base_rate);
+}
+
+static int calibration(EvalTrace *const *traces, size_t n, PredictorKind predictor, const EvalCalibrationMap *map,
+                       uint64_t horizon_usec, EvalCalibration *ret) {
+        EvalCalibration c = { .predictor = predictor, .horizon_usec = horizon_usec };
 
         if ((!traces && n > 0) || !ret || predictor < 0 || predictor >= _PREDICTOR_KIND_MAX)
                 return -EINVAL;
@@ -485,32 +514,111 @@ int evaluate_calibration(EvalTrace *const *traces, size_t n, PredictorKind predi
 
                 for (size_t i = 0; i < t->n_samples; i++) {
                         uint64_t when = t->t_usec[i];
-                        double p, o = 0;
+                        double p, o;
+                        size_t mbin;
 
                         if (in_recovery(t, when))
                                 continue;
-                        for (size_t e = 0; e < t->n_episodes; e++)
-                                if (t->episodes[e].t_usec > when && t->episodes[e].t_usec <= sat_add_u64(when, horizon_usec))
-                                        o = 1;
-                        p = forecast_probability(t, i, predictor, horizon_usec);
+                        o = failure_within(t, when, horizon_usec) ? 1 : 0;
+                        p = forecast_probability(t, i, predictor, horizon_usec, &mbin);
+                        if (map && mbin != SIZE_MAX)
+                                p = map->value[mbin];
                         c.samples++;
                         c.positives += o > 0;
-                        sq += (p - o) * (p - o);
+                        c.sq_sum += (p - o) * (p - o);
                         if (p > 0) {
                                 size_t bin = MC_MIN((size_t) (p * EVALUATE_RELIABILITY_BINS), (size_t) EVALUATE_RELIABILITY_BINS - 1);
                                 c.alarms[bin]++;
                                 c.followed[bin] += o > 0;
                                 c.p_sum[bin] += p;
-                                sq_alarms += (p - o) * (p - o);
-                                n_alarms++;
+                                c.sq_alarms_sum += (p - o) * (p - o);
                         }
                 }
         }
-        c.brier = c.samples ? sq / (double) c.samples : NAN;
-        c.brier_alarms = n_alarms ? sq_alarms / (double) n_alarms : NAN;
-        c.base_rate = c.samples ? (double) c.positives / (double) c.samples : NAN;
-        c.brier_reference = c.base_rate * (1 - c.base_rate);
+        calibration_finish(&c);
         *ret = c;
+        return 0;
+}
+
+int evaluate_calibration(EvalTrace *const *traces, size_t n, PredictorKind predictor, uint64_t horizon_usec,
+                         EvalCalibration *ret) {
+        return calibration(traces, n, predictor, NULL, horizon_usec, ret);
+}
+
+int evaluate_calibration_mapped(EvalTrace *const *traces, size_t n, const EvalCalibrationMap *map,
+                                uint64_t horizon_usec, EvalCalibration *ret) {
+        if (map && map->horizon_usec != horizon_usec)
+                return -EINVAL;
+        return calibration(traces, n, PREDICTOR_MEMTIDE, map, horizon_usec, ret);
+}
+
+int evaluate_calibration_add(EvalCalibration *into, const EvalCalibration *part) {
+        if (!into || !part || into->predictor != part->predictor || into->horizon_usec != part->horizon_usec)
+                return -EINVAL;
+        into->samples += part->samples;
+        into->positives += part->positives;
+        for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++) {
+                into->alarms[b] += part->alarms[b];
+                into->followed[b] += part->followed[b];
+                into->p_sum[b] += part->p_sum[b];
+        }
+        into->sq_sum += part->sq_sum;
+        into->sq_alarms_sum += part->sq_alarms_sum;
+        calibration_finish(into);
+        return 0;
+}
+
+int evaluate_calibration_map_fit(EvalTrace *const *traces, size_t n, uint64_t horizon_usec, EvalCalibrationMap *ret) {
+        enum { B = EVALUATE_MAP_BINS + 1 };
+        EvalCalibrationMap m = { .horizon_usec = horizon_usec };
+        double level[B], weight[B];
+        size_t first[B], n_blocks = 0, total = 0;
+
+        if ((!traces && n > 0) || !ret)
+                return -EINVAL;
+        for (size_t ti = 0; ti < n; ti++) {
+                const EvalTrace *t = traces[ti];
+
+                for (size_t i = 0; i < t->n_samples; i++) {
+                        size_t bin;
+
+                        if (in_recovery(t, t->t_usec[i]))
+                                continue;
+                        (void) forecast_probability(t, i, PREDICTOR_MEMTIDE, horizon_usec, &bin);
+                        if (bin == SIZE_MAX)
+                                continue;
+                        m.samples[bin]++;
+                        m.followed[bin] += failure_within(t, t->t_usec[i], horizon_usec);
+                }
+        }
+        /* pool adjacent violators over the bins that have samples: blocks of bins, each at the
+         * share of its samples followed, merged with the block before while below it */
+        for (size_t b = 0; b < B; b++) {
+                if (m.samples[b] == 0)
+                        continue;
+                total += m.samples[b];
+                first[n_blocks] = b;
+                level[n_blocks] = (double) m.followed[b] / (double) m.samples[b];
+                weight[n_blocks] = (double) m.samples[b];
+                n_blocks++;
+                while (n_blocks > 1 && level[n_blocks - 2] > level[n_blocks - 1]) {
+                        double w = weight[n_blocks - 2] + weight[n_blocks - 1];
+                        level[n_blocks - 2] = (level[n_blocks - 2] * weight[n_blocks - 2] +
+                                               level[n_blocks - 1] * weight[n_blocks - 1]) / w;
+                        weight[n_blocks - 2] = w;
+                        n_blocks--;
+                }
+        }
+        if (total == 0)
+                return -ENODATA;
+        /* every bin at its block's level; a bin without samples at the level below it (the first
+         * ones at the lowest block's) */
+        for (size_t b = 0, k = 0; b < B; b++) {
+                while (k + 1 < n_blocks && first[k + 1] <= b)
+                        k++;
+                m.value[b] = level[k];
+        }
+        *ret = m;
         return 0;
 }
 

@@ -148,11 +148,43 @@ typedef struct EvalCalibration {
         size_t followed[EVALUATE_RELIABILITY_BINS];
         double p_sum[EVALUATE_RELIABILITY_BINS]; /* Σ p of the bin's alarms (its mean confidence) */
         double brier, brier_alarms, base_rate, brier_reference;
+        double sq_sum, sq_alarms_sum;      /* Σ (p − o)² over the samples, over the alarms */
 } EvalCalibration;
 
 /* Returns 0 or -EINVAL. */
 int evaluate_calibration(EvalTrace *const *traces, size_t n, PredictorKind predictor, uint64_t horizon_usec,
                          EvalCalibration *ret);
+
+/* A calibration map: memtide's confidence turned into the probability of a failure within the
+ * horizon, as often as it was followed by one on the recordings it was fitted on. Its input
+ * is the p of evaluate_calibration(): the confidence of the soonest approaching figure when
+ * that is due within the horizon, in bins of 5 % (bin b holds [b·5 %, (b+1)·5 %), the last one
+ * also 100 %), and a figure past its line as a bin of its own above them. Each bin's value is
+ * the share of its samples followed by a failure, made non-decreasing across the bins by
+ * pooling adjacent violators (weighted by the bins' samples), so that a higher confidence
+ * never maps to a lower probability; a bin without samples takes the value of the nearest
+ * bin below it that has some (else above). p = 0 (no figure due within the horizon) stays 0:
+ * a map turns alarms into probabilities, it adds none. */
+#define EVALUATE_MAP_BINS 20
+
+typedef struct EvalCalibrationMap {
+        uint64_t horizon_usec;
+        double value[EVALUATE_MAP_BINS + 1];   /* [EVALUATE_MAP_BINS]: past a line */
+        size_t samples[EVALUATE_MAP_BINS + 1];
+        size_t followed[EVALUATE_MAP_BINS + 1];
+} EvalCalibrationMap;
+
+/* Fit on memtide's replays in traces. Returns 0, -EINVAL, or -ENODATA when no sample alarms. */
+int evaluate_calibration_map_fit(EvalTrace *const *traces, size_t n, uint64_t horizon_usec, EvalCalibrationMap *ret);
+
+/* evaluate_calibration() of memtide with every p > 0 replaced by map's value for it (map NULL:
+ * unchanged). The horizon is the map's. Returns 0 or -EINVAL. */
+int evaluate_calibration_mapped(EvalTrace *const *traces, size_t n, const EvalCalibrationMap *map,
+                                uint64_t horizon_usec, EvalCalibration *ret);
+
+/* Pool part into into (same predictor and horizon: its samples, alarms and squared errors
+ * added, the means recomputed). Returns 0 or -EINVAL. */
+int evaluate_calibration_add(EvalCalibration *into, const EvalCalibration *part);
 
 /* The objective the leave-one-out procedure maximises when it chooses parameters (simulate
  * --loo): 2·recall + 2·precision − (false alarms on benign traces) + min(lead median, cap)/cap,

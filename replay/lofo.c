@@ -233,3 +233,44 @@ int lofo_set_load(char *const *paths, size_t n_paths, const LofoGrid *grid, unsi
         *ret = TAKE_PTR(s);
         return 0;
 }
+
+int lofo_calibration(const LofoSet *set, const LofoResult *res, EvalTrace *const *held, const uint64_t *horizons,
+                     size_t n_h, EvalCalibration *ret_held, EvalCalibrationMap *ret_in_sample) {
+        _cleanup_free_ EvalTrace **train = NULL, **own = NULL;
+
+        if (!set || !res || !held || (!horizons && n_h > 0) || !ret_held || !ret_in_sample)
+                return -EINVAL;
+        train = calloc(MC_MAX(set->n, (size_t) 1), sizeof *train);
+        own = calloc(MC_MAX(set->n, (size_t) 1), sizeof *own);
+        if (!train || !own)
+                return -ENOMEM;
+        for (size_t h = 0; h < n_h; h++) {
+                ret_held[h] = (EvalCalibration) { .predictor = PREDICTOR_MEMTIDE, .horizon_usec = horizons[h] };
+                for (size_t f = 0; f < set->n_families; f++) {
+                        EvalCalibrationMap map;
+                        EvalCalibration part;
+                        size_t n_train = 0, n_own = 0;
+
+                        for (size_t i = 0; i < set->n; i++) {
+                                if (set->family[i] == f)
+                                        own[n_own++] = held[i];
+                                else
+                                        train[n_train++] = set->traces[res->chosen[f] * set->n + i];
+                        }
+                        /* a family alone, or a training set that never alarms, has no map:
+                         * its own confidences are scored as they are */
+                        int k = evaluate_calibration_map_fit(train, n_train, horizons[h], &map);
+                        if (k < 0 && k != -ENODATA)
+                                return k;
+                        k = evaluate_calibration_mapped(own, n_own, k < 0 ? NULL : &map, horizons[h], &part);
+                        if (k < 0)
+                                return k;
+                        (void) evaluate_calibration_add(&ret_held[h], &part);
+                }
+                for (size_t i = 0; i < set->n; i++)
+                        train[i] = set->traces[res->in_sample * set->n + i];
+                if (evaluate_calibration_map_fit(train, set->n, horizons[h], &ret_in_sample[h]) < 0)
+                        ret_in_sample[h] = (EvalCalibrationMap) { .horizon_usec = horizons[h] };
+        }
+        return 0;
+}

@@ -147,6 +147,10 @@ int main(void) {
 
         printf("Brier scores out of family (reference: always the base rate)\n");
         static const uint64_t hs[] = { 10 * USEC_PER_SEC, 30 * USEC_PER_SEC, 60 * USEC_PER_SEC };
+        EvalCalibration cal[3];
+        EvalCalibrationMap maps[3];
+        if (lofo_calibration(set, &res, held, hs, 3, cal, maps) < 0)
+                return 1;
         for (size_t h = 0; h < 3; h++) {
                 printf("  %2.0f s:", (double) hs[h] / 1e6);
                 for (int p = 0; p < _PREDICTOR_KIND_MAX; p++) {
@@ -155,9 +159,12 @@ int main(void) {
                         if (p == 0)
                                 printf(" reference %.4f", c.brier_reference);
                         printf("  %s %.4f", predictor_kind_to_string((PredictorKind) p), c.brier);
+                        if (p == 0)
+                                printf("  memtide-cal %.4f", cal[h].brier);
                 }
                 printf("\n");
         }
+        printf("(memtide-cal: memtide's confidence through the calibration map fitted without the family)\n");
 
         /* the targets, out of family at 30 s */
         double benign_h = 0;

@@ -343,6 +343,84 @@ static void test_calibration(void **state) {
         eval_trace_free(t);
 }
 
+/* The calibration map: shares per 5 % bin of confidence and past a line, made monotone by
+ * pooling adjacent violators, empty bins filled from below; applied, it rescores memtide's
+ * alarms (Brier by hand) and pools with evaluate_calibration_add(). */
+static void test_calibration_map(void **state) {
+        uint64_t eta[100];
+        EvalCalibrationMap m;
+        EvalCalibration c, sum;
+        EvalTrace *t;
+
+        for (size_t i = 0; i < 100; i++)
+                eta[i] = USEC_INFINITY;
+        t = make_trace(100, 100, eta);                /* failure at 100 s: at H 10 s, 90–99 s followed */
+        t->raw_eta_usec = calloc(100, sizeof *t->raw_eta_usec);
+        t->raw_confidence_permyriad = calloc(100, sizeof *t->raw_confidence_permyriad);
+        t->raw_figure = calloc(100, sizeof *t->raw_figure);
+        t->crossed_start = calloc(101, sizeof *t->crossed_start);
+        t->crossed_ids = calloc(1, sizeof *t->crossed_ids);
+        assert_non_null(t->crossed_ids);
+        for (size_t i = 0; i < 100; i++) {
+                uint32_t conf = 0;
+                if ((i >= 90 && i < 94) || (i >= 10 && i < 14))
+                        conf = 3000;                  /* bin 6: 4 of 8 followed */
+                else if ((i >= 94 && i < 96) || (i >= 20 && i < 26))
+                        conf = 5000;                  /* bin 10: 2 of 8, below bin 6: pooled, 6/16 */
+                else if (i >= 96)
+                        conf = 9000;                  /* bin 18: 4 of 4 */
+                t->raw_eta_usec[i] = conf ? S(5) : USEC_INFINITY;
+                t->raw_figure[i] = conf ? 7 : 0;
+                t->raw_confidence_permyriad[i] = conf;
+        }
+        /* sample 50 past its line, not followed: pooled with bin 18, 4/5 */
+        t->crossed_ids[0] = 7;
+        t->n_crossed_ids = t->cap_crossed_ids = 1;
+        for (size_t i = 0; i <= 100; i++)
+                t->crossed_start[i] = i > 50 ? 1 : 0;
+
+        assert_int_equal(evaluate_calibration_map_fit(&t, 1, S(10), &m), 0);
+        assert_int_equal(m.samples[6], 8);
+        assert_int_equal(m.followed[6], 4);
+        assert_int_equal(m.samples[10], 8);
+        assert_int_equal(m.samples[EVALUATE_MAP_BINS], 1);
+        for (size_t b = 0; b < 18; b++)
+                assert_true(fabs(m.value[b] - 6.0 / 16) < 1e-9);
+        for (size_t b = 18; b <= EVALUATE_MAP_BINS; b++)
+                assert_true(fabs(m.value[b] - 0.8) < 1e-9);
+
+        /* rescored: 16 alarms at 0.375 (6 followed), 4 at 0.8 followed, 1 at 0.8 not */
+        assert_int_equal(evaluate_calibration_mapped(&t, 1, &m, S(10), &c), 0);
+        assert_int_equal(c.samples, 100);
+        assert_int_equal(c.alarms[3], 16);
+        assert_int_equal(c.followed[3], 6);
+        assert_int_equal(c.alarms[8], 5);
+        assert_true(fabs(c.brier - (6 * 0.625 * 0.625 + 10 * 0.375 * 0.375 + 4 * 0.04 + 0.64) / 100) < 1e-9);
+        sum = c;
+        assert_int_equal(evaluate_calibration_add(&sum, &c), 0);
+        assert_int_equal(sum.samples, 200);
+        assert_int_equal(sum.alarms[3], 32);
+        assert_true(fabs(sum.brier - c.brier) < 1e-12);
+        assert_true(fabs(sum.brier_alarms - c.brier_alarms) < 1e-12);
+
+        /* unmapped it is evaluate_calibration() */
+        assert_int_equal(evaluate_calibration_mapped(&t, 1, NULL, S(10), &c), 0);
+        assert_int_equal(c.alarms[3], 8);
+        assert_int_equal(c.alarms[5], 8);
+        assert_int_equal(evaluate_calibration_mapped(&t, 1, &m, S(30), &c), -EINVAL);
+        c.horizon_usec = S(30);
+        assert_int_equal(evaluate_calibration_add(&sum, &c), -EINVAL);
+
+        /* nothing alarms: no map */
+        for (size_t i = 0; i < 100; i++)
+                t->raw_figure[i] = 0;
+        for (size_t i = 0; i <= 100; i++)
+                t->crossed_start[i] = 0;
+        assert_int_equal(evaluate_calibration_map_fit(&t, 1, S(10), &m), -ENODATA);
+        assert_int_equal(evaluate_calibration_map_fit(NULL, 1, S(10), &m), -EINVAL);
+        eval_trace_free(t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_score_table),
@@ -351,6 +429,7 @@ int main(void) {
                 cmocka_unit_test(test_baseline_rules),
                 cmocka_unit_test(test_real_trace),
                 cmocka_unit_test(test_calibration),
+                cmocka_unit_test(test_calibration_map),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -193,6 +193,46 @@ static void test_set_load(void **state) {
         assert_int_equal(set->family[0], 1);
         assert_int_equal(set->family[1], 0);
         assert_int_equal(set->family[2], 2);
+
+        /* calibration out of family: S8's leak is scored through the map fitted on S2's
+         * benign hold (never followed: every bin 0, so no alarm is left), and the pooled
+         * result keeps every sample */
+        {
+                static const uint64_t hs[] = { S(30) };
+                LofoOptions o = { .horizon_usec = S(30), .lead_cap_s = 60, .default_point = 0 };
+                EvalTrace *held[3], *s8_only[1];
+                EvalCalibration cal, raw, s8_mapped;
+                EvalCalibrationMap in;
+                LofoResult res;
+                size_t alarms = 0;
+
+                assert_int_equal(lofo_evaluate(set->traces, set->n_grid, set->n, set->family, set->n_families, &o, &res,
+                                               held), 0);
+                assert_int_equal(lofo_calibration(set, &res, held, hs, 1, &cal, &in), 0);
+                assert_int_equal(evaluate_calibration(held, set->n, PREDICTOR_MEMTIDE, S(30), &raw), 0);
+                assert_int_equal(cal.samples, raw.samples);
+                assert_int_equal(cal.positives, raw.positives);
+                assert_true(raw.positives > 0);
+                s8_only[0] = held[0];
+                assert_int_equal(evaluate_calibration(s8_only, 1, PREDICTOR_MEMTIDE, S(30), &s8_mapped), 0);
+                for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++)
+                        alarms += s8_mapped.alarms[b];
+                assert_true(alarms > 0);                      /* S8 alarms as it comes */
+                /* through S2's map none of them alarms: the pooled alarms are S2's alone, none
+                 * followed */
+                size_t cal_alarms = 0, raw_alarms = 0, followed = 0;
+                for (size_t b = 0; b < EVALUATE_RELIABILITY_BINS; b++) {
+                        cal_alarms += cal.alarms[b];
+                        raw_alarms += raw.alarms[b];
+                        followed += cal.followed[b];
+                }
+                assert_int_equal(followed, 0);
+                assert_true(cal_alarms + alarms <= raw_alarms);
+                assert_true(cal.brier != raw.brier);
+                for (size_t b = 1; b <= EVALUATE_MAP_BINS; b++)
+                        assert_true(in.value[b] >= in.value[b - 1]);
+                assert_int_equal(lofo_calibration(set, &res, NULL, hs, 1, &cal, &in), -EINVAL);
+        }
         lofo_set_free(set);
 
         assert_int_equal(lofo_set_load(paths, 4, NULL, 1, NULL, NULL, &set), -EINVAL);
