@@ -131,12 +131,16 @@ typedef struct LadderCase {
 } LadderCase;
 
 /* The leaker grows steadily and has no memory.stat (all of it counts as working set); the
- * gates are urgency.h's: tune 20 %, reclaim 40 %, throttle 50 %, kill 70 %. */
+ * gates are urgency.c's: tune 10 %, reclaim 40 %, throttle 50 %, kill 70 %. */
 static const LadderCase ladder_cases[] = {
         { "nothing forecast", -1, 0, -1, -1, MODE_ENFORCE, NULL, RUNG_OBSERVE, false, 0, -1, 0, "stable" },
         { "not confident", 5, 1500, -1, -1, MODE_ENFORCE, NULL, RUNG_OBSERVE, false, 0, -1, 0, "stable" },
         { "far: tune", 300, 6000, -1, -1, MODE_ENFORCE, NULL, RUNG_TUNE, true, ACTION_SYSCTL, -1, 0, "crossing" },
         { "far, faint: tune", 300, 2500, -1, -1, MODE_ENFORCE, NULL, RUNG_TUNE, true, ACTION_SYSCTL, -1, 0, "crossing" },
+        { "far, at the tune gate: tune", 300, 1000, -1, -1, MODE_ENFORCE, NULL, RUNG_TUNE, true, ACTION_SYSCTL, -1, 0,
+          "crossing" },
+        { "far, under the tune gate: nothing", 300, 999, -1, -1, MODE_ENFORCE, NULL, RUNG_OBSERVE, false, 0, -1, 0,
+          "stable" },
         { "near, faint: nothing", 5, 2500, -1, -1, MODE_ENFORCE, NULL, RUNG_OBSERVE, false, 0, -1, 0, "stable" },
         { "near: reclaim", 5, 4500, -1, -1, MODE_ENFORCE, NULL, RUNG_RECLAIM, true,
           ACTION_RECLAIM, CG_LEAKER, 0, "crossing" },
