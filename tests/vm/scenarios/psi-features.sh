@@ -5,10 +5,18 @@
 # system bus has "psi-triggers" enabled and "psi-polling" disabled; the daemon holds at least
 # one pressure file (/proc/pressure/memory or a memory.pressure) open read-write, which is how a
 # trigger is armed (a poller only needs read-only).
+# It also prints memtided's footprint as users run it (its unit: BPF probes attached, the system
+# bus served, the guest's cgroups): VmHWM right after start, VmRSS and VmHWM after a calm
+# minute, and its CPU over that minute as seconds per hour. Figures, not assertions.
 . "$(dirname "$0")/lib.sh"
 need_memtide
 
 start_memtided || finish
+started=$(date +%s)
+pid=$(systemctl show -p MainPID --value memtided.service)
+status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
+cpu0=$(systemctl show -p CPUUsageNSec --value memtided.service)
+value footprint_vmhwm_start_kib "$(status_kb VmHWM)"
 features=$(busctl --json=short get-property org.memtide1 /org/memtide1 org.memtide1.Manager Features 2>&1); rc=$?
 echo "$features" >"$RESULTS/features.json"
 check "Features property readable (rc $rc)" test $rc = 0
@@ -29,7 +37,6 @@ value feature_psi_polling "$polling"
 check "Features: psi-triggers enabled" test "$triggers" = true
 check "Features: psi-polling disabled" test "$polling" = false
 
-pid=$(systemctl show -p MainPID --value memtided.service)
 rw=0 ro=0
 for fd in /proc/"$pid"/fd/*; do
         target=$(readlink "$fd" 2>/dev/null) || continue
@@ -47,5 +54,22 @@ done
 value pressure_fds_rw "$rw"
 value pressure_fds_ro "$ro"
 check "memtided holds a pressure file open read-write (a PSI trigger)" test "$rw" -ge 1
+
+bpf=$(python3 -c '
+import json, sys
+for name, on, detail in json.loads(sys.argv[1])["data"]:
+    if name == "bpf":
+        print("attached" if on else "off: " + detail)' "$features" 2>/dev/null)
+value footprint_bpf "\"$bpf\""
+value footprint_cgroups "$(find /sys/fs/cgroup -mindepth 1 -type d | wc -l)"
+wait_s=$((started + 60 - $(date +%s)))
+[ "$wait_s" -gt 0 ] && sleep "$wait_s"
+cpu1=$(systemctl show -p CPUUsageNSec --value memtided.service)
+value footprint_vmrss_60s_kib "$(status_kb VmRSS)"
+value footprint_vmhwm_60s_kib "$(status_kb VmHWM)"
+if [[ $cpu0 =~ ^[0-9]+$ && $cpu1 =~ ^[0-9]+$ ]]; then
+        value footprint_calm_cpu_s_per_hour "$(awk -v a="$cpu0" -v b="$cpu1" -v s="$(($(date +%s) - started))" \
+                'BEGIN { printf "%.1f", (b - a) / 1e9 * 3600 / s }')"
+fi
 systemctl stop memtided.service
 finish
