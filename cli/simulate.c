@@ -497,7 +497,7 @@ static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n
         LofoResult res;
         LofoOptions o = { .horizon_usec = LOO_HORIZON_USEC, .lead_cap_s = lead_cap_s };
         EvalCalibration cal_held[N_CAL_H];
-        EvalCalibrationMap maps_in[N_CAL_H];
+        EvalCalibrationMap maps_def[N_CAL_H];
         char desc[128];
         int k;
 
@@ -559,13 +559,13 @@ static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n
                         if (evaluate_score(held, set->n, (PredictorKind) p, horizons[h], &sc) >= 0)
                                 print_score_row(predictor_kind_to_string((PredictorKind) p), horizons[h], &sc);
         }
-        if (lofo_calibration(set, &res, held, calibration_horizons, N_CAL_H, cal_held, maps_in) < 0) {
+        if (lofo_calibration(set, &res, held, grid.default_point, calibration_horizons, N_CAL_H, cal_held, maps_def) < 0) {
                 fprintf(stderr, "memtidectl simulate: leave-one-family-out: out of memory\n");
                 return EXIT_FAILURE;
         }
         print_calibration(held, set->n, " (held-out families)", cal_held);
-        printf("\nCalibration map (in-sample: fitted on every family at the in-sample point): the probability of a\n"
-               "failure within the horizon for memtide's confidence in bins of 5 %%, and past a line\n");
+        printf("\nCalibration map of the defaults (the daemon's forecaster), fitted on every family: the probability\n"
+               "of a failure within the horizon for its confidence in bins of 5 %%, and past a line\n");
         printf("%-9s", "confid.");
         for (size_t h = 0; h < N_CAL_H; h++)
                 printf("   %2.0fs: %7s %6s", (double) calibration_horizons[h] / 1e6, "samples", "p");
@@ -576,7 +576,7 @@ static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n
                 else
                         printf("%-9s", "crossed");
                 for (size_t h = 0; h < N_CAL_H; h++)
-                        printf("        %7zu %6.3f", maps_in[h].samples[b], maps_in[h].value[b]);
+                        printf("        %7zu %6.3f", maps_def[h].samples[b], maps_def[h].value[b]);
                 printf("\n");
         }
         if (set->skipped > 0) {

@@ -234,11 +234,11 @@ int lofo_set_load(char *const *paths, size_t n_paths, const LofoGrid *grid, unsi
         return 0;
 }
 
-int lofo_calibration(const LofoSet *set, const LofoResult *res, EvalTrace *const *held, const uint64_t *horizons,
-                     size_t n_h, EvalCalibration *ret_held, EvalCalibrationMap *ret_in_sample) {
+int lofo_calibration(const LofoSet *set, const LofoResult *res, EvalTrace *const *held, size_t map_point,
+                     const uint64_t *horizons, size_t n_h, EvalCalibration *ret_held, EvalCalibrationMap *ret_map) {
         _cleanup_free_ EvalTrace **train = NULL, **own = NULL;
 
-        if (!set || !res || !held || (!horizons && n_h > 0) || !ret_held || !ret_in_sample)
+        if (!set || !res || !held || (!horizons && n_h > 0) || !ret_held || !ret_map || map_point >= set->n_grid)
                 return -EINVAL;
         train = calloc(MC_MAX(set->n, (size_t) 1), sizeof *train);
         own = calloc(MC_MAX(set->n, (size_t) 1), sizeof *own);
@@ -268,9 +268,9 @@ int lofo_calibration(const LofoSet *set, const LofoResult *res, EvalTrace *const
                         (void) evaluate_calibration_add(&ret_held[h], &part);
                 }
                 for (size_t i = 0; i < set->n; i++)
-                        train[i] = set->traces[res->in_sample * set->n + i];
-                if (evaluate_calibration_map_fit(train, set->n, horizons[h], &ret_in_sample[h]) < 0)
-                        ret_in_sample[h] = (EvalCalibrationMap) { .horizon_usec = horizons[h] };
+                        train[i] = set->traces[map_point * set->n + i];
+                if (evaluate_calibration_map_fit(train, set->n, horizons[h], &ret_map[h]) < 0)
+                        ret_map[h] = (EvalCalibrationMap) { .horizon_usec = horizons[h] };
         }
         return 0;
 }

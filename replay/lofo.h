@@ -95,7 +95,8 @@ static inline void lofo_set_freep(LofoSet **s) {
 /* Calibration out of family (evaluate.h's calibration map): for each family, the map fitted on
  * the other families' replays at the point chosen without it (res->chosen), applied to the
  * family's own held-out replays (held, as lofo_evaluate() returns them), pooled per horizon
- * into ret_held[n_h]; ret_in_sample[n_h] gets the map fitted on every family at the in-sample
- * point (all zero where nothing alarms). Returns 0, -EINVAL or -ENOMEM. */
-int lofo_calibration(const LofoSet *set, const LofoResult *res, EvalTrace *const *held, const uint64_t *horizons,
-                     size_t n_h, EvalCalibration *ret_held, EvalCalibrationMap *ret_in_sample);
+ * into ret_held[n_h]. ret_map[n_h] gets the map fitted on every family at grid point map_point
+ * (the defaults: what the daemon's confidence means; all zero where nothing alarms). Returns
+ * 0, -EINVAL or -ENOMEM. */
+int lofo_calibration(const LofoSet *set, const LofoResult *res, EvalTrace *const *held, size_t map_point,
+                     const uint64_t *horizons, size_t n_h, EvalCalibration *ret_held, EvalCalibrationMap *ret_map);

@@ -149,7 +149,7 @@ int main(void) {
         static const uint64_t hs[] = { 10 * USEC_PER_SEC, 30 * USEC_PER_SEC, 60 * USEC_PER_SEC };
         EvalCalibration cal[3];
         EvalCalibrationMap maps[3];
-        if (lofo_calibration(set, &res, held, hs, 3, cal, maps) < 0)
+        if (lofo_calibration(set, &res, held, grid.default_point, hs, 3, cal, maps) < 0)
                 return 1;
         for (size_t h = 0; h < 3; h++) {
                 printf("  %2.0f s:", (double) hs[h] / 1e6);

@@ -50,6 +50,20 @@ static EvalTrace *make_trace(size_t n, double failure_s, const uint64_t *eta) {
         return t;
 }
 
+/* Room for memtide's raw figures (EvalTrace.raw_*) of n samples and one crossed figure id. */
+static void add_raw_figures(EvalTrace *t, size_t n) {
+        t->raw_eta_usec = calloc(n, sizeof *t->raw_eta_usec);
+        t->raw_confidence_permyriad = calloc(n, sizeof *t->raw_confidence_permyriad);
+        t->raw_figure = calloc(n, sizeof *t->raw_figure);
+        t->crossed_start = calloc(n + 1, sizeof *t->crossed_start);
+        t->crossed_ids = calloc(1, sizeof *t->crossed_ids);
+        assert_non_null(t->raw_eta_usec);
+        assert_non_null(t->raw_confidence_permyriad);
+        assert_non_null(t->raw_figure);
+        assert_non_null(t->crossed_start);
+        assert_non_null(t->crossed_ids);
+}
+
 static void test_score_table(void **state) {
         uint64_t eta[100];
         EvalScore sc;
@@ -281,12 +295,7 @@ static void test_calibration(void **state) {
         for (size_t i = 0; i < 100; i++)
                 eta[i] = USEC_INFINITY;
         t = make_trace(100, 60, eta);                 /* failure at 60 s; 60–69 s is recovery */
-        t->raw_eta_usec = calloc(100, sizeof *t->raw_eta_usec);
-        t->raw_confidence_permyriad = calloc(100, sizeof *t->raw_confidence_permyriad);
-        t->raw_figure = calloc(100, sizeof *t->raw_figure);
-        t->crossed_start = calloc(101, sizeof *t->crossed_start);
-        t->crossed_ids = calloc(1, sizeof *t->crossed_ids);
-        assert_non_null(t->crossed_ids);
+        add_raw_figures(t, 100);
         for (size_t i = 0; i < 100; i++) {
                 t->raw_eta_usec[i] = USEC_INFINITY;
                 if ((i >= 50 && i < 60) || (i >= 80 && i < 85)) {
@@ -355,12 +364,7 @@ static void test_calibration_map(void **state) {
         for (size_t i = 0; i < 100; i++)
                 eta[i] = USEC_INFINITY;
         t = make_trace(100, 100, eta);                /* failure at 100 s: at H 10 s, 90–99 s followed */
-        t->raw_eta_usec = calloc(100, sizeof *t->raw_eta_usec);
-        t->raw_confidence_permyriad = calloc(100, sizeof *t->raw_confidence_permyriad);
-        t->raw_figure = calloc(100, sizeof *t->raw_figure);
-        t->crossed_start = calloc(101, sizeof *t->crossed_start);
-        t->crossed_ids = calloc(1, sizeof *t->crossed_ids);
-        assert_non_null(t->crossed_ids);
+        add_raw_figures(t, 100);
         for (size_t i = 0; i < 100; i++) {
                 uint32_t conf = 0;
                 if ((i >= 90 && i < 94) || (i >= 10 && i < 14))

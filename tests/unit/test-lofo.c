@@ -208,7 +208,7 @@ static void test_set_load(void **state) {
 
                 assert_int_equal(lofo_evaluate(set->traces, set->n_grid, set->n, set->family, set->n_families, &o, &res,
                                                held), 0);
-                assert_int_equal(lofo_calibration(set, &res, held, hs, 1, &cal, &in), 0);
+                assert_int_equal(lofo_calibration(set, &res, held, 0, hs, 1, &cal, &in), 0);
                 assert_int_equal(evaluate_calibration(held, set->n, PREDICTOR_MEMTIDE, S(30), &raw), 0);
                 assert_int_equal(cal.samples, raw.samples);
                 assert_int_equal(cal.positives, raw.positives);
@@ -231,7 +231,8 @@ static void test_set_load(void **state) {
                 assert_true(cal.brier != raw.brier);
                 for (size_t b = 1; b <= EVALUATE_MAP_BINS; b++)
                         assert_true(in.value[b] >= in.value[b - 1]);
-                assert_int_equal(lofo_calibration(set, &res, NULL, hs, 1, &cal, &in), -EINVAL);
+                assert_int_equal(lofo_calibration(set, &res, NULL, 0, hs, 1, &cal, &in), -EINVAL);
+                assert_int_equal(lofo_calibration(set, &res, held, 1, hs, 1, &cal, &in), -EINVAL);
         }
         lofo_set_free(set);
 
