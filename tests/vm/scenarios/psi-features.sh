@@ -17,6 +17,7 @@ pid=$(systemctl show -p MainPID --value memtided.service)
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
 cpu0=$(systemctl show -p CPUUsageNSec --value memtided.service)
 value footprint_vmhwm_start_kib "$(status_kb VmHWM)"
+cat "/proc/$pid/smaps" >"$RESULTS/memtided-smaps-start.txt" 2>/dev/null
 features=$(busctl --json=short get-property org.memtide1 /org/memtide1 org.memtide1.Manager Features 2>&1); rc=$?
 echo "$features" >"$RESULTS/features.json"
 check "Features property readable (rc $rc)" test $rc = 0
@@ -65,6 +66,8 @@ value footprint_cgroups "$(find /sys/fs/cgroup -mindepth 1 -type d | wc -l)"
 wait_s=$((started + 60 - $(date +%s)))
 [ "$wait_s" -gt 0 ] && sleep "$wait_s"
 cpu1=$(systemctl show -p CPUUsageNSec --value memtided.service)
+# where the resident set is, mapping by mapping, for the results folder
+cat "/proc/$pid/smaps" >"$RESULTS/memtided-smaps-60s.txt" 2>/dev/null
 value footprint_vmrss_60s_kib "$(status_kb VmRSS)"
 value footprint_vmhwm_60s_kib "$(status_kb VmHWM)"
 if [[ $cpu0 =~ ^[0-9]+$ && $cpu1 =~ ^[0-9]+$ ]]; then
