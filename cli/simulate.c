@@ -57,7 +57,7 @@ static void help(void) {
                "                     chosen on the other families (meta scenario=, else the directory)\n"
                "                     and the family left out is scored; prints per family, pooled, the\n"
                "                     in-sample table, the calibration (also through a map fitted\n"
-               "                     without the family) and the in-sample calibration map\n"
+               "                     without the family) and the defaults' calibration map\n"
                "     --loo-lead-cap S   leave-one-out objective: lead counted up to S seconds (60)\n"
                "     --no-commit-bound  evaluation: the forecaster without the Committed_AS bound\n"
                "     --plot DIR      evaluation: a picture of every recording (memtidectl plot) and\n"
@@ -489,6 +489,26 @@ finish:
         return ret;
 }
 
+/* The calibration map per calibration horizon (maps[N_CAL_H]), fitted on every family with
+ * the defaults. */
+static void print_calibration_map(const EvalCalibrationMap *maps) {
+        printf("\nCalibration map of the defaults (the daemon's forecaster), fitted on every family: the probability\n"
+               "of a failure within the horizon for its confidence in bins of 5 %%, and past a line\n");
+        printf("%-9s", "confid.");
+        for (size_t h = 0; h < N_CAL_H; h++)
+                printf("   %2.0fs: %7s %6s", (double) calibration_horizons[h] / 1e6, "samples", "p");
+        printf("\n");
+        for (size_t b = 0; b <= EVALUATE_MAP_BINS; b++) {
+                if (b < EVALUATE_MAP_BINS)
+                        printf("%3zu-%3zu%% ", b * 100 / EVALUATE_MAP_BINS, (b + 1) * 100 / EVALUATE_MAP_BINS);
+                else
+                        printf("%-9s", "crossed");
+                for (size_t h = 0; h < N_CAL_H; h++)
+                        printf("        %7zu %6.3f", maps[h].samples[b], maps[h].value[b]);
+                printf("\n");
+        }
+}
+
 /* --lofo: leave-one-family-out (lofo.h) over lofo_grid_default(). */
 static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n_h, unsigned every, double lead_cap_s) {
         _cleanup_(lofo_set_freep) LofoSet *set = NULL;
@@ -564,21 +584,7 @@ static int lofo(char **paths, size_t n_paths, const uint64_t *horizons, size_t n
                 return EXIT_FAILURE;
         }
         print_calibration(held, set->n, " (held-out families)", cal_held);
-        printf("\nCalibration map of the defaults (the daemon's forecaster), fitted on every family: the probability\n"
-               "of a failure within the horizon for its confidence in bins of 5 %%, and past a line\n");
-        printf("%-9s", "confid.");
-        for (size_t h = 0; h < N_CAL_H; h++)
-                printf("   %2.0fs: %7s %6s", (double) calibration_horizons[h] / 1e6, "samples", "p");
-        printf("\n");
-        for (size_t b = 0; b <= EVALUATE_MAP_BINS; b++) {
-                if (b < EVALUATE_MAP_BINS)
-                        printf("%3zu-%3zu%% ", b * 100 / EVALUATE_MAP_BINS, (b + 1) * 100 / EVALUATE_MAP_BINS);
-                else
-                        printf("%-9s", "crossed");
-                for (size_t h = 0; h < N_CAL_H; h++)
-                        printf("        %7zu %6.3f", maps_def[h].samples[b], maps_def[h].value[b]);
-                printf("\n");
-        }
+        print_calibration_map(maps_def);
         if (set->skipped > 0) {
                 fprintf(stderr, "memtidectl simulate: %zu of %zu recordings skipped (unreadable)\n", set->skipped, n_paths);
                 return EXIT_CTL_INPUT;

@@ -471,11 +471,9 @@ static double forecast_probability(const EvalTrace *t, size_t i, PredictorKind p
                 if (t->crossed_start[i + 1] > t->crossed_start[i]) {
                         p = 1.0;
                         bin = EVALUATE_MAP_BINS;
-                } else if (t->raw_figure[i] != 0 && t->raw_eta_usec[i] <= h) {
+                } else if (t->raw_figure[i] != 0 && t->raw_eta_usec[i] <= h && t->raw_confidence_permyriad[i] > 0) {
                         p = (double) MC_MIN(t->raw_confidence_permyriad[i], 10000u) / 10000.0;
                         bin = MC_MIN((size_t) (p * EVALUATE_MAP_BINS), (size_t) EVALUATE_MAP_BINS - 1);
-                        if (p <= 0)
-                                bin = SIZE_MAX;
                 }
         } else
                 p = t->eta_usec[predictor][i] <= h ? 1.0 : 0.0;

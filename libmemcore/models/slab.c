@@ -241,7 +241,7 @@ int slab_history_push(SlabHistory *h, uint64_t now_usec, const Slabinfo *si, uin
                       const Meminfo *mi, uint64_t workload_bytes) {
         SlabSample s = { .t_usec = now_usec, .sunreclaim_bytes = ABSENT, .sreclaimable_bytes = ABSENT };
         size_t n_new = 0, n_caches = 0;
-        uint64_t *row;
+        uint64_t *cell;
 
         if (!h || (si && si->n_caches > 0 && !si->caches))
                 return -EINVAL;
@@ -309,8 +309,8 @@ int slab_history_push(SlabHistory *h, uint64_t now_usec, const Slabinfo *si, uin
                 if (i < h->max_caches)
                         h->slot_hint[i] = slot;
                 /* a repeated name within one sample: the later line adds up */
-                row = &h->bytes[slot * h->capacity + h->next];
-                *row = *row == ABSENT ? st.total_bytes : sat_add_u64(*row, st.total_bytes);
+                cell = &h->bytes[slot * h->capacity + h->next];
+                *cell = *cell == ABSENT ? st.total_bytes : sat_add_u64(*cell, st.total_bytes);
         }
         h->samples[h->next] = s;
         h->next = (h->next + 1) % h->capacity;

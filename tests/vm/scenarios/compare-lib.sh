@@ -42,11 +42,6 @@ memtided_status_u() {
 d=json.loads(sys.stdin.read() or "{}").get("data",[{}])[0]
 print(int(d.get(sys.argv[1],{}).get("data",-1)))' "$1" 2>/dev/null || echo -1
 }
-unit_cpu_ns() {
-        local v
-        v=$(systemctl show -p CPUUsageNSec --value "$1" 2>/dev/null)
-        [[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo 0
-}
 
 # Stop the workload, drop what the kernel cached, compact: each run starts from a calm guest.
 cmp_reset() {

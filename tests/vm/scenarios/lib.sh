@@ -106,6 +106,13 @@ start_memtided() {
         log "memtided running in $mode mode"
 }
 
+# unit_cpu_ns UNIT: the unit's CPUUsageNSec, 0 when systemd does not account it.
+unit_cpu_ns() {
+        local v
+        v=$(systemctl show -p CPUUsageNSec --value "$1" 2>/dev/null)
+        [[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo 0
+}
+
 # wait_for SECONDS COMMAND...: poll COMMAND every 0.5 s until it succeeds; 1 on timeout.
 wait_for() {
         local limit=$1 end

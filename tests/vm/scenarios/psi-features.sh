@@ -15,7 +15,7 @@ start_memtided || finish
 started=$(date +%s)
 pid=$(systemctl show -p MainPID --value memtided.service)
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
-cpu0=$(systemctl show -p CPUUsageNSec --value memtided.service)
+cpu0=$(unit_cpu_ns memtided.service)
 value footprint_vmhwm_start_kib "$(status_kb VmHWM)"
 cat "/proc/$pid/smaps" >"$RESULTS/memtided-smaps-start.txt" 2>/dev/null
 features=$(busctl --json=short get-property org.memtide1 /org/memtide1 org.memtide1.Manager Features 2>&1); rc=$?
@@ -56,23 +56,17 @@ value pressure_fds_rw "$rw"
 value pressure_fds_ro "$ro"
 check "memtided holds a pressure file open read-write (a PSI trigger)" test "$rw" -ge 1
 
-bpf=$(python3 -c '
-import json, sys
-for name, on, detail in json.loads(sys.argv[1])["data"]:
-    if name == "bpf":
-        print("attached" if on else "off: " + detail)' "$features" 2>/dev/null)
-value footprint_bpf "\"$bpf\""
+bpf=$(feature_state bpf 2>/dev/null)
+value footprint_bpf "$bpf"
 value footprint_cgroups "$(find /sys/fs/cgroup -mindepth 1 -type d | wc -l)"
 wait_s=$((started + 60 - $(date +%s)))
 [ "$wait_s" -gt 0 ] && sleep "$wait_s"
-cpu1=$(systemctl show -p CPUUsageNSec --value memtided.service)
+cpu1=$(unit_cpu_ns memtided.service)
 # where the resident set is, mapping by mapping, for the results folder
 cat "/proc/$pid/smaps" >"$RESULTS/memtided-smaps-60s.txt" 2>/dev/null
 value footprint_vmrss_60s_kib "$(status_kb VmRSS)"
 value footprint_vmhwm_60s_kib "$(status_kb VmHWM)"
-if [[ $cpu0 =~ ^[0-9]+$ && $cpu1 =~ ^[0-9]+$ ]]; then
-        value footprint_calm_cpu_s_per_hour "$(awk -v a="$cpu0" -v b="$cpu1" -v s="$(($(date +%s) - started))" \
-                'BEGIN { printf "%.1f", (b - a) / 1e9 * 3600 / s }')"
-fi
+value footprint_calm_cpu_s_per_hour "$(awk -v a="$cpu0" -v b="$cpu1" -v s="$(($(date +%s) - started))" \
+        'BEGIN { printf "%.1f", (b - a) / 1e9 * 3600 / s }')"
 systemctl stop memtided.service
 finish
