@@ -100,7 +100,9 @@ cmp_workload() {
                 sleep 10    # the working set is in the page cache
                 CMP_CMD=(memtide-vm-helper program hotws grow:inf:30) ;;
         swapthrash)
-                CMP_KIND=exhaust CMP_CAP=360
+                # memtided ended it in 44-64 s; earlyoom never did within 360 s, and its
+                # PSI figure only grows with the episode, so 240 s decides the comparison
+                CMP_KIND=exhaust CMP_CAP=240
                 dd if=/dev/zero of="$CMP_SWAP" bs=1M count="$(pct 50)" status=none && chmod 600 "$CMP_SWAP" &&
                         mkswap -q "$CMP_SWAP" >/dev/null && swapon "$CMP_SWAP" || fail "cannot set up the swapfile"
                 CMP_CMD=(memtide-vm-helper program swapthrash thrash:30) ;;
@@ -148,7 +150,14 @@ cmp_run() {
                 [[ $cur =~ ^[0-9]+$ ]] || cur=0
                 [ $((cur / 1024)) -gt "$peak_kb" ] && peak_kb=$((cur / 1024))
                 if [ $(( ($(ms_now) - t0) / 1000 )) -ge "$CMP_CAP" ]; then
-                        [ "$CMP_KIND" = exhaust ] && fail "$w/$daemon: the leak still runs after $CMP_CAP s"
+                        # memtided must end every exhaustion; earlyoom that has not ended it is
+                        # a figure of the comparison (its row says "ended by none"), and the
+                        # episode stops here
+                        if [ "$CMP_KIND" = exhaust ] && [ "$daemon" = memtided ]; then
+                                fail "$w/$daemon: the leak still runs after $CMP_CAP s"
+                        elif [ "$CMP_KIND" = exhaust ]; then
+                                log "$w/$daemon: the leak still runs after $CMP_CAP s; stopping it"
+                        fi
                         break
                 fi
                 sleep 0.1
