@@ -686,43 +686,6 @@ static bool drives(const Candidate *c, bool crossed) {
         return crossed || c->growth_share >= POLICY_DRIVER_SHARE_PERMYRIAD;
 }
 
-/* The distance the kernel puts between a zone's watermarks (min to low, low to high) at a
- * watermark_scale_factor of wsf: max(min / 4, managed × wsf / 10000), min without the boost
- * (__setup_per_zone_wmarks()). Summed over the populated zones. */
-static uint64_t wmark_gap_pages(const Snapshot *s, uint64_t wsf) {
-        uint64_t sum = 0;
-        for (size_t i = 0; i < s->zoneinfo.n_zones; i++) {
-                const ZoneinfoZone *z = &s->zoneinfo.zones[i];
-                uint64_t min;
-                if (!z->populated || z->managed_pages == 0)
-                        continue;
-                min = z->min_pages - umin(z->boost_pages, z->min_pages);
-                sum += umax(min / 4, z->managed_pages / 10000 * wsf + z->managed_pages % 10000 * wsf / 10000);
-        }
-        return sum;
-}
-
-/* The watermark_scale_factor the tune rung writes: the first doubling of cur (at least lo, at
- * most hi) that widens the watermark gap by a quarter or more. Where min_free_kbytes sets the
- * gap (min / 4 is the larger term, as with THP's recommended min_free_kbytes on a small
- * machine), a smaller factor is a value the kernel computes and then ignores. 0 when no value
- * up to hi takes effect. Without zoneinfo, the first doubling. */
-static uint64_t wsf_step(const Snapshot *s, uint64_t cur, uint64_t lo, uint64_t hi) {
-        uint64_t want = umin(hi, umax(cur * 2, lo)), gap0;
-        if (want <= cur)
-                return 0;
-        if (!(s->have & SNAPSHOT_HAVE_ZONEINFO) || s->zoneinfo.n_zones == 0)
-                return want;
-        gap0 = wmark_gap_pages(s, cur);
-        for (;;) {
-                if (wmark_gap_pages(s, want) >= gap0 + gap0 / 4)
-                        return want;
-                if (want >= hi)
-                        return 0;
-                want = umin(hi, want * 2);
-        }
-}
-
 /* Try to fill an action for rung r. */
 static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapshot *s, const Forecast *f, const Urgency *u,
                       const PolicyContext *ctx, Parents *parents, bool allow_stale, const char **ret_what) {
@@ -811,7 +774,8 @@ static Plan plan_rung(Decision *d, Rung r, const PolicyConfig *cfg, const Snapsh
                 /* ... kswapd starts earlier with a larger gap between the watermarks ... */
                 if (s->tunables.present & (1u << VM_WATERMARK_SCALE_FACTOR)) {
                         uint64_t cur = s->tunables.v[VM_WATERMARK_SCALE_FACTOR];
-                        uint64_t want = wsf_step(s, cur, g->watermark_scale_factor_min, g->watermark_scale_factor_max);
+                        uint64_t want = umin((uint64_t) g->watermark_scale_factor_max,
+                                             umax(cur * 2, (uint64_t) g->watermark_scale_factor_min));
                         if (want > cur) {
                                 d->action = ACTION_SYSCTL;
                                 d->sysctl = VM_SYSCTL_WATERMARK_SCALE_FACTOR;

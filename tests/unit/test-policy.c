@@ -720,43 +720,6 @@ static void test_tune_swappiness(void **state) {
         fixture_free(x);
 }
 
-/* watermark_scale_factor only where it moves the watermarks: the kernel's gap between them is
- * max(min / 4, managed × factor / 10000). A 1.5 GiB zone whose min is 11148 pages (THP's
- * recommended min_free_kbytes) keeps a gap of 2787 pages up to a factor of 74, so the tune
- * rung skips 20 and 40 and writes 160, the first doubling that widens the gap by a quarter
- * (6000 pages); with a small min, 20. Where no factor up to the bound widens it, min_free_kbytes. */
-static void test_tune_wsf_effective(void **state) {
-        Fixture *x = fixture_new();
-        ZoneinfoZone *z = &x->s->zoneinfo.zones[0];
-        Decision d;
-
-        x->cfg->global.post_action_delay_usec = 0;
-        x->s->tunables.v[VM_MIN_FREE_KBYTES] = 44592;
-        x->s->tunables.present |= 1u << VM_MIN_FREE_KBYTES;
-        x->s->have |= SNAPSHOT_HAVE_ZONEINFO;
-        x->s->zoneinfo.n_zones = 1;
-        *z = (ZoneinfoZone) { .populated = true, .managed_pages = 375000, .min_pages = 11148, .low_pages = 13935,
-                              .high_pages = 16722 };
-        snprintf(z->zone, sizeof z->zone, "DMA32");
-        set_forecast(x, 300, 2000, -1, -1);                 /* tune */
-        d = decide_at(x, 100, NULL);
-        assert_true(d.act);
-        assert_int_equal(d.sysctl, VM_SYSCTL_WATERMARK_SCALE_FACTOR);
-        assert_int_equal(d.value, 160);
-        /* a small min: the first doubling already widens the gap (375 → 750 pages) */
-        z->min_pages = 1000;
-        d = decide_at(x, 120, NULL);
-        assert_true(d.act);
-        assert_int_equal(d.value, 20);
-        /* a min so large that even the bound (200: 7500 pages) widens the gap by less than a
-         * quarter of 7000: min_free_kbytes instead */
-        z->min_pages = 28000;
-        d = decide_at(x, 140, NULL);
-        assert_true(d.act);
-        assert_int_equal(d.sysctl, VM_SYSCTL_MIN_FREE_KBYTES);
-        fixture_free(x);
-}
-
 /* memory.reclaim and the throttle act only on a cgroup that drives the decline: with the
  * leaker's policy keeping it out of both, a bystander that grows a little (2 of 102 MiB/s)
  * is neither reclaimed nor throttled in its place; the ladder falls to the tune rung. The same
@@ -1440,7 +1403,6 @@ int main(void) {
                 cmocka_unit_test(test_max_crossing_of_cache),
                 cmocka_unit_test(test_reclaim_only_drivers),
                 cmocka_unit_test(test_tune_swappiness),
-                cmocka_unit_test(test_tune_wsf_effective),
                 cmocka_unit_test(test_throttle_hold),
                 cmocka_unit_test(test_can_help),
                 cmocka_unit_test(test_refresh),
