@@ -441,6 +441,8 @@ typedef struct Candidate {
         int64_t growth;
         uint32_t growth_share;             /* of the summed growth, 1/10000; 0 when crossed or
                                             * when the total is noise */
+        uint32_t decline_share;            /* of the larger of the summed growth and the
+                                            * system's decline of available memory, 1/10000 */
         uint64_t over;
         uint32_t psi;
         bool stale;                        /* some candidate considered had an old reading */
@@ -479,7 +481,7 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
                                Parents *parents, Rung rung, int within, bool crossed) {
         Candidate best = { .index = -1 };
         int best_tier = -1;
-        uint64_t sum_growth = 0, sum_over = 0, now = s->timestamp_usec;
+        uint64_t sum_growth = 0, sum_over = 0, now = s->timestamp_usec, decline = 0;
         const char *root = within >= 0 ? s->cgroups[within].path : NULL;
         bool stale = false;
 
@@ -489,6 +491,11 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
                         sum_growth = sat_add_u64(sum_growth, (uint64_t) cf->growth_bytes_per_sec);
                 sum_over = sat_add_u64(sum_over, over_protection(&s->cgroups[i]));
         }
+        /* For the machine's line, the decline to explain is the trend of available memory: a
+         * cgroup that grows by 0.6 MiB/s while the trend falls by 100 MiB/s (what a burst that
+         * has just stopped leaves in the fit) drives nothing, even as the only one growing. */
+        if (within < 0 && f->to_available_exhausted.rate_per_sec < 0)
+                decline = (uint64_t) -f->to_available_exhausted.rate_per_sec;
         for (size_t i = 0; i < s->n_cgroups; i++) {
                 const CgroupSample *c = &s->cgroups[i];
                 int pi;
@@ -527,7 +534,10 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
                 if (tier > best_tier || (tier == best_tier && score > best.score)) {
                         best_tier = tier;
                         best = (Candidate) { .index = (int) i, .policy = pol, .score = score, .growth = growth,
-                                             .growth_share = (uint32_t) umin(g_share, 10000), .over = over, .psi = psi };
+                                             .growth_share = (uint32_t) umin(g_share, 10000),
+                                             .decline_share = g_share == 0 ? 0 :
+                                                     (uint32_t) umin((uint64_t) growth * 10000 / umax(sum_growth, decline), 10000),
+                                             .over = over, .psi = psi };
                 }
         }
         best.stale = stale;
@@ -680,10 +690,12 @@ static Plan stale_check(Decision *d, const Candidate *c, bool allow_stale) {
         return PLAN_REFRESH;
 }
 
-/* The candidate drives the decline (POLICY_DRIVER_SHARE_PERMYRIAD of the growth), or the
- * line is crossed (growth no longer tells drivers apart). */
+/* The candidate drives the decline (POLICY_DRIVER_SHARE_PERMYRIAD of the growth, and of the
+ * decline of available memory when that is faster), or the line is crossed (growth no longer
+ * tells drivers apart). */
 static bool drives(const Candidate *c, bool crossed) {
-        return crossed || c->growth_share >= POLICY_DRIVER_SHARE_PERMYRIAD;
+        return crossed || (c->growth_share >= POLICY_DRIVER_SHARE_PERMYRIAD &&
+                           c->decline_share >= POLICY_DRIVER_SHARE_PERMYRIAD);
 }
 
 /* Try to fill an action for rung r. */

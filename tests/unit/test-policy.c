@@ -746,6 +746,26 @@ static void test_reclaim_only_drivers(void **state) {
         assert_true(d.act);
         assert_int_equal(d.action, ACTION_RECLAIM);
         assert_int_equal(d.target_index, CG_INNOCENT);
+        /* A burst that has just stopped: the leaker no longer grows, the trend of available
+         * memory still falls by 100 MiB/s (its fit spans the burst), and the only cgroup
+         * growing is the bystander at 2 MiB/s (its parents with it). It explains 2 % of
+         * the decline: no driver, so neither reclaim nor throttle. When the trend falls no
+         * faster than it grows, it is the driver again. */
+        x->cf[CG_LEAKER].growth_bytes_per_sec = x->cf[CG_LEAKER].growth_recent_bytes_per_sec = 0;
+        x->cf[CG_INNOCENT].growth_bytes_per_sec = x->cf[CG_INNOCENT].growth_recent_bytes_per_sec = 2 * (int64_t) MIB;
+        x->cf[CG_ROOT].growth_bytes_per_sec = x->cf[CG_SLICE].growth_bytes_per_sec = 2 * (int64_t) MIB;
+        for (int rung = 0; rung < 2; rung++) {
+                set_forecast(x, rung == 0 ? 60 : 20, rung == 0 ? 4500 : 5500, -1, -1);   /* reclaim, throttle */
+                x->f.to_available_exhausted.rate_per_sec = -100 * (int64_t) MIB;
+                d = decide_at(x, 140 + rung * 10, NULL);
+                assert_false(d.act && (d.action == ACTION_RECLAIM || d.action == ACTION_THROTTLE));
+        }
+        set_forecast(x, 60, 4500, -1, -1);
+        x->f.to_available_exhausted.rate_per_sec = -2 * (int64_t) MIB;
+        d = decide_at(x, 160, NULL);
+        assert_true(d.act);
+        assert_int_equal(d.action, ACTION_RECLAIM);
+        assert_int_equal(d.target_index, CG_INNOCENT);
         fixture_free(x);
 }
 

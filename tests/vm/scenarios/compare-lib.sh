@@ -140,9 +140,13 @@ cmp_run() {
         cpu0=$(unit_cpu_ns "$daemon.service")
         [ "$daemon" = memtided ] && samples0=$(memtided_status_u samples)
         t0=$(ms_now)
-        systemd-run --quiet --unit=$CMP_LEAKER -p MemoryAccounting=yes "${CMP_CMD[@]}" || fail "cannot start $CMP_LEAKER"
+        # RemainAfterExit: the unit stays (substate "exited") once its process has gone, with
+        # systemd's record of when it started and exited; a SIGTERM death counts as a clean
+        # exit for a service, and the transient unit would be collected at once
+        systemd-run --quiet --unit=$CMP_LEAKER -p MemoryAccounting=yes -p RemainAfterExit=yes "${CMP_CMD[@]}" ||
+                fail "cannot start $CMP_LEAKER"
         cg=$(cgroup_of_unit $CMP_LEAKER)
-        while systemctl is-active -q $CMP_LEAKER; do
+        while [ "$(systemctl show -p SubState --value $CMP_LEAKER 2>/dev/null)" = running ]; do
                 # the unit's cgroup may not be known yet right after systemd-run
                 [ -d "$cg" ] || cg=$(cgroup_of_unit $CMP_LEAKER)
                 # memory.peak keeps the high-water mark between two polls of a stalled guest
