@@ -439,10 +439,9 @@ typedef struct Candidate {
         const CgroupPolicy *policy;
         uint32_t score;
         int64_t growth;
-        uint32_t growth_share;             /* of the summed growth, 1/10000; 0 when crossed or
-                                            * when the total is noise */
-        uint32_t decline_share;            /* of the larger of the summed growth and the
-                                            * system's decline of available memory, 1/10000 */
+        uint32_t growth_share;             /* of the larger of the summed growth and the fall
+                                            * of available memory (machine's line), 1/10000;
+                                            * 0 when crossed or when the total is noise */
         uint64_t over;
         uint32_t psi;
         bool stale;                        /* some candidate considered had an old reading */
@@ -534,8 +533,7 @@ static Candidate choose_target(const PolicyConfig *cfg, const Snapshot *s, const
                 if (tier > best_tier || (tier == best_tier && score > best.score)) {
                         best_tier = tier;
                         best = (Candidate) { .index = (int) i, .policy = pol, .score = score, .growth = growth,
-                                             .growth_share = (uint32_t) umin(g_share, 10000),
-                                             .decline_share = g_share == 0 ? 0 :
+                                             .growth_share = g_share == 0 ? 0 :
                                                      (uint32_t) umin((uint64_t) growth * 10000 / umax(sum_growth, decline), 10000),
                                              .over = over, .psi = psi };
                 }
@@ -690,12 +688,11 @@ static Plan stale_check(Decision *d, const Candidate *c, bool allow_stale) {
         return PLAN_REFRESH;
 }
 
-/* The candidate drives the decline (POLICY_DRIVER_SHARE_PERMYRIAD of the growth, and of the
- * decline of available memory when that is faster), or the line is crossed (growth no longer
+/* The candidate drives the decline (POLICY_DRIVER_SHARE_PERMYRIAD of the growth, or of the
+ * fall of available memory when that is faster), or the line is crossed (growth no longer
  * tells drivers apart). */
 static bool drives(const Candidate *c, bool crossed) {
-        return crossed || (c->growth_share >= POLICY_DRIVER_SHARE_PERMYRIAD &&
-                           c->decline_share >= POLICY_DRIVER_SHARE_PERMYRIAD);
+        return crossed || c->growth_share >= POLICY_DRIVER_SHARE_PERMYRIAD;
 }
 
 /* Try to fill an action for rung r. */

@@ -176,12 +176,11 @@ cmp_run() {
         local ts_start ts_exit
         ts_start=$(systemctl show -p ExecMainStartTimestampMonotonic --value $CMP_LEAKER 2>/dev/null)
         ts_exit=$(systemctl show -p ExecMainExitTimestampMonotonic --value $CMP_LEAKER 2>/dev/null)
+        CMP_POLLED_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+        CMP_SECONDS=$CMP_POLLED_S
         if [[ ${ts_start:-} =~ ^[1-9][0-9]*$ ]] && [[ ${ts_exit:-} =~ ^[1-9][0-9]*$ ]] && [ "$ts_exit" -gt "$ts_start" ]; then
                 CMP_SECONDS=$(awk -v a="$ts_start" -v b="$ts_exit" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
-        else
-                CMP_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
         fi
-        CMP_POLLED_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
         CMP_PEAK_MIB=$((peak_kb / 1024))
         CMP_PACE=$(awk -v p="$CMP_PEAK_MIB" -v s="$CMP_SECONDS" 'BEGIN { printf "%.1f", (s > 0 ? p / s : 0) }')
         # The innocent's longest gap over the episode: from the leak's start to 1 s after its
