@@ -60,6 +60,14 @@ cmp_daemon_start() {
         case $1 in
         memtided)
                 systemctl set-property --runtime memtided.service CPUAccounting=yes >/dev/null 2>&1
+                # an experiment's keys (MEMTIDE_VM_COMPARE_CONF, the text of a drop-in), said in
+                # the log; unset, the shipped configuration
+                rm -f /etc/memtide/policy.d/90-compare.conf
+                if [ -n "${MEMTIDE_VM_COMPARE_CONF:-}" ]; then
+                        mkdir -p /etc/memtide/policy.d
+                        printf '%s\n' "$MEMTIDE_VM_COMPARE_CONF" >/etc/memtide/policy.d/90-compare.conf
+                        log "memtided with a drop-in: $(tr '\n' ' ' <<<"$MEMTIDE_VM_COMPARE_CONF")"
+                fi
                 start_memtided enforce || return 1
                 ;;
         earlyoom)
@@ -123,8 +131,8 @@ cmp_run() {
         local w=$1 daemon=$2 t0 t1 psi0 cpu0 oom0 cg peak_kb=0 cur gap_us sel="" since
         CMP_SECONDS=0 CMP_POLLED_S=0 CMP_GAP_MS=0 CMP_PSI_MS=0 CMP_CPU_MS=0 CMP_ENDED_BY=none CMP_THROTTLES=0 CMP_KILLS=0
         CMP_LATE_MS=0 CMP_WARN_LEAD_S=none CMP_ACTION_LEAD_S=none CMP_PEAK_MIB=0 CMP_PACE=0
-        CMP_SAMPLES=none CMP_GAP_AT_S=none CMP_GAP_ALL_MS=0 CMP_KILL_AT_S=none
-        local samples0=-1
+        CMP_SAMPLES=none CMP_GAP_AT_S=none CMP_GAP_ALL_MS=0 CMP_KILL_AT_S=none CMP_PSI_END_MS=0 CMP_PSI_FIRST_S=none
+        local samples0=-1 psi_line psi_prev psi_end tr0 series=()
 
         cmp_reset
         cmp_daemon_start "$daemon" || return 1
@@ -140,6 +148,8 @@ cmp_run() {
         cpu0=$(unit_cpu_ns "$daemon.service")
         [ "$daemon" = memtided ] && samples0=$(memtided_status_u samples)
         t0=$(ms_now)
+        tr0=${EPOCHREALTIME/./}
+        psi_prev=$psi0 psi_end=$psi0
         # RemainAfterExit: the unit stays (substate "exited") once its process has gone, with
         # systemd's record of when it started and exited; a SIGTERM death counts as a clean
         # exit for a service, and the transient unit would be collected at once
@@ -154,6 +164,17 @@ cmp_run() {
                 cur=${cur%%$'\n'*}
                 [[ $cur =~ ^[0-9]+$ ]] || cur=0
                 [ $((cur / 1024)) -gt "$peak_kb" ] && peak_kb=$((cur / 1024))
+                # PSI full as the leak goes (shell builtins only: a fork per round would slow the
+                # poll): each step of 50 ms or more with its time, and the total at the end
+                { read -r _; read -r psi_line; } </proc/pressure/memory 2>/dev/null
+                psi_line=${psi_line##*total=}
+                if [[ $psi_line =~ ^[0-9]+$ ]]; then
+                        psi_end=$psi_line
+                        if [ $((psi_line - psi_prev)) -ge 50000 ]; then
+                                series+=("$(( (${EPOCHREALTIME/./} - tr0) / 1000 )) $(( (psi_line - psi0) / 1000 ))")
+                                psi_prev=$psi_line
+                        fi
+                fi
                 if [ $(( ($(ms_now) - t0) / 1000 )) -ge "$CMP_CAP" ]; then
                         # memtided must end every exhaustion; earlyoom that has not ended it is
                         # a figure of the comparison (its row says "ended by none"), and the
@@ -197,6 +218,11 @@ cmp_run() {
                 END { if (max > 0) printf "%d %.1f\n", max, at; else print "110 none" }' "$CMP_BEAT.gaps" 2>/dev/null)
         CMP_GAP_MS=${CMP_GAP_MS:-0} CMP_GAP_AT_S=${CMP_GAP_AT_S:-none}
         CMP_PSI_MS=$(( ($(psi_full_us) - psi0) / 1000 ))
+        # the part of it before the leak's end was seen (the approach; the rest is the victim's
+        # exit and the refaults after it), and when the first 50 ms of it had accrued
+        CMP_PSI_END_MS=$(( (psi_end - psi0) / 1000 ))
+        [ "${#series[@]}" -gt 0 ] && CMP_PSI_FIRST_S=$(awk -v m="${series[0]%% *}" 'BEGIN { printf "%.1f", m / 1000 }')
+        printf '%s\n' "${series[@]+"${series[@]}"}" >"$RESULTS/psi-full-$w-$daemon.txt"
         CMP_CPU_MS=$(( ($(unit_cpu_ns "$daemon.service") - cpu0) / 1000000 ))
         CMP_RESULT=$(systemctl show -p Result --value $CMP_LEAKER)
         CMP_OOM=$(( $(kernel_oom_kills) - oom0 ))
@@ -249,12 +275,13 @@ print(min(t) if t else "")')
         [ "$CMP_OOM" -gt 0 ] && CMP_ENDED_BY=kernel
         cmp_daemon_stop "$daemon"
         local k v
-        for k in SECONDS POLLED_S PEAK_MIB PACE GAP_MS GAP_AT_S GAP_ALL_MS PSI_MS CPU_MS SAMPLES ENDED_BY RESULT OOM THROTTLES KILLS KILL_AT_S LATE_MS WARN_LEAD_S ACTION_LEAD_S; do
+        for k in SECONDS POLLED_S PEAK_MIB PACE GAP_MS GAP_AT_S GAP_ALL_MS PSI_MS PSI_END_MS PSI_FIRST_S CPU_MS SAMPLES ENDED_BY RESULT OOM THROTTLES KILLS KILL_AT_S LATE_MS WARN_LEAD_S ACTION_LEAD_S; do
                 v=CMP_$k
                 echo "compare_${w}_${daemon}_$(echo "$k" | tr 'A-Z' 'a-z')=${!v}" >>"$RESULTS/values.txt"
         done
-        printf '%-10s %-9s ended %6ss (polled %ss) by %-8s peak %5s MiB (%5s MiB/s)  gap %5s ms (ended at %ss; %s ms since the innocent started)  PSI full %6s ms  CPU %6s ms  throttles %s kills %s' \
-                "$w" "$daemon" "$CMP_SECONDS" "$CMP_POLLED_S" "$CMP_ENDED_BY" "$CMP_PEAK_MIB" "$CMP_PACE" "$CMP_GAP_MS" "$CMP_GAP_AT_S" "$CMP_GAP_ALL_MS" "$CMP_PSI_MS" "$CMP_CPU_MS" \
+        printf '%-10s %-9s ended %6ss (polled %ss) by %-8s peak %5s MiB (%5s MiB/s)  gap %5s ms (ended at %ss; %s ms since the innocent started)  PSI full %6s ms (%s ms before the end; from %ss)  CPU %6s ms  throttles %s kills %s' \
+                "$w" "$daemon" "$CMP_SECONDS" "$CMP_POLLED_S" "$CMP_ENDED_BY" "$CMP_PEAK_MIB" "$CMP_PACE" "$CMP_GAP_MS" "$CMP_GAP_AT_S" "$CMP_GAP_ALL_MS" "$CMP_PSI_MS" \
+                "$CMP_PSI_END_MS" "$CMP_PSI_FIRST_S" "$CMP_CPU_MS" \
                 "$CMP_THROTTLES" "$CMP_KILLS"
         [ "$daemon" = memtided ] &&
                 printf '  samples %s  late %s ms  kill at %ss  leads: warning %s s, tune/reclaim %s s' "$CMP_SAMPLES" "$CMP_LATE_MS" \
