@@ -83,6 +83,16 @@ cmp_daemon_stop() {
         systemctl stop "$1.service" 2>/dev/null
 }
 
+# The reader of hotws: a file working set of 40 % of RAM, written once, re-read at 40 MiB/s by
+# its own service; returns once the working set is in the page cache.
+cmp_start_reader() {
+        memtide-vm-helper pagecache read "$CMP_WS" "$(pct 40)" 1 >/dev/null 2>&1   # write it once
+        systemd-run --quiet --unit=$CMP_READER -p MemoryAccounting=yes \
+                memtide-vm-helper pagecache read "$CMP_WS" "$(pct 40)" 100000 40 ||
+                fail "cannot start $CMP_READER"
+        sleep 10
+}
+
 # The workload of one name: its setup (swap, a file working set) and the leaker's command.
 # Sets CMP_KIND (exhaust or benign) and CMP_CAP (seconds).
 cmp_workload() {
@@ -102,11 +112,7 @@ cmp_workload() {
                          "grow:inf:${MEMTIDE_VM_PHASED_RATE:-16}") ;;
         hotws)
                 CMP_KIND=exhaust CMP_CAP=300
-                memtide-vm-helper pagecache read "$CMP_WS" "$(pct 40)" 1 >/dev/null 2>&1   # write it once
-                systemd-run --quiet --unit=$CMP_READER -p MemoryAccounting=yes \
-                        memtide-vm-helper pagecache read "$CMP_WS" "$(pct 40)" 100000 40 ||
-                        fail "cannot start $CMP_READER"
-                sleep 10    # the working set is in the page cache
+                cmp_start_reader
                 CMP_CMD=(memtide-vm-helper program hotws grow:inf:30) ;;
         swapthrash)
                 # memtided ended it in 44-64 s; earlyoom never did within 360 s, and its
@@ -319,13 +325,7 @@ compare() {
         # beside that reader too: the kernel's refault and workingset paths are then translated
         # before the first episode, which otherwise met them first (memtided's first hotws
         # episodes of a boot stalled 1.1-1.6 s, its later ones 0.4-1.0 s).
-        if [[ " $* " == *" hotws "* ]]; then
-                memtide-vm-helper pagecache read "$CMP_WS" "$(pct 40)" 1 >/dev/null 2>&1
-                systemd-run --quiet --unit=$CMP_READER -p MemoryAccounting=yes \
-                        memtide-vm-helper pagecache read "$CMP_WS" "$(pct 40)" 100000 40 ||
-                        fail "cannot start $CMP_READER"
-                sleep 10
-        fi
+        [[ " $* " == *" hotws "* ]] && cmp_start_reader
         systemd-run --quiet --wait --unit=memtide-cmp-warmup -p OOMScoreAdjust=1000 -p MemoryAccounting=yes \
                 memtide-vm-helper program warmup "grow:inf:200" >/dev/null 2>&1
         log "warm-up exhaustion over: $(kernel_oom_kills) kernel OOM kill(s) since boot"
