@@ -53,7 +53,34 @@ cmp_reset() {
         sync
         echo 3 >/proc/sys/vm/drop_caches
         echo 1 >/proc/sys/vm/compact_memory
+        cmp_launder
         sleep 3
+}
+
+# Touch the guest's free memory once, then give it back. Under TCG a page that held code
+# qemu translated (the page cache just dropped held the text of every program the scenario
+# ran) is written through qemu's slow path until its translations are invalidated: the first
+# process to fault such pages in pays for it. An episode's innocent and leaker met that
+# unevenly (the leaker's kernel time ran at 18 s per 100 MiB at the start of one episode and
+# 0.6 s later in the same episode; the innocent's 150 MiB took 1 s in one episode and 31 s in
+# another), which moved the leak's end by seconds either way whatever daemon ran. No daemon
+# runs here (the next one starts after the reset), and what is touched stays above the
+# kernel's watermarks: MemFree less 10 % of RAM.
+cmp_launder() {
+        local free_mib
+        free_mib=$(awk '/^MemFree:/ { print int($2 / 1024) }' /proc/meminfo)
+        [ "$((free_mib - $(pct 10)))" -gt 64 ] || return 0
+        systemd-run --quiet --wait --unit=memtide-cmp-launder -p MemoryAccounting=yes \
+                memtide-vm-helper program launder "grow:$((free_mib - $(pct 10))):max" >/dev/null 2>&1
+        systemctl reset-failed memtide-cmp-launder 2>/dev/null
+}
+
+# The innocent's beat file shows a beat once it holds its memory (it fills it first): the
+# leak starts beside an innocent that beats, not one still faulting its memory in.
+cmp_innocent_beats() {
+        local b
+        b=$(sed -n 's/^beats=\([0-9]*\) .*/\1/p' "$CMP_BEAT" 2>/dev/null)
+        [ "${b:-0}" -ge 5 ]
 }
 
 cmp_daemon_start() {
@@ -132,13 +159,53 @@ cmp_workload() {
         esac
 }
 
+# cmp_probe WORKLOAD DAEMON (MEMTIDE_VM_COMPARE_PROBE set; run in the background): over the
+# leak's first 20 s, every 0.5 s, the leaker's state, minor faults and CPU ticks
+# (/proc/PID/stat fields 3, 10, 14, 15), its wait channel and kernel stack, the guest's CPU
+# line, load and the vmstat counters of faults, reclaim and compaction, and the busiest
+# processes, in probe-WORKLOAD-DAEMON-EPOCH.txt. It forks every round: for finding where an
+# episode's time goes, not for the figures the checks use.
+cmp_probe() {
+        local out lp i
+        out="$RESULTS/probe-$1-$2-$(date +%s).txt"
+        lp=$(systemctl show -p MainPID --value $CMP_LEAKER)
+        for i in $(seq 1 40); do
+                {
+                        echo "== $i ${EPOCHREALTIME} leaker $lp"
+                        cut -d' ' -f3,10,14,15 "/proc/$lp/stat"
+                        cat "/proc/$lp/wchan"; echo
+                        head -n 8 "/proc/$lp/stack"
+                        head -n 1 /proc/stat
+                        cat /proc/loadavg
+                        grep -E '^(pgfault|pgmajfault|pgalloc_normal|pgalloc_dma32|pgfree|nr_free_pages|allocstall_normal|allocstall_movable|pgscan_kswapd|pgscan_direct|pgsteal_kswapd|workingset_refault_file|compact_stall|compact_migrate_scanned|thp_fault_alloc|drop_pagecache) ' /proc/vmstat |
+                                tr '\n' ' '
+                        echo
+                        ps -eo pid,stat,pcpu,time,comm --sort=-pcpu | head -n 6
+                } >>"$out" 2>&1
+                sleep 0.5
+        done
+}
+
+# Whether the leaker still runs: its main process (lpid, cmp_run's) is there and not a zombie;
+# without a pid, systemd's word for it.
+cmp_leaker_running() {
+        local st
+        if [[ ${lpid:-} =~ ^[1-9][0-9]*$ ]]; then
+                { read -r st </proc/"$lpid"/stat; } 2>/dev/null || return 1
+                st=${st##*) }
+                [ "${st%% *}" != Z ]
+                return
+        fi
+        [ "$(systemctl show -p SubState --value $CMP_LEAKER 2>/dev/null)" = running ]
+}
+
 # cmp_run WORKLOAD DAEMON: one episode; its figures in CMP_* and values.txt.
 cmp_run() {
         local w=$1 daemon=$2 t0 t1 psi0 cpu0 oom0 cg peak_kb=0 cur gap_us sel="" since
         CMP_SECONDS=0 CMP_POLLED_S=0 CMP_GAP_MS=0 CMP_PSI_MS=0 CMP_CPU_MS=0 CMP_ENDED_BY=none CMP_THROTTLES=0 CMP_KILLS=0
         CMP_LATE_MS=0 CMP_WARN_LEAD_S=none CMP_ACTION_LEAD_S=none CMP_PEAK_MIB=0 CMP_PACE=0
         CMP_SAMPLES=none CMP_GAP_AT_S=none CMP_GAP_ALL_MS=0 CMP_KILL_AT_S=none CMP_PSI_END_MS=0 CMP_PSI_FIRST_S=none
-        local samples0=-1 psi_line psi_prev psi_end tr0 series=()
+        local samples0=-1 psi_line psi_prev psi_end tr0 series=() lpid nap
 
         cmp_reset
         cmp_daemon_start "$daemon" || return 1
@@ -147,7 +214,8 @@ cmp_run() {
         rm -f "$CMP_BEAT" "$CMP_BEAT.gaps"
         systemd-run --quiet --unit=$CMP_INNOCENT -p MemoryAccounting=yes \
                 memtide-vm-helper heartbeat "$CMP_BEAT" 100 150 || fail "cannot start $CMP_INNOCENT"
-        sleep 3
+        wait_for 120 cmp_innocent_beats || fail "$w/$daemon: the innocent does not beat within 120 s"
+        sleep 2
         cmp_workload "$w" || return 1
         oom0=$(kernel_oom_kills)
         psi0=$(psi_full_us)
@@ -162,16 +230,24 @@ cmp_run() {
         systemd-run --quiet --unit=$CMP_LEAKER -p MemoryAccounting=yes -p RemainAfterExit=yes "${CMP_CMD[@]}" ||
                 fail "cannot start $CMP_LEAKER"
         cg=$(cgroup_of_unit $CMP_LEAKER)
-        while [ "$(systemctl show -p SubState --value $CMP_LEAKER 2>/dev/null)" = running ]; do
+        lpid=$(systemctl show -p MainPID --value $CMP_LEAKER 2>/dev/null)
+        [ -n "${MEMTIDE_VM_COMPARE_PROBE:-}" ] && cmp_probe "$w" "$daemon" &
+        # The poll forks nothing but what it must: it runs beside the workload on the guest's
+        # two vCPUs (one host thread under TCG), and a round of systemctl, cat and awk took
+        # tens of milliseconds of the CPU the innocent and the daemon wait for. The leak runs
+        # while its main process does (a pid read once; systemctl only where that failed); the
+        # time between rounds is a read with a timeout on a pipe nobody writes to.
+        exec {nap}<> <(:)
+        while cmp_leaker_running; do
                 # the unit's cgroup may not be known yet right after systemd-run
                 [ -d "$cg" ] || cg=$(cgroup_of_unit $CMP_LEAKER)
                 # memory.peak keeps the high-water mark between two polls of a stalled guest
-                cur=$(cat "$cg/memory.peak" 2>/dev/null || cat "$cg/memory.current" 2>/dev/null)
-                cur=${cur%%$'\n'*}
+                cur=
+                { read -r cur <"$cg/memory.peak" || read -r cur <"$cg/memory.current"; } 2>/dev/null
                 [[ $cur =~ ^[0-9]+$ ]] || cur=0
                 [ $((cur / 1024)) -gt "$peak_kb" ] && peak_kb=$((cur / 1024))
-                # PSI full as the leak goes (shell builtins only: a fork per round would slow the
-                # poll): each step of 50 ms or more with its time, and the total at the end
+                # PSI full as the leak goes: each step of 50 ms or more with its time, and the
+                # total at the end
                 { read -r _; read -r psi_line; } </proc/pressure/memory 2>/dev/null
                 psi_line=${psi_line##*total=}
                 if [[ $psi_line =~ ^[0-9]+$ ]]; then
@@ -181,7 +257,7 @@ cmp_run() {
                                 psi_prev=$psi_line
                         fi
                 fi
-                if [ $(( ($(ms_now) - t0) / 1000 )) -ge "$CMP_CAP" ]; then
+                if [ $(( (${EPOCHREALTIME/./} - tr0) / 1000000 )) -ge "$CMP_CAP" ]; then
                         # memtided must end every exhaustion; earlyoom that has not ended it is
                         # a figure of the comparison (its row says "ended by none"), and the
                         # episode stops here
@@ -192,13 +268,14 @@ cmp_run() {
                         fi
                         break
                 fi
-                sleep 0.1
+                read -r -t 0.1 -u "$nap" _ || :
         done
+        exec {nap}<&-
         t1=$(ms_now)
         sleep 1
         # The leak's time from systemd's own record of its process: exec to exit (CLOCK_MONOTONIC
-        # µs), where both are known; the poll above sees the end only at its next round, and
-        # under TCG a round (systemctl, cat, sleep 0.1) takes 0.1-0.4 s. A leak still running at
+        # µs), where both are known; the poll above sees the end only at its next round (a round
+        # took 0.1-0.4 s under TCG when it forked systemctl and cat). A leak still running at
         # the cap, or a unit already collected: the poll's figure.
         local ts_start ts_exit
         ts_start=$(systemctl show -p ExecMainStartTimestampMonotonic --value $CMP_LEAKER 2>/dev/null)
@@ -236,7 +313,10 @@ cmp_run() {
                 local kills throttles first_level first_action kill_t st
                 kills=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -F "$CMP_LEAKER" |
                         grep -c '"MEMTIDE_STATUS":"done"' || true)
-                CMP_KILLS=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -c '"MEMTIDE_STATUS":"done"' || true)
+                # a kill's escalation (SIGKILL after SIGTERM, or the victim's exit) has its own
+                # record, with the reason "escalation": one kill, not two
+                CMP_KILLS=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -F '"MEMTIDE_STATUS":"done"' |
+                            grep -vc '"MEMTIDE_REASON":"escalation"' || true)
                 CMP_THROTTLES=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_THROTTLE" |
                                 grep -c '"MEMTIDE_STATUS":"done"' || true)
                 [ "$kills" -gt 0 ] && CMP_ENDED_BY=memtided
