@@ -45,6 +45,7 @@ print(int(d.get(sys.argv[1],{}).get("data",-1)))' "$1" 2>/dev/null || echo -1
 }
 
 # Stop the workload, drop what the kernel cached, compact: each run starts from a calm guest.
+# With "launder" (the start of an episode), also touch the free memory once (cmp_launder).
 cmp_reset() {
         systemctl stop $CMP_LEAKER $CMP_INNOCENT $CMP_READER 2>/dev/null
         systemctl reset-failed $CMP_LEAKER $CMP_INNOCENT $CMP_READER 2>/dev/null
@@ -53,7 +54,7 @@ cmp_reset() {
         sync
         echo 3 >/proc/sys/vm/drop_caches
         echo 1 >/proc/sys/vm/compact_memory
-        cmp_launder
+        [ "${1:-}" = launder ] && cmp_launder
         sleep 3
 }
 
@@ -186,12 +187,12 @@ cmp_probe() {
         done
 }
 
-# Whether the leaker still runs: its main process (lpid, cmp_run's) is there and not a zombie;
-# without a pid, systemd's word for it.
+# cmp_leaker_running PID: whether the leaker still runs, its main process PID there and not a
+# zombie; without a pid, systemd's word for it.
 cmp_leaker_running() {
         local st
-        if [[ ${lpid:-} =~ ^[1-9][0-9]*$ ]]; then
-                { read -r st </proc/"$lpid"/stat; } 2>/dev/null || return 1
+        if [[ ${1:-} =~ ^[1-9][0-9]*$ ]]; then
+                { read -r st </proc/"$1"/stat; } 2>/dev/null || return 1
                 st=${st##*) }
                 [ "${st%% *}" != Z ]
                 return
@@ -207,7 +208,7 @@ cmp_run() {
         CMP_SAMPLES=none CMP_GAP_AT_S=none CMP_GAP_ALL_MS=0 CMP_KILL_AT_S=none CMP_PSI_END_MS=0 CMP_PSI_FIRST_S=none
         local samples0=-1 psi_line psi_prev psi_end tr0 series=() lpid nap
 
-        cmp_reset
+        cmp_reset launder
         cmp_daemon_start "$daemon" || return 1
         [ "$daemon" = memtided ] && sel=$(memtided_match)
         since=$(date '+%Y-%m-%d %H:%M:%S')
@@ -238,7 +239,7 @@ cmp_run() {
         # while its main process does (a pid read once; systemctl only where that failed); the
         # time between rounds is a read with a timeout on a pipe nobody writes to.
         exec {nap}<> <(:)
-        while cmp_leaker_running; do
+        while cmp_leaker_running "$lpid"; do
                 # the unit's cgroup may not be known yet right after systemd-run
                 [ -d "$cg" ] || cg=$(cgroup_of_unit $CMP_LEAKER)
                 # memory.peak keeps the high-water mark between two polls of a stalled guest
