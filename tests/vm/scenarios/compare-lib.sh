@@ -400,9 +400,9 @@ compare() {
         # start job is queued but this scenario's runner and the targets waiting for it, then
         # a little more
         wait_for 60 cmp_boot_settled
-        # No timer fires during an episode: the comparison's one boot runs for ~25 min, and
-        # systemd-tmpfiles-clean.timer (15 min after boot) walked the file systems in the middle
-        # of one, which stalled this single-threaded guest for 12 s (RCU stall warnings).
+        # No timer fires during an episode: the comparison's one boot runs for ~26 min, and
+        # systemd-tmpfiles-clean.timer (15 min after boot) fired inside an episode, in the same
+        # minute as a 21 s freeze of this single-threaded guest (RCU stall warnings).
         local timers
         timers=$(systemctl list-units --type=timer --state=active --no-legend --plain 2>/dev/null | awk '{ print $1 }')
         if [ -n "$timers" ]; then
