@@ -108,6 +108,14 @@ serial=$results/serial.log
 
 append="console=ttyS0,115200 root=/dev/vda rootfstype=ext4 rw systemd.unified_cgroup_hierarchy=1"
 append+=" panic=-1 loglevel=4 mitigations=off systemd.show_status=auto"
+# norandmaps: every run of a program maps its code at the same addresses. qemu's TCG keys a
+# translated block by the guest's virtual and physical address, so under address-space
+# randomization each run of a program (the scenarios run systemctl, python3, awk ... thousands
+# of times a boot) adds its own translations of the same physical code pages. A page with
+# thousands of them that is later freed and cleared makes every store of clear_page walk them:
+# the guest's kernel reported CPUs "stuck for 21-47 s" in clear_page_erms in the long
+# comparison boots, and allocations crawled (a leak of 30 MiB/s at 1 MiB/s) around them.
+append+=" norandmaps"
 [ "$shell" = 0 ] && append+=" memtide.scenario=1"
 append+=" ${MEMTIDE_VM_APPEND:-}"
 
