@@ -34,6 +34,10 @@ CMP_SWAP=/var/tmp/memtide-cmp-swap
 CMP_WS=/var/tmp/memtide-cmp-ws
 
 pct() { echo $((MEM_MIB * $1 / 100)); }
+# guest_stalls: how many times the guest's kernel has reported a CPU stuck (soft lockup) or an
+# RCU stall since boot. Under TCG these come from the emulator starving the guest, not from
+# the daemon under test; each row says how many fell in its episode.
+guest_stalls() { dmesg 2>/dev/null | grep -cE 'soft lockup|rcu_preempt self-detected stall' || true; }
 ms_now() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 psi_full_us() { sed -n 's/^full .*total=\([0-9]*\).*/\1/p' /proc/pressure/memory; }
 # memtided_status_u KEY: one unsigned figure of GetStatus, -1 when it cannot be read.
@@ -187,6 +191,35 @@ cmp_probe() {
         done
 }
 
+# cmp_probe_sys WORKLOAD DAEMON (MEMTIDE_VM_COMPARE_PROBE set; run in the background from the
+# daemon's start): for 150 s, every second, the uptime, the guest's CPU line, the vmstat counters
+# of faults, reclaim, compaction and THP, MemFree and Cached, and the CPU ticks (utime, stime) of
+# every process that used any, in sys-WORKLOAD-DAEMON-EPOCH.txt. It forks nothing per round.
+cmp_probe_sys() {
+        local out i f line comm rest pid u s key val
+        out="$RESULTS/sys-$1-$2-$(date +%s).txt"
+        for i in $(seq 1 150); do
+                {
+                        read -r line </proc/uptime; echo "== $i $line"
+                        read -r line </proc/stat; echo "$line"
+                        while read -r key val; do
+                                case $key in
+                                pgfault|pgmajfault|pgscan_kswapd|pgscan_direct|pgsteal_kswapd|pgsteal_direct|allocstall_normal|allocstall_movable|compact_stall|compact_migrate_scanned|compact_free_scanned|compact_isolated|thp_fault_alloc|thp_fault_fallback|thp_collapse_alloc|workingset_refault_file|pgpgin|pgpgout|nr_free_pages|nr_file_pages|pgactivate|pgdeactivate|pgrefill)
+                                        printf '%s=%s ' "$key" "$val" ;;
+                                esac
+                        done </proc/vmstat
+                        echo
+                        for f in /proc/[0-9]*/stat; do
+                                { read -r line <"$f"; } 2>/dev/null || continue
+                                pid=${line%% *}; comm=${line#*(}; comm=${comm%)*}; rest=${line##*) }
+                                read -r _ _ _ _ _ _ _ _ _ _ _ u s _ <<<"$rest"
+                                [ "$((u + s))" -gt 0 ] && echo "p $pid $comm $u $s"
+                        done
+                } >>"$out" 2>&1
+                sleep 1
+        done
+}
+
 # cmp_leaker_running PID: whether the leaker still runs, its main process PID there and not a
 # zombie; without a pid, systemd's word for it.
 cmp_leaker_running() {
@@ -206,12 +239,13 @@ cmp_run() {
         CMP_SECONDS=0 CMP_POLLED_S=0 CMP_GAP_MS=0 CMP_PSI_MS=0 CMP_CPU_MS=0 CMP_ENDED_BY=none CMP_THROTTLES=0 CMP_KILLS=0
         CMP_LATE_MS=0 CMP_WARN_LEAD_S=none CMP_ACTION_LEAD_S=none CMP_PEAK_MIB=0 CMP_PACE=0
         CMP_SAMPLES=none CMP_GAP_AT_S=none CMP_GAP_ALL_MS=0 CMP_KILL_AT_S=none CMP_PSI_END_MS=0 CMP_PSI_FIRST_S=none
-        CMP_RESTARTS=0
-        local samples0=-1 restarts0 psi_line psi_prev psi_end tr0 series=() lpid nap
+        CMP_RESTARTS=0 CMP_STALLS=0
+        local stalls0 samples0=-1 restarts0 psi_line psi_prev psi_end tr0 series=() lpid nap
 
         cmp_reset launder
         cmp_daemon_start "$daemon" || return 1
         [ "$daemon" = memtided ] && sel=$(memtided_match)
+        [ -n "${MEMTIDE_VM_COMPARE_PROBE:-}" ] && cmp_probe_sys "$w" "$daemon" &
         since=$(date '+%Y-%m-%d %H:%M:%S')
         rm -f "$CMP_BEAT" "$CMP_BEAT.gaps"
         systemd-run --quiet --unit=$CMP_INNOCENT -p MemoryAccounting=yes \
@@ -220,6 +254,7 @@ cmp_run() {
         sleep 2
         cmp_workload "$w" || return 1
         oom0=$(kernel_oom_kills)
+        stalls0=$(guest_stalls)
         psi0=$(psi_full_us)
         cpu0=$(unit_cpu_ns "$daemon.service")
         restarts0=$(systemctl show -p NRestarts --value "$daemon.service" 2>/dev/null)
@@ -315,6 +350,7 @@ cmp_run() {
         CMP_RESTARTS=$(( $(systemctl show -p NRestarts --value "$daemon.service" 2>/dev/null || echo 0) - ${restarts0:-0} ))
         CMP_RESULT=$(systemctl show -p Result --value $CMP_LEAKER)
         CMP_OOM=$(( $(kernel_oom_kills) - oom0 ))
+        CMP_STALLS=$(( $(guest_stalls) - stalls0 ))
         if [ "$daemon" = memtided ]; then
                 local kills throttles first_level first_action kill_t st
                 kills=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -F "$CMP_LEAKER" |
@@ -367,14 +403,14 @@ print(min(t) if t else "")')
         [ "$CMP_OOM" -gt 0 ] && CMP_ENDED_BY=kernel
         cmp_daemon_stop "$daemon"
         local k v
-        for k in SECONDS POLLED_S PEAK_MIB PACE GAP_MS GAP_AT_S GAP_ALL_MS PSI_MS PSI_END_MS PSI_FIRST_S CPU_MS SAMPLES ENDED_BY RESULT OOM THROTTLES KILLS KILL_AT_S LATE_MS WARN_LEAD_S ACTION_LEAD_S RESTARTS; do
+        for k in SECONDS POLLED_S PEAK_MIB PACE GAP_MS GAP_AT_S GAP_ALL_MS PSI_MS PSI_END_MS PSI_FIRST_S CPU_MS SAMPLES ENDED_BY RESULT OOM THROTTLES KILLS KILL_AT_S LATE_MS WARN_LEAD_S ACTION_LEAD_S RESTARTS STALLS; do
                 v=CMP_$k
                 echo "compare_${w}_${daemon}_$(echo "$k" | tr 'A-Z' 'a-z')=${!v}" >>"$RESULTS/values.txt"
         done
-        printf '%-10s %-9s ended %6ss (polled %ss) by %-8s peak %5s MiB (%5s MiB/s)  gap %5s ms (ended at %ss; %s ms since the innocent started)  PSI full %6s ms (%s ms before the end; from %ss)  CPU %6s ms  throttles %s kills %s restarts %s' \
+        printf '%-10s %-9s ended %6ss (polled %ss) by %-8s peak %5s MiB (%5s MiB/s)  gap %5s ms (ended at %ss; %s ms since the innocent started)  PSI full %6s ms (%s ms before the end; from %ss)  CPU %6s ms  throttles %s kills %s restarts %s guest stalls %s' \
                 "$w" "$daemon" "$CMP_SECONDS" "$CMP_POLLED_S" "$CMP_ENDED_BY" "$CMP_PEAK_MIB" "$CMP_PACE" "$CMP_GAP_MS" "$CMP_GAP_AT_S" "$CMP_GAP_ALL_MS" "$CMP_PSI_MS" \
                 "$CMP_PSI_END_MS" "$CMP_PSI_FIRST_S" "$CMP_CPU_MS" \
-                "$CMP_THROTTLES" "$CMP_KILLS" "$CMP_RESTARTS"
+                "$CMP_THROTTLES" "$CMP_KILLS" "$CMP_RESTARTS" "$CMP_STALLS"
         [ "$daemon" = memtided ] &&
                 printf '  samples %s  late %s ms  kill at %ss  leads: warning %s s, tune/reclaim %s s' "$CMP_SAMPLES" "$CMP_LATE_MS" \
                         "$CMP_KILL_AT_S" "$CMP_WARN_LEAD_S" "$CMP_ACTION_LEAD_S"
