@@ -3,7 +3,8 @@
 /*
  * Policy configuration defaults, ownership and glob matching.
  *
- * The defaults are conservative: the daemon starts in dry-run, may tune within narrow bounds
+ * The built-in defaults are conservative: the daemon starts in dry-run (the shipped
+ * memtided.conf sets enforce), may tune within narrow bounds
  * around the kernel's own defaults, never drops caches and never changes the overcommit mode
  * unless a configuration file says so. Each DEFAULT_* below says why it has its value.
  *

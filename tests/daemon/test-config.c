@@ -418,6 +418,12 @@ static void test_shipped_files(void **state) {
         assert_int_equal(config_load(main_path, "", &c, &m), 0);
         print_msgs(&m);
         assert_int_equal(m.n, 0);
+        /* the installed service protects the machine; the built-in default stays dry-run */
+        assert_int_equal(c->global.mode, MODE_ENFORCE);
+        policy_config_free(c);
+        c = NULL;
+        assert_int_equal(config_load("/dev/null", "", &c, &m), 0);
+        assert_int_equal(c->global.mode, MODE_DRY_RUN);
         policy_config_free(c);
         c = NULL;
         assert_int_equal(config_load(example, "", &c, &m), 0);

@@ -101,6 +101,10 @@ cmp_daemon_start() {
                         log "memtided with a drop-in: $(tr '\n' ' ' <<<"$MEMTIDE_VM_COMPARE_CONF")"
                 fi
                 start_memtided enforce || return 1
+                # the package's own configuration enforces: no SetMode is needed to protect
+                [ -n "${MEMTIDE_VM_COMPARE_CONF:-}" ] ||
+                        check "memtided as installed starts in enforce mode (${MEMTIDED_STARTED_MODE:-?})" \
+                                test "${MEMTIDED_STARTED_MODE:-}" = enforce
                 ;;
         earlyoom)
                 systemctl set-property --runtime earlyoom.service CPUAccounting=yes >/dev/null 2>&1

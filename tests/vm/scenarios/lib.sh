@@ -81,8 +81,9 @@ memtided_answers() {
 }
 
 # start_memtided [MODE]: start the unit, wait until it answers on the system bus, then switch
-# it to MODE (default enforce: the shipped configuration starts in dry-run, and the scenarios
-# test real outcomes) with SetMode.
+# it to MODE (default enforce, as the shipped configuration starts it: the scenarios test real
+# outcomes, whatever a drop-in of theirs left) with SetMode. The mode it came up in is left in
+# MEMTIDED_STARTED_MODE.
 start_memtided() {
         local mode=${1:-enforce} out
         systemctl start memtided.service || {
@@ -99,6 +100,9 @@ start_memtided() {
                 journalctl -q -b -u memtided.service --no-pager | tail -n 10
                 return 1
         fi
+        MEMTIDED_STARTED_MODE=$(busctl call org.memtide1 /org/memtide1 org.memtide1.Manager GetStatus --json=short 2>/dev/null |
+                python3 -c 'import json,sys
+print(json.loads(sys.stdin.read() or "{}").get("data",[{}])[0].get("mode",{}).get("data","?"))' 2>/dev/null)
         if ! out=$(busctl call org.memtide1 /org/memtide1 org.memtide1.Manager SetMode s "$mode" 2>&1); then
                 fail "SetMode $mode: $out"
                 return 1

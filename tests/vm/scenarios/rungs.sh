@@ -38,8 +38,8 @@ meminfo_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 mib_of_kb() { echo $(( $1 / 1024 )); }
 slab_objs() { awk -v c="$1" '$1 == c { print $2 }' /proc/slabinfo; }
 phase_done() { value "phase_seconds_$1" $(( ($(now_ms) - $2) / 1000 )); }
-# policy GLOBAL TUNABLES: the scenario's drop-in (with Mode=enforce, which a reload would
-# otherwise reset to the shipped dry-run), then a reload.
+# policy GLOBAL TUNABLES: the scenario's drop-in (with Mode=enforce, the shipped mode, which
+# the drop-in keeps whatever the main file says), then a reload.
 policy() {
         printf '[Global]\nMode=enforce\n%s\n[Tunables]\n%s\n' "$1" "$2" >"$dropin"
         busctl call org.memtide1 /org/memtide1 org.memtide1.Manager Reload >/dev/null 2>&1 || systemctl reload memtided.service
