@@ -42,10 +42,9 @@ ms_now() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 psi_full_us() { sed -n 's/^full .*total=\([0-9]*\).*/\1/p' /proc/pressure/memory; }
 # memtided_status_u KEY: one unsigned figure of GetStatus, -1 when it cannot be read.
 memtided_status_u() {
-        busctl call org.memtide1 /org/memtide1 org.memtide1.Manager GetStatus --json=short 2>/dev/null |
-                python3 -c 'import json,sys
-d=json.loads(sys.stdin.read() or "{}").get("data",[{}])[0]
-print(int(d.get(sys.argv[1],{}).get("data",-1)))' "$1" 2>/dev/null || echo -1
+        local v
+        v=$(memtided_status "$1")
+        [[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo -1
 }
 
 # Stop the workload, drop what the kernel cached, compact: each run starts from a calm guest.
@@ -356,7 +355,7 @@ cmp_run() {
         CMP_OOM=$(( $(kernel_oom_kills) - oom0 ))
         CMP_STALLS=$(( $(guest_stalls) - stalls0 ))
         if [ "$daemon" = memtided ]; then
-                local kills throttles first_level first_action kill_t st
+                local kills throttles first_level first_action kill_t late
                 kills=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_KILL" | grep -F "$CMP_LEAKER" |
                         grep -c '"MEMTIDE_STATUS":"done"' || true)
                 # a kill's escalation (SIGKILL after SIGTERM, or the victim's exit) has its own
@@ -366,10 +365,9 @@ cmp_run() {
                 CMP_THROTTLES=$(journal_json "$sel" MESSAGE_ID="$MEMTIDE_MESSAGE_ACTION_THROTTLE" |
                                 grep -c '"MEMTIDE_STATUS":"done"' || true)
                 [ "$kills" -gt 0 ] && CMP_ENDED_BY=memtided
-                st=$(busctl call org.memtide1 /org/memtide1 org.memtide1.Manager GetStatus --json=short 2>/dev/null)
-                CMP_LATE_MS=$(python3 -c 'import json,sys
-d=json.loads(sys.stdin.read() or "{}").get("data",[{}])[0]
-print(int(d.get("max_sample_lateness_acting_usec",{}).get("data",0))//1000)' <<<"$st" 2>/dev/null || echo -1)
+                # the longest lateness while acting; 0 when memtided does not report it
+                late=$(memtided_status max_sample_lateness_acting_usec)
+                [[ $late =~ ^[0-9]*$ ]] && CMP_LATE_MS=$(( ${late:-0} / 1000 )) || CMP_LATE_MS=-1
                 # the samples memtided took in the episode: its CPU is about their number times
                 # the cost of one
                 local samples1
@@ -440,7 +438,7 @@ compare() {
         # start job is queued but this scenario's runner and the targets waiting for it, then
         # a little more
         wait_for 60 cmp_boot_settled
-        # No timer fires during an episode: the comparison's one boot runs for ~26 min, and
+        # No timer fires during an episode: the comparison's one boot runs for ~20 min, and
         # systemd-tmpfiles-clean.timer (15 min after boot) fired inside an episode, in the same
         # minute as a 21 s freeze of this single-threaded guest (RCU stall warnings).
         local timers

@@ -80,6 +80,14 @@ memtided_answers() {
         busctl call org.memtide1 /org/memtide1 org.memtide1.Manager GetStatus >/dev/null 2>&1
 }
 
+# memtided_status KEY: one figure of GetStatus (its "data"), empty when it cannot be read.
+memtided_status() {
+        busctl call org.memtide1 /org/memtide1 org.memtide1.Manager GetStatus --json=short 2>/dev/null |
+                python3 -c 'import json,sys
+v=json.loads(sys.stdin.read() or "{}").get("data",[{}])[0].get(sys.argv[1],{}).get("data")
+print("" if v is None else v)' "$1" 2>/dev/null
+}
+
 # start_memtided [MODE]: start the unit, wait until it answers on the system bus, then switch
 # it to MODE (default enforce, as the shipped configuration starts it: the scenarios test real
 # outcomes, whatever a drop-in of theirs left) with SetMode. The mode it came up in is left in
@@ -100,9 +108,7 @@ start_memtided() {
                 journalctl -q -b -u memtided.service --no-pager | tail -n 10
                 return 1
         fi
-        MEMTIDED_STARTED_MODE=$(busctl call org.memtide1 /org/memtide1 org.memtide1.Manager GetStatus --json=short 2>/dev/null |
-                python3 -c 'import json,sys
-print(json.loads(sys.stdin.read() or "{}").get("data",[{}])[0].get("mode",{}).get("data","?"))' 2>/dev/null)
+        MEMTIDED_STARTED_MODE=$(memtided_status mode)
         if ! out=$(busctl call org.memtide1 /org/memtide1 org.memtide1.Manager SetMode s "$mode" 2>&1); then
                 fail "SetMode $mode: $out"
                 return 1
